@@ -1,0 +1,27 @@
+/* compare.h — `hotpath compare A B`: per case and variant, the ratio of
+ * medians B/A with a 95% bootstrap confidence interval (seeded, so the
+ * verdict is reproducible) and a verdict: faster, slower or same. */
+#ifndef HP_COMPARE_H
+#define HP_COMPARE_H
+
+#include <stdio.h>
+#include "record.h"
+
+typedef enum { HP_CMP_SAME, HP_CMP_FASTER, HP_CMP_SLOWER } hp_verdict_t;
+
+typedef struct hp_cmp_row {
+	char key[256];          /* suite/case/variant/param/threads:metric */
+	double median_a, median_b, ratio, lo, hi;
+	size_t na, nb;
+	hp_verdict_t verdict;   /* faster: B takes less (ratio CI entirely < 1) */
+} hp_cmp_row_t;
+
+/* Compares the primary metric of every benchmark present in both sets.
+ * Returns the number of rows (allocated into *rows), -1 on error. */
+long hp_compare(const hp_results_t *a, const hp_results_t *b, uint64_t seed,
+		hp_cmp_row_t **rows);
+/* `hotpath compare A B`: reads both folders, prints a table. Exit code:
+ * 0, or 2 when a folder is not a results folder (named in the message). */
+int hp_compare_dirs(const char *a, const char *b, FILE *out);
+
+#endif

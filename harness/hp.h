@@ -1,0 +1,140 @@
+/* hp.h — the types every bench case and the harness share.
+ *
+ * A suite is a list of cases; a case is one function written once against a
+ * subsystem's ops table and run for every variant (impl | baseline | kernel).
+ * The runner owns threads, processes, CPU binding and timing; a case only
+ * does the work and hands values back through hp_state_t.
+ */
+#ifndef HP_HP_H
+#define HP_HP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes of the CLI and the tests (design.md, "Contracts"). */
+enum {
+	HP_EXIT_OK = 0,
+	HP_EXIT_FAIL = 1,     /* a case or test failed */
+	HP_EXIT_USAGE = 2,    /* bad usage or input */
+	HP_EXIT_SKIP = 77,    /* test skipped: the machine cannot do this */
+	HP_EXIT_INTERNAL = 99,
+};
+
+typedef enum { HP_KIND_IMPL, HP_KIND_BASELINE, HP_KIND_KERNEL } hp_kind_t;
+const char *hp_kind_name(hp_kind_t k);
+
+/* ------------------------------------------------------------------ */
+/* Measuring state handed to a case's run function                    */
+/* ------------------------------------------------------------------ */
+
+typedef struct hp_state hp_state_t;
+
+/* Backends: Google Benchmark (time), callgrind (instructions), perf
+ * counters, and a no-op one used for warm-up and correctness checks. */
+typedef struct hp_state_ops {
+	void (*pause)(hp_state_t *st);
+	void (*resume)(hp_state_t *st);
+	void (*set_iteration_time)(hp_state_t *st, double seconds);
+	void (*counter)(hp_state_t *st, const char *name, double value);
+	void (*skip)(hp_state_t *st, const char *msg);
+} hp_state_ops_t;
+
+struct hp_state {
+	const hp_state_ops_t *ops;
+	void *backend;          /* the backend's own state */
+	int thread_index;       /* 0 .. threads-1 */
+	int threads;
+	int skipped;            /* set by hp_skip() */
+	uint64_t tsc_start;     /* TSC accounting, excluding paused spans */
+	uint64_t tsc_total;
+	double items;           /* items processed (e.g. pages), set by cases */
+};
+
+/* Pause/resume the clock around per-batch set-up the case must not count. */
+static inline void hp_pause(hp_state_t *st) { st->ops->pause(st); }
+static inline void hp_resume(hp_state_t *st) { st->ops->resume(st); }
+/* Manual timing (cases with hp_case_t.manual_time): seconds for this batch. */
+static inline void hp_set_iteration_time(hp_state_t *st, double s) { st->ops->set_iteration_time(st, s); }
+/* A user counter, recorded per repetition as a CSV row (metric = name). */
+static inline void hp_counter(hp_state_t *st, const char *name, double v) { st->ops->counter(st, name, v); }
+/* Give up on this run with a reason; recorded as "skipped: <msg>". */
+static inline void hp_skip(hp_state_t *st, const char *msg) { st->skipped = 1; st->ops->skip(st, msg); }
+/* Items (pages, bytes, ...) processed in this batch, for per-item metrics. */
+static inline void hp_add_items(hp_state_t *st, double n) { st->items += n; }
+
+/* Keep the compiler from deleting or reordering the measured work
+ * (Google Benchmark's DoNotOptimize / ClobberMemory, in C). */
+#define hp_do_not_optimize(x) __asm__ volatile("" : : "r,m"(x) : "memory")
+#define hp_do_not_optimize_ptr(p) __asm__ volatile("" : "+r"(p) : : "memory")
+#define hp_clobber_memory() __asm__ volatile("" : : : "memory")
+
+/* ------------------------------------------------------------------ */
+/* Registry: suite -> case -> variant                                  */
+/* ------------------------------------------------------------------ */
+
+struct hp_case;
+struct hp_variant;
+
+/* One point of a case's parameter axis (an order, a size, a placement). */
+typedef struct hp_param {
+	const char *label;      /* CSV "param" column, e.g. "3" or "same_cpu" */
+	int64_t value;
+	double items;           /* items per iteration (e.g. 2^order pages), 0 = none */
+	int min_cpus;           /* CPUs this point needs (0 or 1 = one) */
+} hp_param_t;
+
+/* What a case's functions see for one (variant, param, threads) run. */
+typedef struct hp_ctx {
+	const struct hp_case *c;
+	const struct hp_variant *v;
+	const hp_param_t *p;    /* never NULL: cases without params get one "-" */
+	uint64_t seed;          /* workload seed: same seed, same operations */
+	int threads;            /* measured threads of this run */
+	const int *cpus;        /* measured thread i runs on cpus[i] */
+	int ncpus;              /* CPUs selected for the whole run (>= threads) */
+	const int *all_cpus;    /* all selected CPUs, in order */
+	void *data;             /* what setup() returned */
+} hp_ctx_t;
+
+typedef struct hp_variant {
+	const char *name;
+	hp_kind_t kind;
+	/* NULL when the variant can run here, else a reason ("liburcu not found
+	 * at build time", "needs 2 CPUs, --cpus gave 1"). May be NULL itself. */
+	const char *(*available)(const hp_ctx_t *ctx);
+	const void *ops;        /* the subsystem's ops table for this variant */
+	/* Non-NULL: run in a child process with this environment entry set
+	 * (e.g. "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"). */
+	const char *child_env;
+} hp_variant_t;
+
+typedef struct hp_case {
+	const char *name;
+	const char *desc;       /* one line, shown by `hotpath list` */
+	const char *op_unit;    /* what one iteration is: "call", "fault", "switch" */
+	const char *item_unit;  /* per-item unit when params set items ("page"), or NULL */
+	const char *param_name; /* axis name ("order"), or NULL for a single point */
+	const hp_param_t *params; /* NULL-label-terminated list, or NULL */
+	int thread_sweep;       /* run 1..ncpus threads (throughput plot) */
+	int manual_time;        /* the case reports its own time per batch */
+	/* Optional, outside timing, once per (variant, param, threads). */
+	void *(*setup)(hp_ctx_t *ctx);
+	void (*teardown)(hp_ctx_t *ctx, void *data);
+	/* The measured work: n iterations. Called by every measured thread. */
+	void (*run)(hp_state_t *st, uint64_t n, hp_ctx_t *ctx);
+	const hp_variant_t *const *variants; /* NULL-terminated */
+} hp_case_t;
+
+typedef struct hp_suite {
+	const char *name;
+	const char *desc;
+	const hp_case_t *const *cases;  /* NULL-terminated */
+} hp_suite_t;
+
+/* The suites compiled in (registry.c); NULL-terminated. */
+extern const hp_suite_t *const hp_suites[];
+const hp_suite_t *hp_suite_find(const char *name);
+const hp_case_t *hp_case_find(const hp_suite_t *s, const char *name);
+const hp_variant_t *hp_variant_find(const hp_case_t *c, const char *name);
+
+#endif

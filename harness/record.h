@@ -1,0 +1,103 @@
+/* record.h — measured values and their writers.
+ *
+ * One hp_record_t is one row of results.csv:
+ *   suite,case,variant,kind,param,threads,cpus,metric,unit,rep,value
+ * One hp_status_t is one benchmark (suite, case, variant, param, threads):
+ * ok, or why it produced no rows (unavailable, skipped, failed).
+ */
+#ifndef HP_RECORD_H
+#define HP_RECORD_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <json-c/json.h>
+
+#define HP_CSV_HEADER "suite,case,variant,kind,param,threads,cpus,metric,unit,rep,value"
+
+typedef struct hp_record {
+	char suite[32];
+	char case_[48];
+	char variant[48];
+	char kind[16];          /* impl | baseline | kernel */
+	char param[48];
+	int threads;
+	char cpus[96];          /* CPUs the threads actually ran on, '+'-joined: "1+0" */
+	char metric[48];        /* real_time, cpu_time, tsc_cycles, instructions, ... */
+	char unit[24];          /* ns/call, cycles/switch, instr/call, ns/page ... */
+	int rep;
+	double value;
+} hp_record_t;
+
+typedef enum {
+	HP_ST_OK, HP_ST_UNAVAILABLE, HP_ST_SKIPPED, HP_ST_FAILED
+} hp_status_kind_t;
+
+typedef struct hp_status {
+	char suite[32], case_[48], variant[48], kind[16], param[48];
+	int threads;
+	char metric[16];        /* the --metric of the run: time | instructions | perf */
+	hp_status_kind_t status;
+	char message[256];      /* reason for anything but OK */
+	double seconds;         /* wall time spent on it */
+} hp_status_t;
+
+const char *hp_status_name(hp_status_kind_t s);  /* "ok", "unavailable", ... */
+
+/* A growable set of records and statuses (the whole run, in order). */
+typedef struct hp_results {
+	hp_record_t *rec;
+	size_t nrec, caprec;
+	hp_status_t *st;
+	size_t nst, capst;
+} hp_results_t;
+
+void hp_results_init(hp_results_t *r);
+void hp_results_free(hp_results_t *r);
+hp_record_t *hp_results_add(hp_results_t *r, const hp_record_t *rec);
+hp_status_t *hp_results_add_status(hp_results_t *r, const hp_status_t *st);
+
+/* Safe string copy into a fixed field (truncates, always terminates). */
+void hp_strlcpy(char *dst, const char *src, size_t len);
+
+/* ---- atomic files ---------------------------------------------------- */
+/* Writes `len` bytes to path through path.tmp + fsync + rename; the old file,
+ * if any, is never half-replaced. Returns 0 or -1 with errno set. */
+int hp_write_atomic(const char *path, const void *data, size_t len);
+/* Serializes a json-c object (pretty) to path atomically. */
+int hp_write_json_atomic(const char *path, struct json_object *obj);
+
+/* ---- writers (all atomic) -------------------------------------------- */
+/* results.csv: the header above, one row per record, RFC 4180 quoting
+ * (fields with , " CR LF are quoted, quotes doubled), values as %.17g. */
+int hp_write_csv(const char *path, const hp_results_t *r);
+/* results.json in Google Benchmark's shape: {"context": {...},
+ * "benchmarks": [...]} with one entry per repetition (run_type
+ * "iteration") named suite/case/variant/param/threads:N, and one entry per
+ * benchmark that did not run with error_occurred/error_message. `context`
+ * is taken over (the caller builds it from env). */
+int hp_write_results_json(const char *path, const hp_results_t *r,
+			  struct json_object *context);
+/* summary.md: per suite and case, each variant's median, min, max, CV of
+ * the primary metric (real_time, or instructions / perf_cycles) and its
+ * ratio to the impl variant; then every benchmark that did not run, with
+ * its reason. `title_note` is printed under the title (may be NULL). */
+int hp_write_summary(const char *path, const hp_results_t *r, const char *title_note);
+
+/* ---- readers ---------------------------------------------------------- */
+/* Reads a results.csv written by hp_write_csv (header checked). Returns 0,
+ * or -1 with a message naming the file and line. */
+int hp_read_csv(const char *path, hp_results_t *r, char *err, size_t errlen);
+
+/* ---- records as JSON (child process -> runner, one object per line) ---- */
+struct json_object *hp_record_to_json(const hp_record_t *rec);
+int hp_record_from_json(struct json_object *o, hp_record_t *rec);
+struct json_object *hp_status_to_json(const hp_status_t *st);
+int hp_status_from_json(struct json_object *o, hp_status_t *st);
+
+/* ---- statistics -------------------------------------------------------- */
+/* Sorts v in place; median of n values (mean of the middle two if even). */
+double hp_median(double *v, size_t n);
+/* Coefficient of variation (stddev/mean, sample stddev), 0 if n < 2. */
+double hp_cv(const double *v, size_t n);
+
+#endif

@@ -1,0 +1,55 @@
+/* t_util.h — helpers shared by the C tests (liburing style: t_ prefix,
+ * exit 77 when the machine cannot do what a test needs). */
+#ifndef HP_T_UTIL_H
+#define HP_T_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T_SKIP 77
+
+static int t_failures;
+
+#define T_CHECK(cond) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+		t_failures++; \
+	} \
+} while (0)
+
+#define T_CHECK_MSG(cond, ...) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+		fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); \
+		t_failures++; \
+	} \
+} while (0)
+
+#define T_CHECK_STR(a, b) do { \
+	const char *t_a_ = (a), *t_b_ = (b); \
+	if (!t_a_ || !t_b_ || strcmp(t_a_, t_b_) != 0) { \
+		fprintf(stderr, "%s:%d: \"%s\" != \"%s\" (%s vs %s)\n", __FILE__, __LINE__, \
+			t_a_ ? t_a_ : "(null)", t_b_ ? t_b_ : "(null)", #a, #b); \
+		t_failures++; \
+	} \
+} while (0)
+
+static inline void t_skip(const char *why)
+{
+	printf("SKIP: %s\n", why);
+	exit(T_SKIP);
+}
+
+/* Ends a test: prints a summary and returns the exit code for meson. */
+static inline int t_done(const char *name)
+{
+	if (t_failures) {
+		fprintf(stderr, "%s: %d check(s) failed\n", name, t_failures);
+		return 1;
+	}
+	printf("%s: ok\n", name);
+	return 0;
+}
+
+#endif
