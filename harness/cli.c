@@ -1,2 +1,360 @@
-/* placeholder: being written */
-int main(void){return 0;}
+/* cli.c — the `hotpath` command: run, list, env, plot, compare, test. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hp_config.h"
+#include "hp.h"
+#include "runner.h"
+#include "topo.h"
+#include "env.h"
+#include "plot.h"
+#include "compare.h"
+#include "metrics.h"
+
+static const char usage_text[] =
+	"usage: hotpath <command> [options]\n"
+	"\n"
+	"commands:\n"
+	"  run       run suites and write a results folder\n"
+	"  list      suites, cases, variants, and why a variant is unavailable\n"
+	"  env       the machine and every noise source found, with advice\n"
+	"  plot DIR  (re)draw the plots of a results folder\n"
+	"  compare A B   per benchmark: ratio of medians B/A, 95%% CI, verdict\n"
+	"  test      run the test suite (meson test)\n"
+	"\n"
+	"run options:\n"
+	"  --suite S,..        suites to run (default: all; see hotpath list)\n"
+	"  --filter REGEX      only benchmarks whose suite/case/variant/param matches\n"
+	"  --cpus LIST|auto    CPUs to pin to, e.g. 0-3,8 (default auto: one per core, CPU 0 last)\n"
+	"  --profile P         smoke | quick | full (default quick)\n"
+	"  --reps N            repetitions (default: the profile's)\n"
+	"  --seed N            workload seed (default 1)\n"
+	"  --metric M          time | instructions | perf (default time)\n"
+	"  --out DIR           parent folder of the run folder (default: results/ of the checkout)\n"
+	"  --no-plots          do not draw plots\n"
+	"  --quiet             no progress, only the run folder on stdout\n"
+	"\n"
+	"exit codes: 0 ok, 1 a benchmark or test failed, 2 bad usage or input,\n"
+	"77 skipped (tests), 99 internal error, 130 interrupted\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("hotpath: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n(see hotpath --help)\n", stderr);
+	return HP_EXIT_USAGE;
+}
+
+static char *join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *s = calloc(1, len);
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+/* Options shared by run, list and env. */
+enum { O_SUITE = 1, O_FILTER, O_CPUS, O_PROFILE, O_REPS, O_SEED, O_METRIC, O_OUT, O_NOPLOTS, O_QUIET, O_JSON, O_HELP };
+static const struct option run_opts[] = {
+	{ "suite", required_argument, 0, O_SUITE },
+	{ "filter", required_argument, 0, O_FILTER },
+	{ "cpus", required_argument, 0, O_CPUS },
+	{ "profile", required_argument, 0, O_PROFILE },
+	{ "reps", required_argument, 0, O_REPS },
+	{ "seed", required_argument, 0, O_SEED },
+	{ "metric", required_argument, 0, O_METRIC },
+	{ "out", required_argument, 0, O_OUT },
+	{ "no-plots", no_argument, 0, O_NOPLOTS },
+	{ "quiet", no_argument, 0, O_QUIET },
+	{ "json", no_argument, 0, O_JSON },
+	{ "help", no_argument, 0, O_HELP },
+	{ 0, 0, 0, 0 },
+};
+
+static const char *opt_name(int val)
+{
+	for (int i = 0; run_opts[i].name; i++)
+		if (run_opts[i].val == val)
+			return run_opts[i].name;
+	return "?";
+}
+
+/* Which options each command takes. */
+static int allowed(const char *cmd, int opt)
+{
+	if (opt == O_HELP)
+		return 1;
+	if (!strcmp(cmd, "run"))
+		return opt != O_JSON;
+	if (!strcmp(cmd, "list"))
+		return opt == O_SUITE || opt == O_CPUS;
+	if (!strcmp(cmd, "env"))
+		return opt == O_CPUS || opt == O_JSON;
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	if (!s || !*s || *s == '-')
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+typedef struct cli {
+	hp_run_opts_t run;
+	int json;
+} cli_t;
+
+/* Parses the options of run/list/env. Returns -1 to go on, else an exit code. */
+static int parse_opts(const char *cmd, int argc, char **argv, cli_t *c)
+{
+	opterr = 0;
+	optind = 1;
+	int o, idx;
+	while ((o = getopt_long(argc, argv, ":h", run_opts, &idx)) != -1) {
+		if (o == 'h')
+			o = O_HELP;
+		if (o == '?') {
+			if (optopt)
+				return usage_error("%s: unknown option '-%c'", cmd, optopt);
+			return usage_error("%s: unknown option '%s'", cmd, argv[optind - 1]);
+		}
+		if (o == ':')
+			return usage_error("%s: option '--%s' needs a value", cmd, opt_name(optopt));
+		if (!allowed(cmd, o))
+			return usage_error("%s: option '--%s' does not apply to %s", cmd, opt_name(o), cmd);
+		uint64_t v;
+		switch (o) {
+		case O_HELP:
+			fputs(usage_text, stdout);
+			return HP_EXIT_OK;
+		case O_SUITE: c->run.suites = optarg; break;
+		case O_FILTER: c->run.filter = optarg; break;
+		case O_CPUS: c->run.cpus_spec = optarg; break;
+		case O_PROFILE:
+			c->run.profile = hp_profile_find(optarg);
+			if (!c->run.profile)
+				return usage_error("--profile: unknown profile '%s' (valid: smoke, quick, full)", optarg);
+			break;
+		case O_REPS:
+			if (parse_u64(optarg, &v) != 0 || v < 1 || v > 1000)
+				return usage_error("--reps: '%s' is not a repetition count (valid: 1 to 1000)", optarg);
+			c->run.reps = (int)v;
+			break;
+		case O_SEED:
+			if (parse_u64(optarg, &v) != 0)
+				return usage_error("--seed: '%s' is not an unsigned 64-bit number", optarg);
+			c->run.seed = v;
+			break;
+		case O_METRIC:
+			if (hp_metric_parse(optarg, &c->run.metric) != 0)
+				return usage_error("--metric: unknown metric '%s' (valid: time, instructions, perf)", optarg);
+			break;
+		case O_OUT:
+			if (!*optarg)
+				return usage_error("--out: empty folder name");
+			c->run.out = optarg;
+			break;
+		case O_NOPLOTS: c->run.no_plots = 1; break;
+		case O_QUIET: c->run.quiet = 1; break;
+		case O_JSON: c->json = 1; break;
+		}
+	}
+	if (optind < argc)
+		return usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+	return -1;
+}
+
+/* ---- list ---- */
+
+static int cmd_list(cli_t *c)
+{
+	const hp_suite_t *suites[64];
+	char err[1024];
+	if (hp_select_suites(c->run.suites, suites, 64, err, sizeof err) < 0) {
+		fprintf(stderr, "hotpath list: %s\n", err);
+		return HP_EXIT_USAGE;
+	}
+	hp_topo_t *t = hp_topo_load(err, sizeof err);
+	if (!t) {
+		fprintf(stderr, "hotpath list: %s\n", err);
+		return HP_EXIT_INTERNAL;
+	}
+	int cpus[HP_MAX_CPUS];
+	int ncpus = hp_cpulist_parse(t, c->run.cpus_spec ? c->run.cpus_spec : "auto", cpus, HP_MAX_CPUS,
+				     err, sizeof err);
+	if (ncpus <= 0) {
+		fprintf(stderr, "hotpath list: %s\n", err);
+		hp_topo_free(t);
+		return HP_EXIT_USAGE;
+	}
+	const char *cg = hp_cg_unavailable(), *pf = hp_perf_unavailable(), *pl = hp_plot_unavailable();
+	printf("metrics: time: available; instructions: %s%s; perf: %s%s; plots: %s%s\n",
+	       cg ? "unavailable: " : "available", cg ? cg : "",
+	       pf ? "unavailable: " : "available", pf ? pf : "",
+	       pl ? "unavailable: " : "available", pl ? pl : "");
+	for (int si = 0; suites[si]; si++) {
+		const hp_suite_t *s = suites[si];
+		printf("\n%s — %s\n", s->name, s->desc);
+		for (int ci = 0; s->cases[ci]; ci++) {
+			const hp_case_t *cs = s->cases[ci];
+			printf("  %s — %s\n", cs->name, cs->desc);
+			printf("      per %s", cs->op_unit ? cs->op_unit : "op");
+			if (cs->item_unit)
+				printf(" and per %s", cs->item_unit);
+			if (cs->params) {
+				printf("; %s:", cs->param_name ? cs->param_name : "param");
+				for (int k = 0; cs->params[k].label; k++)
+					printf(" %s", cs->params[k].label);
+			}
+			if (cs->thread_sweep)
+				printf("; threads 1..%d", ncpus);
+			printf("\n");
+			for (int vi = 0; cs->variants[vi]; vi++) {
+				const hp_variant_t *v = cs->variants[vi];
+				hp_ctx_t ctx = {
+					.c = cs, .v = v, .p = cs->params ? &cs->params[0] : NULL,
+					.threads = 1, .cpus = cpus, .ncpus = ncpus, .all_cpus = cpus,
+				};
+				static const hp_param_t none = { .label = "-" };
+				if (!ctx.p)
+					ctx.p = &none;
+				const char *why = v->available ? v->available(&ctx) : NULL;
+				printf("      %-22s %-9s %s%s%s\n", v->name, hp_kind_name(v->kind),
+				       why ? "unavailable: " : "available", why ? why : "",
+				       v->child_env ? " (own process)" : "");
+				if (cs->params)
+					for (int k = 0; cs->params[k].label; k++)
+						if (cs->params[k].min_cpus > ncpus)
+							printf("      %-22s %-9s %s=%s unavailable: needs %d CPUs, --cpus gives %d\n",
+							       "", "", cs->param_name ? cs->param_name : "param",
+							       cs->params[k].label, cs->params[k].min_cpus, ncpus);
+			}
+		}
+	}
+	hp_topo_free(t);
+	return HP_EXIT_OK;
+}
+
+/* ---- env ---- */
+
+static int cmd_env(cli_t *c, const char *cmdline)
+{
+	char err[1024];
+	hp_topo_t *t = hp_topo_load(err, sizeof err);
+	if (!t) {
+		fprintf(stderr, "hotpath env: %s\n", err);
+		return HP_EXIT_INTERNAL;
+	}
+	int cpus[HP_MAX_CPUS];
+	int ncpus = hp_cpulist_parse(t, c->run.cpus_spec ? c->run.cpus_spec : "auto", cpus, HP_MAX_CPUS,
+				     err, sizeof err);
+	if (ncpus <= 0) {
+		fprintf(stderr, "hotpath env: %s\n", err);
+		hp_topo_free(t);
+		return HP_EXIT_USAGE;
+	}
+	hp_env_opts_t eo = { .cpus = cpus, .ncpus = ncpus, .seed = c->run.seed,
+			     .command_line = cmdline, .metric = "time", .profile = "quick" };
+	struct json_object *env = hp_env_capture(t, &eo);
+	if (c->json)
+		printf("%s\n", json_object_to_json_string_ext(env, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		hp_env_print(env, stdout);
+	json_object_put(env);
+	hp_topo_free(t);
+	return HP_EXIT_OK;
+}
+
+/* ---- test ---- */
+
+static int cmd_test(int argc, char **argv)
+{
+	char *args[64];
+	int a = 0;
+	args[a++] = "meson";
+	args[a++] = "test";
+	args[a++] = "-C";
+	args[a++] = HP_BUILD_ROOT;
+	args[a++] = "--print-errorlogs";
+	for (int i = 1; i < argc && a < 63; i++)
+		args[a++] = argv[i];
+	args[a] = NULL;
+	execvp("meson", args);
+	fprintf(stderr, "hotpath test: cannot run meson: %s (install it: apt-get install meson)\n", strerror(errno));
+	return HP_EXIT_INTERNAL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("no command given (valid: run, list, env, plot, compare, test)");
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage_text, stdout);
+		return HP_EXIT_OK;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("hotpath %s\n", HP_VERSION);
+		return HP_EXIT_OK;
+	}
+	if (!strcmp(cmd, "__child"))
+		return hp_child_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "test"))
+		return cmd_test(argc - 1, argv + 1);
+	if (!strcmp(cmd, "plot")) {
+		if (argc != 3)
+			return usage_error("plot: expected one results folder (hotpath plot DIR)");
+		return hp_plot_dir(argv[2], getenv("HP_TEMPLATES") && *getenv("HP_TEMPLATES")
+			? getenv("HP_TEMPLATES") : HP_SOURCE_ROOT "/scripts");
+	}
+	if (!strcmp(cmd, "compare")) {
+		if (argc != 4)
+			return usage_error("compare: expected two results folders (hotpath compare A B)");
+		return hp_compare_dirs(argv[2], argv[3], stdout);
+	}
+	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "env"))
+		return usage_error("unknown command '%s' (valid: run, list, env, plot, compare, test)", cmd);
+
+	cli_t c;
+	memset(&c, 0, sizeof c);
+	c.run.profile = hp_profile_find("quick");
+	c.run.seed = 1;
+	c.run.metric = HP_METRIC_TIME;
+	c.run.out = HP_SOURCE_ROOT "/results";
+	int rc = parse_opts(cmd, argc - 1, argv + 1, &c);
+	if (rc >= 0)
+		return rc;
+	char *cl = join_args(argc, argv);
+	c.run.command_line = cl;
+	if (!strcmp(cmd, "list"))
+		rc = cmd_list(&c);
+	else if (!strcmp(cmd, "env"))
+		rc = cmd_env(&c, cl);
+	else
+		rc = hp_run(&c.run);
+	free(cl);
+	return rc;
+}

@@ -94,6 +94,10 @@ typedef struct hp_ctx {
 	int ncpus;              /* CPUs selected for the whole run (>= threads) */
 	const int *all_cpus;    /* all selected CPUs, in order */
 	void *data;             /* what setup() returned */
+	/* Binds the calling thread, or a process after fork(), to an OS CPU the
+	 * way the runner binds measured threads (hwloc, strict where supported).
+	 * Returns 0 or -1. Used by cases that start partner processes. */
+	int (*bind_cpu)(int cpu);
 } hp_ctx_t;
 
 typedef struct hp_variant {

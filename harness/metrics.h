@@ -39,6 +39,10 @@ int hp_on_valgrind(void);
  * valgrind or built without callgrind.h. */
 void hp_cg_start(void);      /* zero stats, start collecting */
 void hp_cg_stop(void);       /* stop collecting */
+/* Stop / restart collecting inside a counted region without zeroing (the
+ * runner maps hp_pause/hp_resume to these). */
+void hp_cg_pause(void);
+void hp_cg_resume(void);
 void hp_cg_dump(const char *label);  /* CALLGRIND_DUMP_STATS_AT(label) */
 /* Reads the instruction total (the "summary:" or "totals:" Ir value) of
  * one callgrind output file. Returns 0 or -1 with err. */

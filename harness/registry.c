@@ -1,1 +1,53 @@
-/* placeholder: being written */
+/* registry.c — the suites compiled into hotpath, and lookups. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hp.h"
+
+extern const hp_suite_t hp_suite_kernel;
+extern const hp_suite_t hp_suite_selftest;
+
+/* Suites in the order `hotpath list` shows and `hotpath run` runs them.
+ * selftest is not listed here: it exists for the runner's own tests and is
+ * found by name only (hp_suite_find) when HP_SELFTEST=1. */
+const hp_suite_t *const hp_suites[] = {
+	&hp_suite_kernel,
+	NULL,
+};
+
+const char *hp_kind_name(hp_kind_t k)
+{
+	switch (k) {
+	case HP_KIND_IMPL: return "impl";
+	case HP_KIND_BASELINE: return "baseline";
+	case HP_KIND_KERNEL: return "kernel";
+	}
+	return "?";
+}
+
+const hp_suite_t *hp_suite_find(const char *name)
+{
+	for (int i = 0; hp_suites[i]; i++)
+		if (strcmp(hp_suites[i]->name, name) == 0)
+			return hp_suites[i];
+	const char *st = getenv("HP_SELFTEST");
+	if (st && strcmp(st, "1") == 0 && strcmp(name, hp_suite_selftest.name) == 0)
+		return &hp_suite_selftest;
+	return NULL;
+}
+
+const hp_case_t *hp_case_find(const hp_suite_t *s, const char *name)
+{
+	for (int i = 0; s->cases[i]; i++)
+		if (strcmp(s->cases[i]->name, name) == 0)
+			return s->cases[i];
+	return NULL;
+}
+
+const hp_variant_t *hp_variant_find(const hp_case_t *c, const char *name)
+{
+	for (int i = 0; c->variants[i]; i++)
+		if (strcmp(c->variants[i]->name, name) == 0)
+			return c->variants[i];
+	return NULL;
+}

@@ -1,0 +1,55 @@
+/* runner.h — runs a plan of benchmarks (suite -> case -> variant -> param ->
+ * threads) on pinned CPUs and writes the results folder. */
+#ifndef HP_RUNNER_H
+#define HP_RUNNER_H
+
+#include <stdint.h>
+#include "hp.h"
+#include "topo.h"
+
+typedef enum { HP_METRIC_TIME, HP_METRIC_INSTRUCTIONS, HP_METRIC_PERF } hp_metric_t;
+
+/* Repetitions, minimum time per repetition and warm-up of a profile. */
+typedef struct hp_profile {
+	const char *name;
+	int reps;
+	double min_time_s;      /* Google Benchmark's minimum time per repetition */
+	double warmup_s;        /* untimed run before the first repetition */
+	uint64_t count_iters;   /* iterations of an instructions / perf count (N; 2N also runs) */
+} hp_profile_t;
+
+extern const hp_profile_t hp_profiles[];  /* smoke, quick, full; NULL-terminated by name */
+const hp_profile_t *hp_profile_find(const char *name);
+
+typedef struct hp_run_opts {
+	const char *suites;     /* comma list, NULL = every suite */
+	const char *filter;     /* POSIX ERE on "suite/case/variant/param", or NULL */
+	const char *cpus_spec;  /* "auto" or a list */
+	const hp_profile_t *profile;
+	int reps;               /* 0 = the profile's */
+	uint64_t seed;
+	hp_metric_t metric;
+	const char *out;        /* parent of the run folder */
+	int no_plots;
+	int quiet;
+	const char *command_line;
+} hp_run_opts_t;
+
+/* `hotpath run`: returns the exit code (0, 1 when a benchmark failed, 2 bad
+ * input, 130 interrupted, 99 internal error). Prints the run folder. */
+int hp_run(const hp_run_opts_t *o);
+
+/* Hidden `hotpath __child ...`: runs one benchmark in this process (started
+ * by the runner with its own environment, or under valgrind) and writes
+ * its records and status as JSON lines to the fd given by --fd. */
+int hp_child_main(int argc, char **argv);
+
+const char *hp_metric_name(hp_metric_t m);
+int hp_metric_parse(const char *s, hp_metric_t *m);
+
+/* The selected suites as an array (NULL-terminated, static storage), or NULL
+ * with a message naming the unknown suite and the valid ones. */
+int hp_select_suites(const char *list, const hp_suite_t **out, int max,
+		     char *err, size_t errlen);
+
+#endif
