@@ -4,6 +4,7 @@
 #ifndef HP_COMPARE_H
 #define HP_COMPARE_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "record.h"
 

@@ -3,6 +3,7 @@
 #define HP_ENV_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <json-c/json.h>
 #include "topo.h"
 

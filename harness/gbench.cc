@@ -18,7 +18,6 @@
 #include <mutex>
 #include <sstream>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -308,8 +307,9 @@ public:
 				size_ = size;
 				return;
 			}
+			int e = errno;
 			CPU_FREE(set);
-			if (errno != EINVAL)
+			if (e != EINVAL)
 				return;
 		}
 	}
@@ -470,7 +470,10 @@ void hp_gb_counter(hp_gb_state_t *st, const char *name, double value, int flags)
 			 "hp_gb_counter: bad counter '%s' flags %#x: need a non-empty name and flags "
 			 "made of HP_GB_COUNTER_RATE|AVG_THREADS|AVG_ITERATIONS (0x%x)",
 			 name ? name : "(null)", static_cast<unsigned>(flags), static_cast<unsigned>(known));
-		hp_gb_skip(st, msg);
+		if (!state_skipped(*st->st, 0)) {
+			st->st->SkipWithError(msg);
+			st->paused = false;
+		}
 		return;
 	}
 	// hotpath's flag bits are its own; Google Benchmark's differ
@@ -517,7 +520,8 @@ int hp_gb_run_all(hp_gb_report_fn cb, void *arg)
 	{
 		std::lock_guard<std::mutex> guard(g_lock);
 		if (g_running) {
-			fprintf(stderr, "hp_gb_run_all: called from inside a benchmark run: not allowed\n");
+			fprintf(stderr, "hp_gb_run_all: a run is already in progress (called from a benchmark, "
+				"a report callback or another thread): not allowed\n");
 			return -1;
 		}
 		if (g_benches.empty()) {
@@ -547,7 +551,7 @@ void hp_gb_clear(void)
 {
 	std::lock_guard<std::mutex> guard(g_lock);
 	if (g_running) {
-		fprintf(stderr, "hp_gb_clear: called from inside a benchmark run: ignored\n");
+		fprintf(stderr, "hp_gb_clear: a run is in progress: ignored\n");
 		return;
 	}
 	clear_locked();

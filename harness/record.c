@@ -573,8 +573,8 @@ int hp_read_csv(const char *path, hp_results_t *r, char *err, size_t errlen)
 		return -1;
 	}
 
-	/* the header, field by field, so a quoted-but-equal header is not
-	 * mistaken for ours and a wrong one is shown as it is */
+	/* the header is parsed like any row, so a wrong one can be shown
+	 * back as it is */
 	start = line;
 	k = csv_next(s, n, &pos, &line, &row, &why);
 	if (k <= 0) {

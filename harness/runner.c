@@ -388,10 +388,17 @@ static void gb_report(const hp_gb_run_t *run, void *arg)
 	char cpus[96];
 	cpus_string(g->actual_cpu, j->threads, cpus, sizeof cpus);
 	int rep = run->repetition_index;
-	double iters = (double)run->iterations;
+	/* Google Benchmark (1.7, see gbench.h) sums iterations over threads and
+	 * divides the thread-averaged wall time by that sum. hotpath records
+	 * time per op as one thread sees it (latency), so scale by threads:
+	 * throughput over all threads is then threads * 1e9 / real_time. CPU
+	 * time stays the CPU cost of one op. */
+	double iters_total = (double)run->iterations;
+	double iters = iters_total / j->threads;        /* per thread */
+	double real = run->real_time_ns * j->threads;
 	double tsc = 0, items = 0;
 	const char *op = j->c->op_unit ? j->c->op_unit : "op";
-	emit(g->out, j, cpus, "real_time", "ns", op, rep, run->real_time_ns);
+	emit(g->out, j, cpus, "real_time", "ns", op, rep, real);
 	emit(g->out, j, cpus, "cpu_time", "ns", op, rep, run->cpu_time_ns);
 	for (int i = 0; i < run->ncounters; i++) {
 		const hp_gb_counter_val_t *c = &run->counters[i];
@@ -402,13 +409,13 @@ static void gb_report(const hp_gb_run_t *run, void *arg)
 		else
 			emit(g->out, j, cpus, c->name, c->name, NULL, rep, c->value);
 	}
+	/* hp_tsc: one thread's ticks (averaged over threads) */
 	if (!j->c->manual_time && hp_tsc_invariant() && iters > 0)
 		emit(g->out, j, cpus, "tsc_cycles", "cycles", op, rep, tsc / iters);
-	if (items > 0 && iters > 0 && j->c->item_unit) {
-		/* items were summed over threads; each thread ran `iters` */
-		double per_iter = items / (iters * j->threads);
-		emit(g->out, j, cpus, "real_time_per_item", "ns", j->c->item_unit, rep,
-		     run->real_time_ns / per_iter);
+	if (items > 0 && iters_total > 0 && j->c->item_unit) {
+		/* hp_items: summed over threads */
+		double per_iter = items / iters_total;
+		emit(g->out, j, cpus, "real_time_per_item", "ns", j->c->item_unit, rep, real / per_iter);
 	}
 	emit(g->out, j, cpus, "iterations", "iters", NULL, rep, iters);
 	g->nreported++;
@@ -699,6 +706,7 @@ static void run_in_child(const runenv_t *re, const job_t *j, hp_results_t *out, 
 			argv[a++] = "--tool=callgrind";
 			argv[a++] = "-q";
 			argv[a++] = "--collect-atstart=no";
+			argv[a++] = "--instr-atstart=yes";
 			argv[a++] = cgout;
 		}
 		argv[a++] = (char *)self_exe();

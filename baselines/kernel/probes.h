@@ -20,14 +20,16 @@
  *                                                     state saved on the user stack); handler;
  *                                                     rt_sigreturn
  *
- * Costs quoted below are orders of magnitude (x86_64; a 2-vCPU KVM guest on
- * 6.18 gave the numbers in brackets); they depend on the CPU, the kernel's
- * speculative-execution mitigations and virtualisation, which is the point of
- * measuring them.
+ * "Cost" below is what a 2-vCPU x86_64 KVM guest running Linux 6.18 measured
+ * (one thread, pinned): a scale, not a reference. It depends on the CPU, the
+ * kernel's speculative-execution mitigations and virtualisation, which is the
+ * point of measuring it.
  *
  * What the probes do not show: user-space instruction counts (callgrind)
  * cover only the few instructions around each system call or fault, never
- * the kernel's work; times include the kernel entry/exit of each operation.
+ * the kernel's work (and callgrind 3.19 started with --collect-atstart=no
+ * does not count the signal handler either); times include the kernel
+ * entry/exit of each operation.
  *
  * Threads: every probe may be used from several threads at once, each with its
  * own region / ping-pong pair; the signal probe counts per thread.
@@ -48,7 +50,7 @@
  * enters the kernel. Returns the calling process's pid.
  * Kernel: the syscall entry/exit path around a trivial handler, so it is the
  * pure cost of crossing into the kernel with this machine's mitigations.
- * Cost: 50-500 ns [~60 ns]. */
+ * Cost: ~105 ns. */
 long hp_kp_getpid(void);
 
 /* n raw getpid calls in a loop (n >= 0); returns the pid of the last one
@@ -77,7 +79,7 @@ typedef struct hp_kp_region {
 
 /* Maps a region of `pages` (>= 1) untouched pages. Returns 0 or -errno
  * (-EINVAL for 0 pages or a size that overflows). Cost: one mmap, one
- * mprotect and one madvise (~10 us); do it outside timing. */
+ * mprotect and one madvise; do it outside timing. */
 int hp_kp_fault_map(hp_kp_region_t *r, size_t pages);
 
 /* Writes one byte to each of the next n untouched pages (fewer if the region
@@ -85,12 +87,11 @@ int hp_kp_fault_map(hp_kp_region_t *r, size_t pages);
  * Kernel: one page fault each: exception entry, per-VMA lock, allocation of
  * a zeroed order-0 page from the per-CPU lists, memcg charge, rmap and LRU
  * add, PTE set, and a new page-table page once every 512 faults.
- * Cost: 0.5-3 us per fault [~1 us], most of it in zeroing the page and in
- * the exception entry/exit. */
+ * Cost: ~1.8 us per fault. */
 size_t hp_kp_fault_touch(hp_kp_region_t *r, size_t n);
 
 /* Unmaps the region and its guard (freeing every touched page); the region
- * reads as unmapped afterwards. Returns 0 or -errno. Cost: ~0.3 us per
+ * reads as unmapped afterwards. Returns 0 or -errno. Cost: freeing every
  * touched page plus a TLB flush; do it outside timing. */
 int hp_kp_fault_unmap(hp_kp_region_t *r);
 
@@ -120,8 +121,8 @@ int hp_kp_fault_unmap(hp_kp_region_t *r);
  * free_pcppages_bulk, buddy merging) - not a single order-N buddy allocation,
  * which user space cannot ask for. The order sets how far the per-call cost
  * (mmap, VMA, page-table pages, munmap's TLB flush) is amortised.
- * Cost: ~5 us per call plus 0.3-1 us per page [order 0: ~4 us;
- * order 10: ~0.4 us per page]. */
+ * Cost: order 0 ~9 us per call; order 3 ~18 us (2.2 us per page); orders
+ * 9 and 10 ~1.2 us per page. */
 int hp_kp_page_alloc(unsigned order, void **where);
 
 /* How page_alloc populates: "MADV_POPULATE_WRITE", "write per page", or
@@ -160,7 +161,7 @@ typedef struct hp_kp_pingpong {
 
 /* Forks and binds the partner; returns 0 when it is ready, else -errno (the
  * bind error reported by the partner, or the fork/pipe error); on failure
- * nothing is left behind. Cost: a fork (~100 us + page tables). */
+ * nothing is left behind. Cost: a fork and an exchange of messages. */
 int hp_kp_pingpong_start(hp_kp_pingpong_t *pp, int cpu, int (*bind)(int cpu));
 
 /* One round trip: sends token (masked to 31 bits), waits for the echo and
@@ -169,7 +170,8 @@ int hp_kp_pingpong_round(hp_kp_pingpong_t *pp, uint32_t token, uint32_t *echo);
 
 /* n round trips with tokens 1, 2, 3, ...; returns 0, -EPROTO when an echo
  * differs from its token, or the error of the failing round.
- * Cost per round trip: 2-10 us same CPU [~6 us], 5-50 us across CPUs. */
+ * Cost per round trip: ~5 us on one CPU; 60-110 us across CPUs (in a VM a
+ * cross-CPU wake-up is a virtual IPI and a halted vCPU's exit). */
 int hp_kp_pingpong(hp_kp_pingpong_t *pp, uint64_t n);
 
 /* The CPU the partner is running on (sched_getcpu() in the partner), or
@@ -200,11 +202,13 @@ int hp_kp_signal_restore(void);
 /* Sends SIGUSR1 n times to the calling thread with tgkill, each delivered on
  * that system call's exit, before it returns to user space. Returns how many
  * times the handler ran during the loop on this thread: n unless the signal
- * is blocked in this thread or the handler is not installed.
+ * is blocked in this thread or the handler is not installed. When it is not
+ * n, signals left pending on this thread are taken back (sigtimedwait), so
+ * none is delivered later under another handler.
  * Kernel: the tgkill path, then signal delivery: a signal frame on the user
  * stack with the saved FPU/vector state (xsave; large with AVX-512), the
  * handler, and rt_sigreturn restoring it all: three kernel crossings.
- * Cost: 1-5 us [~2 us].
+ * Cost: ~2.6 us.
  * Under ThreadSanitizer the signal is sent with pthread_kill(pthread_self())
  * instead: TSan defers handlers of signals it did not see sent (and merges
  * pending ones of one number), so a raw tgkill would not run the handler n
