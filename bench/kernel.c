@@ -13,7 +13,8 @@
  * - minor_fault: the first write to a fresh private anonymous page, one
  *   4 KiB page per fault (MADV_NOHUGEPAGE: no THP or multi-size THP). It
  *   includes the exception entry/exit, the per-VMA lock, allocating the page
- *   from the per-CPU lists, zeroing it, the memcg charge, rmap/LRU
+ *   from the per-CPU lists, zeroing it, the memcg charge (with memory
+ *   cgroups), rmap/LRU
  *   bookkeeping and the page-table update, plus a page-table page every 512
  *   faults. It does not include mapping or unmapping the memory, freeing
  *   the pages or the TLB flush (done with the clock paused, in chunks of
@@ -47,13 +48,13 @@
  *
  * For all of them, `--metric instructions` (callgrind) counts only the
  * user-space instructions around each kernel entry: a fixed handful per
- * operation (about 5 for syscall, minor_fault and signal, 38 per ctx_switch
- * round trip, 154 per page_alloc call whatever the order), never the
- * kernel's own work, and not the signal handler (callgrind runs handlers
- * with its collect-at-start state). The counts are exact and repeatable,
- * so they catch a change in the probe code, but the kernel's cost shows
- * only in time: measure these on bare metal, pinned, with the noise
- * sources `hotpath env` reports.
+ * operation (with gcc 12 and glibc 2.36: 5 for syscall, minor_fault and
+ * signal, 38 per ctx_switch round trip, 154 per page_alloc call whatever
+ * the order), never the kernel's own work, and not the signal handler
+ * (callgrind runs handlers with its collect-at-start state). The counts are
+ * exact and repeatable, so they catch a change in the probe code, but the
+ * kernel's cost shows only in time: measure these on bare metal, pinned,
+ * with the noise sources `hotpath env` reports.
  */
 #include "hp.h"
 #include "probes.h"

@@ -20,7 +20,7 @@ ticklabel(c, p) = strcol(p) eq '' ? strcol(c) : \
 # figure at 300 px per inch, so text keeps its proportion everywhere.
 # noenhanced: case names have underscores, which are not subscripts.
 if (term eq 'pdfcairo') {
-    set terminal pdfcairo size 3.5in,2.6in font 'Sans,6' fontscale 1 linewidth 1.5 noenhanced
+    set terminal pdfcairo size 3.5in,2.6in font 'Sans,6' fontscale 1 linewidth 1.4 pointscale 0.3 noenhanced
 } else {
     if (term eq 'pngcairo') {
         set terminal pngcairo size 1050,780 font 'Sans,25' linewidth 3 noenhanced

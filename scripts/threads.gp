@@ -15,7 +15,7 @@ col(i) = word(palette, int(word(colors, i)) + 1)
 shape(i) = int(word(shapes, int(word(ptypes, i)) + 1))
 
 if (term eq 'pdfcairo') {
-    set terminal pdfcairo size 3.5in,2.6in font 'Sans,6' fontscale 1 linewidth 1.5 noenhanced
+    set terminal pdfcairo size 3.5in,2.6in font 'Sans,6' fontscale 1 linewidth 1.4 pointscale 0.3 noenhanced
 } else {
     if (term eq 'pngcairo') {
         set terminal pngcairo size 1050,780 font 'Sans,25' linewidth 3 noenhanced
@@ -42,7 +42,7 @@ set key outside top center horizontal maxcols 2 samplen 2 width -3 title title
 
 # Whiskers first and without a title, so the key shows plain line samples.
 plot for [i=1:nlines] datafile index (i-1) using 1:($2/yscale):($3/yscale):($4/yscale) \
-         with yerrorbars linecolor rgb col(i) pointtype shape(i) pointsize 1.5 notitle, \
+         with yerrorbars linecolor rgb col(i) pointtype shape(i) pointsize 1.8 notitle, \
      for [i=1:nlines] datafile index (i-1) using 1:($2/yscale) with linespoints \
-         linecolor rgb col(i) linewidth 1.5 pointtype shape(i) pointsize 1.5 title columnheader(1)
+         linecolor rgb col(i) linewidth 1.5 pointtype shape(i) pointsize 1.8 title columnheader(1)
 set output
