@@ -1,5 +1,7 @@
 /* plot.c — turns a results set into bar and thread-sweep plots with gnuplot. */
 #include "plot.h"
+
+const char *(*hp_plot_param_namer)(const char *suite, const char *case_name);
 #include "hp_config.h"
 
 #include <errno.h>
@@ -233,8 +235,8 @@ const char *hp_plot_unavailable(void)
 	if (st < 0) {
 		if (errno == ENOENT)
 			snprintf(reason, sizeof reason,
-				 "%s not found in PATH (install gnuplot-nox, or set HP_GNUPLOT to its path)",
-				 prog);
+				 "%s not found%s (install gnuplot-nox, or set HP_GNUPLOT to its path)",
+				 prog, strchr(prog, '/') ? "" : " in PATH");
 		else
 			snprintf(reason, sizeof reason, "cannot run %s: %s", prog, strerror(errno));
 		return reason;
@@ -613,6 +615,7 @@ static int draw_bars(const char *plotdir, const char *tmpl, const chart_t *c,
 	}
 	double medmin = INFINITY, medmax = 0, lomin = INFINITY;
 	int nvar = 0;
+	const char *only_variant = "";
 	for (size_t v = 0; v < variants->n; v++) {
 		int any = 0;
 		for (size_t g = 0; g < c->ng; g++) {
@@ -634,6 +637,7 @@ static int draw_bars(const char *plotdir, const char *tmpl, const chart_t *c,
 				sb_datstr(&d, variants->s[v]);
 				sb_printf(&d, " \"median\" \"min\" \"max\" \"reps\" \"label\"\n");
 				sb_printf(&cols, "%s%zu", nvar ? " " : "", v % NCOLORS);
+				only_variant = variants->s[v];
 				nvar++;
 				any = 1;
 			}
@@ -660,22 +664,40 @@ static int draw_bars(const char *plotdir, const char *tmpl, const chart_t *c,
 	/* About 56 characters fit across a column-wide plot at 6 pt. Labels
 	 * that do not fit on two lines are rotated. gnuplot sizes the bottom
 	 * margin for neither (it leaves a gap under rotated labels and cuts
-	 * the second line), so it is set here: a character is about 0.42 of a
-	 * line high, times sin 45° when rotated. */
+	 * the second line), so it is set here, in lines: a label rotated by
+	 * 45° takes about 0.32 of a line per character (measured). */
 	int xrot = (maxline + 1) * c->ng > 56 ? 45 : 0;
-	double bmarg = (xrot ? 0.3 * (double)maxlabel + 1 : two_lines ? 3.2 : 2.0) +
+	double bmarg = (xrot ? 0.32 * (double)maxlabel + 1.5 : two_lines ? 3.2 : 2.0) +
 		       (c->xlabel[0] ? 1.5 : 0);
+	/* A rotated first label reaches left past the y axis by about 0.37 em
+	 * per character; the left margin (tick labels, y label) holds ~3.5 em
+	 * of it. Widen the x range until the rest fits in the first slot. */
+	double xmin = -0.5;
+	if (xrot) {
+		const double plot_em = 34.0;   /* plot width in em at 6 pt */
+		double slot = plot_em / (double)c->ng;
+		double need = 0.37 * (double)strlen(c->g[0].label) - 3.5 - 0.5 * slot;
+		if (need > 0)
+			xmin -= need / slot;
+	}
 
+	/* one variant: its name goes in the title, and no key is needed */
+	char title[400];
+	if (nvar == 1)
+		snprintf(title, sizeof title, "%s (%s)", c->title, only_variant);
+	else
+		snprintf(title, sizeof title, "%s", c->title);
 	sb_printf(&vars, "title=");
-	sb_gpstr(&vars, c->title);
+	sb_gpstr(&vars, title);
 	sb_printf(&vars, "; xlabel=");
 	sb_gpstr(&vars, c->xlabel);
 	sb_printf(&vars, "; ylabel=");
 	sb_gpstr(&vars, metric_ylabel(metric));
 	sb_printf(&vars, "; nvar=%d; colors='%s'; logy=%d; ymin=%.9g; xmin=%.3f; xmax=%.3f;"
 		  " bw=%.4f; xrot=%d; bmarg=%.1f", nvar, cols.s ? cols.s : "", logy, ymin,
-		  -0.5, (double)c->ng - 0.5, bw, xrot, bmarg);
-	sb_printf(&d, "\n# gnuplot settings: %s\n", vars.s ? vars.s : "");
+		  xmin, (double)c->ng - 0.5, bw, xrot, bmarg);
+	sb_printf(&d, "\n# drawn by %s with gnuplot -e \"term=...; outfile=...; datafile=...; %s\"\n",
+		  tmpl, vars.s ? vars.s : "");
 
 	int rc = -1;
 	if (vars.oom || cols.oom)
@@ -735,7 +757,8 @@ static int suite_bars(const char *plotdir, const char *tmpl, const char *suite,
 			safe_name(csafe, sizeof csafe, cases.s[c]);
 			snprintf(one.name, sizeof one.name, "%s-%s-bars", ssafe, csafe);
 			snprintf(one.title, sizeof one.title, "%s suite: %s", suite, cases.s[c]);
-			snprintf(one.xlabel, sizeof one.xlabel, "param");
+			const char *pn = hp_plot_param_namer ? hp_plot_param_namer(suite, cases.s[c]) : NULL;
+			snprintf(one.xlabel, sizeof one.xlabel, "%s", pn ? pn : "param");
 			for (size_t p = 0; p < params.n && rc == 0; p++) {
 				int t = bar_threads(bs, cases.s[c], params.s[p]);
 				char l2[32] = "";
@@ -823,7 +846,7 @@ static int case_threads(const char *plotdir, const char *tmpl, const char *suite
 		rc = 0;
 		goto out;
 	}
-	/* variants in the global order, so colours match the bar charts */
+	/* variants in the suite's order, so colours match the bar charts */
 	for (size_t v = 0; v < variants->n; v++)
 		for (size_t i = 0; i < bs->n; i++)
 			if (!strcmp(bs->b[i].r->case_, case_) &&
@@ -842,8 +865,12 @@ static int case_threads(const char *plotdir, const char *tmpl, const char *suite
 	sb_printf(&d, "# throughput = threads * 1e9 / real_time (ns per op and thread), in ops/s;"
 		  " median over reps, min..max from the slowest and fastest rep\n");
 	sb_printf(&d, "# one block per line: threads ops_per_s ops_min ops_max real_time_median_ns reps\n");
+	sb_printf(&d, "# (then, when the key lists variants and params apart, one block per entry)\n");
 
-	int nlines = 0;
+	/* Several variants and several params: colour is the variant, shape
+	 * the param, and the key lists each once (v + p entries, not v * p). */
+	int factored = cv.n > 1 && cp.n > 1;
+	int nlines = 0, nkeyv = 0, nkeyp = 0;
 	double ymin = INFINITY, ymax = 0;
 	for (size_t v = 0; v < cv.n; v++) {
 		long gv = names_find(variants, cv.s[v]);
@@ -859,7 +886,7 @@ static int case_threads(const char *plotdir, const char *tmpl, const char *suite
 				continue;
 			qsort(pts, np, sizeof *pts, cmp_threads);
 			char lt[160];
-			if (cv.n > 1 && cp.n > 1)
+			if (factored)
 				snprintf(lt, sizeof lt, "%s %s", cv.s[v], cp.s[p]);
 			else if (cp.n > 1)
 				snprintf(lt, sizeof lt, "%s", cp.s[p]);
@@ -883,7 +910,7 @@ static int case_threads(const char *plotdir, const char *tmpl, const char *suite
 			}
 			/* colour tells variants apart; with one variant, params */
 			size_t ci = cv.n > 1 ? (size_t)gv : (size_t)nlines;
-			size_t pi = cv.n > 1 && cp.n > 1 ? p : (size_t)nlines;
+			size_t pi = factored ? p : (size_t)nlines;
 			sb_printf(&cols, "%s%zu", nlines ? " " : "", ci % NCOLORS);
 			sb_printf(&ptys, "%s%zu", nlines ? " " : "", pi % NPOINTS);
 			nlines++;
@@ -892,6 +919,21 @@ static int case_threads(const char *plotdir, const char *tmpl, const char *suite
 	if (!nlines) {
 		rc = 0;
 		goto out;
+	}
+	/* key-only blocks: a title and one undefined point each */
+	for (size_t v = 0; factored && v < cv.n; v++, nkeyv++) {
+		sb_printf(&d, "\n\n");
+		sb_datstr(&d, cv.s[v]);
+		sb_printf(&d, " \"key\"\n0 NaN\n");
+		sb_printf(&cols, " %ld", names_find(variants, cv.s[v]) % NCOLORS);
+		sb_printf(&ptys, " 0");
+	}
+	for (size_t p = 0; factored && p < cp.n; p++, nkeyp++) {
+		sb_printf(&d, "\n\n");
+		sb_datstr(&d, cp.s[p]);
+		sb_printf(&d, " \"key\"\n0 NaN\n");
+		sb_printf(&cols, " 0");
+		sb_printf(&ptys, " %zu", p % NPOINTS);
 	}
 	int logy = ymin > 0 && ymax / ymin > 100.0;
 	/* A linear axis reads best in plain numbers of a named magnitude
@@ -907,14 +949,19 @@ static int case_threads(const char *plotdir, const char *tmpl, const char *suite
 		m++;
 	if (logy)
 		m = sizeof mag / sizeof mag[0] - 1;
+	if (nlines == 1) {
+		size_t tl = strlen(title);
+		snprintf(title + tl, sizeof title - tl, " (%s)", cv.s[0]);
+	}
 	sb_printf(&vars, "title=");
 	sb_gpstr(&vars, title);
 	sb_printf(&vars, "; xlabel='threads'; ylabel=");
 	sb_gpstr(&vars, mag[m].label);
-	sb_printf(&vars, "; yscale=%g; nlines=%d; colors='%s'; ptypes='%s'; logy=%d;"
-		  " xmin=%.1f; xmax=%.1f", mag[m].div, nlines, cols.s, ptys.s, logy,
-		  tmin - 0.5, tmax + 0.5);
-	sb_printf(&d, "\n# gnuplot settings: %s\n", vars.s ? vars.s : "");
+	sb_printf(&vars, "; yscale=%g; nlines=%d; nkeyv=%d; nkeyp=%d; colors='%s'; ptypes='%s';"
+		  " logy=%d; xmin=%.1f; xmax=%.1f", mag[m].div, nlines, nkeyv, nkeyp, cols.s,
+		  ptys.s, logy, tmin - 0.5, tmax + 0.5);
+	sb_printf(&d, "\n# drawn by %s with gnuplot -e \"term=...; outfile=...; datafile=...; %s\"\n",
+		  tmpl, vars.s ? vars.s : "");
 	if (vars.oom || cols.oom || ptys.oom) {
 		snprintf(err, errlen, "out of memory");
 		goto out_err;
@@ -976,8 +1023,7 @@ int hp_plot_results(const char *dir, const hp_results_t *r,
 	names_t suites = { 0 }, variants = { 0 };
 	int total = 0;
 	for (size_t i = 0; i < r->nrec; i++)
-		if (names_add(&suites, r->rec[i].suite) < 0 ||
-		    names_add(&variants, r->rec[i].variant) < 0)
+		if (names_add(&suites, r->rec[i].suite) < 0)
 			goto oom;
 	for (size_t s = 0; s < suites.n; s++) {
 		const char *metric = primary_metric(r, suites.s[s]);
@@ -988,6 +1034,15 @@ int hp_plot_results(const char *dir, const hp_results_t *r,
 			benches_free(&bs);
 			goto oom;
 		}
+		/* A variant's colour is its place in the suite's run order, the
+		 * same in every plot of the suite: the first variant (impl, where
+		 * a suite has one) is always the first colour. */
+		variants.n = 0;
+		for (size_t i = 0; i < bs.n; i++)
+			if (names_add(&variants, bs.b[i].r->variant) < 0) {
+				benches_free(&bs);
+				goto oom;
+			}
 		int n = suite_bars(plotdir, tbars, suites.s[s], &bs, &variants, metric, err, errlen);
 		if (n >= 0)
 			total += n;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hp.h"
+#include "plot.h"
 
 extern const hp_suite_t hp_suite_kernel;
 extern const hp_suite_t hp_suite_selftest;
@@ -50,4 +51,17 @@ const hp_variant_t *hp_variant_find(const hp_case_t *c, const char *name)
 		if (strcmp(c->variants[i]->name, name) == 0)
 			return c->variants[i];
 	return NULL;
+}
+
+/* The x label of a case's own bar chart (plot.h). */
+static const char *param_namer(const char *suite, const char *case_name)
+{
+	const hp_suite_t *s = hp_suite_find(suite);
+	const hp_case_t *c = s ? hp_case_find(s, case_name) : NULL;
+	return c ? c->param_name : NULL;
+}
+
+__attribute__((constructor)) static void set_param_namer(void)
+{
+	hp_plot_param_namer = param_namer;
 }

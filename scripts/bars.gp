@@ -7,7 +7,7 @@
 #   colors  palette index of each block, space-separated
 #   logy    1 for a log y axis (values span > 2 decades); ymin its bottom
 #   xmin xmax bw xrot   x range, bar width, tick label rotation (degrees)
-#   bmarg   bottom margin in character heights (rotated labels), or -1
+#   bmarg   bottom margin in lines, sized by hotpath from the labels
 
 # Okabe-Ito: tells colours apart for colour-blind readers and in greyscale.
 palette = '#0072B2 #D55E00 #009E73 #E69F00 #CC79A7 #56B4E9 #000000 #999999'
@@ -18,14 +18,15 @@ ticklabel(c, p) = strcol(p) eq '' ? strcol(c) : \
 
 # Sized for one column of a paper (3.5 in); the PNG and SVG are the same
 # figure at 300 px per inch, so text keeps its proportion everywhere.
-# noenhanced: case names have underscores, which are not subscripts.
+# noenhanced: case names have underscores, which are not subscripts. The
+# SVG names the CSS generic family, which every browser resolves.
 if (term eq 'pdfcairo') {
     set terminal pdfcairo size 3.5in,2.6in font 'Sans,6' fontscale 1 linewidth 1.4 pointscale 0.3 noenhanced
 } else {
     if (term eq 'pngcairo') {
         set terminal pngcairo size 1050,780 font 'Sans,25' linewidth 3 noenhanced
     } else {
-        set terminal svg size 1050,780 font 'Sans,25' linewidth 3 noenhanced
+        set terminal svg size 1050,780 font 'sans-serif,25' linewidth 3 background '#ffffff' noenhanced
     }
 }
 set output outfile
@@ -49,11 +50,16 @@ set errorbars 1.0
 set pointintervalbox 1e-6
 # Nothing sticks out to the right; rotated labels hang down to the left.
 set rmargin 2
-# gnuplot overestimates how far rotated labels reach; hotpath measures them.
+# gnuplot misjudges the room that rotated or two-line labels need.
 if (bmarg > 0) { set bmargin bmarg }
 # The key sits above the plot, where it cannot hide a bar; the chart's
-# title heads it, so title and key take one band of the figure.
-set key outside top center horizontal samplen 1.5 title title
+# title heads it, so title and key take one band of the figure. A single
+# variant is named in the title instead.
+if (nvar > 1) {
+    set key outside top center horizontal samplen 1.5 title title
+} else {
+    set title title; unset key
+}
 
 plot datafile index 0 using 1:(NaN):xtic(ticklabel(2, 3)) notitle, \
      for [i=1:nvar] datafile index i using 1:2 with boxes linecolor rgb col(i) title columnheader(1), \

@@ -296,7 +296,7 @@ int main(void)
 	char bad[4096];
 	snprintf(bad, sizeof bad, "%s/badtmpl", dir);
 	T_CHECK(mkdir(bad, 0755) == 0);
-	char path[4200];
+	char path[8300];
 	snprintf(path, sizeof path, "%s/bars.gp", bad);
 	FILE *f = fopen(path, "w");
 	T_CHECK(f != NULL);
