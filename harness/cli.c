@@ -187,6 +187,27 @@ static int parse_opts(const char *cmd, int argc, char **argv, cli_t *c)
 	return -1;
 }
 
+/* Loads the topology and the --cpus selection for list and env. NULL with
+ * *rc set to the exit code (after a message) on failure. */
+static hp_topo_t *load_cpus(const char *cmd, const char *spec, int *cpus, int *ncpus, int *rc)
+{
+	char err[1024];
+	hp_topo_t *t = hp_topo_load(err, sizeof err);
+	if (!t) {
+		fprintf(stderr, "hotpath %s: %s\n", cmd, err);
+		*rc = HP_EXIT_INTERNAL;
+		return NULL;
+	}
+	*ncpus = hp_cpulist_parse(t, spec ? spec : "auto", cpus, HP_MAX_CPUS, err, sizeof err);
+	if (*ncpus <= 0) {
+		fprintf(stderr, "hotpath %s: %s\n", cmd, err);
+		hp_topo_free(t);
+		*rc = HP_EXIT_USAGE;
+		return NULL;
+	}
+	return t;
+}
+
 /* ---- list ---- */
 
 static int cmd_list(cli_t *c)
@@ -197,19 +218,10 @@ static int cmd_list(cli_t *c)
 		fprintf(stderr, "hotpath list: %s\n", err);
 		return HP_EXIT_USAGE;
 	}
-	hp_topo_t *t = hp_topo_load(err, sizeof err);
-	if (!t) {
-		fprintf(stderr, "hotpath list: %s\n", err);
-		return HP_EXIT_INTERNAL;
-	}
-	int cpus[HP_MAX_CPUS];
-	int ncpus = hp_cpulist_parse(t, c->run.cpus_spec ? c->run.cpus_spec : "auto", cpus, HP_MAX_CPUS,
-				     err, sizeof err);
-	if (ncpus <= 0) {
-		fprintf(stderr, "hotpath list: %s\n", err);
-		hp_topo_free(t);
-		return HP_EXIT_USAGE;
-	}
+	int cpus[HP_MAX_CPUS], ncpus, rc;
+	hp_topo_t *t = load_cpus("list", c->run.cpus_spec, cpus, &ncpus, &rc);
+	if (!t)
+		return rc;
 	const char *cg = hp_cg_unavailable(), *pf = hp_perf_unavailable(), *pl = hp_plot_unavailable();
 	printf("metrics: time: available; instructions: %s%s; perf: %s%s; plots: %s%s\n",
 	       cg ? "unavailable: " : "available", cg ? cg : "",
@@ -262,20 +274,10 @@ static int cmd_list(cli_t *c)
 
 static int cmd_env(cli_t *c, const char *cmdline)
 {
-	char err[1024];
-	hp_topo_t *t = hp_topo_load(err, sizeof err);
-	if (!t) {
-		fprintf(stderr, "hotpath env: %s\n", err);
-		return HP_EXIT_INTERNAL;
-	}
-	int cpus[HP_MAX_CPUS];
-	int ncpus = hp_cpulist_parse(t, c->run.cpus_spec ? c->run.cpus_spec : "auto", cpus, HP_MAX_CPUS,
-				     err, sizeof err);
-	if (ncpus <= 0) {
-		fprintf(stderr, "hotpath env: %s\n", err);
-		hp_topo_free(t);
-		return HP_EXIT_USAGE;
-	}
+	int cpus[HP_MAX_CPUS], ncpus, rc;
+	hp_topo_t *t = load_cpus("env", c->run.cpus_spec, cpus, &ncpus, &rc);
+	if (!t)
+		return rc;
 	hp_env_opts_t eo = { .cpus = cpus, .ncpus = ncpus, .seed = c->run.seed,
 			     .command_line = cmdline, .metric = "time", .profile = "quick" };
 	struct json_object *env = hp_env_capture(t, &eo);

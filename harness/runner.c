@@ -709,6 +709,8 @@ static void run_in_child(const runenv_t *re, const job_t *j, hp_results_t *out, 
 		int wfd = dup(pfd[1]);    /* without O_CLOEXEC */
 		if (g_have_orig_mask)
 			sched_setaffinity(0, sizeof g_orig_mask, &g_orig_mask);
+		/* Ctrl-C is the runner's to handle: it lets this benchmark finish */
+		signal(SIGINT, SIG_IGN);
 		snprintf(fdarg, sizeof fdarg, "%d", wfd);
 		if (j->v->child_env)
 			putenv((char *)j->v->child_env);
@@ -929,6 +931,7 @@ static void install_signals(void)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_interrupt;
+	sa.sa_flags = SA_RESTART;   /* reads from a child's pipe go on */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

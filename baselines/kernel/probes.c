@@ -285,6 +285,10 @@ partner_main(int rfd, int wfd, int cpu, int (*bind)(int), pid_t parent)
 	int lo = rfd < wfd ? rfd : wfd, hi = rfd < wfd ? wfd : rfd;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* A Ctrl-C reaches the whole process group; the parent decides when the
+	 * partner ends (EOF on its pipe, or the parent's death). */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	if (getppid() != parent)
 		_exit(0);
 	/* Other fds (other partners' pipes above all) would keep pipes open
