@@ -6,6 +6,8 @@
 #include "plot.h"
 
 extern const hp_suite_t hp_suite_kernel;
+/* --- suite declarations: one line each --- */
+/* --- end suite declarations --- */
 extern const hp_suite_t hp_suite_selftest;
 
 /* Suites in the order `hotpath list` shows and `hotpath run` runs them.
@@ -13,6 +15,8 @@ extern const hp_suite_t hp_suite_selftest;
  * found by name only (hp_suite_find) when HP_SELFTEST=1. */
 const hp_suite_t *const hp_suites[] = {
 	&hp_suite_kernel,
+	/* --- suites: one line each, in run order --- */
+	/* --- end suites --- */
 	NULL,
 };
 
