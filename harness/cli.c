@@ -16,6 +16,7 @@
 #include "plot.h"
 #include "compare.h"
 #include "metrics.h"
+#include "sim.h"
 
 static const char usage_text[] =
 	"usage: hotpath <command> [options]\n"
@@ -26,6 +27,7 @@ static const char usage_text[] =
 	"  env       the machine and every noise source found, with advice\n"
 	"  plot DIR  (re)draw the plots of a results folder\n"
 	"  compare A B   per benchmark: ratio of medians B/A, 95%% CI, verdict\n"
+	"  sim FILE  simulate an rt-app scenario under CFS or EEVDF (hotpath sim --help)\n"
 	"  test      run the test suite (meson test)\n"
 	"\n"
 	"run options:\n"
@@ -332,6 +334,8 @@ int main(int argc, char **argv)
 		return hp_plot_dir(argv[2], getenv("HP_TEMPLATES") && *getenv("HP_TEMPLATES")
 			? getenv("HP_TEMPLATES") : HP_SOURCE_ROOT "/scripts");
 	}
+	if (!strcmp(cmd, "sim"))
+		return hp_sim_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "compare")) {
 		if (argc != 4)
 			return usage_error("compare: expected two results folders (hotpath compare A B)");

@@ -996,6 +996,23 @@ static const char *templates_dir(const char *templates)
 	return e && *e ? e : HP_SOURCE_ROOT "/scripts";
 }
 
+int hp_plot_render(const char *plotdir, const char *name, const char *tmpl,
+		   const char *vars, char *err, size_t errlen)
+{
+	return render(plotdir, name, tmpl, vars, err, errlen);
+}
+
+static hp_plot_extra_fn extras[8];
+static int nextras;
+
+int hp_plot_add_extra(hp_plot_extra_fn fn)
+{
+	if (nextras == (int)(sizeof extras / sizeof extras[0]))
+		return -1;
+	extras[nextras++] = fn;
+	return 0;
+}
+
 int hp_plot_results(const char *dir, const hp_results_t *r,
 		    const char *templates, char *err, size_t errlen)
 {
@@ -1073,6 +1090,12 @@ int hp_plot_results(const char *dir, const hp_results_t *r,
 	}
 	free(suites.s);
 	free(variants.s);
+	for (int i = 0; i < nextras; i++) {
+		int n = extras[i](plotdir, r, tdir, err, errlen);
+		if (n < 0)
+			return -1;
+		total += n;
+	}
 	return total;
 oom:
 	free(suites.s);

@@ -41,6 +41,21 @@ const char *hp_plot_unavailable(void);
  * source tree's scripts/. */
 int hp_plot_results(const char *dir, const hp_results_t *r,
 		    const char *templates, char *err, size_t errlen);
+/* Plots a suite draws itself from the same results (sched: time against
+ * nr_running on a log axis, predicted against measured CPU shares), after
+ * the standard ones, in hp_plot_results. `templates` is the folder of the
+ * .gp files. Returns the number drawn, or -1 with err. Register from a
+ * constructor; at most 8. Returns 0, or -1 when the list is full. */
+typedef int (*hp_plot_extra_fn)(const char *plotdir, const hp_results_t *r,
+				const char *templates, char *err, size_t errlen);
+int hp_plot_add_extra(hp_plot_extra_fn fn);
+/* Draws plotdir/name.{svg,png,pdf} from plotdir/name.dat with the template
+ * `tmpl` (a path), which gets term, outfile and datafile and the gnuplot
+ * assignments in `vars`: what the standard plots use, for extra plotters.
+ * Returns 0, or -1 with err. */
+int hp_plot_render(const char *plotdir, const char *name, const char *tmpl,
+		   const char *vars, char *err, size_t errlen);
+
 /* `hotpath plot DIR`: reads DIR/results.csv and (re)draws. Exit code: 0
  * (prints how many plots and where), 2 when DIR is not a results folder or
  * its results.csv is bad, 1 when gnuplot is unavailable or fails. */

@@ -7,6 +7,11 @@
 
 extern const hp_suite_t hp_suite_kernel;
 /* --- suite declarations: one line each --- */
+extern const hp_suite_t hp_suite_malloc_workloads;
+extern const hp_suite_t hp_suite_buddy;
+extern const hp_suite_t hp_suite_rcu;
+extern const hp_suite_t hp_suite_sched;
+extern const hp_suite_t hp_suite_slub;
 /* --- end suite declarations --- */
 extern const hp_suite_t hp_suite_selftest;
 
@@ -16,6 +21,11 @@ extern const hp_suite_t hp_suite_selftest;
 const hp_suite_t *const hp_suites[] = {
 	&hp_suite_kernel,
 	/* --- suites: one line each, in run order --- */
+	&hp_suite_malloc_workloads,
+	&hp_suite_buddy,
+	&hp_suite_rcu,
+	&hp_suite_sched,
+	&hp_suite_slub,
 	/* --- end suites --- */
 	NULL,
 };

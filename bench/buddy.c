@@ -1,0 +1,703 @@
+/* buddy.c — suite "buddy": the page allocator of impl/buddy against aligned allocation in malloc libraries and the kernel.
+ *
+ * What each case measures (README text):
+ *
+ * - pcp_hit: one order-0 alloc_pages + free_pages pair through the per-CPU
+ *   page lists: after the first batch the pair never leaves the pcp (LIFO,
+ *   same page). impl is the pinned stand-in (the thread names its CPU and
+ *   uses the lists without a lock, the kernel before 5.19); impl_locked is
+ *   6.6's own scheme (sched_getcpu() and a try-locked pcp spinlock). The
+ *   mallocs do posix_memalign(4096, 4096) + free; the kernel variant maps,
+ *   populates (MADV_POPULATE_WRITE) and unmaps one page, which includes the
+ *   kernel's pcp allocation plus everything around it (VMA, page tables,
+ *   zeroing, TLB flush). Thread sweep 1..N: each thread its own pcp.
+ * - pcp_miss: the same pair with the pcp switched off (the boot pageset:
+ *   high 0, batch 1), so each alloc and each free takes zone->lock and, in
+ *   a fresh zone, splits an order-10 block down to order 0 (10 expand steps)
+ *   and merges it back (10 merges): the buddy allocator's own cost.
+ * - order: alloc+free of 2^order pages, order 0..10 (pcp for 0..3, the
+ *   buddy lists under zone->lock above), per call and per page; impl and
+ *   kernel (mmap + populate + munmap of 2^order pages).
+ * - aligned: the same at orders 3 and 10 against the mallocs'
+ *   posix_memalign(4096 << order, 4096 << order) (order 0 is in pcp_hit;
+ *   every order for every malloc would double the quick profile).
+ * - trace: a seeded random trace of mixed-order allocations and frees
+ *   (60% order 0, a tail to order 10; live memory swinging twice between
+ *   25% and 90% of a 64 MiB zone; half the order-0 allocations, up to a
+ *   fifth of the zone, live to the end), one op per iteration, the same
+ *   for every variant. impl starts every batch from a fresh zone (set up
+ *   with the clock paused) so its work is repeatable; allocations that
+ *   fail for fragmentation are skipped with their frees. For impl the run also records, as counters,
+ *   the fragmentation of the zone at 32 points of the trace (sample s
+ *   after (s+1)/32 of its allocation phase), from a replay at set-up:
+ *   sNN_unusable_oK and sNN_extfrag_oK (x1000, mm/vmstat.c's integer math,
+ *   orders 3, 6, 9, 10), sNN_free_pages, and trace_failed_allocs; the
+ *   plot buddy-trace-frag draws them over the trace.
+ *
+ * Every variant does the same work through hp_mem_ops_t (one indirect call
+ * per alloc and per free on every side).
+ */
+#include "hp.h"
+#include "plot.h"
+#include "record.h"
+#include "memops.h"
+#include "malloc_variants.h"
+#include "probes.h"
+#include "buddy.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  /* Linux 5.14 */
+#endif
+
+/* ------------------------------------------------------------------ */
+/* impl adapters: a zone per job, a pcp per measured thread            */
+/* ------------------------------------------------------------------ */
+
+static hp_buddy_zone_t *g_zone;   /* the job's zone (jobs run one at a time) */
+static __thread int t_cpu;        /* pcp index: the measured thread's index */
+
+static void *impl_alloc_pages(unsigned order)
+{
+	return hp_buddy_get_free_pages_cpu(g_zone, t_cpu, HP_GFP_MOVABLE, order);
+}
+
+static void impl_free_pages(void *p, unsigned order)
+{
+	hp_buddy_free_pages_addr_cpu(g_zone, t_cpu, p, order);
+}
+
+static void *impl_locked_alloc_pages(unsigned order)
+{
+	return hp_buddy_get_free_pages(g_zone, HP_GFP_MOVABLE, order);
+}
+
+static void impl_locked_free_pages(void *p, unsigned order)
+{
+	hp_buddy_free_pages_addr(g_zone, p, order);
+}
+
+static const hp_mem_ops_t impl_ops = {
+	.name = "buddy", .alloc_pages = impl_alloc_pages, .free_pages = impl_free_pages,
+};
+static const hp_mem_ops_t impl_locked_ops = {
+	.name = "buddy_locked", .alloc_pages = impl_locked_alloc_pages, .free_pages = impl_locked_free_pages,
+};
+
+/* ------------------------------------------------------------------ */
+/* kernel adapter: what the page_alloc probe does, split in two        */
+/* ------------------------------------------------------------------ */
+
+static int populate_by_touch;     /* the kernel predates MADV_POPULATE_WRITE */
+
+/* mmap + MADV_NOHUGEPAGE + populate: 2^order order-0 pages from the
+ * kernel's pcp lists, zeroed and mapped (hp_kp_page_alloc without munmap) */
+static void *kern_alloc_pages(unsigned order)
+{
+	size_t len = HP_PAGE_SIZE << order;
+	unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, len, MADV_NOHUGEPAGE) != 0)
+		goto fail;
+	if (!populate_by_touch) {
+		if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
+			return p;
+		if (errno != EINVAL)
+			goto fail;
+		populate_by_touch = 1;
+	}
+	for (size_t off = 0; off < len; off += HP_PAGE_SIZE)
+		((volatile unsigned char *)p)[off] = 1;
+	return p;
+fail:
+	munmap(p, len);
+	return NULL;
+}
+
+static void kern_free_pages(void *p, unsigned order)
+{
+	munmap(p, HP_PAGE_SIZE << order);
+}
+
+static const hp_mem_ops_t kern_ops = {
+	.name = "kernel", .alloc_pages = kern_alloc_pages, .free_pages = kern_free_pages,
+};
+
+/* ------------------------------------------------------------------ */
+/* Variants                                                            */
+/* ------------------------------------------------------------------ */
+
+static const char *kern_available(const hp_ctx_t *ctx)
+{
+	(void)ctx;
+	return hp_kp_available();
+}
+
+static const hp_variant_t v_impl = {
+	.name = "impl", .kind = HP_KIND_IMPL, .ops = &impl_ops,
+};
+static const hp_variant_t v_impl_locked = {
+	.name = "impl_locked", .kind = HP_KIND_IMPL, .ops = &impl_locked_ops,
+};
+static const hp_variant_t v_kernel = {
+	.name = "kernel", .kind = HP_KIND_KERNEL, .available = kern_available, .ops = &kern_ops,
+};
+
+#define MEM(ctx) ((const hp_mem_ops_t *)(ctx)->v->ops)
+#define IS_IMPL(ctx) ((ctx)->v->ops == &impl_ops || (ctx)->v->ops == &impl_locked_ops)
+
+/* ------------------------------------------------------------------ */
+/* Seeded trace                                                        */
+/* ------------------------------------------------------------------ */
+
+#define TRACE_ZONE_BYTES ((size_t)64 << 20)
+#define TRACE_OPS 32768           /* allocation phase; then everything is freed */
+#define TRACE_SLOTS 4096
+#define NSAMPLES 32
+static const unsigned frag_orders[] = { 3, 6, 9, 10 };
+#define NFRAG (sizeof frag_orders / sizeof frag_orders[0])
+
+typedef struct top {
+	uint16_t slot;
+	uint8_t order;
+	uint8_t alloc;                /* 1 alloc into slot, 0 free slot */
+} top_t;
+
+typedef struct sample {
+	int unusable[NFRAG], extfrag[NFRAG];
+	unsigned long free_pages;
+} sample_t;
+
+typedef struct trace {
+	top_t *ops;
+	size_t len;                   /* all ops, the final frees included */
+	size_t main_len;              /* the allocation phase */
+	sample_t samples[NSAMPLES];   /* impl only */
+	uint64_t failed;              /* impl: allocations refused over the trace */
+	void **slot;                  /* live blocks while running */
+	uint8_t *slot_order;          /* and their orders */
+} trace_t;
+
+typedef struct xoshiro { uint64_t s[4]; } xoshiro_t;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void xo_seed(xoshiro_t *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t xo_next(xoshiro_t *r)   /* xoshiro256** */
+{
+	uint64_t *s = r->s, res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return res;
+}
+
+static unsigned xo_below(xoshiro_t *r, unsigned n) { return (unsigned)(xo_next(r) % n); }
+
+/* Orders skewed to small, as page-allocator traffic is: 60% order 0, a
+ * tail up to order 10 (1 in 200). */
+static unsigned pick_order(xoshiro_t *r)
+{
+	unsigned x = xo_below(r, 1000);
+	if (x < 600) return 0;
+	if (x < 750) return 1;
+	if (x < 830) return 2;
+	if (x < 900) return 3;
+	if (x < 970) return 4 + xo_below(r, 3);
+	if (x < 995) return 7 + xo_below(r, 3);
+	return 10;
+}
+
+/* The allocation phase: live memory follows a triangle wave between 25%
+ * and 90% of the zone (two periods); frees pick a random live block. One
+ * order-0 allocation in two is long-lived (freed only at the end, up to
+ * 1/5 of the zone), as unmovable kernel pages are: they pin the blocks
+ * around them and fragment the zone as the wave goes down and up again. */
+static trace_t *trace_make(uint64_t seed)
+{
+	trace_t *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	t->ops = calloc(TRACE_OPS + TRACE_SLOTS, sizeof *t->ops);
+	t->slot = calloc(TRACE_SLOTS, sizeof *t->slot);
+	t->slot_order = calloc(TRACE_SLOTS, 1);
+	uint8_t *order = calloc(TRACE_SLOTS, 1);
+	uint16_t *free_slots = calloc(TRACE_SLOTS, sizeof *free_slots);
+	uint16_t *live_slots = calloc(TRACE_SLOTS, sizeof *live_slots);
+	uint16_t *sticky_slots = calloc(TRACE_SLOTS, sizeof *sticky_slots);
+	if (!t->ops || !t->slot || !t->slot_order || !order || !free_slots || !live_slots || !sticky_slots) {
+		free(order); free(free_slots); free(live_slots); free(sticky_slots);
+		free(t->ops); free(t->slot); free(t->slot_order); free(t);
+		return NULL;
+	}
+	xoshiro_t r;
+	xo_seed(&r, seed);
+	const unsigned long zone_pages = TRACE_ZONE_BYTES / HP_PAGE_SIZE;
+	const unsigned long lo = zone_pages / 4, hi = zone_pages * 9 / 10, sticky_max = zone_pages / 5;
+	unsigned long live_pages = 0;
+	int nfree = TRACE_SLOTS, nlive = 0, nsticky = 0;
+	for (int i = 0; i < TRACE_SLOTS; i++)
+		free_slots[i] = (uint16_t)(TRACE_SLOTS - 1 - i);
+	size_t n = 0;
+	for (size_t i = 0; i < TRACE_OPS; i++) {
+		size_t ph = i % (TRACE_OPS / 2), half = TRACE_OPS / 4;
+		unsigned long target = lo + (hi - lo) * (ph < half ? ph : 2 * half - ph) / half;
+		int want_alloc = live_pages < target ? xo_below(&r, 10) < 7 : xo_below(&r, 10) < 3;
+		unsigned o = pick_order(&r);
+		if (want_alloc && nfree && live_pages + (1UL << o) <= hi) {
+			uint16_t s = free_slots[--nfree];
+			order[s] = (uint8_t)o;
+			if (o == 0 && (unsigned long)nsticky < sticky_max && xo_below(&r, 2) == 0)
+				sticky_slots[nsticky++] = s;
+			else
+				live_slots[nlive++] = s;
+			live_pages += 1UL << o;
+			t->ops[n++] = (top_t){ .slot = s, .order = (uint8_t)o, .alloc = 1 };
+		} else if (nlive) {
+			int k = (int)xo_below(&r, (unsigned)nlive);
+			uint16_t s = live_slots[k];
+			live_slots[k] = live_slots[--nlive];
+			free_slots[nfree++] = s;
+			live_pages -= 1UL << order[s];
+			t->ops[n++] = (top_t){ .slot = s, .order = order[s], .alloc = 0 };
+		}
+	}
+	t->main_len = n;
+	while (nlive) {
+		uint16_t s = live_slots[--nlive];
+		t->ops[n++] = (top_t){ .slot = s, .order = order[s], .alloc = 0 };
+	}
+	while (nsticky) {
+		uint16_t s = sticky_slots[--nsticky];
+		t->ops[n++] = (top_t){ .slot = s, .order = 0, .alloc = 0 };
+	}
+	t->len = n;
+	free(order); free(free_slots); free(live_slots); free(sticky_slots);
+	return t;
+}
+
+static void trace_free(trace_t *t)
+{
+	if (!t)
+		return;
+	free(t->ops);
+	free(t->slot);
+	free(t->slot_order);
+	free(t);
+}
+
+/* One op; a failed allocation leaves its slot empty, and its free is then
+ * skipped. Returns 0 when an allocation failed. */
+static inline int trace_step(const hp_mem_ops_t *ops, trace_t *t, size_t i)
+{
+	top_t op = t->ops[i];
+	if (op.alloc) {
+		void *p = ops->alloc_pages(op.order);
+		hp_do_not_optimize(p);
+		t->slot[op.slot] = p;
+		t->slot_order[op.slot] = op.order;
+		return p != NULL;
+	}
+	if (t->slot[op.slot]) {
+		ops->free_pages(t->slot[op.slot], op.order);
+		t->slot[op.slot] = NULL;
+	}
+	return 1;
+}
+
+/* Frees what a batch that stopped mid-trace left allocated. */
+static void trace_release(const hp_mem_ops_t *ops, trace_t *t)
+{
+	for (size_t s = 0; s < TRACE_SLOTS; s++)
+		if (t->slot[s]) {
+			ops->free_pages(t->slot[s], t->slot_order[s]);
+			t->slot[s] = NULL;
+		}
+}
+
+/* ------------------------------------------------------------------ */
+/* Set-up shared by the cases                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct bench {
+	trace_t *trace;
+	char err[200];                /* set-up failure: run() skips with it */
+} bench_t;
+
+static hp_buddy_zone_t *make_zone(const hp_ctx_t *ctx, int pcp_off, size_t bytes, char *err, size_t errlen)
+{
+	hp_buddy_config_t cfg = {
+		.arena_bytes = bytes,
+		/* a pcp per selected CPU, as many as measured threads at least */
+		.ncpus = ctx->ncpus > ctx->threads ? ctx->ncpus : ctx->threads,
+		.pcp_mode = pcp_off ? HP_BUDDY_PCP_OFF : HP_BUDDY_PCP_KERNEL,
+	};
+	return hp_buddy_create(&cfg, err, errlen);
+}
+
+static int is_trace(const hp_ctx_t *ctx) { return strcmp(ctx->c->name, "trace") == 0; }
+
+/* Replays the whole trace on the job's fresh zone, sampling the
+ * fragmentation indices: the figures depend on the seed alone. */
+static void trace_sample(trace_t *t)
+{
+	size_t next = 0;
+	t->failed = 0;
+	for (size_t i = 0; i < t->len; i++) {
+		if (!trace_step(&impl_ops, t, i))
+			t->failed++;
+		if (next < NSAMPLES && i + 1 == (next + 1) * t->main_len / NSAMPLES) {
+			sample_t *s = &t->samples[next++];
+			for (size_t k = 0; k < NFRAG; k++) {
+				s->unusable[k] = hp_buddy_unusable_index(g_zone, frag_orders[k]);
+				s->extfrag[k] = hp_buddy_extfrag_index(g_zone, frag_orders[k]);
+			}
+			s->free_pages = hp_buddy_free_pages_count(g_zone);
+		}
+	}
+}
+
+static void *bench_setup(hp_ctx_t *ctx)
+{
+	bench_t *b = calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	t_cpu = 0;
+	if (is_trace(ctx)) {
+		b->trace = trace_make(ctx->seed);
+		if (!b->trace) {
+			snprintf(b->err, sizeof b->err, "trace: out of memory");
+			return b;
+		}
+	}
+	if (IS_IMPL(ctx)) {
+		int pcp_off = strcmp(ctx->c->name, "pcp_miss") == 0;
+		size_t bytes = b->trace ? TRACE_ZONE_BYTES : 0;   /* 0: the 1 GiB default */
+		char err[160];
+		g_zone = make_zone(ctx, pcp_off, bytes, err, sizeof err);
+		if (!g_zone) {
+			snprintf(b->err, sizeof b->err, "buddy zone: %s", err);
+			return b;
+		}
+		if (b->trace)
+			trace_sample(b->trace);
+	}
+	return b;
+}
+
+static void bench_teardown(hp_ctx_t *ctx, void *data)
+{
+	bench_t *b = data;
+	(void)ctx;
+	if (g_zone) {
+		hp_buddy_destroy(g_zone);
+		g_zone = NULL;
+	}
+	if (b) {
+		trace_free(b->trace);
+		free(b);
+	}
+}
+
+/* Messages for hp_skip in static storage (they outlive the thread). */
+static char skip_msgs[64][200];
+
+static int setup_failed(hp_state_t *st, const hp_ctx_t *ctx)
+{
+	const bench_t *b = ctx->data;
+	if (b && !b->err[0])
+		return 0;
+	char *m = skip_msgs[(unsigned)st->thread_index % 64];
+	snprintf(m, sizeof skip_msgs[0], "%s", b ? b->err : "out of memory in setup");
+	hp_skip(st, m);
+	return 1;
+}
+
+static void skip_nomem(hp_state_t *st, const hp_ctx_t *ctx, unsigned order)
+{
+	char *m = skip_msgs[(unsigned)st->thread_index % 64];
+	snprintf(m, sizeof skip_msgs[0], "%s: alloc_pages(order %u) failed", ctx->v->name, order);
+	hp_skip(st, m);
+}
+
+/* ------------------------------------------------------------------ */
+/* Pair cases: pcp_hit, pcp_miss, order                                */
+/* ------------------------------------------------------------------ */
+
+static void pair_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	if (setup_failed(st, ctx))
+		return;
+	const hp_mem_ops_t *ops = MEM(ctx);
+	unsigned order = (unsigned)ctx->p->value;
+	t_cpu = st->thread_index;
+	for (uint64_t i = 0; i < n; i++) {
+		void *p = ops->alloc_pages(order);
+		if (__builtin_expect(!p, 0)) {
+			skip_nomem(st, ctx, order);
+			return;
+		}
+		hp_do_not_optimize(p);
+		ops->free_pages(p, order);
+	}
+	hp_add_items(st, (double)n * (double)(1u << order));
+}
+
+static const hp_variant_t *const hit_variants[] = {
+	&v_impl, &v_impl_locked, &hp_v_glibc, &hp_v_jemalloc, &hp_v_mimalloc, &hp_v_tcmalloc, &v_kernel, NULL,
+};
+
+static const hp_case_t case_pcp_hit = {
+	.name = "pcp_hit",
+	.desc = "order-0 alloc+free through the per-CPU page lists, 1..N threads",
+	.op_unit = "pair",
+	.thread_sweep = 1,
+	.setup = bench_setup,
+	.teardown = bench_teardown,
+	.run = pair_run,
+	.variants = hit_variants,
+};
+
+static const hp_variant_t *const miss_variants[] = { &v_impl, NULL };
+
+static const hp_case_t case_pcp_miss = {
+	.name = "pcp_miss",
+	.desc = "order-0 alloc+free with the pcp off: zone->lock, split and merge",
+	.op_unit = "pair",
+	.setup = bench_setup,
+	.teardown = bench_teardown,
+	.run = pair_run,
+	.variants = miss_variants,
+};
+
+#define ORDER(o, s) { .label = s, .value = o, .items = (double)(1u << (o)) }
+static const hp_param_t orders[] = {
+	ORDER(0, "0"), ORDER(1, "1"), ORDER(2, "2"), ORDER(3, "3"), ORDER(4, "4"),
+	ORDER(5, "5"), ORDER(6, "6"), ORDER(7, "7"), ORDER(8, "8"), ORDER(9, "9"),
+	ORDER(10, "10"), { .label = NULL },
+};
+#undef ORDER
+
+static const hp_variant_t *const order_variants[] = { &v_impl, &v_kernel, NULL };
+
+static const hp_case_t case_order = {
+	.name = "order",
+	.desc = "alloc+free of 2^order pages, order 0..10",
+	.op_unit = "pair",
+	.item_unit = "page",
+	.param_name = "order",
+	.params = orders,
+	.setup = bench_setup,
+	.teardown = bench_teardown,
+	.run = pair_run,
+	.variants = order_variants,
+};
+
+/* The mallocs at two sizes only (order 0 is in pcp_hit): 11 orders of 5
+ * allocators would be 55 more benchmarks, a minute of the quick profile. */
+static const hp_param_t aligned_orders[] = {
+	{ .label = "3", .value = 3, .items = 8 },
+	{ .label = "10", .value = 10, .items = 1024 },
+	{ .label = NULL },
+};
+
+static const hp_variant_t *const aligned_variants[] = {
+	&v_impl, &hp_v_glibc, &hp_v_jemalloc, &hp_v_mimalloc, &hp_v_tcmalloc, NULL,
+};
+
+static const hp_case_t case_aligned = {
+	.name = "aligned",
+	.desc = "alloc+free of 2^order pages vs posix_memalign of the same size and alignment",
+	.op_unit = "pair",
+	.item_unit = "page",
+	.param_name = "order",
+	.params = aligned_orders,
+	.setup = bench_setup,
+	.teardown = bench_teardown,
+	.run = pair_run,
+	.variants = aligned_variants,
+};
+
+static const hp_variant_t *const all_variants[] = {
+	&v_impl, &hp_v_glibc, &hp_v_jemalloc, &hp_v_mimalloc, &hp_v_tcmalloc, &v_kernel, NULL,
+};
+
+/* ------------------------------------------------------------------ */
+/* trace                                                               */
+/* ------------------------------------------------------------------ */
+
+static void trace_counters(hp_state_t *st, const trace_t *t)
+{
+	char name[48];
+	for (int s = 0; s < NSAMPLES; s++) {
+		const sample_t *sm = &t->samples[s];
+		for (size_t k = 0; k < NFRAG; k++) {
+			snprintf(name, sizeof name, "s%02d_unusable_o%u", s, frag_orders[k]);
+			hp_counter(st, name, sm->unusable[k]);
+			snprintf(name, sizeof name, "s%02d_extfrag_o%u", s, frag_orders[k]);
+			hp_counter(st, name, sm->extfrag[k]);
+		}
+		snprintf(name, sizeof name, "s%02d_free_pages", s);
+		hp_counter(st, name, (double)sm->free_pages);
+	}
+	hp_counter(st, "trace_failed_allocs", (double)t->failed);
+}
+
+static void trace_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	if (setup_failed(st, ctx))
+		return;
+	bench_t *b = ctx->data;
+	trace_t *t = b->trace;
+	const hp_mem_ops_t *ops = MEM(ctx);
+	int impl = IS_IMPL(ctx);
+	t_cpu = 0;
+	if (impl) {
+		/* every batch from a fresh zone: the same blocks, the same
+		 * failures, the same instruction counts */
+		char err[160];
+		hp_pause(st);
+		hp_buddy_destroy(g_zone);
+		g_zone = make_zone(ctx, 0, TRACE_ZONE_BYTES, err, sizeof err);
+		hp_resume(st);
+		if (!g_zone) {
+			char *m = skip_msgs[0];
+			snprintf(m, sizeof skip_msgs[0], "buddy zone: %s", err);
+			hp_skip(st, m);
+			return;
+		}
+	}
+	size_t pos = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		trace_step(ops, t, pos);
+		if (++pos == t->len)
+			pos = 0;
+	}
+	hp_pause(st);
+	trace_release(ops, t);
+	if (impl)
+		trace_counters(st, t);
+	hp_resume(st);
+}
+
+static const hp_case_t case_trace = {
+	.name = "trace",
+	.desc = "seeded mixed-order alloc/free trace; impl records fragmentation over time",
+	.op_unit = "op",
+	.setup = bench_setup,
+	.teardown = bench_teardown,
+	.run = trace_run,
+	.variants = all_variants,
+};
+
+/* ------------------------------------------------------------------ */
+/* The fragmentation plot (buddy-trace-frag)                           */
+/* ------------------------------------------------------------------ */
+
+/* The first value of a counter of the impl trace (every repetition holds
+ * the same, they depend on the seed alone); NAN when absent. */
+static double trace_counter(const hp_results_t *r, const char *metric)
+{
+	for (size_t i = 0; i < r->nrec; i++) {
+		const hp_record_t *x = &r->rec[i];
+		if (!strcmp(x->suite, "buddy") && !strcmp(x->case_, "trace") && !strcmp(x->kind, "impl") &&
+		    !strcmp(x->metric, metric))
+			return x->value;
+	}
+	return NAN;
+}
+
+static int buddy_plots(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+{
+	static const char *const kinds[] = { "unusable", "extfrag" };
+	char name[48], path[4096], tmpl[4096], *d;
+	size_t cap = 16384, off = 0;
+	int rows = 0;
+
+	if (isnan(trace_counter(r, "s00_free_pages")))
+		return 0;
+	d = malloc(cap);
+	if (!d) {
+		snprintf(err, errlen, "buddy plot: out of memory");
+		return -1;
+	}
+	off += (size_t)snprintf(d + off, cap - off,
+		"# hotpath buddy: fragmentation of the impl zone along the seeded trace (x1000 indices as 0..1)\n"
+		"# sample position unusable_o3 unusable_o6 unusable_o9 unusable_o10 extfrag_o3 extfrag_o6"
+		" extfrag_o9 extfrag_o10 free_fraction\n");
+	for (int s = 0; s < NSAMPLES; s++) {
+		snprintf(name, sizeof name, "s%02d_free_pages", s);
+		double freep = trace_counter(r, name);
+		if (isnan(freep))
+			continue;
+		off += (size_t)snprintf(d + off, cap - off, "%d %.4f", s, (s + 1.0) / NSAMPLES);
+		for (int k = 0; k < 2; k++)
+			for (size_t o = 0; o < NFRAG; o++) {
+				snprintf(name, sizeof name, "s%02d_%s_o%u", s, kinds[k], frag_orders[o]);
+				double v = trace_counter(r, name);
+				/* extfrag -1000: the order was free; no point to draw */
+				if (isnan(v) || v < 0)
+					off += (size_t)snprintf(d + off, cap - off, " NaN");
+				else
+					off += (size_t)snprintf(d + off, cap - off, " %.3f", v / 1000);
+			}
+		off += (size_t)snprintf(d + off, cap - off, " %.4f\n",
+					freep / (TRACE_ZONE_BYTES / HP_PAGE_SIZE));
+		rows++;
+	}
+	snprintf(path, sizeof path, "%s/buddy-trace-frag.dat", plotdir);
+	if (hp_write_atomic(path, d, off) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(d);
+		return -1;
+	}
+	free(d);
+	if (!rows)
+		return 0;
+	snprintf(tmpl, sizeof tmpl, "%s/buddy_frag.gp", tdir);
+	return hp_plot_render(plotdir, "buddy-trace-frag", tmpl,
+			      "title='buddy: fragmentation along the trace (impl)'", err, errlen) < 0 ? -1 : 1;
+}
+
+__attribute__((constructor)) static void buddy_register_plots(void)
+{
+	hp_plot_add_extra(buddy_plots);
+}
+
+/* ------------------------------------------------------------------ */
+/* Suite                                                               */
+/* ------------------------------------------------------------------ */
+
+static const hp_case_t *const buddy_cases[] = {
+	&case_pcp_hit, &case_pcp_miss, &case_order, &case_aligned, &case_trace, NULL,
+};
+
+const hp_suite_t hp_suite_buddy = {
+	.name = "buddy",
+	.desc = "buddy page allocator (Linux 6.6 mm/page_alloc.c) vs aligned malloc and the kernel",
+	.cases = buddy_cases,
+};

@@ -1,0 +1,204 @@
+/* rcu.c — suite "rcu": RCU read sides in impl/rcu's flavours against
+ * liburcu's flavours and the locks used instead of RCU.
+ *
+ * Every variant runs the very same case code: rcu_case.h compiled once per
+ * variant (rcu_variant.c, -DRCU_V_<NAME>), so inlined read sides are
+ * compared inlined. This file only lists the cases and dispatches each
+ * batch to the variant's compilation (one indirect call per batch).
+ *
+ * Cases (README, "The rcu suite"):
+ * - read_side: rcu_read_lock, rcu_dereference of the published node, one
+ *   load, rcu_read_unlock; one thread. The read side's cost.
+ * - read_scaling: hash-table lookups by 1..N threads, no updater.
+ * - read_mostly: the hash table at all selected CPUs: readers with one
+ *   background updater (a key replaced every 100 us, retired by call_rcu),
+ *   and each thread updating 10% of its operations.
+ * - gp_latency: synchronize_rcu with one busy reader on every other
+ *   selected CPU.
+ * - call_rcu: call_rcu throughput, every callback invoked before the batch
+ *   ends.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hp.h"
+#include "rcu_bench.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define RCU_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RCU_TSAN 1
+#endif
+#endif
+#ifndef RCU_TSAN
+#define RCU_TSAN 0
+#endif
+
+#define VT(ctx) ((const hp_rcu_vtable_t *)(ctx)->v->ops)
+
+/* liburcu's flavours are built only where pkg-config found them: weak
+ * references are NULL otherwise, and the variant says so. */
+#define WEAK_URCU(v) extern const hp_rcu_vtable_t hp_rcu_bench_##v __attribute__((weak))
+WEAK_URCU(urcu_qsbr);
+WEAK_URCU(urcu_memb);
+WEAK_URCU(urcu_mb);
+WEAK_URCU(urcu_bp);
+
+static const hp_case_t c_read_mostly;
+
+/* ------------------------------------------------------------------ */
+/* Variants                                                            */
+/* ------------------------------------------------------------------ */
+
+static const char *rcu_available(const hp_ctx_t *ctx)
+{
+	static char why[160];
+
+	if (!ctx->v->ops)
+		return "liburcu (this flavour) not found by pkg-config at build time";
+#if RCU_TSAN
+	/* its shared library is not instrumented and its accessors are volatile,
+	 * not C11 atomics: TSan reports liburcu's own synchronisation */
+	if (strncmp(ctx->v->name, "urcu-", 5) == 0)
+		return "liburcu is not ThreadSanitizer-aware: its variants are off in TSan builds";
+#endif
+	/* `hotpath list` asks with threads = 1 and no bind_cpu: the restriction
+	 * is for runs only, where the runner always sets bind_cpu */
+	if (ctx->c == &c_read_mostly && ctx->bind_cpu && ctx->threads != ctx->ncpus) {
+		snprintf(why, sizeof why,
+			 "read_mostly runs on all %d selected CPUs only (it compares update fractions under contention)",
+			 ctx->ncpus);
+		return why;
+	}
+	return NULL;
+}
+
+#define VARIANT(id, vname, k, table) \
+	static const hp_variant_t id = { .name = vname, .kind = k, \
+		.available = rcu_available, .ops = table }
+VARIANT(v_qsbr, "qsbr", HP_KIND_IMPL, &hp_rcu_bench_impl_qsbr);
+VARIANT(v_memb, "memb", HP_KIND_IMPL, &hp_rcu_bench_impl_memb);
+VARIANT(v_preempt, "preempt", HP_KIND_IMPL, &hp_rcu_bench_impl_preempt);
+VARIANT(v_urcu_qsbr, "urcu-qsbr", HP_KIND_BASELINE, &hp_rcu_bench_urcu_qsbr);
+VARIANT(v_urcu_memb, "urcu-memb", HP_KIND_BASELINE, &hp_rcu_bench_urcu_memb);
+VARIANT(v_urcu_mb, "urcu-mb", HP_KIND_BASELINE, &hp_rcu_bench_urcu_mb);
+VARIANT(v_urcu_bp, "urcu-bp", HP_KIND_BASELINE, &hp_rcu_bench_urcu_bp);
+VARIANT(v_rwlock, "rwlock", HP_KIND_BASELINE, &hp_rcu_bench_rwlock);
+VARIANT(v_mutex, "mutex", HP_KIND_BASELINE, &hp_rcu_bench_mutex);
+VARIANT(v_seqlock, "seqlock", HP_KIND_BASELINE, &hp_rcu_bench_seqlock);
+VARIANT(v_brlock, "brlock", HP_KIND_BASELINE, &hp_rcu_bench_brlock);
+#undef VARIANT
+
+static const hp_variant_t *const all_variants[] = {
+	&v_qsbr, &v_memb, &v_preempt, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_mb, &v_urcu_bp,
+	&v_rwlock, &v_mutex, &v_seqlock, &v_brlock, NULL,
+};
+
+/* Fewer variants where a quick run of the suite would otherwise take more
+ * than a minute on a 2-CPU machine. read_side compares every read side;
+ * read_scaling sets the impl flavours against the locks that do not scale
+ * (and brlock, which does); read_mostly takes one RCU of each origin and
+ * the two locks with cheap readers; gp_latency and call_rcu compare the
+ * grace-period machinery with liburcu's (preempt's call_rcu path is memb's,
+ * only its grace period differs). */
+static const hp_variant_t *const scaling_variants[] = {
+	&v_qsbr, &v_memb, &v_preempt, &v_rwlock, &v_mutex, &v_brlock, NULL,
+};
+
+static const hp_variant_t *const mostly_variants[] = {
+	&v_memb, &v_urcu_memb, &v_rwlock, &v_seqlock, NULL,
+};
+
+static const hp_variant_t *const gp_variants[] = {
+	&v_qsbr, &v_memb, &v_preempt, &v_urcu_qsbr, &v_urcu_memb, NULL,
+};
+
+static const hp_variant_t *const cb_variants[] = {
+	&v_qsbr, &v_memb, &v_urcu_qsbr, &v_urcu_memb, NULL,
+};
+
+/* ------------------------------------------------------------------ */
+/* Dispatch to the variant's compilation of the case                   */
+/* ------------------------------------------------------------------ */
+
+#define DISPATCH(c) \
+	static void *c##_setup(hp_ctx_t *ctx) { return VT(ctx)->c.setup(ctx); } \
+	static void c##_teardown(hp_ctx_t *ctx, void *d) { VT(ctx)->c.teardown(ctx, d); } \
+	static void c##_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx) { VT(ctx)->c.run(st, n, ctx); }
+DISPATCH(read_side)
+DISPATCH(read_scaling)
+DISPATCH(read_mostly)
+DISPATCH(gp_latency)
+DISPATCH(call_rcu)
+#undef DISPATCH
+
+/* ------------------------------------------------------------------ */
+/* Cases                                                               */
+/* ------------------------------------------------------------------ */
+
+static const hp_case_t c_read_side = {
+	.name = "read_side",
+	.desc = "rcu_read_lock + rcu_dereference + one load + rcu_read_unlock, one thread",
+	.op_unit = "read",
+	.setup = read_side_setup, .teardown = read_side_teardown, .run = read_side_run,
+	.variants = all_variants,
+};
+
+static const hp_case_t c_read_scaling = {
+	.name = "read_scaling",
+	.desc = "hash-table lookups (64 buckets, 256 keys) by 1..N reader threads, no updater",
+	.op_unit = "lookup",
+	.thread_sweep = 1,
+	.setup = read_scaling_setup, .teardown = read_scaling_teardown, .run = read_scaling_run,
+	.variants = scaling_variants,
+};
+
+static const hp_param_t mostly_params[] = {
+	{ .label = "upd", .value = HP_RCU_MODE_UPDATER },
+	{ .label = "10%", .value = 100000 },
+	{ .label = NULL },
+};
+
+static const hp_case_t c_read_mostly = {
+	.name = "read_mostly",
+	.desc = "hash table on all CPUs: readers + one updater (every 100 us), or 10% updates per thread",
+	.op_unit = "op",
+	.param_name = "updates",
+	.params = mostly_params,
+	.thread_sweep = 1,
+	.setup = read_mostly_setup, .teardown = read_mostly_teardown, .run = read_mostly_run,
+	.variants = mostly_variants,
+};
+
+static const hp_param_t gp_params[] = {
+	{ .label = "readers", .value = HP_RCU_GP_READERS, .min_cpus = 2 },
+	{ .label = NULL },
+};
+
+static const hp_case_t c_gp_latency = {
+	.name = "gp_latency",
+	.desc = "synchronize_rcu with a busy reader on every other selected CPU",
+	.op_unit = "gp",
+	.param_name = "readers",
+	.params = gp_params,
+	.setup = gp_latency_setup, .teardown = gp_latency_teardown, .run = gp_latency_run,
+	.variants = gp_variants,
+};
+
+static const hp_case_t c_call_rcu = {
+	.name = "call_rcu",
+	.desc = "call_rcu throughput, callbacks invoked (rcu_barrier) within the timing",
+	.op_unit = "callback",
+	.setup = call_rcu_setup, .teardown = call_rcu_teardown, .run = call_rcu_run,
+	.variants = cb_variants,
+};
+
+const hp_suite_t hp_suite_rcu = {
+	.name = "rcu",
+	.desc = "RCU read sides, grace periods and call_rcu: impl flavours vs liburcu and locks",
+	.cases = (const hp_case_t *const[]){
+		&c_read_side, &c_read_scaling, &c_read_mostly, &c_gp_latency, &c_call_rcu, NULL,
+	},
+};

@@ -1,0 +1,649 @@
+/* rcu_case.h — suite rcu: the case code, written once against the variant
+ * primitives (listed in rcu_v_impl.h) and compiled once per variant by
+ * rcu_variant.c. Included once per translation unit; V_SYM names the
+ * variant's exported table (hp_rcu_bench_<V_SYM>).
+ *
+ * Structures (both read through V_READ / v_deref, updated copy-and-publish
+ * under v_write_lock, old nodes handed to v_retire):
+ * - a pointer swap: one published node, read with lock / dereference / one
+ *   field / unlock (read_side);
+ * - a small hash table: 64 buckets, 256 keys, singly linked chains (about 4
+ *   nodes each); a lookup walks one chain, an update replaces one key's
+ *   node by a new copy (read_scaling, read_mostly).
+ * Nodes come from a type-stable pool (never unmapped while the case runs),
+ * which the seqlock needs and every variant uses, so all pay the same
+ * allocation cost. Every field is read with a relaxed atomic load (a plain
+ * mov on x86) for the same reason.
+ */
+#ifndef HP_RCU_CASE_H
+#define HP_RCU_CASE_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hp_config.h"
+#include "rcu_bench.h"
+
+#if HP_HAVE_CALLGRIND
+#include <valgrind/valgrind.h>
+#define ON_VALGRIND() RUNNING_ON_VALGRIND
+#else
+#define ON_VALGRIND() 0
+#endif
+
+#ifndef V_SYM
+#error "rcu_case.h: V_SYM (the variant's table name) must be defined"
+#endif
+
+#define V_LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define V_ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+#define QS_EVERY 1024           /* reads between quiescent states (qsbr) */
+#define NKEYS 256
+#define NBUCKET 64
+#define MAX_CHAIN 64            /* a seqlock reader may follow a recycled node */
+#define NOPS 4096               /* per-thread operation sequence, cycled */
+#define POOL_SPARE 65536        /* nodes beyond the live ones, for grace periods */
+#define OP_UPDATE 0x80000000u
+#define MAX_THREADS 256
+
+/* ================================================================== */
+/* Nodes and their pool                                                */
+/* ================================================================== */
+
+typedef struct node {
+	v_head_t rh;            /* first: the callback's head is the node */
+	uint64_t key, val, chk; /* chk == ~val, always */
+	struct node *next;      /* hash chain */
+	struct node *free_next; /* pool */
+} __attribute__((aligned(64))) node_t;
+
+/* local is the update side's (under v_write_lock, or the only thread);
+ * returned is a lock-free stack anyone pushes onto (callbacks included)
+ * and the allocator empties in one exchange, so there is no ABA. */
+typedef struct pool {
+	node_t *nodes;
+	size_t n;
+	node_t *local;
+	node_t *returned;
+} pool_t;
+
+static int pool_init(pool_t *p, size_t n)
+{
+	p->nodes = aligned_alloc(64, n * sizeof(node_t));
+	if (!p->nodes)
+		return -1;
+	memset(p->nodes, 0, n * sizeof(node_t));
+	p->n = n;
+	p->local = NULL;
+	p->returned = NULL;
+	for (size_t i = n; i-- > 0;) {
+		p->nodes[i].free_next = p->local;
+		p->local = &p->nodes[i];
+	}
+	return 0;
+}
+
+static node_t *pool_get(pool_t *p)
+{
+	node_t *x = p->local;
+
+	if (!x)
+		x = __atomic_exchange_n(&p->returned, NULL, __ATOMIC_ACQUIRE);
+	if (x)
+		p->local = x->free_next;
+	return x;
+}
+
+static pool_t *cur_pool;        /* the running case's pool (set by setup) */
+
+static void pool_put(pool_t *p, node_t *x)
+{
+	node_t *old = __atomic_load_n(&p->returned, __ATOMIC_RELAXED);
+
+	do
+		x->free_next = old;
+	while (!__atomic_compare_exchange_n(&p->returned, &old, x, 1, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED));
+}
+
+/* The callback has only the head; one case runs at a time per variant, so
+ * the pool is found through a static. */
+static void node_free_cb(v_head_t *h)
+{
+	pool_put(__atomic_load_n(&cur_pool, __ATOMIC_ACQUIRE), (node_t *)(void *)h);
+}
+
+/* ================================================================== */
+/* Shared state of one run                                             */
+/* ================================================================== */
+
+typedef struct sh {
+	v_lock_t lk;
+	node_t *gp __attribute__((aligned(64)));   /* the pointer swap */
+	node_t *bucket[NBUCKET];                   /* the hash table */
+	pool_t pool;
+	uint32_t *ops[MAX_THREADS];                /* per thread: key | OP_UPDATE */
+	int threads;
+	uint64_t gen;                              /* values of updates (under the lock) */
+	uint64_t bad;                              /* inconsistent reads seen */
+	/* background threads: the updater (read_mostly/upd), busy readers (gp_latency) */
+	pthread_t bg[MAX_THREADS];
+	int nbg;
+	int bg_stop;
+	int bg_ready;
+	uint64_t updates;
+	int (*bind_cpu)(int cpu);
+	int bg_cpu[MAX_THREADS];
+	uint64_t seed;
+} sh_t;
+
+static void sh_free(sh_t *s);
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void node_fill(node_t *n, uint64_t key, uint64_t val)
+{
+	V_ST(n->key, key);
+	V_ST(n->val, val);
+	V_ST(n->chk, ~val);
+}
+
+/* Pool, pointer and table filled; ops for `threads` threads with an update
+ * fraction of ppm parts per million. */
+static sh_t *sh_new(const hp_ctx_t *ctx, int threads, uint64_t ppm)
+{
+	sh_t *s = aligned_alloc(64, sizeof(sh_t));
+	uint64_t x = ctx->seed;
+
+	if (!s)
+		return NULL;
+	memset(s, 0, sizeof *s);
+	v_lock_init(&s->lk);
+	if (pool_init(&s->pool, NKEYS + 1 + POOL_SPARE) != 0) {
+		free(s);
+		return NULL;
+	}
+	__atomic_store_n(&cur_pool, &s->pool, __ATOMIC_RELEASE);
+	s->seed = ctx->seed;
+	s->bind_cpu = ctx->bind_cpu;
+	s->threads = 0;
+	s->gp = pool_get(&s->pool);
+	if (!s->gp) {
+		sh_free(s);
+		return NULL;
+	}
+	node_fill(s->gp, 0, 1);
+	/* keys inserted in a seeded order, so chain order depends on the seed */
+	uint32_t order[NKEYS];
+
+	for (uint32_t i = 0; i < NKEYS; i++)
+		order[i] = i;
+	for (uint32_t i = NKEYS - 1; i > 0; i--) {
+		uint32_t j = (uint32_t)(splitmix64(&x) % (i + 1)), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (uint32_t i = 0; i < NKEYS; i++) {
+		uint32_t k = order[i];
+		node_t *n = pool_get(&s->pool);
+
+		if (!n) {
+			sh_free(s);
+			return NULL;
+		}
+
+		node_fill(n, k, splitmix64(&x));
+		n->next = s->bucket[k % NBUCKET];
+		s->bucket[k % NBUCKET] = n;
+	}
+	s->threads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
+	for (int t = 0; t < s->threads; t++) {
+		uint64_t y = ctx->seed ^ (0x5851f42d4c957f2dull * (uint64_t)(t + 1));
+
+		s->ops[t] = malloc(NOPS * sizeof(uint32_t));
+		if (!s->ops[t]) {
+			sh_free(s);
+			return NULL;
+		}
+		for (int i = 0; i < NOPS; i++) {
+			uint64_t r = splitmix64(&y);
+			uint32_t op = (uint32_t)(r % NKEYS);
+
+			if ((r >> 32) % 1000000u < ppm)
+				op |= OP_UPDATE;
+			s->ops[t][i] = op;
+		}
+	}
+	return s;
+}
+
+static void bg_stop_all(sh_t *s)
+{
+	__atomic_store_n(&s->bg_stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < s->nbg; i++)
+		pthread_join(s->bg[i], NULL);
+	s->nbg = 0;
+}
+
+static void sh_free(sh_t *s)
+{
+	if (!s)
+		return;
+	bg_stop_all(s);
+	/* callbacks still queued point into the pool */
+	v_barrier();
+	for (int t = 0; t < s->threads; t++)
+		free(s->ops[t]);
+	v_lock_destroy(&s->lk);
+	free(s->pool.nodes);
+	free(s);
+}
+
+static void case_teardown(hp_ctx_t *ctx, void *data)
+{
+	(void)ctx;
+	sh_free(data);
+}
+
+/* The grace-period machinery's threads (impl's GP thread, liburcu's
+ * call_rcu thread) inherit the CPU binding of the thread that creates them.
+ * Create them once from a thread bound to all selected CPUs, so they are
+ * not stuck on one measured CPU. */
+static void warm_noop_cb(v_head_t *h)
+{
+	(void)h;
+}
+
+static void *warm_gp_main(void *arg)
+{
+	static v_head_t h;
+
+	(void)arg;
+	v_thread_enter();
+	v_retire(&h, warm_noop_cb);
+	v_barrier();
+	v_thread_exit();
+	return NULL;
+}
+
+static void warm_gp_threads(const hp_ctx_t *ctx)
+{
+	static int done;
+	pthread_attr_t a;
+	pthread_t t;
+	cpu_set_t set;
+
+	if (!V_HAS_GP || done)
+		return;
+	done = 1;
+	CPU_ZERO(&set);
+	for (int i = 0; i < ctx->ncpus; i++)
+		CPU_SET(ctx->all_cpus[i], &set);
+	pthread_attr_init(&a);
+	pthread_attr_setaffinity_np(&a, sizeof set, &set);
+	if (pthread_create(&t, &a, warm_gp_main, NULL) == 0)
+		pthread_join(t, NULL);
+	pthread_attr_destroy(&a);
+}
+
+/* ================================================================== */
+/* Operations                                                          */
+/* ================================================================== */
+
+/* A lookup: 1 and the value when found consistent, 0 when inconsistent. */
+static inline int lookup(sh_t *s, uint32_t k, uint64_t *out)
+{
+	uint64_t v, c;
+	int found;
+
+	V_READ(&s->lk,
+		node_t *p = v_deref(s->bucket[k % NBUCKET]);
+		found = 0;
+		v = c = 0;
+		for (int steps = 0; p && steps < MAX_CHAIN; steps++) {
+			if (V_LD(p->key) == k) {
+				v = V_LD(p->val);
+				c = V_LD(p->chk);
+				found = 1;
+				break;
+			}
+			p = v_deref(p->next);
+		});
+	*out = v;
+	return found && c == ~v;
+}
+
+/* Replaces key k's node by a copy with value val. The pool running dry
+ * means nodes wait for grace periods: wait for them outside the lock. */
+static void update(sh_t *s, uint32_t k)
+{
+	node_t *n, *old, **pp;
+	uint64_t val;
+
+	for (;;) {
+		v_write_lock(&s->lk);
+		n = pool_get(&s->pool);
+		if (n)
+			break;
+		v_write_unlock(&s->lk);
+		v_barrier();
+	}
+	val = ++s->gen;
+	pp = &s->bucket[k % NBUCKET];
+	while ((old = *pp) && old->key != k)
+		pp = &old->next;
+	node_fill(n, k, val);
+	V_ST(n->next, old ? old->next : NULL);
+	v_publish(*pp, n);
+	v_write_unlock(&s->lk);
+	if (old)
+		v_retire(&old->rh, node_free_cb);
+}
+
+static void note_bad(hp_state_t *st, sh_t *s, uint64_t bad)
+{
+	if (!bad)
+		return;
+	__atomic_fetch_add(&s->bad, bad, __ATOMIC_RELAXED);
+	hp_skip(st, "rcu: a reader saw an inconsistent node: the variant does not synchronise");
+}
+
+/* ================================================================== */
+/* read_side: lock, dereference, one load, unlock                      */
+/* ================================================================== */
+
+static void *read_side_setup(hp_ctx_t *ctx)
+{
+	warm_gp_threads(ctx);
+	return sh_new(ctx, ctx->threads, 0);
+}
+
+static void read_side_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	sh_t *s = ctx->data;
+	uint64_t sum = 0;
+
+	hp_pause(st);
+	v_thread_enter();
+	hp_resume(st);
+	for (uint64_t done = 0; done < n;) {
+		uint64_t m = n - done < QS_EVERY ? n - done : QS_EVERY;
+
+		for (uint64_t i = 0; i < m; i++) {
+			uint64_t v;
+
+			V_READ(&s->lk,
+				node_t *p = v_deref(s->gp);
+				v = V_LD(p->val));
+			sum += v;
+		}
+		done += m;
+		v_quiescent();
+	}
+	hp_pause(st);
+	v_thread_exit();
+	hp_resume(st);
+	hp_do_not_optimize(sum);
+}
+
+/* ================================================================== */
+/* read_scaling and read_mostly: the hash table                        */
+/* ================================================================== */
+
+static void *updater_main(void *arg)
+{
+	sh_t *s = arg;
+	uint64_t x = s->seed ^ 0xd1b54a32d192ed03ull;
+	struct timespec next;
+
+	if (s->bind_cpu)
+		s->bind_cpu(s->bg_cpu[0]);
+	v_thread_enter();
+	__atomic_store_n(&s->bg_ready, 1, __ATOMIC_RELEASE);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (!__atomic_load_n(&s->bg_stop, __ATOMIC_ACQUIRE)) {
+		struct timespec now;
+
+		update(s, (uint32_t)(splitmix64(&x) % NKEYS));
+		__atomic_store_n(&s->updates, s->updates + 1, __ATOMIC_RELAXED);
+		next.tv_nsec += HP_RCU_UPDATER_PERIOD_NS;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		v_offline();
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+			;
+		v_online();
+		/* far behind (a preempted updater): do not catch up in a burst */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > next.tv_sec + 1)
+			next = now;
+	}
+	v_thread_exit();
+	return NULL;
+}
+
+static void *hash_setup(hp_ctx_t *ctx)
+{
+	int64_t mode = ctx->p->value;
+	sh_t *s;
+
+	warm_gp_threads(ctx);
+	s = sh_new(ctx, ctx->threads, mode > 0 ? (uint64_t)mode : 0);
+	if (!s)
+		return NULL;
+	if (mode == HP_RCU_MODE_UPDATER && !ON_VALGRIND()) {
+		/* on the last selected CPU: alone there while the readers use
+		 * fewer CPUs, sharing the last reader's otherwise */
+		s->bg_cpu[0] = ctx->all_cpus[ctx->ncpus - 1];
+		if (pthread_create(&s->bg[0], NULL, updater_main, s) != 0) {
+			sh_free(s);
+			return NULL;
+		}
+		s->nbg = 1;
+		while (!__atomic_load_n(&s->bg_ready, __ATOMIC_ACQUIRE))
+			sched_yield();
+	}
+	return s;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Every thread runs its own seeded operation sequence: lookups, and with
+ * an update fraction, updates of random keys. */
+static void hash_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	sh_t *s = ctx->data;
+	const uint32_t *ops = s->ops[st->thread_index % s->threads];
+	uint64_t sum = 0, bad = 0, u0 = 0;
+	double t0 = 0;
+	uint32_t i = 0;
+
+	hp_pause(st);
+	v_thread_enter();
+	if (s->nbg && st->thread_index == 0) {
+		u0 = __atomic_load_n(&s->updates, __ATOMIC_RELAXED);
+		t0 = mono_s();
+	}
+	hp_resume(st);
+	for (uint64_t done = 0; done < n;) {
+		uint64_t m = n - done < QS_EVERY ? n - done : QS_EVERY;
+
+		for (uint64_t j = 0; j < m; j++) {
+			uint32_t op = ops[i++ % NOPS];
+			uint64_t v;
+
+			if (op & OP_UPDATE) {
+				update(s, op & ~OP_UPDATE);
+			} else {
+				bad += !lookup(s, op, &v);
+				sum += v;
+			}
+		}
+		done += m;
+		v_quiescent();
+	}
+	hp_pause(st);
+	if (s->nbg && st->thread_index == 0) {
+		double dt = mono_s() - t0;
+
+		if (dt > 0)
+			hp_counter(st, "updates_per_s",
+				   (double)(__atomic_load_n(&s->updates, __ATOMIC_RELAXED) - u0) / dt);
+	}
+	v_thread_exit();
+	hp_resume(st);
+	hp_do_not_optimize(sum);
+	note_bad(st, s, bad);
+}
+
+/* ================================================================== */
+/* gp_latency: synchronize_rcu, idle or with busy readers              */
+/* ================================================================== */
+
+static void *busy_reader_main(void *arg)
+{
+	sh_t *s = arg;
+	int me = __atomic_fetch_add(&s->bg_ready, 1, __ATOMIC_ACQ_REL);
+	uint64_t sum = 0;
+
+	if (s->bind_cpu)
+		s->bind_cpu(s->bg_cpu[me]);
+	v_thread_enter();
+	while (!__atomic_load_n(&s->bg_stop, __ATOMIC_ACQUIRE)) {
+		for (int i = 0; i < QS_EVERY; i++) {
+			uint64_t v;
+
+			V_READ(&s->lk,
+				node_t *p = v_deref(s->gp);
+				v = V_LD(p->val));
+			sum += v;
+		}
+		v_quiescent();
+	}
+	v_thread_exit();
+	hp_do_not_optimize(sum);
+	return NULL;
+}
+
+static void *gp_setup(hp_ctx_t *ctx)
+{
+	sh_t *s;
+
+	warm_gp_threads(ctx);
+	s = sh_new(ctx, 1, 0);
+	if (!s || ctx->p->value != HP_RCU_GP_READERS || ON_VALGRIND())
+		return s;
+	/* one busy reader on every selected CPU but the measuring one */
+	for (int i = 0; i < ctx->ncpus && s->nbg < MAX_THREADS; i++) {
+		if (ctx->all_cpus[i] == ctx->cpus[0])
+			continue;
+		s->bg_cpu[s->nbg] = ctx->all_cpus[i];
+		if (pthread_create(&s->bg[s->nbg], NULL, busy_reader_main, s) != 0)
+			break;
+		s->nbg++;
+	}
+	return s;
+}
+
+static void gp_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	(void)ctx;
+	if (!V_HAS_GP)
+		return;
+	hp_pause(st);
+	v_thread_enter();
+	hp_resume(st);
+	for (uint64_t i = 0; i < n; i++)
+		v_synchronize();
+	hp_pause(st);
+	if (v_membarrier() >= 0)
+		hp_counter(st, "membarrier", v_membarrier());
+	v_thread_exit();
+	hp_resume(st);
+}
+
+/* ================================================================== */
+/* call_rcu: queue one callback; the batch ends with rcu_barrier       */
+/* ================================================================== */
+
+static void *cb_setup(hp_ctx_t *ctx)
+{
+	warm_gp_threads(ctx);
+	return sh_new(ctx, 1, 0);
+}
+
+/* One op = take a node, call_rcu it to go back to the pool. The pool holds
+ * 64 Ki nodes: when it runs dry, rcu_barrier waits for them (flow control,
+ * inside the timing); the batch ends with one too, so every callback queued
+ * in it has run when the clock stops. */
+static void cb_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	sh_t *s = ctx->data;
+
+	if (!V_HAS_GP)
+		return;
+	hp_pause(st);
+	v_thread_enter();
+	hp_resume(st);
+	for (uint64_t done = 0; done < n;) {
+		uint64_t m = n - done < QS_EVERY ? n - done : QS_EVERY;
+
+		for (uint64_t i = 0; i < m; i++) {
+			node_t *x = pool_get(&s->pool);
+
+			while (!x) {
+				v_barrier();
+				x = pool_get(&s->pool);
+			}
+			v_retire(&x->rh, node_free_cb);
+		}
+		done += m;
+		v_quiescent();
+	}
+	v_barrier();
+	hp_pause(st);
+	v_thread_exit();
+	hp_resume(st);
+}
+
+/* ================================================================== */
+/* The variant's table                                                 */
+/* ================================================================== */
+
+#define HP_RCU_VT_CAT_(a, b) a##b
+#define HP_RCU_VT_CAT(a, b) HP_RCU_VT_CAT_(a, b)
+
+const hp_rcu_vtable_t HP_RCU_VT_CAT(hp_rcu_bench_, V_SYM) = {
+	.name = V_NAME,
+	.has_gp = V_HAS_GP,
+	.membarrier = v_membarrier,
+	.read_side = { read_side_setup, case_teardown, read_side_run },
+	.read_scaling = { hash_setup, case_teardown, hash_run },
+	.read_mostly = { hash_setup, case_teardown, hash_run },
+	.gp_latency = { gp_setup, case_teardown, gp_run },
+	.call_rcu = { cb_setup, case_teardown, cb_run },
+};
+
+#endif

@@ -1,0 +1,1197 @@
+/* sched.c — suite "sched": CFS and EEVDF run-queue operations against nr_running, their baselines, and the simulator's fidelity to the running kernel.
+ *
+ * Cases (README, "The sched suite"):
+ * - pick_next: one switch on a busy queue of nr_running tasks: the running
+ *   task is charged a seeded run length (update_curr), goes back into the
+ *   queue (put_prev_entity), the next is picked and leaves it
+ *   (pick_next_entity + set_next_entity). Plus, at the first point only,
+ *   the real kernel's whole switch (pipe ping-pong on one CPU, per switch).
+ * - enqueue_dequeue: a seeded queued task goes to sleep and wakes up again
+ *   at once (dequeue_entity + enqueue_entity with placement); no time
+ *   passes and no task is running, so it is the structure and placement.
+ * - tick: the scheduler tick of a task that keeps running (entity_tick:
+ *   update_curr and the preemption check); the reschedule it asks for is
+ *   not carried out (that is pick_next).
+ * Variants: cfs and eevdf (impl/sched), and the CFS run queue over a binary
+ * heap, a sorted list (up to 1,000 tasks) and libbsd's sys/tree.h RB tree
+ * (baselines/sched), through the same hp_rq_ops_t. The tick runs only cfs,
+ * eevdf and bsd_rbtree: the heap and the list find their first entry in
+ * O(1) like the cached tree, so they would add time, not information.
+ * - fidelity: rt-app runs a shipped scenario under this kernel with every
+ *   task pinned to the first --cpus CPU; each task's CPU share (schedstat)
+ *   and its timer wake-up latencies (rt-app's log) are compared with what
+ *   `hotpath sim` predicts for the same file. One param per task; the
+ *   records are per-task counters (share_measured, share_predicted,
+ *   share_diff_pp, ...). One rt-app run per scenario, in the setup of its
+ *   first task; every repetition reports that one measurement.
+ */
+#include "hp.h"
+#include "hp_config.h"
+#include "plot.h"
+#include "probes.h"
+#include "rq_baselines.h"
+#include "fair.h"
+#include "sim.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#if HP_HAVE_CALLGRIND
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* ================================================================== */
+/* Run-queue cases                                                     */
+/* ================================================================== */
+
+#define NR(n, s) { .label = s, .value = n }
+/* Four points over five decades: each costs about a second per variant in
+ * the quick profile, and the suite must stay well under a minute. */
+static const hp_param_t nr_points[] = {
+	NR(1, "1"), NR(100, "100"), NR(10000, "10000"), NR(100000, "100000"), { .label = NULL },
+};
+#undef NR
+
+#define SLIST_MAX 1000          /* the sorted list's O(n) insertion: measured up to here */
+#define IDX_N 65536             /* seeded entity choices, cycled */
+#define DELTA_N 4096            /* seeded run lengths, cycled */
+
+typedef struct rqbench {
+	const hp_rq_ops_t *ops;
+	void *rq;
+	char *mem;              /* n entities of ops->se_size (rounded up), contiguous */
+	size_t stride, n;
+	uint64_t clock;
+	uint32_t idx[IDX_N];
+	uint64_t delta[DELTA_N];
+	size_t pos;
+} rqbench_t;
+
+static inline hp_sched_entity_t *ent(const rqbench_t *b, size_t i)
+{
+	return (hp_sched_entity_t *)(b->mem + i * b->stride);
+}
+
+static const char *rq_available(const hp_ctx_t *ctx)
+{
+	const hp_rq_ops_t *ops = ctx->v->ops;
+	static char why[160];
+
+	if (ops->available && ops->available())
+		return ops->available();
+	if (ops == &hp_sched_slist_ops && ctx->p->value > SLIST_MAX) {
+		snprintf(why, sizeof why, "a sorted list inserts in O(n): measured up to %d tasks, not %" PRId64,
+			 SLIST_MAX, ctx->p->value);
+		return why;
+	}
+	return NULL;
+}
+
+/* The queue of nr_running tasks, the same for every variant, enqueued as
+ * wake-ups at seeded positions (CFS: vruntimes over 6 ms; EEVDF: lags of up
+ * to +-3 ms). `running` (pick_next, tick): CPU-bound tasks of nice 0 taking
+ * turns, each running about a slice (0.75 ms plus up to 50 µs), so that
+ * the task put back goes near the right end, as it does in the kernel; one
+ * is picked to run. Otherwise (enqueue_dequeue): seeded nice values
+ * -10..10 and no task running. */
+static rqbench_t *rq_setup(hp_ctx_t *ctx, int running)
+{
+	const hp_rq_ops_t *ops = ctx->v->ops;
+	size_t n = (size_t)ctx->p->value;
+	uint64_t rng = ctx->seed * 1000003u + n;
+	hp_sched_tunables_t tun;
+	rqbench_t *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->ops = ops;
+	b->n = n;
+	b->stride = (ops->se_size + 7) & ~(size_t)7;
+	b->mem = calloc(n, b->stride);
+	hp_sched_tunables_init(&tun, 1, 250);
+	b->rq = ops->create(&tun, n);
+	if (!b->mem || !b->rq) {
+		if (b->rq)
+			ops->destroy(b->rq);
+		free(b->mem);
+		free(b);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		hp_sched_entity_t *se = ent(b, i);
+		int nice = (int)(splitmix64(&rng) % 21) - 10;
+
+		hp_se_init(se, running ? 0 : nice, (uint32_t)i);
+		se->vruntime = (uint64_t)-(INT64_C(1) << 20) + splitmix64(&rng) % 6000000;
+		se->vlag = (int64_t)(splitmix64(&rng) % 6000000) - 3000000;
+		ops->enqueue(b->rq, se, HP_ENQUEUE_WAKEUP);
+	}
+	for (size_t i = 0; i < IDX_N; i++)
+		b->idx[i] = (uint32_t)(splitmix64(&rng) % n);
+	for (size_t i = 0; i < DELTA_N; i++)
+		b->delta[i] = 750000 + splitmix64(&rng) % 50000;
+	if (running)
+		ops->pick_next(b->rq);
+	return b;
+}
+
+static void *pick_setup(hp_ctx_t *ctx) { return rq_setup(ctx, 1); }
+static void *enq_setup(hp_ctx_t *ctx) { return rq_setup(ctx, 0); }
+
+static void rq_teardown(hp_ctx_t *ctx, void *data)
+{
+	rqbench_t *b = data;
+
+	(void)ctx;
+	if (!b)
+		return;
+	b->ops->destroy(b->rq);
+	free(b->mem);
+	free(b);
+}
+
+static void pick_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	rqbench_t *b = ctx->data;
+	const hp_rq_ops_t *ops = b->ops;
+
+	for (uint64_t i = 0; i < n; i++) {
+		b->clock += b->delta[b->pos++ & (DELTA_N - 1)];
+		ops->set_clock(b->rq, b->clock);
+		hp_sched_entity_t *se = ops->pick_next(b->rq);
+		hp_do_not_optimize_ptr(se);
+	}
+	hp_add_items(st, (double)n);
+}
+
+static void enq_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	rqbench_t *b = ctx->data;
+	const hp_rq_ops_t *ops = b->ops;
+
+	for (uint64_t i = 0; i < n; i++) {
+		hp_sched_entity_t *se = ent(b, b->idx[b->pos++ & (IDX_N - 1)]);
+
+		ops->dequeue(b->rq, se, HP_DEQUEUE_SLEEP);
+		ops->enqueue(b->rq, se, HP_ENQUEUE_WAKEUP);
+	}
+	(void)st;
+}
+
+static void tick_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	rqbench_t *b = ctx->data;
+	const hp_rq_ops_t *ops = b->ops;
+	int r = 0;
+
+	/* one tick of HZ=250 each time */
+	for (uint64_t i = 0; i < n; i++) {
+		b->clock += 4000000;
+		ops->set_clock(b->rq, b->clock);
+		r += ops->tick(b->rq);
+	}
+	hp_do_not_optimize(r);
+	(void)st;
+}
+
+#define RQ_VARIANT(id, nm, kind_, ops_) \
+	static const hp_variant_t id = { .name = nm, .kind = kind_, .available = rq_available, .ops = &ops_ }
+RQ_VARIANT(v_cfs, "cfs", HP_KIND_IMPL, hp_sched_cfs_ops);
+RQ_VARIANT(v_eevdf, "eevdf", HP_KIND_IMPL, hp_sched_eevdf_ops);
+RQ_VARIANT(v_heap, "heap", HP_KIND_BASELINE, hp_sched_heap_ops);
+RQ_VARIANT(v_slist, "sorted_list", HP_KIND_BASELINE, hp_sched_slist_ops);
+RQ_VARIANT(v_bsd, "bsd_rbtree", HP_KIND_BASELINE, hp_sched_bsd_ops);
+#undef RQ_VARIANT
+
+/* ------------------------------------------------------------------ */
+/* The real kernel's switch, beside pick_next                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct kswitch {
+	hp_kp_pingpong_t pp;
+	int started;
+	char err[160];
+} kswitch_t;
+
+static const char *kswitch_available(const hp_ctx_t *ctx)
+{
+	if (ctx->p->value != nr_points[0].value)
+		return "the real kernel's switch (a pipe ping-pong of two tasks on one CPU) is measured at the first point only";
+	return hp_kp_kernel_ops.available();
+}
+
+static void *kswitch_setup(hp_ctx_t *ctx)
+{
+	kswitch_t *k = calloc(1, sizeof(*k));
+	int err;
+
+	if (!k)
+		return NULL;
+	err = hp_kp_kernel_ops.pingpong_start(&k->pp, ctx->cpus[0], ctx->bind_cpu);
+	if (err)
+		snprintf(k->err, sizeof k->err, "pipe partner on CPU %d: %s", ctx->cpus[0], strerror(-err));
+	else
+		k->started = 1;
+	return k;
+}
+
+static void kswitch_teardown(hp_ctx_t *ctx, void *data)
+{
+	kswitch_t *k = data;
+
+	(void)ctx;
+	if (k && k->started)
+		hp_kp_kernel_ops.pingpong_stop(&k->pp);
+	free(k);
+}
+
+/* A round trip is two switches; one iteration is one switch. */
+static void kswitch_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	kswitch_t *k = ctx->data;
+	int err;
+
+	if (!k->started) {
+		hp_skip(st, k->err);
+		return;
+	}
+	err = hp_kp_kernel_ops.pingpong(&k->pp, (n + 1) / 2);
+	if (err) {
+		snprintf(k->err, sizeof k->err, "pipe ping-pong: %s", strerror(-err));
+		hp_skip(st, k->err);
+		return;
+	}
+	hp_add_items(st, (double)n);
+}
+
+static const hp_variant_t v_kswitch = {
+	.name = "kernel_ctx_switch", .kind = HP_KIND_KERNEL, .available = kswitch_available,
+	.ops = &hp_kp_kernel_ops,
+};
+
+static void *pick_or_kswitch_setup(hp_ctx_t *ctx)
+{
+	return ctx->v == &v_kswitch ? kswitch_setup(ctx) : pick_setup(ctx);
+}
+
+static void pick_or_kswitch_teardown(hp_ctx_t *ctx, void *data)
+{
+	if (ctx->v == &v_kswitch)
+		kswitch_teardown(ctx, data);
+	else
+		rq_teardown(ctx, data);
+}
+
+static void pick_or_kswitch_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	if (ctx->v == &v_kswitch)
+		kswitch_run(st, n, ctx);
+	else
+		pick_run(st, n, ctx);
+}
+
+static const hp_case_t case_pick = {
+	.name = "pick_next",
+	.desc = "put_prev + pick_next + set_next on a busy queue, against nr_running",
+	.op_unit = "switch",
+	.param_name = "nr_running",
+	.params = nr_points,
+	.setup = pick_or_kswitch_setup,
+	.teardown = pick_or_kswitch_teardown,
+	.run = pick_or_kswitch_run,
+	.variants = (const hp_variant_t *const[]){ &v_cfs, &v_eevdf, &v_heap, &v_slist, &v_bsd,
+						   &v_kswitch, NULL },
+};
+
+static const hp_case_t case_enq = {
+	.name = "enqueue_dequeue",
+	.desc = "a queued task sleeps and wakes (dequeue + enqueue with placement), against nr_running",
+	.op_unit = "pair",
+	.param_name = "nr_running",
+	.params = nr_points,
+	.setup = enq_setup,
+	.teardown = rq_teardown,
+	.run = enq_run,
+	.variants = (const hp_variant_t *const[]){ &v_cfs, &v_eevdf, &v_heap, &v_slist, &v_bsd, NULL },
+};
+
+static const hp_case_t case_tick = {
+	.name = "tick",
+	.desc = "scheduler tick of the running task (update_curr + preemption check), against nr_running",
+	.op_unit = "tick",
+	.param_name = "nr_running",
+	.params = nr_points,
+	.setup = pick_setup,
+	.teardown = rq_teardown,
+	.run = tick_run,
+	.variants = (const hp_variant_t *const[]){ &v_cfs, &v_eevdf, &v_bsd, NULL },
+};
+
+/* ================================================================== */
+/* Fidelity: the simulator against the running kernel, with rt-app     */
+/* ================================================================== */
+
+/* Each task of each shipped scenario is one param: "scenario/thread". */
+typedef struct fid_point {
+	const char *scenario;   /* scripts/scenarios/<scenario>.json */
+	const char *thread;     /* a thread name as `hotpath sim` prints it */
+} fid_point_t;
+
+static const fid_point_t fid_points[] = {
+	{ "nice_pair", "nice0" }, { "nice_pair", "nice1" },
+	{ "nice_mix", "nice0" }, { "nice_mix", "nice3" }, { "nice_mix", "nice7" },
+	{ "interactive", "hog-0" }, { "interactive", "hog-1" }, { "interactive", "ui" },
+};
+
+#define FP(i, s) { .label = s, .value = i }
+static const hp_param_t fid_params[] = {
+	FP(0, "nice_pair/nice0"), FP(1, "nice_pair/nice1"),
+	FP(2, "nice_mix/nice0"), FP(3, "nice_mix/nice3"), FP(4, "nice_mix/nice7"),
+	FP(5, "interactive/hog-0"), FP(6, "interactive/hog-1"), FP(7, "interactive/ui"),
+	{ .label = NULL },
+};
+#undef FP
+
+#define FID_SKIP_HEAD_NS 300000000ull   /* start-up left out of the window */
+#define FID_SKIP_TAIL_NS 200000000ull   /* and the end, before rt-app stops its threads */
+#define FID_MAX_THREADS 32
+#define FID_MAX_OTHER 0.10              /* CPU share other work may take before the run is void */
+
+typedef struct fid_thread {
+	char name[80];
+	double share_meas, share_pred;
+	int64_t p50_meas, p99_meas, p50_pred, p99_pred;   /* -1: no samples */
+	size_t nlat_meas;
+} fid_thread_t;
+
+/* One rt-app run of a scenario, kept for the scenario's other params. */
+typedef struct fid_run {
+	char scenario[32];
+	int cpu;
+	uint64_t seed;
+	int done;
+	char err[512];          /* non-empty: the measurement failed, why */
+	int nthr;
+	fid_thread_t thr[FID_MAX_THREADS];
+	double tasks_share;     /* sum of the measured shares: the CPU the scenario got */
+	double pred_total;      /* the same, predicted */
+	double window_s;
+	char policy[8];
+} fid_run_t;
+
+static fid_run_t fid_cache[4];
+
+typedef struct fid_data {
+	fid_run_t *run;
+	int thread;             /* index into run->thr, or -1 */
+	char err[512];
+} fid_data_t;
+
+/* Searches PATH like execvp; fills path. 0 or -1. */
+static int find_in_path(const char *prog, char *path, size_t len)
+{
+	const char *p = getenv("PATH");
+
+	if (!p || !*p)
+		p = "/usr/local/bin:/usr/bin:/bin";
+	while (*p) {
+		const char *e = strchr(p, ':');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		snprintf(path, len, "%.*s/%s", (int)l, l ? p : ".", prog);
+		if (access(path, X_OK) == 0)
+			return 0;
+		p += l + (e ? 1 : 0);
+	}
+	return -1;
+}
+
+/* The --metric of this run. hp_ctx_t does not carry it, so it is read from
+ * the command line (getopt_long's two spellings); "time" by default. */
+static void run_metric(char *out, size_t len)
+{
+	char buf[8192];
+	size_t n = 0;
+	FILE *f = fopen("/proc/self/cmdline", "rb");
+
+	snprintf(out, len, "time");
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+		const char *a = buf + i;
+
+		if (!strcmp(a, "--metric") && i + strlen(a) + 1 < n)
+			snprintf(out, len, "%s", a + strlen(a) + 1);
+		else if (!strncmp(a, "--metric=", 9))
+			snprintf(out, len, "%s", a + 9);
+	}
+}
+
+static const char *fid_available(const hp_ctx_t *ctx)
+{
+	char path[4096], metric[32];
+
+	(void)ctx;
+	run_metric(metric, sizeof metric);
+	if (strcmp(metric, "time") != 0)
+		return "the fidelity check measures CPU shares and latencies, not instructions or"
+		       " hardware counters (run it with --metric time)";
+	if (find_in_path("rt-app", path, sizeof path) != 0)
+		return "rt-app not found in PATH (Debian: apt-get install rt-app)";
+	if (access("/proc/self/task", R_OK) != 0)
+		return "no /proc/<pid>/task (procfs) to read the threads' CPU time from";
+	return NULL;
+}
+
+/* The running kernel's fair class: EEVDF from Linux 6.6 on. */
+static hp_sched_policy_t kernel_policy(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) == 0)
+		sscanf(u.release, "%d.%d", &major, &minor);
+	return major > 6 || (major == 6 && minor >= 6) ? HP_SCHED_EEVDF : HP_SCHED_CFS;
+}
+
+/* CONFIG_HZ of the running kernel (/boot/config-*, else /proc/config.gz
+ * through gzip), or 250 (the Debian default) when neither says. */
+static int kernel_hz(void)
+{
+	struct utsname u;
+	char path[512], line[256];
+	FILE *f = NULL;
+	int hz = 0, piped = 0;
+
+	if (uname(&u) == 0) {
+		snprintf(path, sizeof path, "/boot/config-%s", u.release);
+		f = fopen(path, "r");
+	}
+	if (!f && access("/proc/config.gz", R_OK) == 0) {
+		f = popen("gzip -dc /proc/config.gz 2>/dev/null", "r");
+		piped = f != NULL;
+	}
+	if (!f)
+		return 250;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "CONFIG_HZ=%d", &hz) == 1)
+			break;
+	if (piped)
+		pclose(f);
+	else
+		fclose(f);
+	return hz >= 10 && hz <= 10000 ? hz : 250;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void sleep_until(double t)
+{
+	for (;;) {
+		double d = t - mono_s();
+		struct timespec ts;
+
+		if (d <= 0)
+			return;
+		ts.tv_sec = (time_t)d;
+		ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+typedef struct tsample {
+	pid_t tid;
+	uint64_t cpu_ns;
+	char comm[32];
+} tsample_t;
+
+static int cmp_tid(const void *a, const void *b)
+{
+	const tsample_t *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/* Each thread of pid but the main one, by tid (creation order): its name
+ * and CPU time so far (/proc/<pid>/task/<tid>/schedstat, first field). */
+static int sample_threads(pid_t pid, tsample_t *out, int max)
+{
+	char path[128];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL && n < max) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+		FILE *f;
+		unsigned long long ns;
+
+		if (tid <= 0 || tid == pid)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &ns) != 1) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		out[n].tid = tid;
+		out[n].cpu_ns = ns;
+		out[n].comm[0] = 0;
+		snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+		f = fopen(path, "r");
+		if (f) {
+			if (fgets(out[n].comm, sizeof out[n].comm, f))
+				out[n].comm[strcspn(out[n].comm, "\n")] = 0;
+			fclose(f);
+		}
+		n++;
+	}
+	closedir(d);
+	qsort(out, (size_t)n, sizeof(*out), cmp_tid);
+	return n;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Timer wake-up latencies of one thread from its rt-app log, in ns, for
+ * loops that started inside the window and did sleep (a late loop has
+ * negative slack and does not wait for its timer). */
+static size_t read_latencies(const char *path, double w0_us, double w1_us, int64_t **out)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int64_t *v = NULL;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f)) {
+		long long idx, perf, run, period, start, end, rel_st, slack, c_dur, c_per, wu;
+
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "%lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld", &idx, &perf, &run,
+			   &period, &start, &end, &rel_st, &slack, &c_dur, &c_per, &wu) != 11)
+			continue;
+		if (c_per <= 0 || slack < 0 || rel_st < w0_us || rel_st >= w1_us)
+			continue;
+		if (n == cap) {
+			int64_t *p = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v));
+
+			if (!p)
+				break;
+			v = p;
+		}
+		v[n++] = (int64_t)wu * 1000;
+	}
+	fclose(f);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_i64);
+	*out = v;
+	return n;
+}
+
+static int64_t pct_of(const int64_t *v, size_t n, unsigned p)
+{
+	size_t r = (n * p + 99) / 100;
+
+	return n ? v[r ? r - 1 : 0] : -1;
+}
+
+static void rm_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096];
+
+	if (d) {
+		while ((e = readdir(d)) != NULL) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* The scenario as rt-app gets it: the same tasks, each pinned to `cpu`,
+ * plus what rt-app needs to log (not part of the simulated subset). */
+static int write_rtapp_json(const char *src, const char *dst, const char *logdir, int cpu,
+			    char *err, size_t errlen)
+{
+	struct json_object *root = json_object_from_file(src), *global, *tasks;
+
+	if (!root) {
+		snprintf(err, errlen, "%s: %s", src, json_util_get_last_err());
+		return -1;
+	}
+	if (!json_object_object_get_ex(root, "global", &global) ||
+	    !json_object_object_get_ex(root, "tasks", &tasks)) {
+		snprintf(err, errlen, "%s: no global or tasks", src);
+		json_object_put(root);
+		return -1;
+	}
+	/* a fixed ns-per-loop skips rt-app's calibration (seconds long); the
+	 * shipped scenarios use run only for endless CPU hogs and runtime
+	 * (wall-clock) for timed work, so the value does not matter */
+	json_object_object_add(global, "calibration", json_object_new_int(20));
+	json_object_object_add(global, "logdir", json_object_new_string(logdir));
+	json_object_object_add(global, "log_basename", json_object_new_string("rt"));
+	json_object_object_add(global, "log_size", json_object_new_int(16));
+	json_object_object_foreach(tasks, k, t) {
+		struct json_object *cpus = json_object_new_array();
+
+		(void)k;
+		json_object_array_add(cpus, json_object_new_int(cpu));
+		json_object_object_add(t, "cpus", cpus);
+	}
+	if (json_object_to_file_ext(dst, root, JSON_C_TO_STRING_PRETTY) != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", dst, json_util_get_last_err());
+		json_object_put(root);
+		return -1;
+	}
+	json_object_put(root);
+	return 0;
+}
+
+static const char *scenario_dir(void)
+{
+	const char *e = getenv("HP_SCENARIOS");
+
+	return e && *e ? e : HP_SOURCE_ROOT "/scripts/scenarios";
+}
+
+/* Runs the scenario under rt-app and through the simulator; fills r (or
+ * r->err). Takes the scenario's duration, a few seconds. */
+static void fid_measure(fid_run_t *r, const char *scenario, int cpu, uint64_t seed)
+{
+	char src[4096], tmpl[] = "/tmp/hotpath-rtapp-XXXXXXXX", json[4200], out[4200], rtapp[4096];
+	char err[512] = "";
+	hp_scn_t *scn;
+	tsample_t a[FID_MAX_THREADS + 4], b[FID_MAX_THREADS + 4];
+	int na, nb, nthr;
+	double t0, ta, tb, dur_s;
+	pid_t pid;
+	hp_sim_opts_t o;
+	hp_sim_res_t res;
+
+	snprintf(src, sizeof src, "%s/%s.json", scenario_dir(), scenario);
+	scn = hp_scn_load(src, err, sizeof err);
+	if (!scn) {
+		snprintf(r->err, sizeof r->err, "%s", err);
+		return;
+	}
+	nthr = hp_scn_nthreads(scn);
+	dur_s = (double)hp_scn_duration_ns(scn) * 1e-9;
+	if (nthr > FID_MAX_THREADS || dur_s * 1e9 <= FID_SKIP_HEAD_NS + FID_SKIP_TAIL_NS + 5e8) {
+		snprintf(r->err, sizeof r->err, "%s: needs 1..%d threads and a duration of at least 1 s",
+			 src, FID_MAX_THREADS);
+		goto out_scn;
+	}
+	r->nthr = nthr;
+	for (int i = 0; i < nthr; i++)
+		snprintf(r->thr[i].name, sizeof r->thr[i].name, "%s", hp_scn_thread_name(scn, i));
+
+	/* the prediction, over the same window */
+	hp_sim_opts_default(&o);
+	o.policy = kernel_policy();
+	o.seed = seed;
+	o.ncpus = 1;
+	o.hz = kernel_hz();
+	o.scale_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	o.ignore_affinity = 1;
+	o.window_start_ns = FID_SKIP_HEAD_NS;
+	o.window_end_ns = hp_scn_duration_ns(scn) - FID_SKIP_TAIL_NS;
+	snprintf(r->policy, sizeof r->policy, "%s", o.policy == HP_SCHED_EEVDF ? "eevdf" : "cfs");
+	if (hp_sim_run(scn, &o, &res, err, sizeof err) != 0) {
+		snprintf(r->err, sizeof r->err, "simulating %s: %s", src, err);
+		goto out_scn;
+	}
+	for (int i = 0; i < nthr; i++) {
+		r->thr[i].share_pred = res.task[i].share;
+		r->thr[i].p50_pred = res.task[i].wakeup_p50_ns;
+		r->thr[i].p99_pred = res.task[i].wakeup_p99_ns;
+	}
+	hp_sim_res_free(&res);
+
+	/* the measurement */
+	if (find_in_path("rt-app", rtapp, sizeof rtapp) != 0) {
+		snprintf(r->err, sizeof r->err, "rt-app not found in PATH");
+		goto out_scn;
+	}
+	if (!mkdtemp(tmpl)) {
+		snprintf(r->err, sizeof r->err, "mkdtemp: %s", strerror(errno));
+		goto out_scn;
+	}
+	snprintf(json, sizeof json, "%s/scenario.json", tmpl);
+	snprintf(out, sizeof out, "%s/rt-app.out", tmpl);
+	if (write_rtapp_json(src, json, tmpl, cpu, err, sizeof err) != 0) {
+		snprintf(r->err, sizeof r->err, "%s", err);
+		goto out_tmp;
+	}
+	t0 = mono_s();
+	pid = fork();
+	if (pid < 0) {
+		snprintf(r->err, sizeof r->err, "fork: %s", strerror(errno));
+		goto out_tmp;
+	}
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(rtapp, rtapp, json, (char *)NULL);
+		_exit(127);
+	}
+	sleep_until(t0 + FID_SKIP_HEAD_NS * 1e-9);
+	ta = mono_s();
+	na = sample_threads(pid, a, FID_MAX_THREADS + 4);
+	sleep_until(t0 + dur_s - FID_SKIP_TAIL_NS * 1e-9);
+	tb = mono_s();
+	nb = sample_threads(pid, b, FID_MAX_THREADS + 4);
+
+	/* rt-app stops after its duration; give it a few seconds more */
+	int status = 0, exited = 0;
+	for (double until = mono_s() + FID_SKIP_TAIL_NS * 1e-9 + 5.0; mono_s() < until;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid) {
+			exited = 1;
+			break;
+		}
+		usleep(20000);
+	}
+	if (!exited) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		snprintf(r->err, sizeof r->err, "rt-app did not stop after its %.0f s (killed; output in %s)",
+			 dur_s, out);
+		goto out_scn;   /* keep the folder for its output */
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || na != nthr || nb != nthr) {
+		FILE *f = fopen(out, "r");
+		char msg[200] = "";
+
+		if (f) {
+			/* the first error line rt-app printed */
+			char line[256];
+
+			while (fgets(line, sizeof line, f))
+				if (strstr(line, "<crit>") || strstr(line, "<error>")) {
+					line[strcspn(line, "\n")] = 0;
+					snprintf(msg, sizeof msg, ": %s", line);
+					break;
+				}
+			fclose(f);
+		}
+		snprintf(r->err, sizeof r->err, "rt-app %s (status %d) with %d/%d of %d threads seen%s",
+			 WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "could not start" : "failed",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1, na, nb, nthr, msg);
+		goto out_tmp;
+	}
+	r->window_s = tb - ta;
+	r->tasks_share = 0;
+	r->pred_total = 0;
+	for (int i = 0; i < nthr; i++)
+		r->pred_total += r->thr[i].share_pred;
+	for (int i = 0; i < nthr; i++) {
+		const char *key = hp_scn_thread_key(scn, i);
+		char logp[4400];
+		int64_t *lat;
+		size_t nl;
+
+		/* the kernel truncates thread names to 15 characters */
+		if (a[i].tid != b[i].tid || strncmp(a[i].comm, key, 15) != 0) {
+			snprintf(r->err, sizeof r->err, "thread %d of rt-app is '%s', expected '%.15s'", i,
+				 a[i].comm, key);
+			goto out_tmp;
+		}
+		r->thr[i].share_meas = (double)(b[i].cpu_ns - a[i].cpu_ns) * 1e-9 / r->window_s;
+		r->tasks_share += r->thr[i].share_meas;
+		snprintf(logp, sizeof logp, "%s/rt-%s-%d.log", tmpl, key, i);
+		nl = read_latencies(logp, FID_SKIP_HEAD_NS * 1e-3, (dur_s * 1e9 - FID_SKIP_TAIL_NS) * 1e-3, &lat);
+		r->thr[i].nlat_meas = nl;
+		r->thr[i].p50_meas = pct_of(lat, nl, 50);
+		r->thr[i].p99_meas = pct_of(lat, nl, 99);
+		free(lat);
+	}
+	/* Other work on the CPU (other processes, a hypervisor's steal)
+	 * takes its time from the scenario, which the model does not see: it
+	 * is a measurement of something else then, and says so. */
+	if (r->tasks_share < r->pred_total - FID_MAX_OTHER) {
+		snprintf(r->err, sizeof r->err, "CPU %d was busy with other work: the scenario's tasks got"
+			 " %.0f%% of it, the model expects %.0f%%; measure on an idle CPU (--cpus)", cpu,
+			 100 * r->tasks_share, 100 * r->pred_total);
+		goto out_tmp;
+	}
+	r->done = 1;
+out_tmp:
+	rm_tree(tmpl);
+out_scn:
+	hp_scn_free(scn);
+}
+
+static void *fid_setup(hp_ctx_t *ctx)
+{
+	fid_data_t *d = calloc(1, sizeof(*d));
+	const fid_point_t *pt = &fid_points[ctx->p->value];
+	fid_run_t *r = NULL;
+
+	if (!d)
+		return NULL;
+	d->thread = -1;
+	if (RUNNING_ON_VALGRIND) {
+		snprintf(d->err, sizeof d->err, "the fidelity check measures CPU shares, not instructions"
+			 " (run it with --metric time)");
+		return d;
+	}
+	for (size_t i = 0; i < sizeof fid_cache / sizeof fid_cache[0]; i++)
+		if (!strcmp(fid_cache[i].scenario, pt->scenario) && fid_cache[i].cpu == ctx->cpus[0] &&
+		    fid_cache[i].seed == ctx->seed)
+			r = &fid_cache[i];
+	if (!r) {
+		static unsigned next;
+
+		r = &fid_cache[next++ % (sizeof fid_cache / sizeof fid_cache[0])];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->scenario, sizeof r->scenario, "%s", pt->scenario);
+		r->cpu = ctx->cpus[0];
+		r->seed = ctx->seed;
+		fid_measure(r, pt->scenario, ctx->cpus[0], ctx->seed);
+	}
+	d->run = r;
+	if (!r->done) {
+		snprintf(d->err, sizeof d->err, "%s", r->err);
+		return d;
+	}
+	for (int i = 0; i < r->nthr; i++)
+		if (!strcmp(r->thr[i].name, pt->thread))
+			d->thread = i;
+	if (d->thread < 0)
+		snprintf(d->err, sizeof d->err, "scenario %s has no thread '%s'", pt->scenario, pt->thread);
+	return d;
+}
+
+static void fid_teardown(hp_ctx_t *ctx, void *data)
+{
+	(void)ctx;
+	free(data);
+}
+
+/* Reports the one measurement; its time is the measured window. */
+static void fid_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	fid_data_t *d = ctx->data;
+	const fid_thread_t *t;
+
+	if (d->err[0]) {
+		hp_skip(st, d->err);
+		return;
+	}
+	t = &d->run->thr[d->thread];
+	hp_set_iteration_time(st, (double)n * d->run->window_s);
+	hp_counter(st, "share_predicted", t->share_pred);
+	hp_counter(st, "share_measured", t->share_meas);
+	hp_counter(st, "share_diff_pp", 100.0 * (t->share_meas - t->share_pred));
+	hp_counter(st, "scenario_cpu_share", d->run->tasks_share);
+	if (t->p50_pred >= 0 && t->p50_meas >= 0) {
+		hp_counter(st, "wakeup_p50_predicted_ns", (double)t->p50_pred);
+		hp_counter(st, "wakeup_p50_measured_ns", (double)t->p50_meas);
+		hp_counter(st, "wakeup_p99_predicted_ns", (double)t->p99_pred);
+		hp_counter(st, "wakeup_p99_measured_ns", (double)t->p99_meas);
+	}
+}
+
+static const hp_variant_t v_fid = {
+	.name = "kernel", .kind = HP_KIND_KERNEL, .available = fid_available,
+};
+
+static const hp_case_t case_fid = {
+	.name = "fidelity",
+	.desc = "rt-app under this kernel vs hotpath sim: CPU share and wake-up latency per task",
+	.op_unit = "window",
+	.param_name = "scenario/task",
+	.params = fid_params,
+	.manual_time = 1,
+	.setup = fid_setup,
+	.teardown = fid_teardown,
+	.run = fid_run,
+	.variants = (const hp_variant_t *const[]){ &v_fid, NULL },
+};
+
+/* ================================================================== */
+/* Plots of our own                                                    */
+/* ================================================================== */
+
+typedef struct ptval {
+	const char *variant, *param;
+	double v[64];
+	int n;
+} ptval_t;
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median_of(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_d);
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Collects the repetitions of one metric of one case, per (variant, param). */
+static int collect(const hp_results_t *r, const char *case_, const char *metric, ptval_t *pts, int max)
+{
+	int np = 0;
+
+	for (size_t i = 0; i < r->nrec; i++) {
+		const hp_record_t *x = &r->rec[i];
+		int k;
+
+		if (strcmp(x->suite, "sched") || strcmp(x->case_, case_) || strcmp(x->metric, metric) ||
+		    x->threads != 1 || !isfinite(x->value))
+			continue;
+		for (k = 0; k < np; k++)
+			if (!strcmp(pts[k].variant, x->variant) && !strcmp(pts[k].param, x->param))
+				break;
+		if (k == np) {
+			if (np == max)
+				continue;
+			pts[np].variant = x->variant;
+			pts[np].param = x->param;
+			pts[np].n = 0;
+			np++;
+		}
+		if (pts[k].n < 64)
+			pts[k].v[pts[k].n++] = x->value;
+	}
+	return np;
+}
+
+static int write_text(const char *path, const char *s, char *err, size_t errlen)
+{
+	if (hp_write_atomic(path, s, strlen(s)) != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends to a growable string. */
+typedef struct buf {
+	char *s;
+	size_t n, cap;
+} buf_t;
+
+__attribute__((format(printf, 2, 3)))
+static void bprintf(buf_t *b, const char *fmt, ...)
+{
+	va_list ap;
+	int need;
+
+	va_start(ap, fmt);
+	need = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (need < 0)
+		return;
+	if (b->n + (size_t)need + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		char *s;
+
+		while (cap < b->n + (size_t)need + 1)
+			cap *= 2;
+		s = realloc(b->s, cap);
+		if (!s)
+			return;
+		b->s = s;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+	va_end(ap);
+	b->n += (size_t)need;
+}
+
+/* Time (or instructions) per operation against nr_running, log x: one
+ * line per variant. */
+static int plot_nr(const char *plotdir, const hp_results_t *r, const char *tdir, const char *case_,
+		   char *err, size_t errlen)
+{
+	static ptval_t pts[256];
+	const char *metric = "real_time";
+	int np = collect(r, case_, metric, pts, 256), nvar = 0, drawn;
+	const char *vars[16];
+	char path[4096], tmpl[4096], name[64], gv[512];
+	buf_t d = { 0 };
+	double lo = INFINITY, hi = 0;
+
+	if (!np) {
+		metric = "instructions";
+		np = collect(r, case_, metric, pts, 256);
+	}
+	if (!np)
+		return 0;
+	for (int k = 0; k < np; k++) {
+		int seen = 0;
+
+		for (int v = 0; v < nvar; v++)
+			seen |= !strcmp(vars[v], pts[k].variant);
+		if (!seen && nvar < 16)
+			vars[nvar++] = pts[k].variant;
+	}
+	bprintf(&d, "# hotpath sched: %s, %s per operation (median over repetitions) against nr_running\n",
+		case_, metric);
+	bprintf(&d, "# one block per variant: nr_running median min max\n");
+	for (int v = 0; v < nvar; v++) {
+		bprintf(&d, "%s\"%s\" \"median\" \"min\" \"max\"\n", v ? "\n\n" : "", vars[v]);
+		for (size_t p = 0; nr_points[p].label; p++)
+			for (int k = 0; k < np; k++) {
+				if (strcmp(pts[k].variant, vars[v]) || strcmp(pts[k].param, nr_points[p].label))
+					continue;
+				double med = median_of(pts[k].v, pts[k].n);
+
+				bprintf(&d, "%s %.9g %.9g %.9g\n", nr_points[p].label, med, pts[k].v[0],
+					pts[k].v[pts[k].n - 1]);
+				if (med > 0 && med < lo)
+					lo = med;
+				if (med > hi)
+					hi = med;
+			}
+	}
+	snprintf(name, sizeof name, "sched-%s-nr", case_);
+	snprintf(path, sizeof path, "%s/%s.dat", plotdir, name);
+	if (!d.s || write_text(path, d.s, err, errlen) != 0) {
+		free(d.s);
+		return -1;
+	}
+	free(d.s);
+	snprintf(tmpl, sizeof tmpl, "%s/sched_nr.gp", tdir);
+	snprintf(gv, sizeof gv, "title='sched suite: %s'; ylabel='%s per operation%s'; nvar=%d; logy=%d",
+		 case_, !strcmp(metric, "real_time") ? "time" : "instructions",
+		 !strcmp(metric, "real_time") ? " (ns)" : "", nvar, lo > 0 && hi / lo > 30);
+	drawn = hp_plot_render(plotdir, name, tmpl, gv, err, errlen);
+	return drawn < 0 ? -1 : 1;
+}
+
+/* Measured against predicted share, one point per task, with the line of
+ * perfect agreement and the +-3 percentage-point band. */
+static int plot_fidelity(const char *plotdir, const hp_results_t *r, const char *tdir,
+			 char *err, size_t errlen)
+{
+	static ptval_t pred[64], meas[64];
+	int npred = collect(r, "fidelity", "share_predicted", pred, 64);
+	int nmeas = collect(r, "fidelity", "share_measured", meas, 64), n = 0;
+	char path[4096], tmpl[4096];
+	buf_t d = { 0 };
+
+	bprintf(&d, "# hotpath sched fidelity: per task, the simulator's predicted CPU share and the"
+		" share measured under this kernel with rt-app (median over repetitions)\n");
+	bprintf(&d, "# predicted measured diff_pp task\n");
+	for (int i = 0; i < npred; i++)
+		for (int k = 0; k < nmeas; k++) {
+			if (strcmp(pred[i].param, meas[k].param))
+				continue;
+			double p = median_of(pred[i].v, pred[i].n), m = median_of(meas[k].v, meas[k].n);
+
+			bprintf(&d, "%.6f %.6f %.3f \"%s\"\n", p, m, 100 * (m - p), pred[i].param);
+			n++;
+		}
+	if (!n) {
+		free(d.s);
+		return 0;
+	}
+	snprintf(path, sizeof path, "%s/sched-fidelity.dat", plotdir);
+	if (write_text(path, d.s, err, errlen) != 0) {
+		free(d.s);
+		return -1;
+	}
+	free(d.s);
+	snprintf(tmpl, sizeof tmpl, "%s/sched_fidelity.gp", tdir);
+	return hp_plot_render(plotdir, "sched-fidelity", tmpl,
+			      "title='sched suite: simulator against the running kernel'", err, errlen) < 0 ? -1 : 1;
+}
+
+static int sched_plots(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+{
+	static const char *const cases[] = { "pick_next", "enqueue_dequeue", "tick" };
+	int total = 0, k;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		k = plot_nr(plotdir, r, tdir, cases[i], err, errlen);
+		if (k < 0)
+			return -1;
+		total += k;
+	}
+	k = plot_fidelity(plotdir, r, tdir, err, errlen);
+	return k < 0 ? -1 : total + k;
+}
+
+__attribute__((constructor)) static void sched_register_plots(void)
+{
+	hp_plot_add_extra(sched_plots);
+}
+
+/* ================================================================== */
+/* Suite                                                               */
+/* ================================================================== */
+
+const hp_suite_t hp_suite_sched = {
+	.name = "sched",
+	.desc = "CFS and EEVDF run queues against nr_running, their baselines, and the simulator against the kernel",
+	.cases = (const hp_case_t *const[]){ &case_pick, &case_enq, &case_tick, &case_fid, NULL },
+};

@@ -1,0 +1,98 @@
+/* sim.h — `hotpath sim`: a deterministic discrete-event simulation of fair-class tasks from an rt-app JSON file, built on impl/sched.
+ *
+ * Scenarios are the subset of rt-app's JSON grammar that describes
+ * fair-class work (rt-app 1.0, the Debian package):
+ *   { "global": { "duration": S, "default_policy": "SCHED_OTHER" },
+ *     "tasks": { "<name>": { "instance": N, "loop": L, "priority": NICE,
+ *                            "policy": "SCHED_OTHER", "cpus": [c, ...],
+ *                            <events> | "phases": { "<p>": { "loop": L, <events> }, ... } } } }
+ * with events run (µs of CPU work), runtime (µs of wall time spent
+ * running or runnable), sleep (µs) and timer ({ "ref": name, "period": µs,
+ * "mode": "relative" | "absolute" }), in key order; like rt-app, an event
+ * key may carry a suffix to keep keys unique ("run0", "sleep1"). Anything
+ * else is an error naming the key; a bad value names the task and field.
+ *
+ * The simulation runs in virtual time (ns) on `ncpus` CPUs, each with an
+ * hp_cfs_rq_t of the chosen policy: a tick every 1/HZ, wake-ups from sleep
+ * and timer events, wake-up preemption, and the switch itself costing
+ * nothing. A woken task goes to its previous CPU if idle, else the first
+ * idle CPU it may use, else its previous CPU; there is no periodic load
+ * balancing. Same scenario and options, same output, byte for byte.
+ */
+#ifndef HP_SIM_H
+#define HP_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "fair.h"
+
+#define HP_SIM_MAX_CPUS 64
+
+typedef struct hp_scn hp_scn_t;
+
+/* Parse a scenario. NULL with a message naming the file, key or task and
+ * field on bad input. `name` labels messages (the file name). */
+hp_scn_t *hp_scn_load(const char *path, char *err, size_t errlen);
+hp_scn_t *hp_scn_parse(const char *text, const char *name, char *err, size_t errlen);
+void hp_scn_free(hp_scn_t *s);
+
+uint64_t hp_scn_duration_ns(const hp_scn_t *s);
+/* Threads after expanding instances, in rt-app's order (task keys in file
+ * order, instances in turn). Thread names: the key, or key-i with
+ * several instances. */
+int hp_scn_nthreads(const hp_scn_t *s);
+const char *hp_scn_thread_name(const hp_scn_t *s, int i);
+const char *hp_scn_thread_key(const hp_scn_t *s, int i);
+int hp_scn_thread_nice(const hp_scn_t *s, int i);
+/* Highest CPU any task names in "cpus", or -1. */
+int hp_scn_max_cpu(const hp_scn_t *s);
+
+typedef struct hp_sim_opts {
+	hp_sched_policy_t policy;
+	uint64_t seed;          /* jitters each thread's start within its first 100 µs */
+	int ncpus;              /* simulated CPUs, 1..HP_SIM_MAX_CPUS */
+	int hz;                 /* tick rate */
+	int scale_cpus;         /* CPUs the tunables scale with (the kernel's online CPUs); 0 = ncpus */
+	uint64_t window_start_ns, window_end_ns; /* measure in [start, end); end 0 = the whole run */
+	int ignore_affinity;    /* run every task on any simulated CPU, whatever its "cpus" says */
+	FILE *trace;            /* every switch as CSV, or NULL */
+} hp_sim_opts_t;
+
+typedef struct hp_sim_task_res {
+	char name[80];
+	int nice;
+	uint32_t weight;
+	uint64_t runtime_ns;    /* CPU time in the window */
+	double share;           /* runtime_ns / window length: fraction of one CPU */
+	uint64_t switches;      /* times switched in */
+	uint64_t wakeups;       /* wake-ups from sleep or timer */
+	int64_t wakeup_p50_ns, wakeup_p99_ns, wakeup_max_ns; /* wake to run; -1 without wake-ups */
+} hp_sim_task_res_t;
+
+typedef struct hp_sim_res {
+	int ntasks;
+	hp_sim_task_res_t *task;
+	double jain;            /* Jain's index of runtime/weight over all tasks */
+	uint64_t window_ns;
+	uint64_t events;
+} hp_sim_res_t;
+
+void hp_sim_opts_default(hp_sim_opts_t *o);
+/* Runs the scenario. 0; -1 with err when the options do not fit it (e.g.
+ * a task pinned to a CPU that is not simulated: bad input); -2 with err on
+ * an internal error (out of memory, a task that never advances). */
+int hp_sim_run(const hp_scn_t *s, const hp_sim_opts_t *o, hp_sim_res_t *r, char *err, size_t errlen);
+void hp_sim_res_free(hp_sim_res_t *r);
+/* The CSV of `hotpath sim`: header, one row per task, a final comment line
+ * with Jain's index and the options. */
+void hp_sim_write_csv(FILE *f, const hp_sim_res_t *r, const hp_sim_opts_t *o);
+
+/* `hotpath sim FILE.json [--policy cfs|eevdf] [--seed N] [--cpus N] [--hz N]
+ * [--scale-cpus N] [--trace FILE]`; argv[0] is "sim". Returns the exit code. */
+int hp_sim_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,393 @@
+/* buddy.h — a user-space model of Linux's buddy page allocator (mm/page_alloc.c).
+ *
+ * Kernel version followed: Linux 6.6 (LTS). Where later kernels changed a
+ * rule (MAX_ORDER renamed MAX_PAGE_ORDER in 6.8, the pcp high auto-tuning of
+ * 6.7, the migratetype accounting rework of 6.9), this file keeps 6.6.
+ *
+ * One zone ("Normal", node 0) manages a private mmap'd arena of 4 KiB pages
+ * (default 1 GiB, MAP_NORESERVE, aligned to a max-order block so that an
+ * order-N block is naturally aligned in memory as in pfn space). Pieces and
+ * their kernel counterparts:
+ *
+ *   here                           kernel (6.6)
+ *   -----------------------------  -------------------------------------------
+ *   hp_page_t, mem_map[]           struct page, the memmap of the zone
+ *   free_area[0..HP_MAX_ORDER]     zone->free_area[NR_PAGE_ORDERS], one list
+ *     x HP_MIGRATE_TYPES lists       per migratetype, nr_free per order
+ *   buddy pfn = pfn ^ (1<<order)   __find_buddy_pfn()
+ *   split on alloc / merge on free expand() / __free_one_page()
+ *   per-CPU page lists (pcp)       struct per_cpu_pages: orders 0..3 x 3
+ *                                  migratetypes, count, high, batch,
+ *                                  free_factor; rmqueue_bulk() refill and
+ *                                  free_pcppages_bulk() drain under zone->lock
+ *   pageblock migratetypes         pageblock_flags (pageblock_order 9),
+ *                                  fallbacks[], __rmqueue_fallback(),
+ *                                  steal_suitable_fallback()
+ *   watermarks min/low/high        __setup_per_zone_wmarks() from
+ *                                  min_free_kbytes, __zone_watermark_ok()
+ *   hp_buddy_buddyinfo()           /proc/buddyinfo
+ *   hp_buddy_unusable_index()      debugfs extfrag/unusable_index (mm/vmstat.c)
+ *   hp_buddy_extfrag_index()       debugfs extfrag/extfrag_index (mm/vmstat.c)
+ *   HP_BUDDY_DEBUG_POISON          CONFIG_PAGE_POISONING: 0xaa on free,
+ *                                  checked on allocation (mm/page_poison.c)
+ *   guard_minorder                 debug_guardpage_minorder (DEBUG_PAGEALLOC):
+ *                                  split-off buddies below it become
+ *                                  inaccessible guard pages (mprotect here)
+ *
+ * Not modelled: multiple zones/nodes, lowmem_reserve, reclaim, compaction,
+ * kswapd, watermark boosting, highatomic reserves, CMA, isolation, page
+ * shuffling, the THP pcp list (order pageblock_order), memcg.
+ *
+ * Per-CPU access: the kernel protects a pcp with preempt/migrate-disable plus
+ * pcp->lock (a spinlock since 5.19/6.0, taken with spin_trylock: on
+ * contention the allocation goes straight to the buddy lists under
+ * zone->lock). User space cannot disable preemption, so two stand-ins:
+ *  - locked (hp_buddy_alloc_pages / hp_buddy_free_pages): the CPU is
+ *    sched_getcpu(); the pcp's lock is try-locked and on failure the request
+ *    goes to the zone, exactly as 6.6's pcp_spin_trylock path. Safe for any
+ *    thread at any time; this is the closer one to 6.6 (the kernel takes the
+ *    same uncontended lock), and impl/slub allocates its slabs with it.
+ *  - pinned (hp_buddy_*_cpu): the caller names the CPU and promises that only
+ *    one thread uses that pcp at a time (a thread pinned to its CPU, as the
+ *    benchmark's threads are); plain loads and stores, no lock. This is the
+ *    kernel before 5.19 (local_irq_save around the pcp). Mixing both on the
+ *    same CPU index at the same time is the caller's bug.
+ *
+ * Costs (gcc 12 -O2, x86_64, 2-vCPU KVM guest; `hotpath run --suite buddy
+ * --metric instructions`, which adds ~20 instructions of benchmark loop and
+ * ops-table calls per pair):
+ *  - orders 0..3 served by the pcp (the inlined fast path: a list pop and a
+ *    push, no lock): alloc+free ~105 instructions at order 0, ~140 at
+ *    orders 1..3; 7-10 ns per pair when the machine is quiet;
+ *  - the locked stand-in adds sched_getcpu() and an uncontended
+ *    exchange on the pcp lock: ~110 more instructions, ~5-8 ns;
+ *  - a pcp refill or drain takes zone->lock and moves `batch` blocks
+ *    (O(MAX_ORDER) list operations each);
+ *  - orders 4..10 go to the buddy lists under zone->lock: split down from
+ *    the smallest free block that fits and merge back, ~85 instructions per
+ *    level (order 10 from a fresh zone: ~350, order 4: ~860);
+ *  - with the pcp off, an order-0 pair in a fresh zone splits 10 levels and
+ *    merges 10: ~1280 instructions, 65-115 ns;
+ *  - debug poisoning: a memset and a scan of 4 KiB per page on each free
+ *    and allocation; guard pages: an mprotect per guard set or cleared.
+ *
+ * Thread safety: every function is thread-safe except where it says
+ * "quiescent" (no concurrent pinned users of the pcps involved).
+ */
+#ifndef HP_BUDDY_H
+#define HP_BUDDY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------ */
+/* Constants (Linux 6.6, x86_64)                                       */
+/* ------------------------------------------------------------------ */
+
+#define HP_PAGE_SHIFT 12
+#define HP_PAGE_SIZE (1UL << HP_PAGE_SHIFT)
+#define HP_MAX_ORDER 10             /* MAX_ORDER of 6.4-6.7 (inclusive) */
+#define HP_NR_ORDERS (HP_MAX_ORDER + 1)  /* NR_PAGE_ORDERS */
+#define HP_PAGEBLOCK_ORDER 9        /* pageblock_order = HPAGE_PMD_ORDER */
+#define HP_PAGEBLOCK_PAGES (1UL << HP_PAGEBLOCK_ORDER)
+#define HP_PAGE_ALLOC_COSTLY_ORDER 3 /* highest order kept on pcp lists */
+#define HP_PAGE_POISON 0xaa         /* PAGE_POISON */
+
+/* enum migratetype (the first three are MIGRATE_PCPTYPES) */
+typedef enum {
+	HP_MIGRATE_UNMOVABLE = 0,
+	HP_MIGRATE_MOVABLE = 1,
+	HP_MIGRATE_RECLAIMABLE = 2,
+	HP_MIGRATE_TYPES = 3,
+} hp_migratetype_t;
+
+/* gfp flags: the subset that means something here. Migratetype comes from
+ * MOVABLE / RECLAIMABLE (neither: unmovable, as GFP_KERNEL). */
+enum {
+	HP_GFP_KERNEL = 0,
+	HP_GFP_MOVABLE = 1u << 0,      /* __GFP_MOVABLE */
+	HP_GFP_RECLAIMABLE = 1u << 1,  /* __GFP_RECLAIMABLE */
+	HP_GFP_HIGH = 1u << 2,         /* __GFP_HIGH: ALLOC_MIN_RESERVE, min/2 */
+	HP_GFP_NOWAIT = 1u << 3,       /* no direct reclaim: ALLOC_NON_BLOCK */
+	HP_GFP_ATOMIC = HP_GFP_HIGH | HP_GFP_NOWAIT, /* GFP_ATOMIC: down to 3/8 of min */
+	HP_GFP_MEMALLOC = 1u << 4,     /* ALLOC_NO_WATERMARKS */
+	HP_GFP_ZERO = 1u << 5,         /* __GFP_ZERO */
+	HP_GFP_COMP = 1u << 6,         /* __GFP_COMP: tails point to the head */
+};
+
+/* ------------------------------------------------------------------ */
+/* Page descriptor (struct page)                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct hp_list {
+	struct hp_list *next, *prev;
+} hp_list_t;
+
+/* page->flags bits that matter here */
+enum {
+	HP_PG_BUDDY = 1u << 0,    /* free, on free_area[order] (PageBuddy) */
+	HP_PG_PCP = 1u << 1,      /* free, on a pcp list, order = its order */
+	HP_PG_GUARD = 1u << 2,    /* guard page block head (PageGuard) */
+	HP_PG_HEAD = 1u << 3,     /* first page of an allocation of `order` */
+	HP_PG_TAIL = 1u << 4,     /* tail of a __GFP_COMP allocation */
+	HP_PG_COMP = 1u << 5,     /* head of a __GFP_COMP allocation (with HEAD) */
+};
+
+/* struct page, 32 bytes. `lru` links a free block (head page only) on its
+ * list; while allocated the same words hold compound_head (tails of a
+ * HP_GFP_COMP allocation) and `priv`, which belongs to the allocation's
+ * owner (page->private / the struct slab overlay: impl/slub keeps its slab
+ * pointer here). */
+typedef struct hp_page {
+	union {
+		hp_list_t lru;            /* free: buddy_list / pcp_list */
+		struct {
+			struct hp_page *head; /* allocated tail: compound_head */
+			void *priv;           /* allocated head: owner's data */
+		};
+	};
+	uint32_t flags;               /* HP_PG_* */
+	int32_t refcount;             /* _refcount: 1 when allocated, 0 free */
+	uint8_t order;                /* free: buddy order; head: alloc order */
+	uint8_t mt;                   /* free: list migratetype; head: requested */
+	uint16_t cpu;                 /* pcp: the CPU whose list holds it */
+	uint32_t owner;               /* allocated head: free for the owner */
+} hp_page_t;
+
+/* ------------------------------------------------------------------ */
+/* Zone                                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct hp_buddy_zone hp_buddy_zone_t;
+
+/* The first members of every zone, public so the conversions below inline
+ * (virt_to_page / page_address are on impl/slub's kfree path). */
+typedef struct hp_buddy_zone_head {
+	uint8_t *base;          /* address of pfn 0 */
+	hp_page_t *mem_map;     /* descriptor of pfn i is mem_map[i] */
+	size_t nr_pages;        /* pages in the zone (managed pages) */
+} hp_buddy_zone_head_t;
+
+/* Debug reports: corruption found by the poison check, bad frees. */
+typedef enum {
+	HP_BUDDY_ERR_SINGLE_BIT,  /* one byte of a poisoned page differs in one bit */
+	HP_BUDDY_ERR_CORRUPTION,  /* poison overwritten otherwise */
+	HP_BUDDY_ERR_BAD_FREE,    /* free of a free page, a tail, or a wrong order */
+} hp_buddy_err_t;
+
+typedef struct hp_buddy_report {
+	hp_buddy_err_t kind;
+	size_t pfn;             /* the page (for corruption: the page of the first bad byte) */
+	void *addr;             /* its address */
+	size_t byte;            /* offset of the first bad byte in that page */
+	int bit;                /* SINGLE_BIT: the flipped bit 0..7, else -1 */
+	uint8_t expected, found;/* HP_PAGE_POISON and what was there (first bad byte) */
+	size_t bad_bytes;       /* bytes from the first to the last bad one, inclusive */
+	unsigned order;         /* order of the allocation / free */
+	const char *msg;        /* one line, e.g. "pagealloc: single bit error" */
+} hp_buddy_report_t;
+
+typedef void (*hp_buddy_report_fn)(void *arg, const hp_buddy_report_t *r);
+
+/* Debug flags */
+enum {
+	HP_BUDDY_DEBUG_POISON = 1u << 0,  /* poison on free, check on alloc */
+};
+
+/* pcp set-up (zero = the kernel's rules) */
+typedef enum {
+	HP_BUDDY_PCP_KERNEL = 0,  /* batch = zone_batchsize(), high = zone_highsize() */
+	HP_BUDDY_PCP_OFF,         /* boot pageset: high 0, batch 1: every op hits the zone */
+	HP_BUDDY_PCP_CUSTOM,      /* pcp_high / pcp_batch below */
+} hp_buddy_pcp_mode_t;
+
+/* Zero-initialise, then set what differs from the defaults. */
+typedef struct hp_buddy_config {
+	size_t arena_bytes;       /* 0 = 1 GiB; rounded down to whole pages; >= 1 page */
+	int ncpus;                /* pcp sets; 0 = sysconf(_SC_NPROCESSORS_CONF) */
+	hp_buddy_pcp_mode_t pcp_mode;
+	int pcp_high, pcp_batch;  /* CUSTOM: high >= 0, batch >= 1 */
+	/* Watermarks: 0 = the kernel's rule for a machine with this zone as its
+	 * lowmem: int_sqrt(16 * KiB) clamped to 128..262144; > 0: this value;
+	 * < 0: no reserve (all watermarks 0). low/high follow
+	 * __setup_per_zone_wmarks with watermark_scale_factor 10. */
+	long min_free_kbytes;
+	unsigned debug;           /* HP_BUDDY_DEBUG_* */
+	unsigned guard_minorder;  /* 0 = off; 1..HP_MAX_ORDER (needs an arena we can mprotect) */
+	hp_buddy_report_fn report;/* NULL = print to stderr */
+	void *report_arg;
+	const char *name;         /* zone name in dumps; NULL = "Normal" */
+} hp_buddy_config_t;
+
+/* Maps the arena and the memmap, frees every page into free_area (largest
+ * aligned blocks, all pageblocks MOVABLE as at boot) and sets watermarks and
+ * pcp high/batch. NULL with a reason in err (bad size, bad mode, mmap
+ * failure). cfg may be NULL (all defaults). */
+hp_buddy_zone_t *hp_buddy_create(const hp_buddy_config_t *cfg, char *err, size_t errlen);
+/* Unmaps everything. Pages still allocated are lost with it. */
+void hp_buddy_destroy(hp_buddy_zone_t *z);
+
+/* ------------------------------------------------------------------ */
+/* Allocation (alloc_pages / __free_pages)                             */
+/* ------------------------------------------------------------------ */
+
+/* alloc_pages(gfp, order): 2^order contiguous pages, naturally aligned.
+ * Orders 0..HP_PAGE_ALLOC_COSTLY_ORDER go through this CPU's pcp lists;
+ * larger ones straight to the buddy lists. NULL when order > HP_MAX_ORDER,
+ * when no block is free, or when the allocation would take the zone below
+ * its watermark (tried against low, then min as the slow path would, with
+ * HP_GFP_HIGH / ATOMIC allowed deeper, HP_GFP_MEMALLOC ignoring them).
+ * Locked stand-in (see the top of this file); cpu = sched_getcpu(). */
+hp_page_t *hp_buddy_alloc_pages(hp_buddy_zone_t *z, unsigned gfp, unsigned order);
+/* __free_pages(page, order): drops the reference; at zero the block goes to
+ * this CPU's pcp list (order <= 3) or back to the buddy lists, merging.
+ * A wrong order, a tail page, or a page that is already free is reported
+ * (HP_BUDDY_ERR_BAD_FREE) and ignored. NULL is a no-op. */
+void hp_buddy_free_pages(hp_buddy_zone_t *z, hp_page_t *page, unsigned order);
+
+/* The same, pinned stand-in: the caller guarantees that it is the only user
+ * of pcp `cpu` (0 <= cpu < ncpus; out of range is taken modulo ncpus). */
+hp_page_t *hp_buddy_alloc_pages_cpu(hp_buddy_zone_t *z, int cpu, unsigned gfp, unsigned order);
+void hp_buddy_free_pages_cpu(hp_buddy_zone_t *z, int cpu, hp_page_t *page, unsigned order);
+
+/* Address API (__get_free_pages / free_pages(addr, order)). */
+void *hp_buddy_get_free_pages(hp_buddy_zone_t *z, unsigned gfp, unsigned order);
+void hp_buddy_free_pages_addr(hp_buddy_zone_t *z, void *addr, unsigned order);
+void *hp_buddy_get_free_pages_cpu(hp_buddy_zone_t *z, int cpu, unsigned gfp, unsigned order);
+void hp_buddy_free_pages_addr_cpu(hp_buddy_zone_t *z, int cpu, void *addr, unsigned order);
+
+/* get_page(): one more reference; hp_buddy_free_pages then frees only when
+ * the count drops to zero. */
+void hp_buddy_get_page(hp_page_t *page);
+
+/* ------------------------------------------------------------------ */
+/* Conversions (inline: pfn_to_page, page_address, virt_to_page)      */
+/* ------------------------------------------------------------------ */
+
+static inline const hp_buddy_zone_head_t *hp_buddy_head_(const hp_buddy_zone_t *z)
+{
+	return (const hp_buddy_zone_head_t *)(const void *)z;
+}
+static inline size_t hp_page_to_pfn(const hp_buddy_zone_t *z, const hp_page_t *p)
+{
+	return (size_t)(p - hp_buddy_head_(z)->mem_map);
+}
+static inline hp_page_t *hp_pfn_to_page(const hp_buddy_zone_t *z, size_t pfn)
+{
+	return hp_buddy_head_(z)->mem_map + pfn;
+}
+static inline void *hp_page_address(const hp_buddy_zone_t *z, const hp_page_t *p)
+{
+	return hp_buddy_head_(z)->base + (hp_page_to_pfn(z, p) << HP_PAGE_SHIFT);
+}
+/* Non-zero when addr lies in the zone's arena (for foreign-pointer checks). */
+static inline int hp_buddy_contains(const hp_buddy_zone_t *z, const void *addr)
+{
+	const hp_buddy_zone_head_t *h = hp_buddy_head_(z);
+	uintptr_t a = (uintptr_t)addr, b = (uintptr_t)h->base;
+	return a >= b && a - b < (uintptr_t)h->nr_pages << HP_PAGE_SHIFT;
+}
+/* The descriptor of the page holding addr (which must be in the zone). */
+static inline hp_page_t *hp_virt_to_page(const hp_buddy_zone_t *z, const void *addr)
+{
+	const hp_buddy_zone_head_t *h = hp_buddy_head_(z);
+	return h->mem_map + (((uintptr_t)addr - (uintptr_t)h->base) >> HP_PAGE_SHIFT);
+}
+/* compound_head(): the head of a HP_GFP_COMP allocation, else page itself. */
+static inline hp_page_t *hp_compound_head(hp_page_t *p)
+{
+	return (p->flags & HP_PG_TAIL) ? p->head : p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-CPU lists and watermarks                                        */
+/* ------------------------------------------------------------------ */
+
+/* drain_pages(cpu) / drain_all_pages(): give the pcp's pages back to the
+ * buddy lists. Takes the pcp lock: quiescent for pinned users of `cpu`. */
+void hp_buddy_drain_cpu(hp_buddy_zone_t *z, int cpu);
+void hp_buddy_drain_all(hp_buddy_zone_t *z);
+
+/* Sets every pcp's high and batch (percpu_pagelist_high_fraction-like);
+ * high 0 and batch 1 is the boot pageset (pcp off). Drains first.
+ * -1 on bad values (batch < 1, high < 0). Quiescent. */
+int hp_buddy_set_pcp(hp_buddy_zone_t *z, int high, int batch);
+void hp_buddy_get_pcp(const hp_buddy_zone_t *z, int *high, int *batch);
+/* Pages on pcp `cpu`'s lists (pcp->count). Quiescent for pinned users. */
+int hp_buddy_pcp_count(hp_buddy_zone_t *z, int cpu);
+int hp_buddy_ncpus(const hp_buddy_zone_t *z);
+
+typedef struct hp_buddy_wmarks {
+	unsigned long min, low, high;   /* pages */
+} hp_buddy_wmarks_t;
+void hp_buddy_get_wmarks(const hp_buddy_zone_t *z, hp_buddy_wmarks_t *w);
+/* Recomputes the watermarks (and pcp high under the kernel rule) from
+ * min_free_kbytes (>= 0; 0 gives min 0 and low/high from
+ * watermark_scale_factor alone). -1 on a negative value. */
+int hp_buddy_set_min_free_kbytes(hp_buddy_zone_t *z, long kbytes);
+/* __zone_watermark_ok(order, mark) for gfp's reserve rights, as allocation
+ * checks it: 1 ok, 0 not. */
+int hp_buddy_watermark_ok(hp_buddy_zone_t *z, unsigned order, unsigned long mark, unsigned gfp);
+
+/* ------------------------------------------------------------------ */
+/* Observability                                                       */
+/* ------------------------------------------------------------------ */
+
+/* NR_FREE_PAGES: pages on the buddy lists (not on pcp lists, not guards). */
+unsigned long hp_buddy_free_pages_count(hp_buddy_zone_t *z);
+/* free_area[order].nr_free (all migratetypes); -1 for a bad order. */
+long hp_buddy_nr_free(hp_buddy_zone_t *z, unsigned order);
+/* Blocks on free_area[order].free_list[mt]. */
+long hp_buddy_nr_free_mt(hp_buddy_zone_t *z, unsigned order, hp_migratetype_t mt);
+/* get_pageblock_migratetype() of the pageblock holding pfn. */
+hp_migratetype_t hp_buddy_pageblock_mt(hp_buddy_zone_t *z, size_t pfn);
+
+/* The zone's line of /proc/buddyinfo ("Node 0, zone   Normal" then
+ * nr_free of each order as %6lu, space-separated, a trailing space and
+ * '\n'). snprintf semantics: returns the length it needs. */
+int hp_buddy_buddyinfo(hp_buddy_zone_t *z, char *buf, size_t len);
+
+/* mm/vmstat.c, 6.6, integer math as the kernel's: values x1000.
+ * unusable_free_index(): 0 .. 1000 (1000 when nothing is free).
+ * __fragmentation_index(): -1000 when an order-`order` block is free, else
+ * 0 (failure due to lack of memory) .. 1000 (due to fragmentation); 0 when
+ * nothing is free. Bad order: -2000 (the kernel WARNs and returns 0). */
+int hp_buddy_unusable_index(hp_buddy_zone_t *z, unsigned order);
+int hp_buddy_extfrag_index(hp_buddy_zone_t *z, unsigned order);
+/* The same computed from nr_free[0..HP_MAX_ORDER] alone (hand-built states). */
+int hp_buddy_unusable_index_of(const unsigned long nr_free[HP_NR_ORDERS], unsigned order);
+int hp_buddy_extfrag_index_of(const unsigned long nr_free[HP_NR_ORDERS], unsigned order);
+/* The zone's line of debugfs extfrag/unusable_index ("%d.%03d " per order)
+ * and extfrag/extfrag_index ("%2d.%03d " per order). snprintf semantics. */
+int hp_buddy_unusable_show(hp_buddy_zone_t *z, char *buf, size_t len);
+int hp_buddy_extfrag_show(hp_buddy_zone_t *z, char *buf, size_t len);
+
+typedef struct hp_buddy_stats {
+	unsigned long total_pages;    /* managed pages */
+	unsigned long free_pages;     /* NR_FREE_PAGES (buddy lists) */
+	unsigned long pcp_pages;      /* on all pcp lists */
+	unsigned long guard_pages;    /* held as guard pages */
+	unsigned long alloc_pages;    /* handed out and not yet freed */
+	uint64_t allocs, frees;       /* successful calls */
+	uint64_t fail_order, fail_wmark, fail_nomem; /* failed allocations by cause */
+	uint64_t pcp_hits;            /* allocations served from a pcp list */
+	uint64_t pcp_refills;         /* rmqueue_bulk calls */
+	uint64_t pcp_drains;          /* free_pcppages_bulk calls */
+	uint64_t pcp_contended;       /* locked path: trylock failed, went to zone */
+	uint64_t fallbacks;           /* __rmqueue_fallback successes (mm_page_alloc_extfrag) */
+	uint64_t block_steals;        /* pageblocks whose migratetype changed */
+	uint64_t poison_errors;       /* debug: corrupted pages found */
+	uint64_t bad_frees;
+} hp_buddy_stats_t;
+/* Quiescent for pinned users (reads every pcp under its lock). */
+void hp_buddy_get_stats(hp_buddy_zone_t *z, hp_buddy_stats_t *s);
+
+/* Checks every invariant: each free block is aligned to its order, lies in
+ * the zone and is flagged free with that order; no two free buddies of the
+ * same order are left unmerged; each list's length equals its nr_free and
+ * NR_FREE_PAGES equals their sum; pcp counts match their lists; free +
+ * pcp + guard + allocated = total. 0 ok, else -1 with the first violation
+ * in err. Quiescent (takes the zone lock and every pcp lock). */
+int hp_buddy_check(hp_buddy_zone_t *z, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,646 @@
+/* slub.h — a user-space model of Linux's SLUB slab allocator (mm/slub.c) over impl/buddy.
+ *
+ * Kernel version followed: Linux 6.6 (LTS). Where later kernels changed a
+ * rule (6.7 reworked calculate_order(), 6.8 stopped freezing per-CPU
+ * partial slabs, 6.8 renamed slub_debug to slab_debug), this file keeps
+ * 6.6's behaviour and only borrows the newer name slab_debug.
+ *
+ *   here                              kernel (6.6)
+ *   --------------------------------  ----------------------------------------
+ *   hp_kmem_cache_t                   struct kmem_cache (one node)
+ *   hp_kmem_cache_cpu_t               struct kmem_cache_cpu: freelist + tid,
+ *                                     slab, partial; one per CPU per cache
+ *   per-CPU units (64 KiB a CPU)      the percpu area: a cache's
+ *                                     kmem_cache_cpu sits at the same offset
+ *                                     (s->cpu_off, the kernel's s->cpu_slab)
+ *                                     in every CPU's unit
+ *   hp_slab_t                         struct slab (an overlay on struct page
+ *                                     there; here a descriptor array parallel
+ *                                     to buddy's mem_map, reached through
+ *                                     hp_page_t.priv)
+ *   slab order                        calculate_order()/calc_slab_order()
+ *                                     with slub_min_objects, slub_min_order,
+ *                                     slub_max_order (3), MAX_OBJS_PER_PAGE
+ *   min_partial, cpu_partial          set_min_partial(), set_cpu_partial()
+ *   slow paths                        ___slab_alloc, get_partial_node,
+ *                                     acquire_slab, get_freelist,
+ *                                     deactivate_slab, put_cpu_partial,
+ *                                     __unfreeze_partials, __slab_free,
+ *                                     discard_slab
+ *   bulk                              kmem_cache_alloc_bulk,
+ *                                     kmem_cache_free_bulk with
+ *                                     build_detached_freelist
+ *   hp_kmalloc / hp_kfree / hp_ksize  kmalloc (size_index[] for <= 192,
+ *                                     fls above; 8..8192 with 96 and 192),
+ *                                     __kmalloc_large_node for > 8192, kfree,
+ *                                     ksize/__ksize
+ *   HP_SLAB_FREELIST_HARDENED         CONFIG_SLAB_FREELIST_HARDENED
+ *   slab_debug F Z P U                SLAB_CONSISTENCY_CHECKS, SLAB_RED_ZONE,
+ *                                     SLAB_POISON, SLAB_STORE_USER
+ *   hp_slub_slabinfo()                /proc/slabinfo (version 2.1)
+ *
+ * Free pointers. Every free object holds the address of the next free one
+ * inside itself, at s->offset: the middle of the object (rounded down to a
+ * word) unless the object must stay intact while free (a constructor,
+ * poisoning, or a red zone on an object smaller than a word), in which
+ * case just past the object. With HP_SLAB_FREELIST_HARDENED the stored
+ * word is the pointer XORed with the cache's random key and with the
+ * byte-swapped address of the word itself, so a leaked or overwritten free
+ * pointer is useless without both the key and the location. Hardened
+ * caches take an out-of-line per-CPU path (the inline fast paths stay
+ * free of the encoding; see hp_slub_get_fp_).
+ *
+ * The per-CPU fast path. The kernel pops and pushes objects on the current
+ * CPU's c->freelist without disabling preemption: it reads c->tid, then
+ * c->freelist, and publishes the new head with this_cpu_cmpxchg_double
+ * (this_cpu_try_cmpxchg128 in 6.6) on the pair (freelist, tid); a thread
+ * preempted or migrated in between sees its tid changed and retries. User
+ * space cannot run code on "this CPU" atomically, so a cache picks one of
+ * two stand-ins at creation:
+ *
+ *  (a) pinned (HP_SLAB_PCPU_PINNED): the calling thread is bound to one CPU
+ *      and has said so with hp_slub_set_cpu(); only that thread uses that
+ *      CPU's slots of pinned caches. The fast path is plain loads and
+ *      stores between compiler barriers (preempt_disable()'s barrier); the
+ *      fast path leaves the tid alone, since only a cmpxchg would check it.
+ *      Its cost is that of the kernel's path minus the cmpxchg.
+ *  (b) cmpxchg (the default): any thread, pinned or not. The slot is found
+ *      at run time from rseq's cpu_id (glibc registers rseq; sched_getcpu()
+ *      when it did not), and the pair (freelist, tid) is replaced with a
+ *      lock-prefixed cmpxchg16b (-mcx16, __sync on unsigned __int128). The
+ *      slow paths hold the slot by setting bit 0 of tid (no fast path can
+ *      then succeed on it), which stands in for local_lock/preemption off.
+ *
+ *  Which is closer to the kernel: (b) in structure, (a) in cost. (b) is the
+ *  kernel's algorithm step for step - tid read, freelist read, a
+ *  double-width compare-and-swap that fails when the thread was preempted
+ *  or moved - and it is correct for threads that move. But the kernel's
+ *  cmpxchg16b has no lock prefix (a per-CPU operation only has to be atomic
+ *  against interrupts on its own CPU), while here another CPU may really
+ *  be using the slot, so the instruction must be locked: some 20 cycles a
+ *  pop or push that the kernel does not pay. (a) pays nothing for
+ *  atomicity, which is what the kernel's unlocked cmpxchg16b nearly costs,
+ *  but it is only correct because the threads cannot move. Both are
+ *  measured by the `slub` suite (variants impl-pinned and impl-cmpxchg).
+ *
+ * Slabs come from impl/buddy (HP_GFP_COMP blocks; the head page's priv
+ * points at the slab descriptor and owner is HP_SLUB_OWNER_SLAB), so
+ * hp_kfree(p) finds the cache from the pointer alone: virt_to_page,
+ * compound_head, page->priv, slab->cache. kmalloc sizes above 8192 are
+ * buddy blocks of get_order(size) (owner HP_SLUB_OWNER_LARGE).
+ *
+ * Debugging (slab_debug letters, per cache or for all caches through
+ * hp_slub_config_t.slab_debug / the HP_SLAB_DEBUG environment variable):
+ *   F  consistency checks on alloc and free (object pointer valid, not
+ *      already free, red zones, poison, padding and free pointer intact).
+ *      Z, P and U only write their patterns; F checks them, as in the kernel.
+ *   Z  red zones: a word (or more, for alignment) left of each object and
+ *      the bytes right of it up to the next word, 0xbb while the object is
+ *      free and 0xcc while in use; for kmalloc caches with U the bytes past
+ *      the requested size are red zone too ("kmalloc Redzone").
+ *   P  poison: free objects filled 0x6b with a final 0xa5, new slab memory
+ *      and padding 0x5a.
+ *   U  owner tracking: the allocating and the freeing call site, thread id,
+ *      CPU and time of each object.
+ *  Each fault found is reported once through the report hook (default: a
+ *  kernel-style message written to stderr with write(2)), counted, and
+ *  repaired (bytes restored, a broken freelist rebuilt from the red zones,
+ *  a bad or double free ignored) so the program goes on. Unlike the kernel,
+ *  which leaks an object whose checks fail at free, an object whose only
+ *  fault was an overwritten red zone or poison is freed once the bytes are
+ *  restored. Debug caches never use the per-CPU fast path: every alloc and
+ *  free takes the node's list lock, as the kernel's debug caches do.
+ *
+ * Thread safety: everything is thread-safe except where a comment says
+ * "quiescent" (no concurrent users of the cache) and the pinned fast path,
+ * which is for threads that called hp_slub_set_cpu(). Nothing here calls
+ * malloc, calloc, realloc or free, directly or through stdio: memory comes
+ * from mmap (the buddy arena, the per-CPU area) and from this allocator's
+ * own "kmem_cache" cache, and reports are formatted by hand and written
+ * with write(2); so this library can be the core of a malloc.
+ *
+ * Costs (gcc 12 -O2, x86_64; README "The slub suite" has the measured
+ * figures): a pinned kmem_cache_alloc + kmem_cache_free pair is 20
+ * instructions with no atomic (~2 ns); a cmpxchg pair adds two locked
+ * cmpxchg16b and two rseq cpu_id reads (~12 ns); kmalloc adds the size
+ * class lookup, kfree the page-descriptor lookup (~10 instructions each);
+ * a free to a slab other than this CPU's is a cmpxchg16b on the slab;
+ * other slow paths are one or two hundred instructions; a new slab costs
+ * a buddy allocation plus a write to every object.
+ *
+ * Hooks the lock-holding code calls (the report hook, constructors) must
+ * not allocate from or free to the cache concerned.
+ */
+#ifndef HP_SLUB_H
+#define HP_SLUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buddy.h"
+
+/* The cmpxchg stand-in inlines a 16-byte compare-and-swap: with -mcx16
+ * gcc and clang emit lock cmpxchg16b for __sync on unsigned __int128 (no
+ * libatomic call, so it is lock-free); meson checks that it links, and
+ * hp_slub_init() that the CPU has the instruction (CPUID.1:ECX.CX16). */
+#if !defined(__GCC_HAVE_SYNC_COMPARE_AND_SWAP_16)
+#error "impl/slub needs a 16-byte compare-and-swap: build with -mcx16 (x86_64), which hp_slub_dep adds"
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Constants                                                           */
+/* ------------------------------------------------------------------ */
+
+#define HP_SLUB_MAX_CPUS 1024         /* CPU ids >= this are not supported */
+#define HP_SLUB_PCPU_UNIT_SHIFT 16    /* per-CPU unit: 64 KiB a CPU */
+#define HP_SLUB_TID_STEP ((uint64_t)2 * HP_SLUB_MAX_CPUS) /* TID_STEP: the cpu id lives in the low bits, bit 0 = slot held */
+#define HP_KMALLOC_MIN_SIZE 8
+#define HP_KMALLOC_MAX_CACHE_SIZE 8192 /* KMALLOC_MAX_CACHE_SIZE: PAGE_SIZE << 1 */
+#define HP_KMALLOC_SHIFT_HIGH 13
+#define HP_KMALLOC_NR_CACHES 14        /* index 0 unused, 1 = 96, 2 = 192, 3..13 = 2^i */
+#define HP_SLUB_MAX_ALIGN 8192         /* largest align kmem_cache_create accepts */
+#define HP_ZERO_SIZE_PTR ((void *)16)  /* ZERO_SIZE_PTR: what kmalloc(0) returns */
+
+/* Byte patterns (include/linux/poison.h) */
+#define HP_SLUB_RED_INACTIVE 0xbb      /* SLUB_RED_INACTIVE */
+#define HP_SLUB_RED_ACTIVE 0xcc        /* SLUB_RED_ACTIVE */
+#define HP_POISON_INUSE 0x5a           /* new slab memory, padding */
+#define HP_POISON_FREE 0x6b            /* a free object */
+#define HP_POISON_END 0xa5             /* last byte of a poisoned object */
+
+/* Owner tags in hp_page_t.owner of a block this allocator took from buddy. */
+#define HP_SLUB_OWNER_SLAB 0x534c4142u  /* "SLAB": a slab, priv = its hp_slab_t */
+#define HP_SLUB_OWNER_LARGE 0x4b4d4c47u /* "KMLG": a kmalloc() > 8192 */
+
+/* kmem_cache_create flags (the kernel's SLAB_* subset that means something here) */
+enum {
+	HP_SLAB_CONSISTENCY_CHECKS = 1u << 0, /* F */
+	HP_SLAB_RED_ZONE = 1u << 1,           /* Z */
+	HP_SLAB_POISON = 1u << 2,             /* P */
+	HP_SLAB_STORE_USER = 1u << 3,         /* U */
+	HP_SLAB_HWCACHE_ALIGN = 1u << 4,      /* align objects to 64 bytes */
+	HP_SLAB_FREELIST_HARDENED = 1u << 5,  /* XOR-encoded free pointers */
+	HP_SLAB_PCPU_PINNED = 1u << 6,        /* fast path stand-in (a); default (b) */
+	HP_SLAB_NO_CPU_PARTIAL = 1u << 7,     /* no per-CPU partial slabs (CONFIG_SLUB_CPU_PARTIAL=n) */
+	HP_SLAB_KMALLOC = 1u << 8,            /* a kmalloc cache (set by kmalloc itself) */
+	HP_SLAB_DEBUG_ALL = HP_SLAB_CONSISTENCY_CHECKS | HP_SLAB_RED_ZONE | HP_SLAB_POISON | HP_SLAB_STORE_USER,
+};
+
+/* ------------------------------------------------------------------ */
+/* Global set-up                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Zero-initialise, then set what differs from the defaults. */
+typedef struct hp_slub_config {
+	size_t arena_bytes;       /* buddy arena; 0 = $HP_SLUB_ARENA (bytes, K/M/G suffix) or 1 GiB */
+	const char *slab_debug;   /* boot parameter syntax: "FZPU" for every cache,
+	                           * "FZ,kmalloc-64,dentry*" for the named ones (a trailing
+	                           * '*' matches a prefix), "-" or "" for none; NULL =
+	                           * $HP_SLAB_DEBUG or none */
+	unsigned slub_min_objects;/* 0 = 4 * (fls(present CPUs) + 1) */
+	unsigned slub_min_order;  /* 0 */
+	unsigned slub_max_order;  /* 0 = PAGE_ALLOC_COSTLY_ORDER (3); at most HP_MAX_ORDER */
+	int hardened;             /* 1: every cache gets HP_SLAB_FREELIST_HARDENED */
+	unsigned buddy_debug;     /* HP_BUDDY_DEBUG_* for the arena */
+	uint64_t seed;            /* 0 = random keys from getrandom(); else keys derived from it */
+} hp_slub_config_t;
+
+/* Sets the allocator up explicitly (before any other call); -1 with a
+ * reason when it is already set up or the configuration is bad. */
+int hp_slub_init(const hp_slub_config_t *cfg, char *err, size_t errlen);
+/* Sets it up with the defaults (and the environment) if nobody has; safe
+ * to call from any thread at any time, including the first malloc of a
+ * process: it never calls malloc. 0, or -1 when the arena cannot be
+ * mapped (then every allocation returns NULL). */
+int hp_slub_ensure_init(void);
+/* The buddy zone slabs and large kmallocs come from (NULL before init). */
+hp_buddy_zone_t *hp_slub_zone(void);
+/* Possible CPU ids are 0 .. hp_slub_nr_cpus() - 1 (nr_cpu_ids). */
+int hp_slub_nr_cpus(void);
+/* Non-zero when p lies in the allocator's arena (it may still be free or
+ * not an object start). */
+int hp_slub_contains(const void *p);
+
+/* Pinned stand-in: the calling thread declares that it is bound to `cpu`
+ * and is the only user of that CPU's slots of HP_SLAB_PCPU_PINNED caches
+ * (the runner binds bench threads before run()). Checks that the thread's
+ * affinity is exactly that CPU. 0, or -1 (cpu out of range, not bound to
+ * it). hp_slub_set_cpu(-1) forgets it. Calling the inline pinned functions
+ * without it is undefined; the generic ones then take a locked path. */
+int hp_slub_set_cpu(int cpu);
+int hp_slub_get_cpu(void);    /* the declared CPU, -1 if none */
+
+/* ------------------------------------------------------------------ */
+/* Types the inline fast paths need                                    */
+/* ------------------------------------------------------------------ */
+
+typedef unsigned __int128 hp_u128_t;
+typedef uintptr_t __attribute__((may_alias)) hp_slub_word_t;
+/* a free pointer inside an object: the user wrote that memory with other types */
+typedef void *__attribute__((may_alias)) hp_slub_fp_t;
+
+struct hp_slab;
+
+/* struct kmem_cache_cpu (6.6). The first 16 bytes are one cmpxchg16b
+ * operand. slab_addr/slab_bytes describe c->slab so that the free fast
+ * path's "slab == c->slab" is a range test instead of a page lookup. */
+typedef struct hp_kmem_cache_cpu {
+	union {
+		struct {
+			void *freelist;       /* next free object of the cpu slab (lockless list) */
+			uint64_t tid;         /* transaction id; bit 0 set: a slow path holds the slot */
+		};
+		hp_u128_t freelist_tid;
+	};
+	uintptr_t slab_addr;              /* first byte of c->slab, 0 = none */
+	uintptr_t slab_bytes;             /* its length (PAGE_SIZE << order); 0 = none, or a hardened cache */
+	struct hp_slab *slab;             /* the cpu slab, frozen */
+	struct hp_slab *partial;          /* per-CPU partial slabs, frozen, linked by next */
+	void *hfreelist;                  /* a hardened cache's cpu freelist (freelist stays NULL) */
+	uint64_t unused;
+	uint64_t stat[24];                /* HP_SLUB_STAT_*, this CPU's share */
+} __attribute__((aligned(64))) hp_kmem_cache_cpu_t;
+
+/* The fields of struct kmem_cache the inline fast paths read; the rest of
+ * the cache is private (slub.c). */
+typedef struct hp_kmem_cache_hot {
+	uintptr_t cpu_off;        /* s->cpu_slab: this cache's offset in a per-CPU unit */
+	uint32_t flags;           /* HP_SLAB_* */
+	uint32_t offset;          /* free pointer offset in an object */
+	uintptr_t random;         /* s->random: the hardening key */
+} hp_kmem_cache_hot_t;
+
+typedef struct hp_kmem_cache hp_kmem_cache_t;
+
+/* Set once at init (the per-CPU area) and per thread (pinned CPU unit).
+ * Not for direct use. */
+extern char *hp_slub_pcpu_base_;
+extern __thread char *hp_slub_this_unit_ __attribute__((tls_model("initial-exec")));
+
+/* ------------------------------------------------------------------ */
+/* Caches                                                              */
+/* ------------------------------------------------------------------ */
+
+/* kmem_cache_create(name, size, align, flags, ctor). size 1 .. about 4 MiB
+ * (the object with its debug metadata must fit an order-HP_MAX_ORDER
+ * slab); align 0 or a power of two <= HP_SLUB_MAX_ALIGN; name non-empty,
+ * < 48 characters. NULL with the reason in err on bad input or when out of
+ * memory. The slab_debug configuration adds its flags to matching names. */
+hp_kmem_cache_t *hp_kmem_cache_create(const char *name, size_t size, size_t align, unsigned flags,
+				      void (*ctor)(void *), char *err, size_t errlen);
+/* kmem_cache_destroy: flushes the per-CPU slabs and gives every slab back
+ * to buddy. Objects still allocated are reported (one "Objects remaining
+ * in <name> on __kmem_cache_shutdown()" per slab, with the objects listed)
+ * and the cache is then kept alive as the kernel keeps it: -1, and the
+ * caller may free them and destroy again. 0 when destroyed. NULL: 0.
+ * The kmalloc caches and "kmem_cache" are never destroyed (-1).
+ * Quiescent. */
+int hp_kmem_cache_destroy(hp_kmem_cache_t *s);
+/* kmem_cache_shrink: flush the per-CPU slabs and free empty slabs beyond
+ * none. Quiescent for pinned caches. Returns slabs freed. */
+int hp_kmem_cache_shrink(hp_kmem_cache_t *s);
+
+/* Out-of-line entry points of the slow paths (used by the inlines).
+ * caller 0: the slow path records its own return address, which is the
+ * call site the inline fast path was expanded into (_RET_IP_). */
+void *hp_kmem_cache_alloc_slow(hp_kmem_cache_t *s, unsigned long caller);
+void hp_kmem_cache_free_slow(hp_kmem_cache_t *s, void *x, unsigned long caller);
+#define HP_SLUB_THIS_IP 0UL
+
+#define hp_slub_barrier_() __asm__ volatile("" ::: "memory")
+#define hp_slub_likely_(x) __builtin_expect(!!(x), 1)
+#define hp_slub_unlikely_(x) __builtin_expect(!!(x), 0)
+
+#if defined(__SANITIZE_THREAD__)
+#define HP_SLUB_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HP_SLUB_TSAN 1
+#endif
+#endif
+
+static inline const hp_kmem_cache_hot_t *hp_slub_hot_(const hp_kmem_cache_t *s)
+{
+	return (const hp_kmem_cache_hot_t *)(const void *)s;
+}
+
+/* get_freepointer / set_freepointer of the inline fast paths. They never
+ * see a hardened cache: its cpu freelist is kept in c->hfreelist (c->freelist
+ * stays NULL, so the alloc fast path goes slow) and its c->slab_bytes is 0
+ * (so the free fast path goes slow), and the out-of-line paths encode and
+ * decode its free pointers. The kernel's CONFIG_SLAB_FREELIST_HARDENED is
+ * a build option paying its XORs inline in every cache; a per-cache flag
+ * here must not cost unhardened caches a test on every operation. */
+static inline void *hp_slub_get_fp_(const hp_kmem_cache_t *s, void *obj)
+{
+	return *(const hp_slub_fp_t *)(const void *)((const char *)obj + hp_slub_hot_(s)->offset);
+}
+static inline void hp_slub_set_fp_(const hp_kmem_cache_t *s, void *obj, void *fp)
+{
+	*(hp_slub_fp_t *)(void *)((char *)obj + hp_slub_hot_(s)->offset) = fp;
+}
+
+/* get_freepointer_safe: the object may already belong to another thread
+ * that moved onto this slot; the value read is then stale and the cmpxchg
+ * fails. A data race by design, hidden from ThreadSanitizer. */
+#ifdef HP_SLUB_TSAN
+__attribute__((noinline, unused, no_sanitize("thread"))) static
+#else
+static inline
+#endif
+void *hp_slub_get_fp_racy_(const hp_kmem_cache_t *s, void *obj)
+{
+	return *(const hp_slub_fp_t *)(const void *)((const char *)obj + hp_slub_hot_(s)->offset);
+}
+
+/* ------------------------------------------------------------------ */
+/* Fast path (a): pinned threads, plain loads and stores               */
+/* ------------------------------------------------------------------ */
+
+static inline hp_kmem_cache_cpu_t *hp_slub_pinned_cpu_(const hp_kmem_cache_t *s)
+{
+	return (hp_kmem_cache_cpu_t *)(hp_slub_this_unit_ + hp_slub_hot_(s)->cpu_off);
+}
+
+/* kmem_cache_alloc for an HP_SLAB_PCPU_PINNED cache from a thread that
+ * called hp_slub_set_cpu(). NULL when out of memory. The pinned fast path
+ * leaves c->tid alone: the tid exists to make a cmpxchg fail after
+ * preemption or migration, a pinned thread has neither, and nothing reads
+ * a pinned slot's tid (the slow paths still advance it). */
+static inline __attribute__((always_inline)) void *hp_kmem_cache_alloc_pinned(hp_kmem_cache_t *s)
+{
+	hp_kmem_cache_cpu_t *c;
+	void *obj;
+
+	hp_slub_barrier_();
+	c = hp_slub_pinned_cpu_(s);
+	obj = c->freelist;
+	if (hp_slub_unlikely_(!obj))
+		return hp_kmem_cache_alloc_slow(s, HP_SLUB_THIS_IP);
+	c->freelist = hp_slub_get_fp_(s, obj);
+	hp_slub_barrier_();
+	return obj;
+}
+
+/* kmem_cache_free for an HP_SLAB_PCPU_PINNED cache from a pinned thread. */
+static inline __attribute__((always_inline)) void hp_kmem_cache_free_pinned(hp_kmem_cache_t *s, void *x)
+{
+	hp_kmem_cache_cpu_t *c;
+
+	hp_slub_barrier_();
+	c = hp_slub_pinned_cpu_(s);
+	if (hp_slub_unlikely_((uintptr_t)x - c->slab_addr >= c->slab_bytes)) {
+		hp_kmem_cache_free_slow(s, x, HP_SLUB_THIS_IP);
+		return;
+	}
+	hp_slub_set_fp_(s, x, c->freelist);
+	c->freelist = x;
+	hp_slub_barrier_();
+}
+
+/* ------------------------------------------------------------------ */
+/* Fast path (b): any thread, slot from rseq, cmpxchg16b on (freelist, tid) */
+/* ------------------------------------------------------------------ */
+
+int hp_slub_cpu_slow_(void);
+
+/* The CPU this thread runs on now (raw_smp_processor_id()): rseq's
+ * cpu_id, which the kernel keeps current on every return to user space. */
+static inline unsigned hp_slub_cur_cpu_(void)
+{
+#if defined(__x86_64__) && defined(HP_SLUB_HAVE_RSEQ) && HP_SLUB_HAVE_RSEQ
+	extern const ptrdiff_t __rseq_offset;
+	char *tp;
+	int cpu;
+
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	cpu = __atomic_load_n((const int *)(tp + __rseq_offset + 4), __ATOMIC_RELAXED); /* rseq.cpu_id */
+	if (hp_slub_likely_(cpu >= 0))
+		return (unsigned)cpu;
+#endif
+	return (unsigned)hp_slub_cpu_slow_();
+}
+
+static inline hp_kmem_cache_cpu_t *hp_slub_this_cpu_(const hp_kmem_cache_t *s)
+{
+	return (hp_kmem_cache_cpu_t *)(hp_slub_pcpu_base_ + ((uintptr_t)hp_slub_cur_cpu_() << HP_SLUB_PCPU_UNIT_SHIFT) +
+				       hp_slub_hot_(s)->cpu_off);
+}
+
+/* this_cpu_cmpxchg_double(s->cpu_slab->freelist, s->cpu_slab->tid, ...) */
+static inline int hp_slub_cas_ft_(hp_kmem_cache_cpu_t *c, void *ofl, uint64_t otid, void *nfl, uint64_t ntid)
+{
+	hp_u128_t o = (hp_u128_t)(uintptr_t)ofl | ((hp_u128_t)otid << 64);
+	hp_u128_t n = (hp_u128_t)(uintptr_t)nfl | ((hp_u128_t)ntid << 64);
+	return __sync_bool_compare_and_swap(&c->freelist_tid, o, n);
+}
+
+/* kmem_cache_alloc for a default (cmpxchg) cache, from any thread. */
+static inline __attribute__((always_inline)) void *hp_kmem_cache_alloc_cmpxchg(hp_kmem_cache_t *s)
+{
+	for (;;) {
+		hp_kmem_cache_cpu_t *c = hp_slub_this_cpu_(s);
+		uint64_t tid = __atomic_load_n(&c->tid, __ATOMIC_ACQUIRE);
+		void *obj = __atomic_load_n(&c->freelist, __ATOMIC_RELAXED);
+
+		/* a held slot has freelist NULL, so this also sends us to the slow path */
+		if (hp_slub_unlikely_(!obj))
+			return hp_kmem_cache_alloc_slow(s, HP_SLUB_THIS_IP);
+		if (hp_slub_likely_(hp_slub_cas_ft_(c, obj, tid, hp_slub_get_fp_racy_(s, obj), tid + HP_SLUB_TID_STEP)))
+			return obj;
+	}
+}
+
+/* kmem_cache_free for a default (cmpxchg) cache, from any thread. */
+static inline __attribute__((always_inline)) void hp_kmem_cache_free_cmpxchg(hp_kmem_cache_t *s, void *x)
+{
+	for (;;) {
+		hp_kmem_cache_cpu_t *c = hp_slub_this_cpu_(s);
+		uint64_t tid = __atomic_load_n(&c->tid, __ATOMIC_ACQUIRE);
+		void *fl;
+
+		if (hp_slub_unlikely_(((uintptr_t)x - __atomic_load_n(&c->slab_addr, __ATOMIC_RELAXED) >=
+				       __atomic_load_n(&c->slab_bytes, __ATOMIC_RELAXED)) | (tid & 1))) {
+			hp_kmem_cache_free_slow(s, x, HP_SLUB_THIS_IP);
+			return;
+		}
+		fl = __atomic_load_n(&c->freelist, __ATOMIC_RELAXED);
+		hp_slub_set_fp_(s, x, fl);
+		if (hp_slub_likely_(hp_slub_cas_ft_(c, fl, tid, x, tid + HP_SLUB_TID_STEP)))
+			return;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Generic entry points                                                */
+/* ------------------------------------------------------------------ */
+
+/* kmem_cache_alloc(s, GFP_KERNEL): picks the cache's stand-in. For a
+ * pinned cache from a thread that has not called hp_slub_set_cpu() it
+ * takes a locked path instead of the fast path. NULL when out of memory. */
+static inline void *hp_kmem_cache_alloc(hp_kmem_cache_t *s)
+{
+	if (hp_slub_hot_(s)->flags & HP_SLAB_PCPU_PINNED) {
+		if (hp_slub_unlikely_(!hp_slub_this_unit_))
+			return hp_kmem_cache_alloc_slow(s, HP_SLUB_THIS_IP);
+		return hp_kmem_cache_alloc_pinned(s);
+	}
+	return hp_kmem_cache_alloc_cmpxchg(s);
+}
+/* kmem_cache_free(s, x); x == NULL is a no-op. */
+static inline void hp_kmem_cache_free(hp_kmem_cache_t *s, void *x)
+{
+	if (hp_slub_hot_(s)->flags & HP_SLAB_PCPU_PINNED) {
+		if (hp_slub_unlikely_(!hp_slub_this_unit_)) {
+			hp_kmem_cache_free_slow(s, x, HP_SLUB_THIS_IP);
+			return;
+		}
+		hp_kmem_cache_free_pinned(s, x);
+		return;
+	}
+	hp_kmem_cache_free_cmpxchg(s, x);
+}
+/* kmem_cache_zalloc */
+void *hp_kmem_cache_zalloc(hp_kmem_cache_t *s);
+
+/* kmem_cache_alloc_bulk: n objects into p[]; n, or 0 (nothing allocated)
+ * when out of memory. One slot hold (or none, pinned) for the lot. */
+size_t hp_kmem_cache_alloc_bulk(hp_kmem_cache_t *s, size_t n, void **p);
+/* kmem_cache_free_bulk: s may be NULL for kmalloc'd objects (kfree_bulk);
+ * objects of one slab go back as one detached freelist. NULL entries are
+ * skipped. */
+void hp_kmem_cache_free_bulk(hp_kmem_cache_t *s, size_t n, void **p);
+
+/* ------------------------------------------------------------------ */
+/* kmalloc                                                             */
+/* ------------------------------------------------------------------ */
+
+/* kmalloc(size, GFP_KERNEL): 0 -> HP_ZERO_SIZE_PTR; 1..8192 from the size
+ * class caches kmalloc-8 .. kmalloc-8192 (96 and 192 included); larger
+ * sizes are buddy blocks of get_order(size) pages. Alignment: a
+ * power-of-two class is aligned to its size, kmalloc-96 to 32, kmalloc-192
+ * to 64, large blocks to 4096 << order (so malloc-style 16-byte alignment
+ * holds for every size > 8). NULL when out of memory. */
+void *hp_kmalloc(size_t size);
+void *hp_kzalloc(size_t size);
+/* The same over the pinned kmalloc caches (a second set, "kmalloc-p-N"):
+ * for threads that called hp_slub_set_cpu(), else a locked path. */
+void *hp_kmalloc_pinned(size_t size);
+/* kfree: NULL and HP_ZERO_SIZE_PTR are no-ops. Finds the cache from the
+ * page descriptor. A pointer outside the arena, or (with F) not the start
+ * of an allocated object, is reported and ignored. */
+void hp_kfree(const void *p);
+/* ksize: the usable size of an allocation (slab_ksize: the object size,
+ * or the whole slot without debugging; the block for large sizes). 0 for
+ * NULL / HP_ZERO_SIZE_PTR / foreign pointers. As since Linux 6.2, it also
+ * lifts the kmalloc red zone of that object: all ksize() bytes are usable. */
+size_t hp_ksize(const void *p);
+/* krealloc: contents kept up to min(old ksize, size); size 0 frees and
+ * returns HP_ZERO_SIZE_PTR. NULL (old block untouched) when out of memory. */
+void *hp_krealloc(const void *p, size_t size);
+/* kmalloc_slab(): the cache kmalloc(size) uses; NULL for 0 or > 8192. */
+hp_kmem_cache_t *hp_kmalloc_cache(size_t size, int pinned);
+/* kmalloc_size_roundup() */
+size_t hp_kmalloc_size_roundup(size_t size);
+
+/* ------------------------------------------------------------------ */
+/* Debugging: reports                                                  */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+	HP_SLUB_ERR_REDZONE,        /* Left/Right Redzone or kmalloc Redzone overwritten */
+	HP_SLUB_ERR_POISON,         /* Poison / End Poison overwritten (write after free) */
+	HP_SLUB_ERR_PADDING,        /* Object padding / slab Padding overwritten */
+	HP_SLUB_ERR_FREEPTR,        /* Freepointer corrupt / Freechain corrupt */
+	HP_SLUB_ERR_DOUBLE_FREE,    /* Object already free */
+	HP_SLUB_ERR_BAD_POINTER,    /* Invalid object pointer, pointer outside the arena, wrong cache */
+	HP_SLUB_ERR_SLAB,           /* slab counters inconsistent */
+	HP_SLUB_ERR_LEAK,           /* Objects remaining on __kmem_cache_shutdown() */
+} hp_slub_err_t;
+
+/* An owner record (struct track): where and when an object was last
+ * allocated or freed. */
+typedef struct hp_slub_track {
+	unsigned long addr;       /* call site (0: none recorded) */
+	int cpu;
+	int tid;                  /* thread id (gettid) */
+	uint64_t when_ns;         /* CLOCK_MONOTONIC */
+} hp_slub_track_t;
+
+typedef struct hp_slub_report {
+	hp_slub_err_t kind;
+	const char *cache;        /* cache name, or "kmalloc" for a bad kfree */
+	const char *what;         /* e.g. "Right Redzone overwritten", "Object already free" */
+	const void *object;       /* the object (or the pointer given), NULL if none */
+	const void *slab;         /* the slab's first byte, NULL if none */
+	long offset;              /* first bad byte's offset from the object, -1 if n/a */
+	size_t bad_bytes;         /* first to last bad byte, inclusive; 0 if n/a */
+	int expected, found;      /* pattern byte and the first bad byte, -1 if n/a */
+	size_t count;             /* LEAK: objects remaining in that slab */
+	const hp_slub_track_t *alloc_track, *free_track; /* with U, else NULL */
+	const char *fix;          /* what was repaired, e.g. "Restoring Right Redzone 0x..-0x..=0xcc" */
+	const char *text;         /* the whole message as the default hook prints it */
+} hp_slub_report_t;
+
+typedef void (*hp_slub_report_fn)(void *arg, const hp_slub_report_t *r);
+
+/* Replaces the report hook (NULL: the default, which writes r->text to
+ * stderr with write(2)). Returns the previous one. */
+hp_slub_report_fn hp_slub_set_report(hp_slub_report_fn fn, void *arg);
+/* Errors found so far: in one cache, and in all (including bad kfrees). */
+uint64_t hp_kmem_cache_errors(const hp_kmem_cache_t *s);
+uint64_t hp_slub_errors(void);
+
+/* validate_slab_cache(): checks every slab of the cache (counters, the
+ * freelist, and with F every object's patterns), reporting and repairing
+ * what it finds. Returns the number of errors found. Quiescent. */
+long hp_kmem_cache_validate(hp_kmem_cache_t *s);
+
+/* ------------------------------------------------------------------ */
+/* Observability                                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct hp_kmem_cache_info {
+	const char *name;
+	unsigned flags;           /* HP_SLAB_* in effect (with slab_debug's) */
+	size_t object_size;       /* what the user asked for */
+	size_t size;              /* the stride: object + metadata + alignment */
+	size_t align, inuse, offset, red_left_pad;
+	unsigned order, objects;  /* s->oo */
+	unsigned min_order, min_objects; /* s->min (fallback when oo fails) */
+	unsigned long min_partial;
+	unsigned cpu_partial, cpu_partial_slabs;
+	/* counts (racy snapshots unless quiescent) */
+	unsigned long nr_slabs, nr_objs, active_objs, nr_partial;
+	uint64_t errors;
+} hp_kmem_cache_info_t;
+void hp_kmem_cache_get_info(const hp_kmem_cache_t *s, hp_kmem_cache_info_t *out);
+
+/* CONFIG_SLUB_STATS counters (slow paths only; the fast path counts nothing). */
+enum {
+	HP_SLUB_STAT_ALLOC_SLOWPATH, HP_SLUB_STAT_FREE_SLOWPATH, HP_SLUB_STAT_FREE_FROZEN,
+	HP_SLUB_STAT_FREE_ADD_PARTIAL, HP_SLUB_STAT_FREE_REMOVE_PARTIAL, HP_SLUB_STAT_ALLOC_FROM_PARTIAL,
+	HP_SLUB_STAT_ALLOC_SLAB, HP_SLUB_STAT_ALLOC_REFILL, HP_SLUB_STAT_FREE_SLAB,
+	HP_SLUB_STAT_CPUSLAB_FLUSH, HP_SLUB_STAT_DEACTIVATE_FULL, HP_SLUB_STAT_DEACTIVATE_EMPTY,
+	HP_SLUB_STAT_DEACTIVATE_TO_TAIL, HP_SLUB_STAT_DEACTIVATE_REMOTE_FREES, HP_SLUB_STAT_DEACTIVATE_BYPASS,
+	HP_SLUB_STAT_ORDER_FALLBACK, HP_SLUB_STAT_CMPXCHG_DOUBLE_FAIL, HP_SLUB_STAT_CPU_PARTIAL_ALLOC,
+	HP_SLUB_STAT_CPU_PARTIAL_FREE, HP_SLUB_STAT_CPU_PARTIAL_NODE, HP_SLUB_STAT_CPU_PARTIAL_DRAIN,
+	HP_SLUB_STAT_BULK_ALLOC, HP_SLUB_STAT_BULK_FREE,
+	HP_SLUB_NR_STATS
+};
+extern const char *const hp_slub_stat_names[HP_SLUB_NR_STATS];
+/* Sums of every CPU's counters (racy snapshot). */
+void hp_kmem_cache_stats(const hp_kmem_cache_t *s, uint64_t out[HP_SLUB_NR_STATS]);
+
+/* /proc/slabinfo, version 2.1, every cache, newest first (as the kernel
+ * lists slab_caches). snprintf semantics: returns the length needed. */
+int hp_slub_slabinfo(char *buf, size_t len);
+/* The same written to a file descriptor; -1 on a write error. */
+int hp_slub_slabinfo_fd(int fd);
+
+/* calculate_order(size) with the configured slub_min/max_order and
+ * min_objects: the order of a slab of objects of this stride, -1 if none
+ * fits. objects (may be NULL) gets order_objects(). */
+int hp_slub_calculate_order(size_t size, unsigned *objects);
+
+#endif

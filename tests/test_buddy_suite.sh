@@ -1,0 +1,83 @@
+# test_buddy_suite.sh — `hotpath run --suite buddy --profile smoke`: every case measured, the trace's fragmentation counters recorded and repeatable for a seed, and the pcp fast path's instruction count.
+. "$(dirname "$0")/t_lib.sh"
+
+run() {   # run OUTDIR ARGS... : prints the results folder
+	local out=$1 rc=0
+	shift
+	"$HP" run --suite buddy --profile smoke --cpus auto --out "$out" --no-plots --quiet "$@" \
+		>"$T_TMP/stdout" 2>"$T_TMP/stderr" || rc=$?
+	[ "$rc" = 0 ] || { cat "$T_TMP/stderr" >&2; t_fail "run $* exited $rc"; return 1; }
+	tail -n 1 "$T_TMP/stdout"
+}
+
+a=$(run "$T_TMP/a" --seed 7) || t_done
+b=$(run "$T_TMP/b" --seed 7 --filter 'trace/impl') || t_done
+c=$(run "$T_TMP/c" --seed 8 --filter 'trace/impl') || t_done
+
+python3 - "$a/results.csv" "$b/results.csv" "$c/results.csv" <<'PY' || t_fail "results.csv content"
+import csv, sys
+rows = [list(csv.DictReader(open(f))) for f in sys.argv[1:]]
+a = rows[0]
+for case in ["pcp_hit", "pcp_miss", "order", "aligned", "trace"]:
+    t = [float(r["value"]) for r in a if r["case"] == case and r["variant"] == "impl" and r["metric"] == "real_time"]
+    assert t and all(x > 0 for x in t), (case, "no impl real_time")
+# eleven orders for impl and kernel
+params = {r["param"] for r in a if r["case"] == "order" and r["variant"] == "impl" and r["metric"] == "real_time"}
+assert params == {str(o) for o in range(11)}, params
+# per-page figure for the order case
+assert [r for r in a if r["case"] == "order" and r["metric"] == "real_time_per_item"], "no per-page rows"
+
+def frag(rs):
+    """the fragmentation counters of the impl trace, per repetition"""
+    out = {}
+    for r in rs:
+        if r["case"] == "trace" and r["variant"] == "impl" and (r["metric"][:1] == "s" or r["metric"] == "trace_failed_allocs"):
+            out.setdefault(r["rep"], {})[r["metric"]] = float(r["value"])
+    return out
+fa, fb, fc = frag(rows[0]), frag(rows[1]), frag(rows[2])
+assert fa, "no fragmentation counters"
+names = {"s%02d_%s_o%d" % (s, k, o) for s in range(32) for k in ("unusable", "extfrag") for o in (3, 6, 9, 10)}
+names |= {"s%02d_free_pages" % s for s in range(32)} | {"trace_failed_allocs"}
+for rep, m in fa.items():
+    assert set(m) == names, sorted(set(m) ^ names)[:5]
+    for k, v in m.items():
+        if "_unusable_" in k:
+            assert 0 <= v <= 1000, (k, v)
+        elif "_extfrag_" in k:
+            assert v == -1000 or 0 <= v <= 1000, (k, v)
+        elif k.endswith("free_pages"):
+            assert 0 < v <= 16384, (k, v)
+# the same seed gives the same figures, in every repetition and every run
+ref = fa["0"]
+for m in list(fa.values()) + list(fb.values()):
+    assert m == ref, "fragmentation counters differ for the same seed"
+# another seed, another trace
+assert any(m != ref for m in fc.values()), "seed 8 gave the same counters as seed 7"
+# the unusable index moves over the trace (it is a time series, not a constant)
+assert len({ref["s%02d_unusable_o9" % s] for s in range(32)}) > 3
+PY
+
+# the fragmentation plot, drawn from the counters
+if command -v gnuplot >/dev/null; then
+	"$HP" plot "$a" >"$T_TMP/plot" 2>&1 || t_fail "hotpath plot: $(cat "$T_TMP/plot")"
+	for ext in dat svg png pdf; do
+		[ -s "$a/plots/buddy-trace-frag.$ext" ] || t_fail "no plots/buddy-trace-frag.$ext"
+	done
+	[ "$(grep -vc '^#' "$a/plots/buddy-trace-frag.dat")" = 32 ] || t_fail "buddy-trace-frag.dat: not 32 samples"
+fi
+
+# the pinned pcp fast path: a fixed instruction count (callgrind), far
+# below the slow path; not under sanitizers, which valgrind cannot run
+if [ "${HP_SANITIZE:-none}" = none ] && command -v valgrind >/dev/null; then
+	d=$(run "$T_TMP/d" --metric instructions --filter 'pcp_(hit|miss)/impl/') || t_done
+	python3 - "$d/results.csv" <<'PY' || t_fail "instruction counts"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+ins = {r["case"]: float(r["value"]) for r in rows if r["metric"] == "instructions" and r["variant"] == "impl"}
+print("instructions per pair:", ins)
+assert 0 < ins["pcp_hit"] < 200, ins
+assert ins["pcp_miss"] > 4 * ins["pcp_hit"], ins
+PY
+fi
+grep -qi "failed" "$T_TMP/stderr" && t_fail "a job failed: $(cat "$T_TMP/stderr")"
+t_done

@@ -1,0 +1,67 @@
+# test_sched_cli.sh — `hotpath sim` (output, determinism, --trace, exit 2 on bad input) and a smoke run of the sched suite with its own plots.
+. "$(dirname "$0")/t_lib.sh"
+SC=$(cd "$(dirname "$0")/../scripts/scenarios" && pwd)
+
+# ---- hotpath sim: the CSV, byte for byte the same for the same seed
+"$HP" sim "$SC/nice_pair.json" --policy cfs --seed 3 >"$T_TMP/a.csv" || t_fail "sim nice_pair exited $?"
+"$HP" sim "$SC/nice_pair.json" --policy cfs --seed 3 --trace "$T_TMP/trace.csv" >"$T_TMP/b.csv" ||
+	t_fail "sim with --trace exited $?"
+cmp -s "$T_TMP/a.csv" "$T_TMP/b.csv" && t_ok "same seed, same CSV" || t_fail "same seed, different CSV"
+head -n 1 "$T_TMP/a.csv" | grep -q '^task,nice,weight,runtime_ns,share,switches,wakeups,wakeup_p50_ns,wakeup_p99_ns,wakeup_max_ns$' ||
+	t_fail "CSV header: $(head -n 1 "$T_TMP/a.csv")"
+[ "$(grep -c '^nice[01],' "$T_TMP/a.csv")" = 2 ] || t_fail "not one row per task: $(cat "$T_TMP/a.csv")"
+tail -n 1 "$T_TMP/a.csv" | grep -qE '^# jain_fairness=0\.99[0-9]+ .*policy=cfs' || t_fail "last line: $(tail -n 1 "$T_TMP/a.csv")"
+head -n 1 "$T_TMP/trace.csv" | grep -qx 'time_ns,cpu,prev,next,reason' || t_fail "trace header"
+[ "$(wc -l <"$T_TMP/trace.csv")" -gt 100 ] || t_fail "trace has $(wc -l <"$T_TMP/trace.csv") lines"
+"$HP" sim "$SC/interactive.json" --cpus 2 --hz 1000 --policy eevdf >"$T_TMP/c.csv" || t_fail "sim interactive exited $?"
+grep -qE '^ui,0,1024,[0-9]+,0\.1' "$T_TMP/c.csv" || t_fail "interactive ui row: $(cat "$T_TMP/c.csv")"
+t_expect 0 'usage: hotpath sim' -- sim --help
+
+# ---- bad input: exit 2, naming the task and field
+bad() {
+	printf '%s' "$1" >"$T_TMP/bad.json"
+	t_expect 2 "$2" -- sim "$T_TMP/bad.json"
+}
+bad '{"global": {"duration": 1}, "tasks": {"t1": {"priority": 30, "run": 5}}}' "task 't1': priority: 30 .*-20\.\.19"
+bad '{"global": {"duration": 1}, "tasks": {"t1": {"run": 5, "sleep": -2}}}' "task 't1': sleep: -2 is negative"
+bad '{"global": {"duration": 1}, "tasks": {"t1": {"run": 5, "yield": ""}}}' "task 't1': unknown key 'yield'"
+bad '{"global": {"duration": 1, "ftrace": true}, "tasks": {"t1": {"run": 5}}}' "global: unknown key 'ftrace'"
+bad '{"global": {"duration": 1}, "tasks": {"t1": {"cpus": [1], "run": 5}}}' "task 't1': cpus: CPU 1 is not simulated"
+bad '{"global": {"duration": 1}, "tasks": ' "JSON syntax error"
+t_expect 2 "No such file" -- sim "$T_TMP/missing.json"
+t_expect 2 "no scenario file" -- sim
+t_expect 2 "--policy: unknown policy 'fifo'" -- sim "$SC/nice_pair.json" --policy fifo
+t_expect 2 "--cpus: '0'" -- sim "$SC/nice_pair.json" --cpus 0
+t_expect 2 "--hz: 'x'" -- sim "$SC/nice_pair.json" --hz x
+t_expect 2 "unexpected argument" -- sim "$SC/nice_pair.json" "$SC/nice_mix.json"
+
+# ---- the suite, smoke profile, small queues (fidelity runs rt-app: left out)
+rc=0
+"$HP" run --suite sched --profile smoke --filter '^sched/(pick_next|enqueue_dequeue|tick)/[^/]+/(1|100)$' \
+	--out "$T_TMP/res" --quiet >"$T_TMP/stdout" 2>"$T_TMP/stderr" || rc=$?
+[ "$rc" = 0 ] || t_fail "sched smoke run exited $rc: $(cat "$T_TMP/stderr")"
+dir=$(tail -n 1 "$T_TMP/stdout")
+python3 - "$dir/results.csv" <<'PY' || t_fail "sched results.csv"
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r['metric'] == 'real_time']
+for case, vs in (('pick_next', ('cfs', 'eevdf', 'heap', 'sorted_list')),
+                 ('enqueue_dequeue', ('cfs', 'eevdf', 'heap', 'sorted_list')), ('tick', ('cfs', 'eevdf'))):
+    for v in vs:
+        got = {r['param'] for r in rows if r['case'] == case and r['variant'] == v}
+        assert got == {'1', '100'}, (case, v, got)
+PY
+if "$HP" list --suite sched 2>/dev/null | grep -q 'bsd_rbtree.*unavailable'; then
+	echo "bsd_rbtree unavailable here (libbsd-dev missing)"
+else
+	grep -q '^sched,pick_next,bsd_rbtree,baseline,100,' "$dir/results.csv" || t_fail "no bsd_rbtree rows"
+fi
+if [ -z "${HP_GNUPLOT:-}" ] && ! command -v gnuplot >/dev/null; then
+	echo "gnuplot missing: plots not checked"
+else
+	for c in pick_next enqueue_dequeue tick; do
+		for e in svg png pdf dat; do
+			[ -s "$dir/plots/sched-$c-nr.$e" ] || t_fail "no plot sched-$c-nr.$e"
+		done
+	done
+fi
+t_done
