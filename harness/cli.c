@@ -314,7 +314,7 @@ static int cmd_test(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("no command given (valid: run, list, env, plot, compare, test)");
+		return usage_error("no command given (valid: run, list, env, plot, compare, sim, test)");
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		fputs(usage_text, stdout);
@@ -342,7 +342,7 @@ int main(int argc, char **argv)
 		return hp_compare_dirs(argv[2], argv[3], stdout);
 	}
 	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "env"))
-		return usage_error("unknown command '%s' (valid: run, list, env, plot, compare, test)", cmd);
+		return usage_error("unknown command '%s' (valid: run, list, env, plot, compare, sim, test)", cmd);
 
 	cli_t c;
 	memset(&c, 0, sizeof c);

@@ -89,6 +89,7 @@ typedef struct hp_ctx {
 	const struct hp_variant *v;
 	const hp_param_t *p;    /* never NULL: cases without params get one "-" */
 	uint64_t seed;          /* workload seed: same seed, same operations */
+	const char *metric;     /* the run's --metric: "time", "instructions" or "perf" */
 	int threads;            /* measured threads of this run */
 	const int *cpus;        /* measured thread i runs on cpus[i] */
 	int ncpus;              /* CPUs selected for the whole run (>= threads) */

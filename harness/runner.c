@@ -163,6 +163,7 @@ static void job_ctx(const runenv_t *re, const job_t *j, hp_ctx_t *ctx)
 	ctx->v = j->v;
 	ctx->p = j->p;
 	ctx->seed = re->seed;
+	ctx->metric = hp_metric_name(re->metric);
 	ctx->threads = j->threads;
 	ctx->cpus = re->cpus;
 	ctx->ncpus = re->ncpus;
@@ -265,7 +266,15 @@ static double now_s(void)
 static void nop_st(hp_state_t *st) { (void)st; }
 static void nop_time(hp_state_t *st, double s) { (void)st; (void)s; }
 static void nop_counter(hp_state_t *st, const char *n, double v) { (void)st; (void)n; (void)v; }
-static void nop_skip(hp_state_t *st, const char *m) { (void)st; (void)m; }
+/* For backends whose skip keeps nothing (st->skipped is set by hp_skip). */
+static void drop_skip(hp_state_t *st, const char *m) { (void)st; (void)m; }
+
+/* With a backend, it is a char[256] that keeps the reason of a skip. */
+static void nop_skip(hp_state_t *st, const char *m)
+{
+	if (st->backend && m)
+		hp_strlcpy(st->backend, m, 256);
+}
 
 static const hp_state_ops_t nop_ops = {
 	.pause = nop_st, .resume = nop_st, .set_iteration_time = nop_time,
@@ -277,14 +286,15 @@ static const hp_state_ops_t nop_ops = {
 static int warm_up(const job_t *j, hp_ctx_t *ctx, double seconds, uint64_t *n_out,
 		   char *msg, size_t msglen)
 {
-	hp_state_t st = { .ops = &nop_ops, .threads = 1 };
+	char why[256] = "";
+	hp_state_t st = { .ops = &nop_ops, .backend = why, .threads = 1 };
 	uint64_t n = 1;
 	double t0 = now_s();
 	for (;;) {
 		double t1 = now_s();
 		j->c->run(&st, n, ctx);
 		if (st.skipped) {
-			snprintf(msg, msglen, "the case skipped itself during warm-up");
+			snprintf(msg, msglen, "%s", why[0] ? why : "the case skipped itself during warm-up");
 			return -1;
 		}
 		double dt = now_s() - t1;
@@ -486,7 +496,7 @@ static void pf_resume(hp_state_t *st) { hp_perf_enable(st->backend); }
 
 static const hp_state_ops_t perf_ops = {
 	.pause = pf_pause, .resume = pf_resume, .set_iteration_time = nop_time,
-	.counter = nop_counter, .skip = nop_skip,
+	.counter = nop_counter, .skip = drop_skip,
 };
 
 static void run_perf_inproc(const runenv_t *re, const job_t *j, hp_results_t *out)
@@ -555,7 +565,7 @@ static void cg_resume(hp_state_t *st) { (void)st; hp_cg_resume(); }
 
 static const hp_state_ops_t cg_ops = {
 	.pause = cg_pause, .resume = cg_resume, .set_iteration_time = nop_time,
-	.counter = nop_counter, .skip = nop_skip,
+	.counter = nop_counter, .skip = drop_skip,
 };
 
 /* In the valgrind child: warm up (lazy binding, first touch), then count
@@ -585,8 +595,8 @@ static int count_instructions_child(const runenv_t *re, const job_t *j, char *ms
 		hp_cg_stop();
 		hp_cg_dump(k == 1 ? "n" : "2n");
 		if (cs.skipped) {
-			snprintf(msg, len, "the case skipped itself");
-			rc = -1;
+			snprintf(msg, len, "the case skipped itself under callgrind");
+			rc = -2;
 		}
 	}
 	if (j->c->teardown)
@@ -865,8 +875,9 @@ int hp_child_main(int argc, char **argv)
 	hp_results_init(&out);
 	if (re.metric == HP_METRIC_INSTRUCTIONS) {
 		char msg[256];
-		if (count_instructions_child(&re, &j, msg, sizeof msg) != 0)
-			set_status(&out, &j, re.metric, HP_ST_FAILED, 0, "%s", msg);
+		int crc = count_instructions_child(&re, &j, msg, sizeof msg);
+		if (crc != 0)
+			set_status(&out, &j, re.metric, crc == -2 ? HP_ST_SKIPPED : HP_ST_FAILED, 0, "%s", msg);
 		else
 			set_status(&out, &j, re.metric, HP_ST_OK, 0, NULL);
 	} else if (re.metric == HP_METRIC_PERF) {
