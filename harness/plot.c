@@ -475,7 +475,9 @@ static int render(const char *plotdir, const char *name, const char *tmpl,
 			/* drawn, but gnuplot had something to say: pass it on */
 			char msg[1024];
 			one_line(out, msg, sizeof msg);
-			if (msg[0])
+			/* a series with no points (e.g. an extfrag index that is "not
+			 * applicable" all along) is expected, not worth a warning */
+			if (msg[0] && !strstr(msg, "Skipping data file with no valid points"))
 				fprintf(stderr, "hotpath plot: gnuplot on %s.%s: %s\n",
 					name, terms[t].ext, msg);
 		}
