@@ -823,6 +823,35 @@ int hp_buddy_pcp_count(hp_buddy_zone_t *z, int cpu)
 int hp_buddy_ncpus(const hp_buddy_zone_t *z) { return z->ncpus; }
 
 /* ------------------------------------------------------------------ */
+/* fork                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Same order as a refill or drain (pcp, then zone), so taking them all
+ * cannot deadlock against a thread that is half-way through one. */
+void hp_buddy_fork_prepare(hp_buddy_zone_t *z)
+{
+	for (int c = 0; c < z->ncpus; c++)
+		pcp_lock(&z->pcp[c]);
+	zone_lock(z);
+}
+
+void hp_buddy_fork_parent(hp_buddy_zone_t *z)
+{
+	zone_unlock(z);
+	for (int c = z->ncpus - 1; c >= 0; c--)
+		pcp_unlock(&z->pcp[c]);
+}
+
+/* The child's lone thread holds everything; a fresh spinlock rather than
+ * an unlock, since the owner the lock remembers (if any) is gone. */
+void hp_buddy_fork_child(hp_buddy_zone_t *z)
+{
+	pthread_spin_init(&z->lock, PTHREAD_PROCESS_PRIVATE);
+	for (int c = z->ncpus - 1; c >= 0; c--)
+		pcp_unlock(&z->pcp[c]);
+}
+
+/* ------------------------------------------------------------------ */
 /* Allocation and free                                                 */
 /* ------------------------------------------------------------------ */
 

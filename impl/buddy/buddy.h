@@ -317,6 +317,17 @@ void hp_buddy_get_pcp(const hp_buddy_zone_t *z, int *high, int *batch);
 int hp_buddy_pcp_count(hp_buddy_zone_t *z, int cpu);
 int hp_buddy_ncpus(const hp_buddy_zone_t *z);
 
+/* fork() support (pthread_atfork's three hooks): prepare takes every pcp
+ * lock and then zone->lock, so no other thread is inside the zone when
+ * fork() copies it; parent releases them; child re-initialises them (the
+ * child has only the forking thread, and everything is consistent). A
+ * user of the zone that has its own locks above buddy (impl/slub) takes
+ * those first. Pinned (_cpu) users take no lock: they must not be running
+ * in another thread across a fork. */
+void hp_buddy_fork_prepare(hp_buddy_zone_t *z);
+void hp_buddy_fork_parent(hp_buddy_zone_t *z);
+void hp_buddy_fork_child(hp_buddy_zone_t *z);
+
 typedef struct hp_buddy_wmarks {
 	unsigned long min, low, high;   /* pages */
 } hp_buddy_wmarks_t;

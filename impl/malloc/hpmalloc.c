@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -208,6 +209,7 @@ static _Atomic int g_state;
 static hp_buddy_zone_t *_Atomic g_zone;  /* the arena; set before S_READY is published */
 static size_t g_arena_bytes;
 static _Atomic int g_arena_full_said;
+static _Atomic int g_atfork_done;
 /* set while this thread starts the allocator: buddy's calloc comes back
  * here, and is served from mmap instead of waiting for itself */
 static __thread int t_starting __attribute__((tls_model("initial-exec")));
@@ -262,7 +264,18 @@ static int start_arena(void)
 	}
 	/* set up already (a program linking impl/slub itself): share it */
 	atomic_store_explicit(&g_zone, hp_slub_zone(), memory_order_relaxed);
-	return hp_slub_zone() != NULL;
+	if (!hp_slub_zone())
+		return 0;
+	/* a thread that forks while another is inside a slow path (a slot
+	 * held, a list_lock or a zone lock taken) would leave the child's
+	 * allocator locked for good; slub's hooks take everything first.
+	 * Once only (this runs once per process, but be sure): taking the
+	 * locks twice in prepare would deadlock. glibc keeps the first
+	 * handlers in static storage, so this does not call malloc. */
+	if (!atomic_exchange_explicit(&g_atfork_done, 1, memory_order_relaxed) &&
+	    pthread_atfork(hp_slub_fork_prepare, hp_slub_fork_parent, hp_slub_fork_child) != 0)
+		put_str(2, "hotpath-malloc: pthread_atfork failed; a fork() while another thread allocates may hang the child\n");
+	return 1;
 }
 
 static __attribute__((noinline)) int start_slow(void)

@@ -1993,6 +1993,72 @@ int hp_slub_get_cpu(void)
 }
 
 /* ================================================================== */
+/* fork                                                                */
+/* ================================================================== */
+
+#define FOR_EACH_CACHE(s)                                                     \
+	for (hp_list_t *l_ = g.caches.next; l_ != &g.caches; l_ = l_->next)  \
+		for (hp_kmem_cache_t *s = (hp_kmem_cache_t *)(void *)((char *)l_ - offsetof(hp_kmem_cache_t, list)); s; s = NULL)
+
+/* the slots slot_hold() takes atomically: every unit of a default cache,
+ * the shared unit of a pinned one */
+static int fork_unit_first(const hp_kmem_cache_t *s)
+{
+	return (s->hot.flags & HP_SLAB_PCPU_PINNED) ? g.nr_cpus : 0;
+}
+
+static int fork_held;   /* prepare found the allocator set up: undo it after */
+
+void hp_slub_fork_prepare(void)
+{
+	fork_held = LOAD_ACQ(&g.state) == ST_READY;
+	if (!fork_held)
+		return;
+	/* slab_mutex, slots, list_locks, buddy: the slow paths' order */
+	pthread_mutex_lock(&g.slab_mutex);
+	FOR_EACH_CACHE(s)
+		for (int u = fork_unit_first(s); u <= g.nr_cpus; u++) {
+			hp_kmem_cache_cpu_t *c = unit_slot(s, u);
+
+			c->fork_fl = slot_hold(s, c, 1);
+		}
+	FOR_EACH_CACHE(s)
+		lock_node(&s->node);
+	hp_buddy_fork_prepare(slub_zone);
+}
+
+static void fork_release(int child)
+{
+	if (!fork_held)
+		return;
+	if (child)
+		hp_buddy_fork_child(slub_zone);
+	else
+		hp_buddy_fork_parent(slub_zone);
+	FOR_EACH_CACHE(s) {
+		if (child)
+			pthread_mutex_init(&s->node.list_lock, NULL);
+		else
+			unlock_node(&s->node);
+		for (int u = fork_unit_first(s); u <= g.nr_cpus; u++) {
+			hp_kmem_cache_cpu_t *c = unit_slot(s, u);
+			void *fl = c->fork_fl;
+
+			c->fork_fl = NULL;
+			slot_release(s, c, 1, fl);
+		}
+	}
+	if (child)
+		pthread_mutex_init(&g.slab_mutex, NULL);
+	else
+		pthread_mutex_unlock(&g.slab_mutex);
+	fork_held = 0;
+}
+
+void hp_slub_fork_parent(void) { fork_release(0); }
+void hp_slub_fork_child(void) { fork_release(1); }
+
+/* ================================================================== */
 /* Observability                                                       */
 /* ================================================================== */
 

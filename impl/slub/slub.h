@@ -230,6 +230,22 @@ int hp_slub_contains(const void *p);
 int hp_slub_set_cpu(int cpu);
 int hp_slub_get_cpu(void);    /* the declared CPU, -1 if none */
 
+/* fork() support, for pthread_atfork(prepare, parent, child) (what
+ * libhotpath-malloc.so registers). prepare takes slab_mutex, holds every
+ * per-CPU slot a thread that may move can reach (each slot of every
+ * default cache, the shared unit of pinned ones: the tid "held" bit set
+ * and the freelist put aside in fork_fl), then every node's list_lock,
+ * then the zone's locks (hp_buddy_fork_prepare): slub before buddy, the
+ * order the slow paths take them in, so no thread is half-way through a
+ * slow path when fork() copies the memory. parent puts all of it back;
+ * child does the same in the child's only thread, re-initialising the
+ * mutexes and spinlock rather than unlocking them, so the child may
+ * allocate and free at once. No-ops before set-up. Pinned CPU units take
+ * no lock: a pinned thread must not be allocating across a fork. */
+void hp_slub_fork_prepare(void);
+void hp_slub_fork_parent(void);
+void hp_slub_fork_child(void);
+
 /* ------------------------------------------------------------------ */
 /* Types the inline fast paths need                                    */
 /* ------------------------------------------------------------------ */
@@ -257,7 +273,7 @@ typedef struct hp_kmem_cache_cpu {
 	struct hp_slab *slab;             /* the cpu slab, frozen */
 	struct hp_slab *partial;          /* per-CPU partial slabs, frozen, linked by next */
 	void *hfreelist;                  /* a hardened cache's cpu freelist (freelist stays NULL) */
-	uint64_t unused;
+	void *fork_fl;                    /* the freelist hp_slub_fork_prepare() took while it holds the slot */
 	uint64_t stat[24];                /* HP_SLUB_STAT_*, this CPU's share */
 } __attribute__((aligned(64))) hp_kmem_cache_cpu_t;
 
