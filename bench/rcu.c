@@ -12,17 +12,23 @@
  * - read_scaling: hash-table lookups by 1..N threads, no updater.
  * - read_mostly: the hash table at all selected CPUs: readers with one
  *   background updater (a key replaced every 100 us, retired by call_rcu),
- *   and each thread updating 10% of its operations.
+ *   and a sweep of the update fraction: each thread updating 0%, 0.1%, 1%,
+ *   10% or 50% of its operations (seeded choice, made in setup). The sweep
+ *   has its own plot, rcu-read_mostly-updates (ops/s against the fraction).
  * - gp_latency: synchronize_rcu with one busy reader on every other
  *   selected CPU.
  * - call_rcu: call_rcu throughput, every callback invoked before the batch
  *   ends.
  */
+#include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hp.h"
+#include "plot.h"
 #include "rcu_bench.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -99,8 +105,10 @@ static const hp_variant_t *const all_variants[] = {
 /* Fewer variants where a quick run of the suite would otherwise take more
  * than a minute on a 2-CPU machine. read_side compares every read side;
  * read_scaling sets the impl flavours against the locks that do not scale
- * (and brlock, which does); read_mostly takes one RCU of each origin and
- * the two locks with cheap readers; gp_latency and call_rcu compare the
+ * (and brlock, which does); read_mostly sets qsbr, memb and liburcu's memb
+ * against rwlock and seqlock (preempt's update path is memb's; a mutex
+ * serialises reads and updates alike, so the fraction hardly moves it:
+ * read_scaling shows it); gp_latency and call_rcu compare the
  * grace-period machinery with liburcu's (preempt's call_rcu path is memb's,
  * only its grace period differs). */
 static const hp_variant_t *const scaling_variants[] = {
@@ -108,7 +116,7 @@ static const hp_variant_t *const scaling_variants[] = {
 };
 
 static const hp_variant_t *const mostly_variants[] = {
-	&v_memb, &v_urcu_memb, &v_rwlock, &v_seqlock, NULL,
+	&v_qsbr, &v_memb, &v_urcu_memb, &v_rwlock, &v_seqlock, NULL,
 };
 
 static const hp_variant_t *const gp_variants[] = {
@@ -157,13 +165,18 @@ static const hp_case_t c_read_scaling = {
 
 static const hp_param_t mostly_params[] = {
 	{ .label = "upd", .value = HP_RCU_MODE_UPDATER },
+	/* the update-fraction sweep, in parts per million of each thread's ops */
+	{ .label = "0%", .value = 0 },
+	{ .label = "0.1%", .value = 1000 },
+	{ .label = "1%", .value = 10000 },
 	{ .label = "10%", .value = 100000 },
+	{ .label = "50%", .value = 500000 },
 	{ .label = NULL },
 };
 
 static const hp_case_t c_read_mostly = {
 	.name = "read_mostly",
-	.desc = "hash table on all CPUs: readers + one updater (every 100 us), or 10% updates per thread",
+	.desc = "hash table on all CPUs: readers + one updater (every 100 us), or 0-50% updates per thread",
 	.op_unit = "op",
 	.param_name = "updates",
 	.params = mostly_params,
@@ -194,6 +207,158 @@ static const hp_case_t c_call_rcu = {
 	.setup = call_rcu_setup, .teardown = call_rcu_teardown, .run = call_rcu_run,
 	.variants = cb_variants,
 };
+
+/* ------------------------------------------------------------------ */
+/* Plot: operations per second against the update fraction            */
+/* ------------------------------------------------------------------ */
+
+/* Repetitions of read_mostly's real_time for one (variant, param) at the
+ * case's largest thread count. */
+typedef struct upt {
+	const char *variant, *param;
+	double v[64];
+	int n;
+} upt_t;
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* One line per variant (colour: its place in the suite's run order, as in
+ * the standard plots), x = the sweep's params in their order (categorical:
+ * 0% has no place on a log axis), y = threads * 1e9 / median ns per op. */
+static int rcu_plots(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+{
+	static upt_t pts[128];
+	const char *order[32];
+	char colors[128] = "", path[4096], tmpl[4096], gv[512];
+	int np = 0, norder = 0, nvar = 0, maxthr = 0, rc;
+	double lo = INFINITY, hi = 0, ymin = INFINITY, ymax = 0;
+	unsigned used = 0;
+	size_t len = 0;
+	char *buf = NULL;
+	FILE *f;
+
+	for (size_t i = 0; i < r->nrec; i++) {
+		const hp_record_t *x = &r->rec[i];
+
+		if (strcmp(x->suite, "rcu") || strcmp(x->metric, "real_time"))
+			continue;
+		int k;
+
+		for (k = 0; k < norder && strcmp(order[k], x->variant); k++)
+			;
+		if (k == norder && norder < 32)
+			order[norder++] = x->variant;
+		if (!strcmp(x->case_, "read_mostly") && x->threads > maxthr)
+			maxthr = x->threads;
+	}
+	for (size_t i = 0; i < r->nrec; i++) {
+		const hp_record_t *x = &r->rec[i];
+		int k;
+
+		if (strcmp(x->suite, "rcu") || strcmp(x->case_, "read_mostly") ||
+		    strcmp(x->metric, "real_time") || x->threads != maxthr || !(x->value > 0))
+			continue;
+		for (k = 0; k < np; k++)
+			if (!strcmp(pts[k].variant, x->variant) && !strcmp(pts[k].param, x->param))
+				break;
+		if (k == np) {
+			if (np == 128)
+				continue;
+			pts[np].variant = x->variant;
+			pts[np].param = x->param;
+			pts[np++].n = 0;
+		}
+		if (pts[k].n < 64)
+			pts[k].v[pts[k].n++] = x->value;
+	}
+	f = open_memstream(&buf, &len);
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fprintf(f, "# hotpath rcu: read_mostly at %d threads, operations per second of all threads"
+		" (threads * 1e9 / median ns per op) against each thread's update fraction\n", maxthr);
+	fprintf(f, "# one block per variant: x_index fraction ops_s_median ops_s_min ops_s_max\n");
+	for (int o = 0; o < norder; o++) {
+		int any = 0;
+
+		for (int p = 0, xi = -1; mostly_params[p].label; p++) {
+			if (mostly_params[p].value < 0)
+				continue;
+			xi++;
+			for (int k = 0; k < np; k++) {
+				if (strcmp(pts[k].variant, order[o]) || strcmp(pts[k].param, mostly_params[p].label))
+					continue;
+				double *v = pts[k].v, med, t = maxthr * 1e9;
+				int n = pts[k].n;
+
+				qsort(v, (size_t)n, sizeof *v, cmp_double);
+				med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+				if (!any) {
+					fprintf(f, "%s\"%s\"\n", nvar ? "\n\n" : "", order[o]);
+					/* 11 variants, 8 colours: on a clash within this
+					 * plot, the next colour no line here has */
+					int c = o % 8;
+
+					while (used & (1u << c))
+						c = (c + 1) % 8;
+					used |= 1u << c;
+					snprintf(colors + strlen(colors), sizeof colors - strlen(colors), "%s%d",
+						 nvar ? " " : "", c);
+					nvar++;
+					any = 1;
+				}
+				/* the slowest repetition gives the fewest ops/s */
+				fprintf(f, "%d \"%s\" %.9g %.9g %.9g\n", xi, mostly_params[p].label,
+					t / med, t / v[n - 1], t / v[0]);
+				if (t / v[n - 1] < ymin)
+					ymin = t / v[n - 1];
+				if (t / v[0] > ymax)
+					ymax = t / v[0];
+				if (t / med < lo)
+					lo = t / med;
+				if (t / med > hi)
+					hi = t / med;
+			}
+		}
+	}
+	if (fclose(f) != 0 || !buf) {
+		free(buf);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!nvar) {
+		free(buf);
+		return 0;
+	}
+	snprintf(path, sizeof path, "%s/rcu-read_mostly-updates.dat", plotdir);
+	rc = hp_write_atomic(path, buf, len);
+	free(buf);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(tmpl, sizeof tmpl, "%s/rcu_update.gp", tdir);
+	/* y range from the whiskers with a margin, not rounded out to decades */
+	snprintf(gv, sizeof gv, "title='rcu read_mostly, %d threads'; nvar=%d; colors='%s'; logy=%d;"
+		 " ymin=%.9g; ymax=%.9g", maxthr, nvar, colors, lo > 0 && hi / lo > 30,
+		 ymin / 1.4 / 1e6, ymax * 1.4 / 1e6);
+	return hp_plot_render(plotdir, "rcu-read_mostly-updates", tmpl, gv, err, errlen) < 0 ? -1 : 1;
+}
+
+__attribute__((constructor)) static void rcu_register_plots(void)
+{
+	hp_plot_add_extra(rcu_plots);
+}
+
+/* ------------------------------------------------------------------ */
+/* Suite                                                               */
+/* ------------------------------------------------------------------ */
 
 const hp_suite_t hp_suite_rcu = {
 	.name = "rcu",

@@ -55,7 +55,10 @@ static inline void hp_pause(hp_state_t *st) { st->ops->pause(st); }
 static inline void hp_resume(hp_state_t *st) { st->ops->resume(st); }
 /* Manual timing (cases with hp_case_t.manual_time): seconds for this batch. */
 static inline void hp_set_iteration_time(hp_state_t *st, double s) { st->ops->set_iteration_time(st, s); }
-/* A user counter, recorded per repetition as a CSV row (metric = name). */
+/* A user counter, recorded per repetition as a CSV row (metric = name).
+ * With several measured threads the row is the mean over the threads, so
+ * every thread must report it (a value from thread 0 alone is divided by
+ * the thread count). */
 static inline void hp_counter(hp_state_t *st, const char *name, double v) { st->ops->counter(st, name, v); }
 /* Give up on this run with a reason; recorded as "skipped: <msg>". */
 static inline void hp_skip(hp_state_t *st, const char *msg) { st->skipped = 1; st->ops->skip(st, msg); }

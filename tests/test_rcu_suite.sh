@@ -1,0 +1,68 @@
+# test_rcu_suite.sh — `hotpath run --suite rcu --profile smoke --filter read_mostly`: every variant at every point of the update-fraction sweep, each thread really making that share of updates, the background updater running, and the sweep's plot (ops/s against the fraction, one line per variant).
+. "$(dirname "$0")/t_lib.sh"
+
+rc=0
+"$HP" run --suite rcu --profile smoke --cpus auto --filter read_mostly --out "$T_TMP/r" --quiet \
+	>"$T_TMP/stdout" 2>"$T_TMP/stderr" || rc=$?
+[ "$rc" = 0 ] || { cat "$T_TMP/stderr" >&2; t_fail "run exited $rc"; t_done; }
+d=$(tail -n 1 "$T_TMP/stdout")
+[ -s "$d/results.csv" ] || { t_fail "no results.csv in '$d'"; t_done; }
+
+python3 - "$d/results.csv" <<'PY' || t_fail "results.csv content"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+rm = [r for r in rows if r["case"] == "read_mostly"]
+top = max(int(r["threads"]) for r in rm)
+variants = {"qsbr", "memb", "urcu-memb", "rwlock", "seqlock"}
+sweep = {"0%": 0, "0.1%": 1000, "1%": 10000, "10%": 100000, "50%": 500000}
+have = {r["variant"] for r in rm if r["metric"] == "real_time"}
+# urcu-memb is absent only where liburcu is (the variant says unavailable)
+assert variants - {"urcu-memb"} <= have, have
+for v in have:
+    for p in list(sweep) + ["upd"]:
+        t = [float(r["value"]) for r in rm if r["variant"] == v and r["param"] == p
+             and r["metric"] == "real_time" and int(r["threads"]) == top]
+        assert t and all(x > 0 for x in t), (v, p, "no real_time at", top, "threads")
+    # the share of updates each thread made: the sweep's x, as asked
+    for p, want in sweep.items():
+        got = [float(r["value"]) for r in rm if r["variant"] == v and r["param"] == p
+               and r["metric"] == "update_ppm"]
+        assert got, (v, p, "no update_ppm counter")
+        for g in got:
+            if want == 0:
+                assert g == 0, (v, p, g)
+            else:
+                lo, hi = (0.5, 1.5) if want < 10000 else (0.85, 1.15)
+                assert lo * want <= g <= hi * want, (v, p, "update_ppm", g, "expected about", want)
+    # the background updater runs (one replacement every 100 us at most)
+    ups = [float(r["value"]) for r in rm if r["variant"] == v and r["param"] == "upd"
+           and r["metric"] == "updates_per_s"]
+    assert ups and all(100 < u <= 10500 for u in ups), (v, "updates_per_s", ups)
+    assert not [r for r in rm if r["variant"] == v and r["param"] == "upd" and r["metric"] == "update_ppm"]
+print("variants:", sorted(have), "at", top, "threads")
+PY
+
+if command -v gnuplot >/dev/null; then
+	for ext in dat svg png pdf; do
+		[ -s "$d/plots/rcu-read_mostly-updates.$ext" ] || t_fail "no plots/rcu-read_mostly-updates.$ext"
+	done
+	python3 - "$d/plots/rcu-read_mostly-updates.dat" <<'PY' || t_fail "rcu-read_mostly-updates.dat content"
+import sys
+blocks = [b for b in open(sys.argv[1]).read().split("\n\n\n") if b.strip()]
+names, fracs = [], None
+for b in blocks:
+    lines = [l for l in b.splitlines() if l and not l.startswith("#")]
+    names.append(lines[0].strip('"'))
+    pts = [l.split() for l in lines[1:]]
+    f = [p[1].strip('"') for p in pts]
+    # the sweep in its order, at evenly spaced x, the upd point left out
+    assert f == ["0%", "0.1%", "1%", "10%", "50%"], (names[-1], f)
+    assert [int(p[0]) for p in pts] == list(range(5)), pts
+    for p in pts:
+        med, lo, hi = map(float, p[2:5])
+        assert 0 < lo <= med <= hi, (names[-1], p)
+assert {"qsbr", "memb", "rwlock", "seqlock"} <= set(names), names
+PY
+fi
+grep -qi "failed" "$T_TMP/stderr" && t_fail "a job failed: $(cat "$T_TMP/stderr")"
+t_done
