@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,7 +48,8 @@
 #define NKEYS 256
 #define NBUCKET 64
 #define MAX_CHAIN 64            /* a seqlock reader may follow a recycled node */
-#define NOPS 4096               /* per-thread operation sequence, cycled */
+#define NOPS 8000               /* per-thread operation sequence, cycled; a
+                                 * multiple of every sweep block (1e6/ppm) */
 #define POOL_SPARE 65536        /* nodes beyond the live ones, for grace periods */
 #define OP_UPDATE 0x80000000u
 #define MAX_THREADS 256
@@ -165,6 +167,14 @@ static void node_fill(node_t *n, uint64_t key, uint64_t val)
  * fraction of ppm parts per million. */
 static sh_t *sh_new(const hp_ctx_t *ctx, int threads, uint64_t ppm)
 {
+	/* the sweep's fractions divide a million, and NOPS is a multiple of
+	 * each block (checked here so a new fraction cannot silently skew) */
+	if (ppm && (ppm > 1000000u || 1000000u % ppm || NOPS % (1000000u / ppm))) {
+		fprintf(stderr, "rcu: update fraction %llu ppm: 1e6/ppm must divide %d\n",
+			(unsigned long long)ppm, NOPS);
+		return NULL;
+	}
+
 	sh_t *s = aligned_alloc(64, sizeof(sh_t));
 	uint64_t x = ctx->seed;
 
@@ -219,13 +229,16 @@ static sh_t *sh_new(const hp_ctx_t *ctx, int threads, uint64_t ppm)
 			sh_free(s);
 			return NULL;
 		}
-		for (int i = 0; i < NOPS; i++) {
-			uint64_t r = splitmix64(&y);
-			uint32_t op = (uint32_t)(r % NKEYS);
+		for (int i = 0; i < NOPS; i++)
+			s->ops[t][i] = (uint32_t)(splitmix64(&y) % NKEYS);
+		/* Updates stratified: one at a seeded position in every block of
+		 * 1e6/ppm operations, so any stretch of the sequence (a short
+		 * batch included) has the asked share to within one update. */
+		if (ppm) {
+			uint32_t blk = (uint32_t)(1000000u / ppm);
 
-			if ((r >> 32) % 1000000u < ppm)
-				op |= OP_UPDATE;
-			s->ops[t][i] = op;
+			for (uint32_t b = 0; b < NOPS; b += blk)
+				s->ops[t][b + splitmix64(&y) % blk] |= OP_UPDATE;
 		}
 	}
 	return s;
@@ -516,6 +529,7 @@ static void hash_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 		for (uint64_t j = 0; j < n; j++)
 			u += (ops[j % NOPS] & OP_UPDATE) != 0;
 		hp_counter(st, "update_ppm", (double)u * 1e6 / (double)n);
+		hp_counter(st, "ops_per_thread", (double)n);
 	}
 	if (s->nbg) {
 		/* the updater's rate over this thread's batch */
