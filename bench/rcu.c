@@ -301,12 +301,12 @@ static int rcu_plots(const char *plotdir, const hp_results_t *r, const char *tdi
 				med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 				if (!any) {
 					fprintf(f, "%s\"%s\"\n", nvar ? "\n\n" : "", order[o]);
-					/* 11 variants, 8 colours: on a clash within this
-					 * plot, the next colour no line here has */
-					int c = o % 8;
+					/* the variant's colour in the suite's other plots
+					 * (12 colours, 11 variants: no clash) */
+					int c = o % 12;
 
 					while (used & (1u << c))
-						c = (c + 1) % 8;
+						c = (c + 1) % 12;
 					used |= 1u << c;
 					snprintf(colors + strlen(colors), sizeof colors - strlen(colors), "%s%d",
 						 nvar ? " " : "", c);

@@ -13,6 +13,7 @@
 #include "runner.h"
 #include "topo.h"
 #include "env.h"
+#include "gbench.h"
 #include "plot.h"
 #include "compare.h"
 #include "metrics.h"
@@ -281,7 +282,8 @@ static int cmd_env(cli_t *c, const char *cmdline)
 	if (!t)
 		return rc;
 	hp_env_opts_t eo = { .cpus = cpus, .ncpus = ncpus, .seed = c->run.seed,
-			     .command_line = cmdline, .metric = "time", .profile = "quick" };
+			     .command_line = cmdline, .metric = "time", .profile = "quick",
+			     .gbench_build = hp_gb_library_build() };
 	struct json_object *env = hp_env_capture(t, &eo);
 	if (c->json)
 		printf("%s\n", json_object_to_json_string_ext(env, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -916,7 +916,18 @@ struct json_object *hp_env_capture(hp_topo_t *t, const hp_env_opts_t *o)
 	set_str(env, "build_type", HP_BUILDTYPE);
 	set_str(env, "sanitize", HP_SANITIZE);
 	json_object_object_add(env, "git", git_facts());
-	json_object_object_add(env, "libraries", library_versions());
+	struct json_object *libs = library_versions();
+
+	if (o && o->gbench_build) {
+		json_object_object_add(libs, "benchmark_build", json_object_new_string(o->gbench_build));
+		if (!strcmp(o->gbench_build, "debug"))
+			warn(&w, "Google Benchmark: libbenchmark was built as DEBUG (no NDEBUG): its "
+			     "assertions run in its per-batch bookkeeping. hotpath runs each benchmark "
+			     "as one batch, so this adds a fixed cost per batch, not per op, but tools "
+			     "reading results.json see a debug library. Fix: a release build of "
+			     "libbenchmark (cmake -DCMAKE_BUILD_TYPE=Release)");
+	}
+	json_object_object_add(env, "libraries", libs);
 
 	json_object_object_add(env, "seed", seed_json(o ? o->seed : 0));
 	set_str(env, "command_line", o ? o->command_line : NULL);

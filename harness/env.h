@@ -14,6 +14,9 @@ typedef struct hp_env_opts {
 	const char *command_line;  /* the command line, joined */
 	const char *metric;        /* time | instructions | perf */
 	const char *profile;
+	/* "debug" or "release": how the linked libbenchmark was built
+	 * (hp_gb_library_build()); NULL when unknown (not recorded) */
+	const char *gbench_build;
 } hp_env_opts_t;
 
 /* Builds the env.json object: date (ISO 8601 UTC), host, kernel release
@@ -24,7 +27,8 @@ typedef struct hp_env_opts {
  * every library, seed, command line, virtualization, perf availability,
  * timer overhead, and "warnings": one string per noise source found
  * (frequency scaling, turbo, SMT siblings in use, no isolated CPUs, ASLR on,
- * running in a VM, perf counters missing), each with advice. */
+ * running in a VM, perf counters missing, a debug build of Google
+ * Benchmark), each with advice. */
 struct json_object *hp_env_capture(hp_topo_t *t, const hp_env_opts_t *o);
 
 /* Prints the environment for people (`hotpath env`): each fact, then each

@@ -562,4 +562,21 @@ const char *hp_gb_version(void)
 	return HP_GB_VERSION;
 }
 
+const char *hp_gb_library_build(void)
+{
+	// The library knows whether it was built with NDEBUG; the only place
+	// it says so is the context header its own reporters print.
+	static std::string kind;
+	static std::once_flag once;
+
+	std::call_once(once, [] {
+		std::ostringstream out;
+		benchmark::BenchmarkReporter::Context ctx;
+
+		benchmark::BenchmarkReporter::PrintBasicContext(&out, ctx);
+		kind = out.str().find("built as DEBUG") != std::string::npos ? "debug" : "release";
+	});
+	return kind.c_str();
+}
+
 } // extern "C"

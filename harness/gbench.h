@@ -129,6 +129,10 @@ int hp_gb_run_all(hp_gb_report_fn cb, void *arg);
 void hp_gb_clear(void);
 /* The Google Benchmark version linked, e.g. "1.7.1" (from pkg-config). */
 const char *hp_gb_version(void);
+/* "debug" when the linked libbenchmark was built without NDEBUG (it then
+ * prints "***WARNING*** Library was built as DEBUG" in its own reports),
+ * else "release". */
+const char *hp_gb_library_build(void);
 
 #ifdef __cplusplus
 }

@@ -21,8 +21,9 @@ extern char **environ;
 /* A case with more params than this gets a bar chart of its own (x =
  * param) instead of crowding the suite overview. */
 #define SPLIT_PARAMS 3
-/* Palette size in the templates (Okabe-Ito, 8 colours); indexes wrap. */
-#define NCOLORS 8
+/* Palette size in the templates (Okabe-Ito's 8 and 4 of Tol's muted);
+ * indexes wrap after 12 variants. */
+#define NCOLORS 12
 #define NPOINTS 6
 
 /* The three outputs of every plot: gnuplot terminal and file extension. */

@@ -1195,7 +1195,7 @@ int hp_run(const hp_run_opts_t *o)
 	hp_env_opts_t eo = {
 		.cpus = re.cpus, .ncpus = re.ncpus, .seed = re.seed,
 		.command_line = o->command_line, .metric = hp_metric_name(re.metric),
-		.profile = re.prof->name,
+		.profile = re.prof->name, .gbench_build = hp_gb_library_build(),
 	};
 	struct json_object *env = hp_env_capture(re.topo, &eo);
 	json_object_object_add(env, "status", json_object_new_string("running"));

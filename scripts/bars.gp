@@ -9,8 +9,9 @@
 #   xmin xmax bw xrot   x range, bar width, tick label rotation (degrees)
 #   bmarg   bottom margin in lines, sized by hotpath from the labels
 
-# Okabe-Ito: tells colours apart for colour-blind readers and in greyscale.
-palette = '#0072B2 #D55E00 #009E73 #E69F00 #CC79A7 #56B4E9 #000000 #999999'
+# Okabe-Ito (tells colours apart for colour-blind readers and in greyscale),
+# then four of Paul Tol's muted scheme for suites with up to 12 variants.
+palette = '#0072B2 #D55E00 #009E73 #E69F00 #CC79A7 #56B4E9 #000000 #999999 #882255 #332288 #999933 #44AA99'
 col(i) = word(palette, int(word(colors, i)) + 1)
 # Tick label: case over param on two lines, or one line when rotated.
 ticklabel(c, p) = strcol(p) eq '' ? strcol(c) : \

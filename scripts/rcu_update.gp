@@ -9,10 +9,10 @@
 #   (x is categorical: the sweep's fractions, evenly spaced, 0% included)
 
 # The palette of bars.gp and threads.gp, so a variant keeps its colour.
-palette = '#0072B2 #D55E00 #009E73 #E69F00 #CC79A7 #56B4E9 #000000 #999999'
-shapes = '7 5 9 11 13 15 7 5'
+palette = '#0072B2 #D55E00 #009E73 #E69F00 #CC79A7 #56B4E9 #000000 #999999 #882255 #332288 #999933 #44AA99'
+shapes = '7 5 9 11 13 15 7 5 9 11 13 15'
 col(i) = word(palette, int(word(colors, i)) + 1)
-shape(i) = int(word(shapes, (i - 1) % 8 + 1))
+shape(i) = int(word(shapes, (i - 1) % 12 + 1))
 
 if (term eq 'pdfcairo') {
     set terminal pdfcairo size 3.5in,2.6in font 'Sans,6' fontscale 1 linewidth 1.4 pointscale 0.3 noenhanced

@@ -7,9 +7,9 @@
 # datafile blocks: nr_running median min max
 
 # The palette of bars.gp and threads.gp, in the suite's variant order.
-palette = '#0072B2 #D55E00 #009E73 #E69F00 #CC79A7 #56B4E9 #000000 #999999'
+palette = '#0072B2 #D55E00 #009E73 #E69F00 #CC79A7 #56B4E9 #000000 #999999 #882255 #332288 #999933 #44AA99'
 shapes = '7 5 9 11 13 15 7 5'
-col(i) = word(palette, (i - 1) % 8 + 1)
+col(i) = word(palette, (i - 1) % 12 + 1)
 shape(i) = int(word(shapes, (i - 1) % 8 + 1))
 
 if (term eq 'pdfcairo') {

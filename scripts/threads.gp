@@ -10,7 +10,7 @@
 #   xmin xmax   x range (thread counts)
 
 # Same palette as bars.gp, so a variant keeps its colour across plots.
-palette = '#0072B2 #D55E00 #009E73 #E69F00 #CC79A7 #56B4E9 #000000 #999999'
+palette = '#0072B2 #D55E00 #009E73 #E69F00 #CC79A7 #56B4E9 #000000 #999999 #882255 #332288 #999933 #44AA99'
 shapes = '7 5 9 11 13 15'
 col(i) = word(palette, int(word(colors, i)) + 1)
 shape(i) = int(word(shapes, int(word(ptypes, i)) + 1))

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "env.h"
+#include "gbench.h"
 #include "hp_config.h"
 #include "metrics.h"
 #include "t_util.h"
@@ -602,11 +603,39 @@ static void test_tsc(void)
 	T_CHECK(hp_virt_name() != NULL);
 }
 
+/* The build of libbenchmark: recorded, and a debug one warned about. */
+static void test_gbench_build(void)
+{
+	static const char *const kinds[] = {"debug", "release", NULL};
+
+	for (int i = 0; i < 3; i++) {
+		hp_env_opts_t o = {.cpus = two, .ncpus = 1, .seed = 1, .command_line = "test_env",
+				   .metric = "time", .profile = "smoke", .gbench_build = kinds[i]};
+		struct json_object *env = hp_env_capture(NULL, &o), *libs;
+
+		T_CHECK(env != NULL);
+		if (!env)
+			return;
+		libs = get(env, "libraries");
+		T_CHECK_MSG(nwarn(env, "Google Benchmark:") == (i == 0), "build %s: %d warning(s)",
+			    kinds[i] ? kinds[i] : "unknown", nwarn(env, "Google Benchmark:"));
+		if (kinds[i])
+			T_CHECK_STR(str(libs, "benchmark_build"), kinds[i]);
+		else
+			T_CHECK(!has_key(libs, "benchmark_build"));
+		json_object_put(env);
+	}
+	/* the wrapper's own answer is one of the two */
+	const char *b = hp_gb_library_build();
+	T_CHECK_MSG(!strcmp(b, "debug") || !strcmp(b, "release"), "hp_gb_library_build: %s", b);
+}
+
 int main(void)
 {
 	unsetenv("HP_SYSROOT");
 	test_tsc();
 	test_real();
 	test_fake();
+	test_gbench_build();
 	return t_done("test_env");
 }

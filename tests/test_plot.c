@@ -292,6 +292,47 @@ int main(void)
 		free(d);
 	}
 
+	/* twelve variants, twelve colours: none repeats within a chart */
+	{
+		hp_results_t m;
+		char mdir[] = "/tmp/hp-plot-many.XXXXXX", mplots[4096], *md;
+
+		T_CHECK(mkdtemp(mdir) != NULL);
+		hp_results_init(&m);
+		for (int v = 0; v < 12; v++) {
+			char name[16];
+
+			snprintf(name, sizeof name, v ? "base%02d" : "impl", v);
+			for (int i = 0; i < 3; i++)
+				add(&m, "many", "op", name, "-", 1, "real_time", "ns/op", i, 10.0 + v + i);
+		}
+		n = hp_plot_results(mdir, &m, tmpl, err, sizeof err);
+		T_CHECK_MSG(n >= 1, "hp_plot_results (12 variants) returned %d: %s", n, err);
+		snprintf(mplots, sizeof mplots, "%s/plots", mdir);
+		md = read_in(mplots, "many-bars.dat");
+		T_CHECK(md != NULL);
+		if (md) {
+			const char *c = strstr(md, "colors='");
+			int seen[64] = {0}, k = 0, distinct = 1;
+
+			T_CHECK(c != NULL);
+			for (c = c ? c + 8 : ""; *c && *c != '\''; ) {
+				int x = (int)strtol(c, (char **)&c, 10);
+
+				if (x < 0 || x >= 64 || seen[x]++)
+					distinct = 0;
+				k++;
+				while (*c == ' ')
+					c++;
+			}
+			T_CHECK_MSG(k == 12 && distinct, "%d colours, distinct %d", k, distinct);
+			free(md);
+		}
+		check_formats(mplots, "many-bars");
+		hp_results_free(&m);
+		nftw(mdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+
 	/* a broken template: -1 with gnuplot's message, no image, no .tmp */
 	char bad[4096];
 	snprintf(bad, sizeof bad, "%s/badtmpl", dir);
