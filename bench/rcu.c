@@ -52,16 +52,12 @@ WEAK_URCU(urcu_memb);
 WEAK_URCU(urcu_mb);
 WEAK_URCU(urcu_bp);
 
-static const hp_case_t c_read_mostly;
-
 /* ------------------------------------------------------------------ */
 /* Variants                                                            */
 /* ------------------------------------------------------------------ */
 
 static const char *rcu_available(const hp_ctx_t *ctx)
 {
-	static char why[160];
-
 	if (!ctx->v->ops)
 		return "liburcu (this flavour) not found by pkg-config at build time";
 #if RCU_TSAN
@@ -70,14 +66,6 @@ static const char *rcu_available(const hp_ctx_t *ctx)
 	if (strncmp(ctx->v->name, "urcu-", 5) == 0)
 		return "liburcu is not ThreadSanitizer-aware: its variants are off in TSan builds";
 #endif
-	/* `hotpath list` asks with threads = 1 and no bind_cpu: the restriction
-	 * is for runs only, where the runner always sets bind_cpu */
-	if (ctx->c == &c_read_mostly && ctx->bind_cpu && ctx->threads != ctx->ncpus) {
-		snprintf(why, sizeof why,
-			 "read_mostly runs on all %d selected CPUs only (it compares update fractions under contention)",
-			 ctx->ncpus);
-		return why;
-	}
 	return NULL;
 }
 
@@ -180,7 +168,7 @@ static const hp_case_t c_read_mostly = {
 	.op_unit = "op",
 	.param_name = "updates",
 	.params = mostly_params,
-	.thread_sweep = 1,
+	.thread_sweep = HP_THREADS_ALL,
 	.setup = read_mostly_setup, .teardown = read_mostly_teardown, .run = read_mostly_run,
 	.variants = mostly_variants,
 };

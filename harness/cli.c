@@ -244,7 +244,9 @@ static int cmd_list(cli_t *c)
 				for (int k = 0; cs->params[k].label; k++)
 					printf(" %s", cs->params[k].label);
 			}
-			if (cs->thread_sweep)
+			if (cs->thread_sweep == HP_THREADS_ALL)
+				printf("; threads %d (one per selected CPU)", ncpus);
+			else if (cs->thread_sweep)
 				printf("; threads 1..%d", ncpus);
 			printf("\n");
 			for (int vi = 0; cs->variants[vi]; vi++) {

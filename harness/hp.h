@@ -116,6 +116,8 @@ typedef struct hp_variant {
 	const char *child_env;
 } hp_variant_t;
 
+#define HP_THREADS_ALL 2   /* hp_case_t.thread_sweep: one thread per selected CPU */
+
 typedef struct hp_case {
 	const char *name;
 	const char *desc;       /* one line, shown by `hotpath list` */
@@ -123,7 +125,8 @@ typedef struct hp_case {
 	const char *item_unit;  /* per-item unit when params set items ("page"), or NULL */
 	const char *param_name; /* axis name ("order"), or NULL for a single point */
 	const hp_param_t *params; /* NULL-label-terminated list, or NULL */
-	int thread_sweep;       /* run 1..ncpus threads (throughput plot) */
+	int thread_sweep;       /* 1: run 1..ncpus threads (throughput plot);
+	                         * HP_THREADS_ALL: ncpus threads only */
 	int manual_time;        /* the case reports its own time per batch */
 	/* Optional, outside timing, once per (variant, param, threads). */
 	void *(*setup)(hp_ctx_t *ctx);

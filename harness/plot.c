@@ -845,7 +845,8 @@ static int case_threads(const char *plotdir, const char *tmpl, const char *suite
 		if (names_add(&cp, r->param) < 0)
 			goto out;
 	}
-	if (!sweep) {
+	/* one thread count (a case run on all CPUs only) is no sweep */
+	if (!sweep || tmin == tmax) {
 		rc = 0;
 		goto out;
 	}

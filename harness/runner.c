@@ -1159,7 +1159,8 @@ int hp_run(const hp_run_opts_t *o)
 			for (int vi = 0; c->variants[vi]; vi++)
 				for (int pi = 0; pi < np; pi++) {
 					int maxt = c->thread_sweep ? re.ncpus : 1;
-					for (int t = 1; t <= maxt; t++) {
+					int mint = c->thread_sweep == HP_THREADS_ALL ? re.ncpus : 1;
+					for (int t = mint; t <= maxt; t++) {
 						job_t j = { s, c, c->variants[vi], param_at(c, pi), t };
 						if (have_filter) {
 							char name[256];

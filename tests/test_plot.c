@@ -306,6 +306,9 @@ int main(void)
 			for (int i = 0; i < 3; i++)
 				add(&m, "many", "op", name, "-", 1, "real_time", "ns/op", i, 10.0 + v + i);
 		}
+		/* a case run at one thread count (HP_THREADS_ALL) draws no sweep */
+		for (int i = 0; i < 3; i++)
+			add(&m, "many", "all", "impl", "-", 2, "real_time", "ns/op", i, 20.0 + i);
 		n = hp_plot_results(mdir, &m, tmpl, err, sizeof err);
 		T_CHECK_MSG(n >= 1, "hp_plot_results (12 variants) returned %d: %s", n, err);
 		snprintf(mplots, sizeof mplots, "%s/plots", mdir);
@@ -329,6 +332,7 @@ int main(void)
 			free(md);
 		}
 		check_formats(mplots, "many-bars");
+		T_CHECK(!exists(mplots, "many-all-threads.dat"));
 		hp_results_free(&m);
 		nftw(mdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	}

@@ -13,6 +13,8 @@ import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 rm = [r for r in rows if r["case"] == "read_mostly"]
 top = max(int(r["threads"]) for r in rm)
+# one thread per selected CPU, and no other thread count (HP_THREADS_ALL)
+assert {int(r["threads"]) for r in rm} == {top}, sorted({r["threads"] for r in rm})
 variants = {"qsbr", "memb", "urcu-memb", "rwlock", "seqlock"}
 sweep = {"0%": 0, "0.1%": 1000, "1%": 10000, "10%": 100000, "50%": 500000}
 have = {r["variant"] for r in rm if r["metric"] == "real_time"}
