@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -373,6 +374,83 @@ static void test_ops(void)
 		o->signal_restore == hp_kp_signal_restore);
 }
 
+/* ------------------------------------------------------------------ */
+/* Softirq: UDP over loopback, /proc/softirqs                          */
+/* ------------------------------------------------------------------ */
+
+static void test_softirq_count_parse(void)
+{
+	char path[] = "/tmp/hp-softirqs.XXXXXX";
+	int fd = mkstemp(path);
+	static const char fake[] =
+		"                    CPU0       CPU2\n"
+		"          HI:          5          0\n"
+		"      NET_TX:        120         77\n"
+		"      NET_RX:   12345678        901\n"
+		"         RCU:         10  bad\n";
+
+	T_CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	T_CHECK(write(fd, fake, sizeof fake - 1) == (ssize_t)(sizeof fake - 1));
+	close(fd);
+	T_CHECK(hp_kp_softirq_count(path, "NET_RX", 0) == 12345678);
+	T_CHECK(hp_kp_softirq_count(path, "NET_RX", 2) == 901);   /* columns by name: CPU1 is offline */
+	T_CHECK(hp_kp_softirq_count(path, "NET_TX", 2) == 77);
+	T_CHECK(hp_kp_softirq_count(path, "HI", 0) == 5);
+	T_CHECK(hp_kp_softirq_count(path, "NET_RX", 1) == -ENOENT);
+	T_CHECK(hp_kp_softirq_count(path, "BLOCK", 0) == -ENOENT);
+	T_CHECK(hp_kp_softirq_count(path, "RCU", 2) == -ENOENT);  /* not a number */
+	T_CHECK(hp_kp_softirq_count(path, "NET", 0) == -ENOENT);  /* whole names only */
+	T_CHECK(hp_kp_softirq_count(path, "", 0) == -EINVAL);
+	T_CHECK(hp_kp_softirq_count(path, "NET_RX", -1) == -EINVAL);
+	T_CHECK(hp_kp_softirq_count("/nonexistent/softirqs", "NET_RX", 0) == -ENOENT);
+	unlink(path);
+}
+
+/* Every datagram arrives, in order; and the NET_RX softirq really runs on
+ * this CPU, about once per datagram (other traffic can only add to it). */
+static void test_udp(void)
+{
+	int cpus[1], fds = open_fds(), ret;
+	hp_kp_udp_t u;
+	int64_t before, after;
+	const uint64_t n = 2000;
+
+	if (allowed_cpus(cpus, 1) != 1 || pin_self(cpus[0]) != 0) {
+		T_CHECK_MSG(0, "cannot pin to a CPU");
+		return;
+	}
+	ret = hp_kp_udp_open(&u);
+	if (ret == -EAFNOSUPPORT || ret == -EPERM || ret == -EACCES) {
+		printf("udp: no loopback IPv4 here (%s): skipped\n", strerror(-ret));
+		return;
+	}
+	T_CHECK_MSG(ret == 0, "hp_kp_udp_open: %s", strerror(-ret));
+	if (ret)
+		return;
+	before = hp_kp_softirq_count(NULL, "NET_RX", cpus[0]);
+	ret = hp_kp_udp_round(&u, n);
+	after = hp_kp_softirq_count(NULL, "NET_RX", cpus[0]);
+	T_CHECK_MSG(ret == 0, "hp_kp_udp_round: %s", strerror(-ret));
+	T_CHECK(u.seq == n);
+	if (before >= 0 && after >= 0)
+		T_CHECK_MSG(after - before >= (int64_t)n / 2,
+			    "NET_RX on CPU %d rose by %lld for %llu datagrams", cpus[0],
+			    (long long)(after - before), (unsigned long long)n);
+	else
+		printf("udp: /proc/softirqs unreadable: count not checked\n");
+	printf("udp: %llu datagrams, NET_RX +%lld on CPU %d, %llu deferred\n", (unsigned long long)n,
+	       (long long)(after - before), cpus[0], (unsigned long long)u.deferred);
+	/* a datagram out of sequence is an error, not a number */
+	uint64_t bogus = 999999;
+	T_CHECK(send(u.tx, &bogus, sizeof bogus, 0) == (ssize_t)sizeof bogus);
+	T_CHECK(hp_kp_udp_round(&u, 1) == -EPROTO);
+	hp_kp_udp_close(&u);
+	hp_kp_udp_close(&u);
+	T_CHECK(open_fds() == fds);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);       /* nothing buffered twice across fork */
@@ -383,5 +461,7 @@ int main(void)
 	test_signal();
 	test_pingpong();
 	test_pingpong_orphan();
+	test_softirq_count_parse();
+	test_udp();
 	return t_done("test_kprobes");
 }

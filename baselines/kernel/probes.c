@@ -9,14 +9,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -517,6 +522,140 @@ uint64_t hp_kp_signal_self(uint64_t n)
 	if (sig_count - before != n)
 		drain_pending();
 	return sig_count - before;
+}
+
+/* ------------------------------------------------------------------ */
+/* Softirq: UDP over loopback                                          */
+/* ------------------------------------------------------------------ */
+
+static int udp_bound(int *fd)
+{
+	struct sockaddr_in a;
+
+	*fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
+		return -errno;
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = 0;
+	if (bind(*fd, (struct sockaddr *)&a, sizeof a) != 0)
+		return -errno;
+	return 0;
+}
+
+/* connects `fd` to the address `peer` is bound to */
+static int udp_connect(int fd, int peer)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+
+	if (getsockname(peer, (struct sockaddr *)&a, &len) != 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, len) != 0)
+		return -errno;
+	return 0;
+}
+
+int hp_kp_udp_open(hp_kp_udp_t *u)
+{
+	int ret;
+
+	if (!u)
+		return -EINVAL;
+	u->tx = u->rx = -1;
+	u->seq = u->deferred = 0;
+	if ((ret = udp_bound(&u->tx)) != 0 || (ret = udp_bound(&u->rx)) != 0 ||
+	    (ret = udp_connect(u->tx, u->rx)) != 0 || (ret = udp_connect(u->rx, u->tx)) != 0) {
+		hp_kp_udp_close(u);
+		return ret;
+	}
+	return 0;
+}
+
+int hp_kp_udp_round(hp_kp_udp_t *u, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t out = ++u->seq, in = 0;
+		ssize_t r;
+
+		if (send(u->tx, &out, sizeof out, 0) != (ssize_t)sizeof out)
+			return errno ? -errno : -EIO;
+		r = recv(u->rx, &in, sizeof in, MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* the softirq was deferred (ksoftirqd) or runs elsewhere */
+			struct pollfd pfd = { .fd = u->rx, .events = POLLIN };
+			int p;
+
+			u->deferred++;
+			do
+				p = poll(&pfd, 1, 1000);
+			while (p < 0 && errno == EINTR);
+			if (p == 0)
+				return -ETIMEDOUT;
+			if (p < 0)
+				return -errno;
+			r = recv(u->rx, &in, sizeof in, MSG_DONTWAIT);
+		}
+		if (r < 0)
+			return -errno;
+		if (r != (ssize_t)sizeof in || in != out)
+			return -EPROTO;
+	}
+	return 0;
+}
+
+void hp_kp_udp_close(hp_kp_udp_t *u)
+{
+	if (!u)
+		return;
+	if (u->tx >= 0)
+		close(u->tx);
+	if (u->rx >= 0)
+		close(u->rx);
+	u->tx = u->rx = -1;
+}
+
+/* /proc/softirqs: a header of CPU names ("CPU0 CPU1 ..."; offline CPUs have
+ * no column), then one line per vector: "NAME:" and a count per column. */
+int64_t hp_kp_softirq_count(const char *path, const char *vector, int cpu)
+{
+	char line[8192], want[32];
+	int col = -1, ncol = 0;
+	int64_t ret = -ENOENT;
+	FILE *f;
+
+	if (!vector || !*vector || strlen(vector) > 24 || cpu < 0)
+		return -EINVAL;
+	f = fopen(path ? path : "/proc/softirqs", "re");
+	if (!f)
+		return -ENOENT;
+	if (fgets(line, sizeof line, f)) {
+		char *save = NULL;
+
+		snprintf(want, sizeof want, "CPU%d", cpu);
+		for (char *t = strtok_r(line, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save), ncol++)
+			if (!strcmp(t, want))
+				col = ncol;
+	}
+	snprintf(want, sizeof want, "%s:", vector);
+	while (col >= 0 && fgets(line, sizeof line, f)) {
+		char *save = NULL, *t = strtok_r(line, " \t\n", &save);
+
+		if (!t || strcmp(t, want))
+			continue;
+		for (int c = 0; (t = strtok_r(NULL, " \t\n", &save)); c++)
+			if (c == col) {
+				char *end;
+				long long v = strtoll(t, &end, 10);
+
+				ret = *end || v < 0 ? -ENOENT : (int64_t)v;
+				break;
+			}
+		break;
+	}
+	fclose(f);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */

@@ -19,6 +19,10 @@
  *                                                     exit: get_signal -> setup_rt_frame (FPU
  *                                                     state saved on the user stack); handler;
  *                                                     rt_sigreturn
+ *   udp          UDP datagram over loopback, sent     udp_sendmsg -> __dev_queue_xmit ->
+ *                and received by one thread           loopback_xmit -> __netif_rx (raises
+ *                                                     NET_RX_SOFTIRQ); local_bh_enable ->
+ *                                                     do_softirq -> net_rx_action -> udp_rcv
  *
  * "Cost" below is what a 2-vCPU x86_64 KVM guest running Linux 6.18 measured
  * (one thread, pinned): a scale, not a reference. It depends on the CPU, the
@@ -217,6 +221,53 @@ uint64_t hp_kp_signal_self(uint64_t n);
 
 /* Times the handler has run on the calling thread since it started. */
 uint64_t hp_kp_signal_count(void);
+
+/* ------------------------------------------------------------------ */
+/* Softirq: a UDP datagram over loopback (NET_RX_SOFTIRQ)              */
+/* ------------------------------------------------------------------ */
+
+/* Two UDP sockets on 127.0.0.1 connected to each other. A send on `tx` goes
+ * down the stack to the loopback device, whose transmit queues the packet
+ * on this CPU's backlog and raises NET_RX_SOFTIRQ (loopback_xmit ->
+ * __netif_rx -> enqueue_to_backlog -> napi_schedule). The transmit path
+ * runs with bottom halves disabled (rcu_read_lock_bh in
+ * __dev_queue_xmit), so the softirq runs when they are enabled again, still
+ * inside the send system call: local_bh_enable -> do_softirq ->
+ * net_rx_action -> process_backlog -> ip_rcv -> udp_rcv, which queues the
+ * datagram on `rx`. The datagram is therefore normally already there when
+ * send returns: a raise and a dispatch of a real softirq per datagram, plus
+ * the UDP/IP stack around them. When the kernel defers the softirq to
+ * ksoftirqd (its restart or time limit, or under load), the receive finds
+ * nothing at once, and the probe waits for it with poll() and counts it. */
+typedef struct hp_kp_udp {
+	int tx, rx;             /* sockets, -1 when closed */
+	uint64_t seq;           /* datagrams sent so far (each carries its number) */
+	uint64_t deferred;      /* receives that had to wait (softirq not yet run) */
+} hp_kp_udp_t;
+
+/* Opens and connects the pair (ephemeral ports). Returns 0 or -errno; on
+ * failure nothing is left open. Cost: four system calls per socket. */
+int hp_kp_udp_open(hp_kp_udp_t *u);
+
+/* n round trips: send an 8-byte datagram holding its sequence number on tx,
+ * receive it on rx (MSG_DONTWAIT; poll() for up to 1 s when the softirq has
+ * not run yet). Returns 0, -EPROTO when a datagram arrives out of order or
+ * with the wrong number, -ETIMEDOUT when one does not arrive within 1 s,
+ * or the -errno of a failing call.
+ * Kernel: two system calls, the UDP/IP send and receive paths, one
+ * NET_RX_SOFTIRQ raise and its dispatch at local_bh_enable.
+ * Cost: ~5 us per round trip (2-vCPU KVM guest). */
+int hp_kp_udp_round(hp_kp_udp_t *u, uint64_t n);
+
+/* Closes both sockets; safe to call twice. */
+void hp_kp_udp_close(hp_kp_udp_t *u);
+
+/* The count of one softirq vector ("NET_RX", "TIMER", ... as named in
+ * /proc/softirqs) on one CPU, read from `path` (NULL: /proc/softirqs).
+ * Returns the count, or -ENOENT when the file, the vector or the CPU's
+ * column is missing, -EINVAL for a bad argument. Cost: reading the file
+ * (a few microseconds); not for timed loops. */
+int64_t hp_kp_softirq_count(const char *path, const char *vector, int cpu);
 
 /* ------------------------------------------------------------------ */
 /* Ops table                                                           */
