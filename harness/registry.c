@@ -12,6 +12,7 @@ extern const hp_suite_t hp_suite_buddy;
 extern const hp_suite_t hp_suite_rcu;
 extern const hp_suite_t hp_suite_sched;
 extern const hp_suite_t hp_suite_slub;
+extern const hp_suite_t hp_suite_softirq;
 /* --- end suite declarations --- */
 extern const hp_suite_t hp_suite_selftest;
 
@@ -26,6 +27,7 @@ const hp_suite_t *const hp_suites[] = {
 	&hp_suite_rcu,
 	&hp_suite_sched,
 	&hp_suite_slub,
+	&hp_suite_softirq,
 	/* --- end suites --- */
 	NULL,
 };
