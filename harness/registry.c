@@ -13,6 +13,7 @@ extern const hp_suite_t hp_suite_rcu;
 extern const hp_suite_t hp_suite_sched;
 extern const hp_suite_t hp_suite_slub;
 extern const hp_suite_t hp_suite_softirq;
+extern const hp_suite_t hp_suite_nvme;
 /* --- end suite declarations --- */
 extern const hp_suite_t hp_suite_selftest;
 
@@ -28,6 +29,7 @@ const hp_suite_t *const hp_suites[] = {
 	&hp_suite_sched,
 	&hp_suite_slub,
 	&hp_suite_softirq,
+	&hp_suite_nvme,
 	/* --- end suites --- */
 	NULL,
 };

@@ -1,0 +1,65 @@
+# test_nvme_suite.sh — `hotpath run --suite nvme --profile smoke`: the emulated queue pair's three completion loops at every service time (never faster than the device, interrupts only where there should be), io_uring and fio on the default target or a reason, and nothing left behind.
+. "$(dirname "$0")/t_lib.sh"
+
+# the default target needs a disk-backed directory (tmpfs has no real O_DIRECT)
+dir=$T_TMP/blk
+[ "$(stat -f -c %T "$T_TMP")" = tmpfs ] && dir=$(mktemp -d /var/tmp/hotpath-test.XXXXXX)
+mkdir -p "$dir"
+trap 'rm -rf "$T_TMP"; [ "$dir" = "$T_TMP/blk" ] || rm -rf "$dir"' EXIT
+rc=0
+HOTPATH_BLOCK_DIR=$dir "$HP" run --suite nvme --profile smoke --cpus auto --out "$T_TMP/r" --quiet \
+	>"$T_TMP/stdout" 2>"$T_TMP/stderr" || rc=$?
+[ "$rc" = 0 ] || { cat "$T_TMP/stderr" >&2; t_fail "run exited $rc"; t_done; }
+d=$(tail -n 1 "$T_TMP/stdout")
+[ -s "$d/results.csv" ] || { t_fail "no results.csv in '$d'"; t_done; }
+# the default target is unlinked as soon as it is made
+[ -z "$(ls -A "$dir")" ] || t_fail "left behind in HOTPATH_BLOCK_DIR: $(ls "$dir")"
+ncpu=$(python3 -c 'import os; print(len(os.sched_getaffinity(0)))')
+
+python3 - "$d/results.csv" "$d/results.json" "$ncpu" <<'PY' || t_fail "results content"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+bench = json.load(open(sys.argv[2]))["benchmarks"]
+ncpu = int(sys.argv[3])
+def vals(case, variant, param, metric):
+    return [float(r["value"]) for r in rows if r["case"] == case and r["variant"] == variant
+            and r["param"] == param and r["metric"] == metric]
+def reason(name):
+    for b in bench:
+        if b["name"].startswith(name) and b.get("error_occurred"):
+            return b.get("error_message", "")
+    return None
+if ncpu >= 2:
+    for svc, ns in [("2us", 2000), ("10us", 10000), ("80us", 80000)]:
+        for v in ["impl-poll", "impl-irq", "impl-hybrid"]:
+            t = vals("emulated", v, svc, "real_time")
+            assert t, (v, svc, "no real_time")
+            # the controller busy-waits the service time: no read is faster
+            assert all(x >= ns for x in t), (v, svc, t)
+        # a poll queue has no interrupt, and its host never sleeps
+        for m in ["irqs_per_read", "sleeps_per_read"]:
+            x = vals("emulated", "impl-poll", svc, m)
+            assert x and all(y == 0 for y in x), ("impl-poll", svc, m, x)
+        # every read on the interrupt queue raised its interrupt
+        x = vals("emulated", "impl-irq", svc, "irqs_per_read")
+        assert x and all(y >= 0.99 for y in x), ("impl-irq", svc, "irqs_per_read", x)
+    # at 80 us the interrupt host sleeps, and the hybrid host naps before
+    # polling (but not before its first completion: no mean yet)
+    med = lambda v: sorted(v)[len(v) // 2]
+    s = vals("emulated", "impl-irq", "80us", "sleeps_per_read")
+    assert s and med(s) > 0.5, ("impl-irq sleeps per read", s)
+    s = vals("emulated", "impl-hybrid", "80us", "hybrid_sleeps_per_read")
+    assert s and med(s) > 0.5, ("impl-hybrid sleeps per read", s)
+else:
+    assert reason("nvme/emulated"), "emulated on one CPU: no reason given"
+# io_uring: a number, or a reason naming what is missing
+for v in ["uring-irq", "uring-poll", "uring-hybrid", "fio-irq", "fio-poll"]:
+    t = vals("uring", v, "-", "real_time")
+    why = reason("nvme/uring/" + v)
+    assert (t and all(x > 0 for x in t)) or why, (v, "neither a time nor a reason")
+    if not t:
+        print(v, "unavailable:", why)
+assert vals("uring", "uring-irq", "-", "real_time"), "uring-irq did not run on the default target"
+PY
+grep -qiE "crash|failed" "$T_TMP/stderr" && t_fail "a job failed: $(cat "$T_TMP/stderr")"
+t_done
