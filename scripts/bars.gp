@@ -57,7 +57,7 @@ if (bmarg > 0) { set bmargin bmarg }
 # title heads it, so title and key take one band of the figure. A single
 # variant is named in the title instead.
 if (nvar > 1) {
-    set key outside top center horizontal samplen 1.5 title title
+    set key outside top center horizontal samplen 1.5 width 1 title title
 } else {
     set title title; unset key
 }
