@@ -116,9 +116,17 @@ static void *em_setup(hp_ctx_t *ctx)
 	/* the controller on another CPU than the host thread */
 	cfg.device_os_cpu = ctx->all_cpus[0] == ctx->cpus[0] ? ctx->all_cpus[1] : ctx->all_cpus[0];
 	cfg.irq = kind != E_POLL;     /* an NVMe poll queue has no interrupt */
+	if (!strcmp(ctx->c->name, "coalesce")) {
+		/* 16 reads in flight on a 2 us device; aggregation time 100 us
+		 * (one unit of the NVMe feature), threshold from the param */
+		cfg.qdepth = 32;
+		cfg.svc_ns = 2000;
+		cfg.coalesce_thr = (unsigned)ctx->p->value;
+		cfg.coalesce_time_ns = 100000;
+	}
 	e->mode = kind == E_POLL ? HP_NVME_POLL : kind == E_IRQ ? HP_NVME_IRQ : HP_NVME_HYBRID;
 	e->seed = ctx->seed;
-	if (posix_memalign(&e->buf, 4096, 4096) != 0 || hp_nvme_create(&cfg, &e->q) != 0) {
+	if (posix_memalign(&e->buf, 4096, 4096 * 16) != 0 || hp_nvme_create(&cfg, &e->q) != 0) {
 		em_free(e);
 		return NULL;
 	}
@@ -189,6 +197,69 @@ static void em_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	}
 	if (slack > 0)
 		prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
+	hp_resume(st);
+}
+
+#define CO_INFLIGHT 16
+
+/* coalesce: CO_INFLIGHT reads kept in flight; each completion reaped
+ * (after its interrupt) is replaced by a new read. */
+static void co_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	em_t *e = ctx->data;
+	hp_nvme_stats_t s0, s1;
+	uint64_t x = e->seed ^ (0x5851f42d4c957f2dull * ++e->batch), sub = 0, done = 0;
+	uint64_t lba_of[64];
+	int slot_of[64], free_slot[CO_INFLIGHT], nfree = CO_INFLIGHT;
+	struct timespec c0, c1;
+
+	hp_pause(st);
+	for (int i = 0; i < CO_INFLIGHT; i++)
+		free_slot[i] = i;
+	hp_nvme_stats(e->q, &s0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+	hp_resume(st);
+	while (done < n) {
+		while (sub < n && nfree > 0) {
+			uint64_t lba = splitmix64(&x) % EM_BLOCKS;
+			int slot = free_slot[--nfree];
+			hp_nvme_sqe_t sqe = {
+				.opcode = HP_NVME_CMD_READ, .nsid = HP_NVME_NSID,
+				.prp1 = (uint64_t)(uintptr_t)((char *)e->buf + 4096 * slot),
+				.slba = lba, .nlb = 0,
+			};
+			int cid = hp_nvme_submit(e->q, &sqe);
+
+			if (cid < 0 || cid >= 64)
+				nv_fatal(ctx, "submit: %d", cid);
+			lba_of[cid] = lba;
+			slot_of[cid] = slot;
+			sub++;
+		}
+		hp_nvme_cqe_t cqe;
+		int rc = hp_nvme_wait(e->q, e->mode, HP_NVME_ANY, &cqe);
+
+		if (rc != 0 || cqe.status >> 1 || cqe.cid >= 64)
+			nv_fatal(ctx, "read %llu: wait %d, status 0x%x", (unsigned long long)done, rc, cqe.status >> 1);
+		/* the read landed in its own buffer, with its LBA's data */
+		if (*(const uint64_t *)((char *)e->buf + 4096 * slot_of[cqe.cid]) != hp_nvme_pattern(lba_of[cqe.cid], 0))
+			nv_fatal(ctx, "read %llu: lba %llu came back with other data", (unsigned long long)done,
+				 (unsigned long long)lba_of[cqe.cid]);
+		free_slot[nfree++] = slot_of[cqe.cid];
+		done++;
+	}
+	hp_pause(st);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	hp_nvme_stats(e->q, &s1);
+	if (n) {
+		double d = (double)n;
+
+		hp_counter(st, "host_cpu_ns_per_read",
+			   ((double)(c1.tv_sec - c0.tv_sec) * 1e9 + (double)(c1.tv_nsec - c0.tv_nsec)) / d);
+		hp_counter(st, "irqs_per_read", (double)(s1.irqs - s0.irqs) / d);
+		hp_counter(st, "timer_irqs_per_read", (double)(s1.irqs_timer - s0.irqs_timer) / d);
+		hp_counter(st, "sleeps_per_read", (double)(s1.sleeps - s0.sleeps) / d);
+	}
 	hp_resume(st);
 }
 
@@ -424,8 +495,25 @@ static const hp_case_t c_uring = {
 	},
 };
 
+static const hp_param_t co_params[] = {
+	{ .label = "1", .value = 1, .min_cpus = 2 },
+	{ .label = "4", .value = 4, .min_cpus = 2 },
+	{ .label = "16", .value = 16, .min_cpus = 2 },
+	{ .label = NULL },
+};
+
+static const hp_case_t c_coalesce = {
+	.name = "coalesce",
+	.desc = "16 reads in flight on a 2 us emulated device, interrupt per 1, 4 or 16 completions",
+	.op_unit = "read",
+	.param_name = "aggregation threshold",
+	.params = co_params,
+	.setup = em_setup, .teardown = em_teardown, .run = co_run,
+	.variants = (const hp_variant_t *const[]){ &v_eirq, NULL },
+};
+
 const hp_suite_t hp_suite_nvme = {
 	.name = "nvme",
 	.desc = "polled vs interrupt vs hybrid completion: an emulated NVMe queue pair and io_uring on a real device",
-	.cases = (const hp_case_t *const[]){ &c_emulated, &c_uring, NULL },
+	.cases = (const hp_case_t *const[]){ &c_emulated, &c_coalesce, &c_uring, NULL },
 };

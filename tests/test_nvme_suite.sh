@@ -50,6 +50,12 @@ if ncpu >= 2:
     assert s and med(s) > 0.5, ("impl-irq sleeps per read", s)
     s = vals("emulated", "impl-hybrid", "80us", "hybrid_sleeps_per_read")
     assert s and med(s) > 0.5, ("impl-hybrid sleeps per read", s)
+    # coalescing: one interrupt per `thr` completions (a reap takes every
+    # CQE present, so the batch's last few may be reaped before their
+    # interrupt; the 100 us timer sends stragglers)
+    for thr in [1, 4, 16]:
+        x = vals("coalesce", "impl-irq", str(thr), "irqs_per_read")
+        assert x and all(1.0 / thr - 0.01 <= y <= 1.0 / thr + 0.05 for y in x), ("coalesce", thr, x)
 else:
     assert reason("nvme/emulated"), "emulated on one CPU: no reason given"
 # io_uring: a number, or a reason naming what is missing
