@@ -556,8 +556,27 @@ static const char *sq_available(const hp_ctx_t *ctx)
 {
 	int kind = (int)(intptr_t)ctx->v->ops;
 
-	if (kind == V_KERNEL)
-		return hp_kp_available();
+	if (kind == V_KERNEL) {
+		static char why[160];
+		static int checked;
+		const char *k = hp_kp_available();
+
+		if (k)
+			return k;
+		if (!checked) {
+			/* a network namespace without an IPv4 loopback, a
+			 * seccomp filter on socket(): say so, do not fail */
+			hp_kp_udp_t u;
+			int rc = hp_kp_udp_open(&u);
+
+			if (rc == 0)
+				hp_kp_udp_close(&u);
+			else
+				snprintf(why, sizeof why, "no UDP over IPv4 loopback here: %s", strerror(-rc));
+			checked = 1;
+		}
+		return why[0] ? why : NULL;
+	}
 	if (ctx->bind_cpu && !strcmp(ctx->metric, "instructions") &&
 	    (kind == V_THREADIRQS || kind == V_THREAD || case_is(ctx, "remote") ||
 	     (case_is(ctx, "restart") && ctx->p->value > HP_MAX_SOFTIRQ_RESTART)))
