@@ -459,7 +459,7 @@ int hp_compare_dirs(const char *a, const char *b, FILE *out)
 	hp_cmp_row_t *rows = NULL;
 	size_t *aidx = NULL;
 	long n;
-	size_t only_a = 0, only_b = 0, cnt[3] = { 0 }, min_n = SIZE_MAX;
+	size_t only_a = 0, only_b = 0, cnt[3] = { 0 }, undecided = 0, min_n = SIZE_MAX;
 	int w[NCOL] = { 0 }, rc = 2;
 	char (*cells)[NCOL][256] = NULL;
 
@@ -504,9 +504,15 @@ int hp_compare_dirs(const char *a, const char *b, FILE *out)
 		snprintf(cells[i + 1][3], 256, "%.3f", x->ratio);
 		snprintf(cells[i + 1][4], 256, "[%.3f, %.3f]", x->lo, x->hi);
 		det = is_deterministic(sa.b[aidx[i]].metric);
-		snprintf(cells[i + 1][5], 256, "%s%s", verdict_name(x->verdict),
-			 !det && (x->na < CMP_MIN_REPS || x->nb < CMP_MIN_REPS) ? " (too few reps)" : "");
-		cnt[x->verdict]++;
+		/* with too few repetitions no verdict is given: printing "same"
+		 * would read as "no difference" next to a ratio of 0.66 */
+		if (!det && (x->na < CMP_MIN_REPS || x->nb < CMP_MIN_REPS)) {
+			snprintf(cells[i + 1][5], 256, "undecided (too few reps)");
+			undecided++;
+		} else {
+			snprintf(cells[i + 1][5], 256, "%s", verdict_name(x->verdict));
+			cnt[x->verdict]++;
+		}
 		if (!det && x->na < min_n)
 			min_n = x->na;
 		if (!det && x->nb < min_n)
@@ -546,8 +552,8 @@ int hp_compare_dirs(const char *a, const char *b, FILE *out)
 			only_b++;
 		}
 	}
-	fprintf(out, "\n%ld compared: %zu faster, %zu slower, %zu same; %zu only in A, %zu only in B\n",
-		n, cnt[HP_CMP_FASTER], cnt[HP_CMP_SLOWER], cnt[HP_CMP_SAME], only_a, only_b);
+	fprintf(out, "\n%ld compared: %zu faster, %zu slower, %zu same, %zu undecided; %zu only in A, %zu only in B\n",
+		n, cnt[HP_CMP_FASTER], cnt[HP_CMP_SLOWER], cnt[HP_CMP_SAME], undecided, only_a, only_b);
 	if (min_n < 10)
 		fprintf(out, "note: as few as %zu repetition%s per side: the CI of a median is coarse "
 			"(fewer than %d give no verdict at all); use --reps 10 or more to resolve "

@@ -218,6 +218,9 @@ static void test_dirs(void)
 	add_times(&b, "glibc", "64", 100, 5);
 	add_times(&a, "onlya", "-", 100, 5);
 	add_times(&b, "onlyb", "-", 100, 5);
+	/* twice as slow, but two repetitions a side: no verdict, not "same" */
+	add_times(&a, "few", "64", 100, 2);
+	add_times(&b, "few", "64", 200, 2);
 	mkfolder("A", &a, 1, da, sizeof(da));
 	mkfolder("B", &b, 1, db, sizeof(db));
 	mkfolder("nocsv", NULL, 1, dnocsv, sizeof(dnocsv));
@@ -256,7 +259,15 @@ static void test_dirs(void)
 	T_CHECK(strstr(out, "2.000"));
 	T_CHECK(strstr(out, "only in A: slub/alloc/onlya/threads:1:real_time"));
 	T_CHECK(strstr(out, "only in B: slub/alloc/onlyb/threads:1:real_time"));
-	T_CHECK_MSG(strstr(out, "2 compared: 0 faster, 1 slower, 1 same; 1 only in A, 1 only in B"), "%s", out);
+	T_CHECK_MSG(strstr(out, "3 compared: 0 faster, 1 slower, 1 same, 1 undecided; 1 only in A, 1 only in B"),
+		    "%s", out);
+	{
+		const char *r = strstr(out, "\nslub/alloc/few/");
+		const char *e = r ? strchr(r + 1, '\n') : NULL;
+
+		T_CHECK_MSG(r && e && memmem(r, (size_t)(e - r), "undecided (too few reps)", 24) &&
+			    !memmem(r, (size_t)(e - r), "same", 4), "%s", out);
+	}
 	T_CHECK(strstr(out, "coarse"));   /* 5 repetitions: warned */
 	T_CHECK(err[0] == '\0');
 	/* the table is aligned: the header and both rows put "ratio" values at one column */
