@@ -54,15 +54,6 @@
 /* Seeded randomness and checked blocks                                */
 /* ------------------------------------------------------------------ */
 
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static uint64_t wl_cookie(uint32_t size)
 {
 	return ((uint64_t)size << 32) | ((size * 0x9e3779b1u) ^ 0x5a17c0deu);
@@ -173,17 +164,17 @@ static void *larson_setup(hp_ctx_t *ctx)
 		larson_thr_t *th = &l->thr[t];
 
 		for (unsigned i = 0; i < LARSON_OPS; i++) {
-			uint64_t r = splitmix64(&s);
+			uint64_t r = hp_splitmix64(&s);
 
 			th->op[i].slot = (uint16_t)(r % LARSON_SLOTS);
 			th->op[i].size = (uint16_t)(LARSON_MIN + (r >> 16) % (LARSON_MAX - LARSON_MIN + 1));
 			th->op[i].xchg = ((r >> 32) & 7) == 0 ? (uint16_t)(1 + (r >> 40) % LARSON_XCHG) : 0;
 		}
 		for (unsigned i = 0; i < LARSON_SLOTS; i++)
-			th->slot[i] = wl_block_new(ops, (uint32_t)(LARSON_MIN + splitmix64(&s) % (LARSON_MAX - LARSON_MIN + 1)));
+			th->slot[i] = wl_block_new(ops, (uint32_t)(LARSON_MIN + hp_splitmix64(&s) % (LARSON_MAX - LARSON_MIN + 1)));
 	}
 	for (unsigned i = 0; i < LARSON_XCHG; i++)
-		atomic_init(&l->xchg[i], wl_block_new(ops, LARSON_MIN + (uint32_t)(splitmix64(&s) % 64)));
+		atomic_init(&l->xchg[i], wl_block_new(ops, LARSON_MIN + (uint32_t)(hp_splitmix64(&s) % 64)));
 	return l;
 }
 
@@ -272,7 +263,7 @@ static void *xmalloc_setup(hp_ctx_t *ctx)
 		x->thr[t].pos = 0;
 		x->thr[t].freed = 0;
 		for (unsigned i = 0; i < XM_SIZES; i++)
-			x->thr[t].size[i] = (uint16_t)(XM_MIN + splitmix64(&s) % (XM_MAX - XM_MIN + 1));
+			x->thr[t].size[i] = (uint16_t)(XM_MIN + hp_splitmix64(&s) % (XM_MAX - XM_MIN + 1));
 	}
 	return x;
 }

@@ -35,7 +35,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,33 +42,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static void __attribute__((noreturn, format(printf, 2, 3))) nv_fatal(const hp_ctx_t *ctx, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "hotpath nvme: %s/%s: ", ctx->c->name, ctx->v->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
 static double mono_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
 }
 
 /* Variants: which machinery, which completion mode */
@@ -87,6 +65,10 @@ typedef struct em {
 	hp_nvme_mode_t mode;
 	void *buf;
 	uint64_t seed, batch;
+	/* the batch in progress (em_begin .. em_end) */
+	hp_nvme_stats_t s0;
+	struct timespec c0;
+	int slack;
 } em_t;
 
 static void em_free(em_t *e)
@@ -139,27 +121,70 @@ static void em_teardown(hp_ctx_t *ctx, void *data)
 	em_free(data);
 }
 
+/* Clock paused: the counters' starting point, and a timer slack of 1 ns
+ * for the hybrid host: blk_mq_poll_hybrid_sleep()'s hrtimer had no slack
+ * range, while a user-space nap gets the thread's (50 us by default). */
+static void em_begin(hp_state_t *st, em_t *e)
+{
+	hp_pause(st);
+	e->slack = -1;
+	if (e->mode == HP_NVME_HYBRID) {
+		e->slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+		prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
+	}
+	hp_nvme_stats(e->q, &e->s0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &e->c0);
+	hp_resume(st);
+}
+
+/* Clock paused: the batch's counters per read, and the slack put back. */
+static void em_end(hp_state_t *st, em_t *e, uint64_t n)
+{
+	const hp_nvme_stats_t *a = &e->s0;
+	hp_nvme_stats_t b;
+	struct timespec c1;
+	double d = (double)n;
+
+	hp_pause(st);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	hp_nvme_stats(e->q, &b);
+	if (n) {
+		hp_counter(st, "host_cpu_ns_per_read",
+			   ((double)(c1.tv_sec - e->c0.tv_sec) * 1e9 + (double)(c1.tv_nsec - e->c0.tv_nsec)) / d);
+		hp_counter(st, "sleeps_per_read", (double)(b.sleeps - a->sleeps) / d);
+		hp_counter(st, "empty_polls_per_read", (double)(b.poll_spins - a->poll_spins) / d);
+		hp_counter(st, "hybrid_sleeps_per_read", (double)(b.hybrid_sleeps - a->hybrid_sleeps) / d);
+		hp_counter(st, "irqs_per_read", (double)(b.irqs - a->irqs) / d);
+		hp_counter(st, "timer_irqs_per_read", (double)(b.irqs_timer - a->irqs_timer) / d);
+		if (b.hybrid_sleeps > a->hybrid_sleeps)
+			hp_counter(st, "hybrid_overslept_ns",
+				   ((double)(b.hybrid_slept_ns - a->hybrid_slept_ns) -
+				    (double)(b.hybrid_sleep_ns - a->hybrid_sleep_ns)) /
+					   (double)(b.hybrid_sleeps - a->hybrid_sleeps));
+	}
+	if (e->slack > 0)
+		prctl(PR_SET_TIMERSLACK, (unsigned long)e->slack, 0, 0, 0);
+	hp_resume(st);
+}
+
+/* The read's first word against the namespace pattern: one load and a
+ * multiply against microseconds of I/O, kept in the loop so that every
+ * read is checked, not a sample. */
+static void em_check(const hp_ctx_t *ctx, const void *buf, uint64_t lba, uint64_t i)
+{
+	if (*(const uint64_t *)buf != hp_nvme_pattern(lba, 0))
+		hp_fatal(ctx, "read %llu: lba %llu came back with other data", (unsigned long long)i,
+			 (unsigned long long)lba);
+}
+
 static void em_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	em_t *e = ctx->data;
-	hp_nvme_stats_t s0, s1;
 	uint64_t x = e->seed ^ (0x5851f42d4c957f2dull * ++e->batch);
-	struct timespec c0, c1;
 
-	int slack = -1;
-
-	hp_pause(st);
-	/* blk_mq_poll_hybrid_sleep()'s hrtimer had no slack range; a
-	 * user-space nap gets the thread's timer slack (50 us by default) */
-	if (e->mode == HP_NVME_HYBRID) {
-		slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
-		prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
-	}
-	hp_nvme_stats(e->q, &s0);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-	hp_resume(st);
+	em_begin(st, e);
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t lba = splitmix64(&x) % EM_BLOCKS;
+		uint64_t lba = hp_splitmix64(&x) % EM_BLOCKS;
 		hp_nvme_sqe_t sqe = {
 			.opcode = HP_NVME_CMD_READ, .nsid = HP_NVME_NSID,
 			.prp1 = (uint64_t)(uintptr_t)e->buf, .slba = lba, .nlb = 0,
@@ -168,36 +193,14 @@ static void em_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 		int cid = hp_nvme_submit(e->q, &sqe), rc;
 
 		if (cid < 0)
-			nv_fatal(ctx, "submit: %s", strerror(-cid));
+			hp_fatal(ctx, "submit: %s", strerror(-cid));
 		rc = hp_nvme_wait(e->q, e->mode, cid, &cqe);
 		if (rc != 0 || cqe.status >> 1 || cqe.cid != (uint16_t)cid)
-			nv_fatal(ctx, "read %llu (lba %llu): wait %d, status 0x%x, cid %u of %d",
+			hp_fatal(ctx, "read %llu (lba %llu): wait %d, status 0x%x, cid %u of %d",
 				 (unsigned long long)i, (unsigned long long)lba, rc, cqe.status >> 1, cqe.cid, cid);
-		if (*(const uint64_t *)e->buf != hp_nvme_pattern(lba, 0))
-			nv_fatal(ctx, "read %llu: lba %llu came back with other data", (unsigned long long)i,
-				 (unsigned long long)lba);
+		em_check(ctx, e->buf, lba, i);
 	}
-	hp_pause(st);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-	hp_nvme_stats(e->q, &s1);
-	if (n) {
-		double d = (double)n;
-
-		hp_counter(st, "host_cpu_ns_per_read",
-			   ((double)(c1.tv_sec - c0.tv_sec) * 1e9 + (double)(c1.tv_nsec - c0.tv_nsec)) / d);
-		hp_counter(st, "sleeps_per_read", (double)(s1.sleeps - s0.sleeps) / d);
-		hp_counter(st, "empty_polls_per_read", (double)(s1.poll_spins - s0.poll_spins) / d);
-		hp_counter(st, "hybrid_sleeps_per_read", (double)(s1.hybrid_sleeps - s0.hybrid_sleeps) / d);
-		hp_counter(st, "irqs_per_read", (double)(s1.irqs - s0.irqs) / d);
-		if (s1.hybrid_sleeps > s0.hybrid_sleeps)
-			hp_counter(st, "hybrid_overslept_ns",
-				   ((double)(s1.hybrid_slept_ns - s0.hybrid_slept_ns) -
-				    (double)(s1.hybrid_sleep_ns - s0.hybrid_sleep_ns)) /
-					   (double)(s1.hybrid_sleeps - s0.hybrid_sleeps));
-	}
-	if (slack > 0)
-		prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
-	hp_resume(st);
+	em_end(st, e, n);
 }
 
 #define CO_INFLIGHT 16
@@ -207,21 +210,16 @@ static void em_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 static void co_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	em_t *e = ctx->data;
-	hp_nvme_stats_t s0, s1;
 	uint64_t x = e->seed ^ (0x5851f42d4c957f2dull * ++e->batch), sub = 0, done = 0;
 	uint64_t lba_of[64];
 	int slot_of[64], free_slot[CO_INFLIGHT], nfree = CO_INFLIGHT;
-	struct timespec c0, c1;
 
-	hp_pause(st);
 	for (int i = 0; i < CO_INFLIGHT; i++)
 		free_slot[i] = i;
-	hp_nvme_stats(e->q, &s0);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-	hp_resume(st);
+	em_begin(st, e);
 	while (done < n) {
 		while (sub < n && nfree > 0) {
-			uint64_t lba = splitmix64(&x) % EM_BLOCKS;
+			uint64_t lba = hp_splitmix64(&x) % EM_BLOCKS;
 			int slot = free_slot[--nfree];
 			hp_nvme_sqe_t sqe = {
 				.opcode = HP_NVME_CMD_READ, .nsid = HP_NVME_NSID,
@@ -231,7 +229,7 @@ static void co_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 			int cid = hp_nvme_submit(e->q, &sqe);
 
 			if (cid < 0 || cid >= 64)
-				nv_fatal(ctx, "submit: %d", cid);
+				hp_fatal(ctx, "submit: %d", cid);
 			lba_of[cid] = lba;
 			slot_of[cid] = slot;
 			sub++;
@@ -240,27 +238,13 @@ static void co_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 		int rc = hp_nvme_wait(e->q, e->mode, HP_NVME_ANY, &cqe);
 
 		if (rc != 0 || cqe.status >> 1 || cqe.cid >= 64)
-			nv_fatal(ctx, "read %llu: wait %d, status 0x%x", (unsigned long long)done, rc, cqe.status >> 1);
+			hp_fatal(ctx, "read %llu: wait %d, status 0x%x", (unsigned long long)done, rc, cqe.status >> 1);
 		/* the read landed in its own buffer, with its LBA's data */
-		if (*(const uint64_t *)((char *)e->buf + 4096 * slot_of[cqe.cid]) != hp_nvme_pattern(lba_of[cqe.cid], 0))
-			nv_fatal(ctx, "read %llu: lba %llu came back with other data", (unsigned long long)done,
-				 (unsigned long long)lba_of[cqe.cid]);
+		em_check(ctx, (char *)e->buf + 4096 * slot_of[cqe.cid], lba_of[cqe.cid], done);
 		free_slot[nfree++] = slot_of[cqe.cid];
 		done++;
 	}
-	hp_pause(st);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-	hp_nvme_stats(e->q, &s1);
-	if (n) {
-		double d = (double)n;
-
-		hp_counter(st, "host_cpu_ns_per_read",
-			   ((double)(c1.tv_sec - c0.tv_sec) * 1e9 + (double)(c1.tv_nsec - c0.tv_nsec)) / d);
-		hp_counter(st, "irqs_per_read", (double)(s1.irqs - s0.irqs) / d);
-		hp_counter(st, "timer_irqs_per_read", (double)(s1.irqs_timer - s0.irqs_timer) / d);
-		hp_counter(st, "sleeps_per_read", (double)(s1.sleeps - s0.sleeps) / d);
-	}
-	hp_resume(st);
+	em_end(st, e, n);
 }
 
 static const char *em_available(const hp_ctx_t *ctx)
@@ -323,23 +307,6 @@ static int umode(int kind)
 	return kind == U_POLL || kind == F_POLL ? HP_URING_POLL : kind == U_HYBRID ? HP_URING_HYBRID : HP_URING_IRQ;
 }
 
-static int fio_on_path(void)
-{
-	const char *p = getenv("PATH");
-	char buf[4096];
-
-	for (const char *s = p ? p : "/usr/bin:/bin"; *s;) {
-		const char *e = strchr(s, ':');
-		size_t l = e ? (size_t)(e - s) : strlen(s);
-
-		snprintf(buf, sizeof buf, "%.*s/fio", (int)l, s);
-		if (access(buf, X_OK) == 0)
-			return 1;
-		s += l + (e != NULL);
-	}
-	return 0;
-}
-
 static const char *uring_available(const hp_ctx_t *ctx)
 {
 	static char why[3][640];
@@ -349,8 +316,13 @@ static const char *uring_available(const hp_ctx_t *ctx)
 
 	if (ctx->bind_cpu && !strcmp(ctx->metric, "instructions"))
 		return "the reads' cost is the kernel's and the device's, which callgrind does not see";
-	if ((kind == F_IRQ || kind == F_POLL) && !fio_on_path())
-		return "fio not installed (apt-get install fio)";
+	if (kind == F_IRQ || kind == F_POLL) {
+		static char fwhy[128];
+		char exe[4096];
+
+		if (hp_uring_fio_find(NULL, exe, sizeof exe, fwhy, sizeof fwhy) != 0)
+			return fwhy;
+	}
 	if (!(t = target()))
 		return tgt_why;
 	if (!done[m]) {
@@ -425,10 +397,10 @@ static void ur_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 		rc = hp_uring_run(u->h, n, seed);
 		t1 = mono_s();
 		if (rc != 0)
-			nv_fatal(ctx, "%llu reads: %s", (unsigned long long)n, strerror(-rc));
+			hp_fatal(ctx, "%llu reads: %s", (unsigned long long)n, strerror(-rc));
 		s = hp_uring_stats(u->h);
 		if (s.reads != n || s.short_reads)
-			nv_fatal(ctx, "%llu reads asked, %llu done, %llu short", (unsigned long long)n,
+			hp_fatal(ctx, "%llu reads asked, %llu done, %llu short", (unsigned long long)n,
 				 (unsigned long long)s.reads, (unsigned long long)s.short_reads);
 		hp_set_iteration_time(st, t1 - t0);
 		hp_counter(st, "eagain_per_read", (double)s.eagain / (double)n);
@@ -443,9 +415,9 @@ static void ur_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	int rc = hp_uring_fio_run(&o, &r, u->err, sizeof u->err);
 
 	if (rc != 0)
-		nv_fatal(ctx, "fio: %s", u->err);
+		hp_fatal(ctx, "fio: %s", u->err);
 	if (r.ios != n)
-		nv_fatal(ctx, "fio did %llu reads of %llu", (unsigned long long)r.ios, (unsigned long long)n);
+		hp_fatal(ctx, "fio did %llu reads of %llu", (unsigned long long)r.ios, (unsigned long long)n);
 	hp_set_iteration_time(st, (double)n * r.lat_mean_ns * 1e-9);
 	hp_counter(st, "fio_clat_p99_ns", r.clat_p99_ns);
 }

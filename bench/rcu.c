@@ -208,13 +208,6 @@ typedef struct upt {
 	int n;
 } upt_t;
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* One line per variant (colour: its place in the suite's run order, as in
  * the standard plots), x = the sweep's params in their order (categorical:
  * 0% has no place on a log axis), y = threads * 1e9 / median ns per op. */
@@ -285,8 +278,7 @@ static int rcu_plots(const char *plotdir, const hp_results_t *r, const char *tdi
 				double *v = pts[k].v, med, t = maxthr * 1e9;
 				int n = pts[k].n;
 
-				qsort(v, (size_t)n, sizeof *v, cmp_double);
-				med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+				med = hp_median(v, (size_t)n);    /* sorts v */
 				if (!any) {
 					fprintf(f, "%s\"%s\"\n", nvar ? "\n\n" : "", order[o]);
 					/* the variant's colour in the suite's other plots

@@ -147,15 +147,6 @@ typedef struct sh {
 
 static void sh_free(sh_t *s);
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static void node_fill(node_t *n, uint64_t key, uint64_t val)
 {
 	V_ST(n->key, key);
@@ -202,7 +193,7 @@ static sh_t *sh_new(const hp_ctx_t *ctx, int threads, uint64_t ppm)
 	for (uint32_t i = 0; i < NKEYS; i++)
 		order[i] = i;
 	for (uint32_t i = NKEYS - 1; i > 0; i--) {
-		uint32_t j = (uint32_t)(splitmix64(&x) % (i + 1)), t = order[i];
+		uint32_t j = (uint32_t)(hp_splitmix64(&x) % (i + 1)), t = order[i];
 
 		order[i] = order[j];
 		order[j] = t;
@@ -216,7 +207,7 @@ static sh_t *sh_new(const hp_ctx_t *ctx, int threads, uint64_t ppm)
 			return NULL;
 		}
 
-		node_fill(n, k, splitmix64(&x));
+		node_fill(n, k, hp_splitmix64(&x));
 		n->next = s->bucket[k % NBUCKET];
 		s->bucket[k % NBUCKET] = n;
 	}
@@ -230,7 +221,7 @@ static sh_t *sh_new(const hp_ctx_t *ctx, int threads, uint64_t ppm)
 			return NULL;
 		}
 		for (int i = 0; i < NOPS; i++)
-			s->ops[t][i] = (uint32_t)(splitmix64(&y) % NKEYS);
+			s->ops[t][i] = (uint32_t)(hp_splitmix64(&y) % NKEYS);
 		/* Updates stratified: one at a seeded position in every block of
 		 * 1e6/ppm operations, so any stretch of the sequence (a short
 		 * batch included) has the asked share to within one update. */
@@ -238,7 +229,7 @@ static sh_t *sh_new(const hp_ctx_t *ctx, int threads, uint64_t ppm)
 			uint32_t blk = (uint32_t)(1000000u / ppm);
 
 			for (uint32_t b = 0; b < NOPS; b += blk)
-				s->ops[t][b + splitmix64(&y) % blk] |= OP_UPDATE;
+				s->ops[t][b + hp_splitmix64(&y) % blk] |= OP_UPDATE;
 		}
 	}
 	return s;
@@ -431,7 +422,7 @@ static void *updater_main(void *arg)
 	while (!__atomic_load_n(&s->bg_stop, __ATOMIC_ACQUIRE)) {
 		struct timespec now;
 
-		update(s, (uint32_t)(splitmix64(&x) % NKEYS));
+		update(s, (uint32_t)(hp_splitmix64(&x) % NKEYS));
 		__atomic_store_n(&s->updates, s->updates + 1, __ATOMIC_RELAXED);
 		next.tv_nsec += HP_RCU_UPDATER_PERIOD_NS;
 		if (next.tv_nsec >= 1000000000L) {

@@ -59,15 +59,6 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* ================================================================== */
 /* Run-queue cases                                                     */
 /* ================================================================== */
@@ -147,17 +138,17 @@ static rqbench_t *rq_setup(hp_ctx_t *ctx, int running)
 	}
 	for (size_t i = 0; i < n; i++) {
 		hp_sched_entity_t *se = ent(b, i);
-		int nice = (int)(splitmix64(&rng) % 21) - 10;
+		int nice = (int)(hp_splitmix64(&rng) % 21) - 10;
 
 		hp_se_init(se, running ? 0 : nice, (uint32_t)i);
-		se->vruntime = (uint64_t)-(INT64_C(1) << 20) + splitmix64(&rng) % 6000000;
-		se->vlag = (int64_t)(splitmix64(&rng) % 6000000) - 3000000;
+		se->vruntime = (uint64_t)-(INT64_C(1) << 20) + hp_splitmix64(&rng) % 6000000;
+		se->vlag = (int64_t)(hp_splitmix64(&rng) % 6000000) - 3000000;
 		ops->enqueue(b->rq, se, HP_ENQUEUE_WAKEUP);
 	}
 	for (size_t i = 0; i < IDX_N; i++)
-		b->idx[i] = (uint32_t)(splitmix64(&rng) % n);
+		b->idx[i] = (uint32_t)(hp_splitmix64(&rng) % n);
 	for (size_t i = 0; i < DELTA_N; i++)
-		b->delta[i] = 750000 + splitmix64(&rng) % 50000;
+		b->delta[i] = 750000 + hp_splitmix64(&rng) % 50000;
 	if (running)
 		ops->pick_next(b->rq);
 	return b;
@@ -957,19 +948,6 @@ typedef struct ptval {
 	int n;
 } ptval_t;
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median_of(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_d);
-	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* Collects the repetitions of one metric of one case, per (variant, param). */
 static int collect(const hp_results_t *r, const char *case_, const char *metric, ptval_t *pts, int max)
 {
@@ -1079,7 +1057,7 @@ static int plot_nr(const char *plotdir, const hp_results_t *r, const char *tdir,
 			for (int k = 0; k < np; k++) {
 				if (strcmp(pts[k].variant, vars[v]) || strcmp(pts[k].param, nr_points[p].label))
 					continue;
-				double med = median_of(pts[k].v, pts[k].n);
+				double med = hp_median(pts[k].v, (size_t)pts[k].n);
 
 				bprintf(&d, "%s %.9g %.9g %.9g\n", nr_points[p].label, med, pts[k].v[0],
 					pts[k].v[pts[k].n - 1]);
@@ -1122,7 +1100,7 @@ static int plot_fidelity(const char *plotdir, const hp_results_t *r, const char 
 		for (int k = 0; k < nmeas; k++) {
 			if (strcmp(pred[i].param, meas[k].param))
 				continue;
-			double p = median_of(pred[i].v, pred[i].n), m = median_of(meas[k].v, meas[k].n);
+			double p = hp_median(pred[i].v, (size_t)pred[i].n), m = hp_median(meas[k].v, (size_t)meas[k].n);
 
 			bprintf(&d, "%.6f %.6f %.3f \"%s\"\n", p, m, 100 * (m - p), pred[i].param);
 			n++;

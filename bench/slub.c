@@ -351,18 +351,9 @@ static void remote_teardown(hp_ctx_t *ctx, void *data)
 	free(j);
 }
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static uint32_t uniform(uint64_t *s, uint32_t lo, uint32_t hi)
 {
-	return lo + (uint32_t)(splitmix64(s) % (hi - lo + 1));
+	return lo + (uint32_t)(hp_splitmix64(s) % (hi - lo + 1));
 }
 
 /* The trace: allocation i is freed when allocation i + lifetime happens

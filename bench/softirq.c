@@ -50,7 +50,6 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,18 +61,6 @@
 /* ------------------------------------------------------------------ */
 /* Shared bits                                                         */
 /* ------------------------------------------------------------------ */
-
-static void __attribute__((noreturn, format(printf, 2, 3))) sq_fatal(const hp_ctx_t *ctx, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "hotpath softirq: %s/%s: ", ctx->c->name, ctx->v->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
 
 static long futex(_Atomic uint32_t *w, int op, uint32_t val)
 {
@@ -387,7 +374,7 @@ static void sq_enter(hp_state_t *st, sq_t *q)
 		int rc = hp_softirq_cpu_attach(q->sys, 0);
 
 		if (rc != 0)
-			sq_fatal(q->ctx, "hp_softirq_cpu_attach: %s", strerror(-rc));
+			hp_fatal(q->ctx, "hp_softirq_cpu_attach: %s", strerror(-rc));
 		hp_softirq_stats(q->sys, 0, &q->s0);
 	}
 	q->count = 0;
@@ -423,7 +410,7 @@ static void sq_leave(hp_state_t *st, sq_t *q, uint64_t n, uint64_t got)
 	if (q->kind == V_KERNEL && n)
 		hp_counter(st, "deferred_per_event", (double)q->udp.deferred / (double)n);
 	if (got != n)
-		sq_fatal(q->ctx, "%llu events, the deferred work ran %llu times",
+		hp_fatal(q->ctx, "%llu events, the deferred work ran %llu times",
 			 (unsigned long long)n, (unsigned long long)got);
 	hp_resume(st);
 }
@@ -466,7 +453,7 @@ static void raise_dispatch_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 		int rc = hp_kp_udp_round(&q->udp, n);
 
 		if (rc != 0)
-			sq_fatal(ctx, "udp round trip: %s", strerror(-rc));
+			hp_fatal(ctx, "udp round trip: %s", strerror(-rc));
 		q->count = q->udp.seq - seq0;
 		break;
 	}
@@ -492,7 +479,7 @@ static void restart_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 		hp_softirq_irq(irq_raise, NULL);
 		while (q->count != want)
 			if (hp_softirq_cond_resched() <= 0 && q->count != want)
-				sq_fatal(ctx, "event %llu: work pending but ksoftirqd not runnable",
+				hp_fatal(ctx, "event %llu: work pending but ksoftirqd not runnable",
 					 (unsigned long long)i);
 	}
 	sq_leave(st, q, n, q->count);
@@ -543,7 +530,7 @@ static void remote_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	}
 	hp_pause(st);
 	if (got != n)
-		sq_fatal(ctx, "%llu events, the deferred work ran %llu times", (unsigned long long)n,
+		hp_fatal(ctx, "%llu events, the deferred work ran %llu times", (unsigned long long)n,
 			 (unsigned long long)got);
 	hp_resume(st);
 }

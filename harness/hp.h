@@ -60,10 +60,27 @@ static inline void hp_set_iteration_time(hp_state_t *st, double s) { st->ops->se
  * every thread must report it (a value from thread 0 alone is divided by
  * the thread count). */
 static inline void hp_counter(hp_state_t *st, const char *name, double v) { st->ops->counter(st, name, v); }
+/* A case found the variant's work wrong (a lost event, bad data): prints
+ * "hotpath <suite>: <case>/<variant>: <message>" to stderr and aborts, so
+ * the runner records a crash naming the benchmark, never a number. */
+struct hp_ctx;
+void hp_fatal(const struct hp_ctx *ctx, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
 /* Give up on this run with a reason; recorded as "skipped: <msg>". */
 static inline void hp_skip(hp_state_t *st, const char *msg) { st->skipped = 1; st->ops->skip(st, msg); }
 /* Items (pages, bytes, ...) processed in this batch, for per-item metrics. */
 static inline void hp_add_items(hp_state_t *st, double n) { st->items += n; }
+
+/* splitmix64 (Steele, Lea, Flood 2014): the suites' seeded PRNG, so the
+ * same seed gives the same workload in every case and every variant. */
+static inline uint64_t hp_splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
 
 /* Keep the compiler from deleting or reordering the measured work
  * (Google Benchmark's DoNotOptimize / ClobberMemory, in C). */

@@ -1,4 +1,6 @@
 /* registry.c — the suites compiled into hotpath, and lookups. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,23 @@ const hp_suite_t *const hp_suites[] = {
 	/* --- end suites --- */
 	NULL,
 };
+
+void hp_fatal(const hp_ctx_t *ctx, const char *fmt, ...)
+{
+	const char *suite = "?";
+	va_list ap;
+
+	for (int i = 0; hp_suites[i] && suite[0] == '?'; i++)
+		for (int c = 0; hp_suites[i]->cases[c]; c++)
+			if (hp_suites[i]->cases[c] == ctx->c)
+				suite = hp_suites[i]->name;
+	fprintf(stderr, "hotpath %s: %s/%s: ", suite, ctx->c->name, ctx->v->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
 
 const char *hp_kind_name(hp_kind_t k)
 {

@@ -1,28 +1,42 @@
-/* t_nvme.h — shared by the nvme io_uring tests: a pattern file on a disk-backed directory. */
+/* t_nvme.h — shared by the impl/nvme tests: a watchdog for a host that waits forever. */
 #ifndef HP_T_NVME_H
 #define HP_T_NVME_H
 
-#include "t_util.h"
-#include "uring.h"
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
-/* $HP_URING_DIR, else /var/tmp (on disk where /tmp may be tmpfs). */
-static inline const char *t_nvme_dir(void)
+#include "nvme.h"
+
+/* A lost completion leaves the host waiting forever (the wait loops have no
+ * time-out, as in the kernel): after `seconds`, report the counters of the
+ * queue in use (t_nvme_wd_q) and fail. */
+static hp_nvme_queue_t *t_nvme_wd_q;
+
+static void t_nvme_wd_fire(int sig)
 {
-	const char *d = getenv("HP_URING_DIR");
-	return d && *d ? d : "/var/tmp";
+	hp_nvme_stats_t st;
+	char msg[200];
+	int n;
+
+	(void)sig;
+	memset(&st, 0, sizeof(st));
+	if (t_nvme_wd_q)
+		hp_nvme_stats(t_nvme_wd_q, &st);
+	n = snprintf(msg, sizeof(msg), "watchdog: stuck waiting; %llu CQEs consumed, %llu commands "
+		"submitted, bad_cqes %llu, cq_wraps %llu\n", (unsigned long long)st.completed,
+		(unsigned long long)st.submitted, (unsigned long long)st.bad_cqes,
+		(unsigned long long)st.cq_wraps);
+	if (n > 0)
+		(void)!write(2, msg, (size_t)n);
+	_exit(1);
 }
 
-/* Makes a pattern file of `size` bytes into path; skips the test when the
- * directory cannot hold one (tmpfs, read-only). */
-static inline void t_nvme_file(uint64_t size, char *path, size_t len)
+static inline void t_nvme_watchdog(unsigned seconds)
 {
-	char why[512];
-	int r = hp_uring_make_file(t_nvme_dir(), size, path, len, why, sizeof(why));
-	if (r) {
-		char msg[600];
-		snprintf(msg, sizeof(msg), "no pattern file (set HP_URING_DIR to a disk-backed dir): %s", why);
-		t_skip(msg);
-	}
+	signal(SIGALRM, t_nvme_wd_fire);
+	alarm(seconds);
 }
 
 #endif

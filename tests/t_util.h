@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define T_SKIP 77
 
@@ -39,6 +40,18 @@ static inline void t_skip(const char *why)
 {
 	printf("SKIP: %s\n", why);
 	exit(T_SKIP);
+}
+
+/* Waits up to 5 s for *p (written by another thread) to reach want;
+ * 1 when it did, 0 on time-out. */
+static inline int t_wait_at_least(int *p, int want)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (__atomic_load_n(p, __ATOMIC_ACQUIRE) >= want)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
 }
 
 /* Ends a test: prints a summary and returns the exit code for meson. */

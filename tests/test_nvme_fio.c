@@ -1,5 +1,5 @@
 /* test_nvme_fio.c — the fio runner: irq numbers parsed, poll gives fio's reason, missing fio and timeouts handled, no process left. */
-#include "t_nvme.h"
+#include "t_uring.h"
 
 #include <dirent.h>
 #include <errno.h>

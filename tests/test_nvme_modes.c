@@ -6,35 +6,13 @@
 #include <unistd.h>
 
 #include "nvme.h"
+#include "t_nvme.h"
 #include "t_util.h"
 
 #define N 10000u
 #define NBLK 1024u
 
 static uint64_t buf[4096 / 8];
-
-/* Watchdog: a lost completion leaves the host waiting forever; report the
- * counters of the queue in use and fail. */
-static hp_nvme_queue_t *wd_q;
-
-static void wd_fire(int sig)
-{
-	hp_nvme_stats_t st;
-	char msg[200];
-	int n;
-
-	(void)sig;
-	memset(&st, 0, sizeof(st));
-	if (wd_q)
-		hp_nvme_stats(wd_q, &st);
-	n = snprintf(msg, sizeof(msg), "watchdog: stuck waiting; %llu CQEs consumed, %llu commands "
-		"submitted, bad_cqes %llu, cq_wraps %llu\n", (unsigned long long)st.completed,
-		(unsigned long long)st.submitted, (unsigned long long)st.bad_cqes,
-		(unsigned long long)st.cq_wraps);
-	if (n > 0)
-		(void)!write(2, msg, (size_t)n);
-	_exit(1);
-}
 
 /* N QD1 reads of LBA i % NBLK; returns how many came back wrong */
 static unsigned run(hp_nvme_queue_t *q, hp_nvme_mode_t mode, unsigned n)
@@ -75,7 +53,7 @@ static hp_nvme_queue_t *make(bool irq, hp_nvme_svc_t svc, uint64_t ns)
 	cfg.ns_blocks = NBLK;
 	cfg.seed = 42;
 	T_CHECK(hp_nvme_create(&cfg, &q) == 0);
-	wd_q = q;
+	t_nvme_wd_q = q;
 	return q;
 }
 
@@ -87,8 +65,7 @@ int main(void)
 	hp_nvme_stats_t st;
 	unsigned bad;
 
-	signal(SIGALRM, wd_fire);
-	alarm(30);
+	t_nvme_watchdog(30);
 	/* sleeps as asked: the 50 us default timer slack would dwarf them */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 
@@ -124,7 +101,7 @@ int main(void)
 		T_CHECK(hp_nvme_inflight(q) == 0);
 		T_CHECK(hp_nvme_wait(q, HP_NVME_POLL, s[2].cid, &e) == -EINVAL);
 	}
-	wd_q = NULL;
+	t_nvme_wd_q = NULL;
 	hp_nvme_destroy(q);
 
 	/* IRQ: sleeps on the vector, never spins */
@@ -139,7 +116,7 @@ int main(void)
 	T_CHECK(st.irq_handled >= N && st.irq_handled <= st.irqs);
 	T_CHECK(st.poll_spins == 0 && st.hybrid_sleeps == 0);
 	printf("IRQ:    %llu sleeps for %u commands\n", U(st.sleeps), N);
-	wd_q = NULL;
+	t_nvme_wd_q = NULL;
 	hp_nvme_destroy(q);
 
 	/* HYBRID on a polled queue (no interrupt can complete anything, so
@@ -164,7 +141,7 @@ int main(void)
 	printf("HYBRID: %llu sleeps (asked %llu us, slept %llu us), %llu spins, mean %llu ns\n",
 		U(st.hybrid_sleeps), U(st.hybrid_sleep_ns / 1000), U(st.hybrid_slept_ns / 1000),
 		U(st.poll_spins), U(st.mean_ns));
-	wd_q = NULL;
+	t_nvme_wd_q = NULL;
 	hp_nvme_destroy(q);
 	return t_done("nvme_modes");
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "nvme.h"
+#include "t_nvme.h"
 #include "t_util.h"
 
 #define NCMDS 100000u
@@ -52,29 +53,6 @@ static int check_read(const cmd_t *c)
 	return 1;
 }
 
-/* Watchdog: a lost completion leaves the host waiting forever; report the
- * counters of the queue in use and fail. */
-static hp_nvme_queue_t *wd_q;
-
-static void wd_fire(int sig)
-{
-	hp_nvme_stats_t st;
-	char msg[200];
-	int n;
-
-	(void)sig;
-	memset(&st, 0, sizeof(st));
-	if (wd_q)
-		hp_nvme_stats(wd_q, &st);
-	n = snprintf(msg, sizeof(msg), "watchdog: stuck waiting; %llu CQEs consumed, %llu commands "
-		"submitted, bad_cqes %llu, cq_wraps %llu\n", (unsigned long long)st.completed,
-		(unsigned long long)st.submitted, (unsigned long long)st.bad_cqes,
-		(unsigned long long)st.cq_wraps);
-	if (n > 0)
-		(void)!write(2, msg, (size_t)n);
-	_exit(1);
-}
-
 /* one run of ncmds commands; cqd = CQ depth (a CQ smaller than the SQ
  * fills up and makes the controller wait for the CQ head doorbell) */
 static void ring(unsigned cqd, unsigned ncmds)
@@ -101,7 +79,7 @@ static void ring(unsigned cqd, unsigned ncmds)
 	T_CHECK(hp_nvme_create(&cfg, &q) == 0);
 	if (!q)
 		return;
-	wd_q = q;
+	t_nvme_wd_q = q;
 
 	while (got < ncmds) {
 		/* fill the queue: up to QD-1 in flight, a random batch size */
@@ -233,14 +211,13 @@ static void ring(unsigned cqd, unsigned ncmds)
 		cqd, ncmds, writes, (unsigned long long)st.sq_doorbells,
 		(unsigned long long)st.cq_doorbells, (unsigned long long)st.poll_spins,
 		(unsigned long long)st.ctrl_cq_full);
-	wd_q = NULL;
+	t_nvme_wd_q = NULL;
 	hp_nvme_destroy(q);
 }
 
 int main(void)
 {
-	signal(SIGALRM, wd_fire);
-	alarm(30);
+	t_nvme_watchdog(30);
 	ring(QD, NCMDS);
 	ring(QD / 2, NCMDS / 4);
 	return t_done("nvme_ring");

@@ -1,5 +1,5 @@
 /* test_nvme_uring.c — irq-mode QD1 reads of a pattern file: data, offsets, counters, short reads. */
-#include "t_nvme.h"
+#include "t_uring.h"
 
 #include <errno.h>
 #include <fcntl.h>

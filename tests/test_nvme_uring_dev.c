@@ -1,5 +1,5 @@
 /* test_nvme_uring_dev.c — irq-mode reads of a block device (root only): a self-detaching loop device over a pattern file, and the raw disk when it may be opened. */
-#include "t_nvme.h"
+#include "t_uring.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* test_nvme_uring_errors.c — bad targets and arguments get a defined -errno and a reason that says what to do. */
-#include "t_nvme.h"
+#include "t_uring.h"
 
 #include <errno.h>
 #include <fcntl.h>

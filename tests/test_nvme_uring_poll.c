@@ -1,5 +1,5 @@
 /* test_nvme_uring_poll.c — poll or hybrid (argv[1]) mode: real reads where the device has poll queues, else the exact reason and exit 77. */
-#include "t_nvme.h"
+#include "t_uring.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -50,16 +50,6 @@ static void act_c(hp_softirq_cpu_t *c, void *arg)
 		nested_bad = 1;
 }
 
-static int wait_runs(int *p, int want)
-{
-	for (int i = 0; i < 5000; i++) {
-		if (__atomic_load_n(p, __ATOMIC_ACQUIRE) >= want)
-			return 1;
-		usleep(1000);
-	}
-	return 0;
-}
-
 int main(void)
 {
 	hp_softirq_config_t cfg;
@@ -91,7 +81,7 @@ int main(void)
 	/* ... or when the CPU is free */
 	T_CHECK(hp_raise_softirq(HP_TIMER_SOFTIRQ) == 0);
 	T_CHECK(hp_softirq_cpu_detach() == 0);
-	T_CHECK(wait_runs(&runs_a, 2));
+	T_CHECK(t_wait_at_least(&runs_a, 2));
 	T_CHECK(__atomic_load_n(&tid_a, __ATOMIC_ACQUIRE) != me);
 	T_CHECK(hp_softirq_cpu_attach(sys, 0) == 0);
 	hp_softirq_stats(sys, 0, &st);

@@ -66,16 +66,6 @@ static int wait_masked(uint64_t want)
 	return 0;
 }
 
-static int wait_count(int *p, int want)
-{
-	for (int i = 0; i < 5000; i++) {
-		if (__atomic_load_n(p, __ATOMIC_ACQUIRE) >= want)
-			return 1;
-		usleep(1000);
-	}
-	return 0;
-}
-
 int main(void)
 {
 	hp_softirq_config_t cfg;
@@ -92,7 +82,7 @@ int main(void)
 		goto no_signals;
 	/* unmasked: the signal runs the handler and the softirq on this thread */
 	send_from_thread();
-	T_CHECK(wait_count(&soft, 1));
+	T_CHECK(t_wait_at_least(&soft, 1));
 	T_CHECK(hard == 1 && hard_tid == me);
 
 	/* masked: recorded, not run; local_irq_enable replays it */
@@ -135,7 +125,7 @@ no_signals:
 	/* nobody owns the CPU: ksoftirqd takes the interrupt (idle task) */
 	T_CHECK(hp_softirq_cpu_detach() == 0);
 	send_from_thread();
-	T_CHECK(wait_count(&soft, 6));
+	T_CHECK(t_wait_at_least(&soft, 6));
 	T_CHECK(__atomic_load_n(&hard_tid, __ATOMIC_RELAXED) != me);
 	hp_softirq_stats(sys, 0, &st);
 	T_CHECK(st.idle_irq_wakeups >= 1);

@@ -1,5 +1,6 @@
 /* fio.c — runs one fio QD1 randread job on a target in a child process and parses its JSON output. */
 #include "uring.h"
+#include "uring_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,19 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int say(char *why, size_t len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *why, size_t len, int err, const char *fmt, ...)
-{
-	if (why && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 /* ------------------------------------------------------------------ */
 /* Finding fio and building its command line                          */
@@ -56,6 +44,13 @@ static int find_exe(const char *name, char *out, size_t len)
 			return -ENOENT;
 		p = e + 1;
 	}
+}
+
+int hp_uring_fio_find(const char *fio, char *out, size_t len, char *why, size_t whylen)
+{
+	if (find_exe(fio ? fio : "fio", out, len))
+		return say(why, whylen, -ENOENT, "fio not installed (apt-get install fio)");
+	return 0;
 }
 
 /* fio splits --filename at ':' (several files); a literal one is "\:". */
@@ -317,8 +312,9 @@ int hp_uring_fio_run(const hp_uring_fio_opts_t *o, hp_uring_fio_result_t *r,
 	double timeout = o->timeout_s > 0 ? o->timeout_s : 60.0;
 
 	char exe[PATH_MAX];
-	if (find_exe(o->fio ? o->fio : "fio", exe, sizeof(exe)))
-		return say(why, len, -ENOENT, "fio not installed (apt-get install fio)");
+	int found = hp_uring_fio_find(o->fio, exe, sizeof(exe), why, len);
+	if (found)
+		return found;
 
 	/* the same target checks as the io_uring loop, and its read size */
 	hp_uring_info_t info;

@@ -1,5 +1,6 @@
 /* uring.c — QD1 random reads over io_uring (irq, poll, hybrid poll) on a block device or an O_DIRECT file. */
 #include "uring.h"
+#include "uring_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,20 +30,6 @@
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-static int say(char *why, size_t len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* Writes the reason (when there is a buffer) and returns err. */
-static int say(char *why, size_t len, int err, const char *fmt, ...)
-{
-	if (why && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -344,7 +331,7 @@ out:
 /* The ring and the loop                                               */
 /* ------------------------------------------------------------------ */
 
-struct hp_uring_uring {
+struct hp_uring {
 	struct io_uring ring;
 	int fd;
 	int mode;

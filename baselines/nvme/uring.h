@@ -59,8 +59,8 @@
  * Errors: every function returns 0 or -errno (a handle: NULL and errno) and,
  * where it takes a `why` buffer, a one-line reason a user can act on.
  */
-#ifndef HP_URING_URING_H
-#define HP_URING_URING_H
+#ifndef HP_URING_H
+#define HP_URING_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -141,7 +141,7 @@ int hp_uring_pattern_check(const void *buf, uint64_t off, size_t n);
 /* The QD1 read loop                                                   */
 /* ------------------------------------------------------------------ */
 
-typedef struct hp_uring_uring hp_uring_t;   /* opaque: ring, fd, buffer */
+typedef struct hp_uring hp_uring_t;   /* opaque: ring, fd, buffer */
 
 typedef struct hp_uring_stats {
 	uint64_t reads;         /* reads that completed with the full length */
@@ -239,5 +239,11 @@ typedef struct hp_uring_fio_result {
  * -EINVAL for bad options. Cost: a fork/exec and the run. */
 int hp_uring_fio_run(const hp_uring_fio_opts_t *o, hp_uring_fio_result_t *r,
 		char *why, size_t len);
+
+/* The fio executable hp_uring_fio_run() would run: `fio` as a path (with a
+ * '/') or a name searched on PATH (NULL: "fio"), into out. 0, or -ENOENT
+ * with "fio not installed (apt-get install fio)" in why. Cost: a few
+ * access() calls. */
+int hp_uring_fio_find(const char *fio, char *out, size_t len, char *why, size_t whylen);
 
 #endif
