@@ -50,12 +50,17 @@ if ncpu >= 2:
     assert s and med(s) > 0.5, ("impl-irq sleeps per read", s)
     s = vals("emulated", "impl-hybrid", "80us", "hybrid_sleeps_per_read")
     assert s and med(s) > 0.5, ("impl-hybrid sleeps per read", s)
-    # coalescing: one interrupt per `thr` completions (a reap takes every
-    # CQE present, so the batch's last few may be reaped before their
-    # interrupt; the 100 us timer sends stragglers)
+    # coalescing: at most one threshold interrupt per `thr` completions.
+    # The 100 us aggregation timer sends the rest, and on a loaded machine
+    # (the controller thread preempted) it sends most of them, so only the
+    # threshold's share is a bound; without coalescing, one per read.
     for thr in [1, 4, 16]:
         x = vals("coalesce", "impl-irq", str(thr), "irqs_per_read")
-        assert x and all(1.0 / thr - 0.01 <= y <= 1.0 / thr + 0.05 for y in x), ("coalesce", thr, x)
+        t = vals("coalesce", "impl-irq", str(thr), "timer_irqs_per_read")
+        assert x and len(x) == len(t), ("coalesce", thr, x, t)
+        for y, z in zip(x, t):
+            assert y - z <= 1.0 / thr + 0.01 and y <= 1.0 + 1e-9, ("coalesce", thr, "irqs", y, "timer", z)
+            assert thr > 1 or y == 1.0, ("coalesce", thr, "irqs", y)
 else:
     assert reason("nvme/emulated"), "emulated on one CPU: no reason given"
 # io_uring: a number, or a reason naming what is missing
