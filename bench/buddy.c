@@ -691,5 +691,6 @@ static const hp_case_t *const buddy_cases[] = {
 const hp_suite_t hp_suite_buddy = {
 	.name = "buddy",
 	.desc = "buddy page allocator (Linux 6.6 mm/page_alloc.c) vs aligned malloc and the kernel",
+	.doc = "docs/suites/buddy.md",
 	.cases = buddy_cases,
 };

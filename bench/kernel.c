@@ -369,5 +369,6 @@ static const hp_case_t *const kernel_cases[] = {
 const hp_suite_t hp_suite_kernel = {
 	.name = "kernel",
 	.desc = "the running kernel's hot paths, measured from user space",
+	.doc = "docs/suites/kernel.md",
 	.cases = kernel_cases,
 };

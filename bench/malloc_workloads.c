@@ -441,7 +441,8 @@ static const hp_case_t case_cache_scratch = {
 };
 
 const hp_suite_t hp_suite_malloc_workloads = {
-	"malloc-workloads",
-	"allocator workloads (larson, xmalloc, cache-scratch) under each malloc via LD_PRELOAD: time and peak RSS",
-	(const hp_case_t *const[]){ &case_larson, &case_xmalloc, &case_cache_scratch, NULL },
+	.name = "malloc-workloads",
+	.desc = "allocator workloads (larson, xmalloc, cache-scratch) under each malloc via LD_PRELOAD: time and peak RSS",
+	.doc = "docs/suites/malloc-workloads.md",
+	.cases = (const hp_case_t *const[]){ &case_larson, &case_xmalloc, &case_cache_scratch, NULL },
 };

@@ -487,5 +487,6 @@ static const hp_case_t c_coalesce = {
 const hp_suite_t hp_suite_nvme = {
 	.name = "nvme",
 	.desc = "polled vs interrupt vs hybrid completion: an emulated NVMe queue pair and io_uring on a real device",
+	.doc = "docs/suites/nvme.md",
 	.cases = (const hp_case_t *const[]){ &c_emulated, &c_coalesce, &c_uring, NULL },
 };

@@ -343,6 +343,7 @@ __attribute__((constructor)) static void rcu_register_plots(void)
 const hp_suite_t hp_suite_rcu = {
 	.name = "rcu",
 	.desc = "RCU read sides, grace periods and call_rcu: impl flavours vs liburcu and locks",
+	.doc = "docs/suites/rcu.md",
 	.cases = (const hp_case_t *const[]){
 		&c_read_side, &c_read_scaling, &c_read_mostly, &c_gp_latency, &c_call_rcu, NULL,
 	},

@@ -1147,5 +1147,6 @@ __attribute__((constructor)) static void sched_register_plots(void)
 const hp_suite_t hp_suite_sched = {
 	.name = "sched",
 	.desc = "CFS and EEVDF run queues against nr_running, their baselines, and the simulator against the kernel",
+	.doc = "docs/suites/sched.md",
 	.cases = (const hp_case_t *const[]){ &case_pick, &case_enq, &case_tick, &case_fid, NULL },
 };

@@ -518,5 +518,6 @@ static const hp_case_t c_sweep = {
 const hp_suite_t hp_suite_slub = {
 	.name = "slub",
 	.desc = "SLUB: per-CPU slab fast paths, bulk, remote frees, a lifetime trace, vs malloc libraries",
+	.doc = "docs/suites/slub.md",
 	.cases = (const hp_case_t *const[]){ &c_pair, &c_bulk, &c_remote, &c_trace, &c_sweep, NULL },
 };

@@ -645,6 +645,7 @@ static const hp_case_t c_remote = {
 const hp_suite_t hp_suite_softirq = {
 	.name = "softirq",
 	.desc = "softirq raise and dispatch, the restart limit, tasklets: impl vs threads and the kernel",
+	.doc = "docs/suites/softirq.md",
 	.cases = (const hp_case_t *const[]){
 		&c_raise_dispatch, &c_restart, &c_tasklet, &c_remote, NULL,
 	},

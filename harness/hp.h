@@ -1,9 +1,11 @@
 /* hp.h — the types every bench case and the harness share.
  *
- * A suite is a list of cases; a case is one function written once against a
- * subsystem's ops table and run for every variant (impl | baseline | kernel).
- * The runner owns threads, processes, CPU binding and timing; a case only
- * does the work and hands values back through hp_state_t.
+ * A suite is one descriptor (hp_suite_t): its cases, its own plots, the
+ * commands it adds to the CLI and its docs page. A case is one function
+ * written once against a subsystem's ops table and run for every variant
+ * (impl | baseline | kernel). The runner owns threads, processes, CPU
+ * binding and timing; a case only does the work and hands values back
+ * through hp_state_t. docs/adding-a-hot-path.md walks through a suite.
  */
 #ifndef HP_HP_H
 #define HP_HP_H
@@ -11,7 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Exit codes of the CLI and the tests (design.md, "Contracts"). */
+#include "hp_rand.h"    /* hp_splitmix64, hp_xoshiro_t: the seeded PRNGs */
+
+/* Exit codes of the CLI and the tests (README.md, "Exit codes"). */
 enum {
 	HP_EXIT_OK = 0,
 	HP_EXIT_FAIL = 1,     /* a case or test failed */
@@ -71,17 +75,6 @@ static inline void hp_skip(hp_state_t *st, const char *msg) { st->skipped = 1; s
 /* Items (pages, bytes, ...) processed in this batch, for per-item metrics. */
 static inline void hp_add_items(hp_state_t *st, double n) { st->items += n; }
 
-/* splitmix64 (Steele, Lea, Flood 2014): the suites' seeded PRNG, so the
- * same seed gives the same workload in every case and every variant. */
-static inline uint64_t hp_splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* Keep the compiler from deleting or reordering the measured work
  * (Google Benchmark's DoNotOptimize / ClobberMemory, in C). */
 #define hp_do_not_optimize(x) __asm__ volatile("" : : "r,m"(x) : "memory")
@@ -94,6 +87,8 @@ static inline uint64_t hp_splitmix64(uint64_t *x)
 
 struct hp_case;
 struct hp_variant;
+struct hp_suite;
+struct hp_results;
 
 /* One point of a case's parameter axis (an order, a size, a placement). */
 typedef struct hp_param {
@@ -105,6 +100,7 @@ typedef struct hp_param {
 
 /* What a case's functions see for one (variant, param, threads) run. */
 typedef struct hp_ctx {
+	const struct hp_suite *s;
 	const struct hp_case *c;
 	const struct hp_variant *v;
 	const hp_param_t *p;    /* never NULL: cases without params get one "-" */
@@ -153,14 +149,37 @@ typedef struct hp_case {
 	const hp_variant_t *const *variants; /* NULL-terminated */
 } hp_case_t;
 
+/* A plot a suite draws itself from a results folder's records, after the
+ * standard bar and thread plots (sched: time against nr_running, predicted
+ * against measured shares). `plotdir` is DIR/plots, `templates` the folder
+ * of the .gp files; draw with hp_plot_render (plot.h). Returns the number
+ * of plots drawn (0 when the results hold nothing for it), or -1 with err. */
+typedef int (*hp_plot_fn)(const char *plotdir, const struct hp_results *r,
+			  const char *templates, char *err, size_t errlen);
+
+/* A command a suite adds to the CLI, e.g. sched's `hotpath sim FILE`.
+ * main() gets argv[0] = the verb name and returns an exit code (0, 1, 2). */
+typedef struct hp_verb {
+	const char *name;       /* "sim" */
+	const char *usage;      /* one line for `hotpath --help`: "sim FILE  simulate ..." */
+	int (*main)(int argc, char **argv);
+} hp_verb_t;
+
+/* Everything a suite is. Adding a suite is one descriptor in bench/<s>.c
+ * and one line in hp_suites[] (harness/registry.c). */
 typedef struct hp_suite {
 	const char *name;
-	const char *desc;
+	const char *desc;       /* one line, shown by `hotpath list` */
+	const char *doc;        /* its docs page, relative to the checkout: "docs/suites/buddy.md" */
 	const hp_case_t *const *cases;  /* NULL-terminated */
+	const hp_plot_fn *plots;        /* NULL-terminated extra plots, or NULL */
+	const hp_verb_t *const *verbs;  /* NULL-terminated CLI commands, or NULL */
 } hp_suite_t;
 
 /* The suites compiled in (registry.c); NULL-terminated. */
 extern const hp_suite_t *const hp_suites[];
+/* A CLI command some suite adds, or NULL. */
+const hp_verb_t *hp_verb_find(const char *name);
 const hp_suite_t *hp_suite_find(const char *name);
 const hp_case_t *hp_case_find(const hp_suite_t *s, const char *name);
 const hp_variant_t *hp_variant_find(const hp_case_t *c, const char *name);

@@ -38,14 +38,9 @@ const hp_suite_t *const hp_suites[] = {
 
 void hp_fatal(const hp_ctx_t *ctx, const char *fmt, ...)
 {
-	const char *suite = "?";
 	va_list ap;
 
-	for (int i = 0; hp_suites[i] && suite[0] == '?'; i++)
-		for (int c = 0; hp_suites[i]->cases[c]; c++)
-			if (hp_suites[i]->cases[c] == ctx->c)
-				suite = hp_suites[i]->name;
-	fprintf(stderr, "hotpath %s: %s/%s: ", suite, ctx->c->name, ctx->v->name);
+	fprintf(stderr, "hotpath %s: %s/%s: ", ctx->s ? ctx->s->name : "?", ctx->c->name, ctx->v->name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -71,6 +66,15 @@ const hp_suite_t *hp_suite_find(const char *name)
 	const char *st = getenv("HP_SELFTEST");
 	if (st && strcmp(st, "1") == 0 && strcmp(name, hp_suite_selftest.name) == 0)
 		return &hp_suite_selftest;
+	return NULL;
+}
+
+const hp_verb_t *hp_verb_find(const char *name)
+{
+	for (int i = 0; hp_suites[i]; i++)
+		for (int k = 0; hp_suites[i]->verbs && hp_suites[i]->verbs[k]; k++)
+			if (strcmp(hp_suites[i]->verbs[k]->name, name) == 0)
+				return hp_suites[i]->verbs[k];
 	return NULL;
 }
 

@@ -159,6 +159,7 @@ static int ctx_bind_cpu(int cpu)
 static void job_ctx(const runenv_t *re, const job_t *j, hp_ctx_t *ctx)
 {
 	memset(ctx, 0, sizeof *ctx);
+	ctx->s = j->s;
 	ctx->c = j->c;
 	ctx->v = j->v;
 	ctx->p = j->p;
