@@ -2,6 +2,8 @@
 #include <inttypes.h>
 #include <stdint.h>
 
+#include "hp_rand.h"
+
 #include "fair.h"
 #include "rq_baselines.h"
 #include "t_util.h"
@@ -17,14 +19,7 @@ static const uint32_t kernel_weight[40] = {
 
 static uint64_t rng_state;
 
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return hp_splitmix64(&rng_state); }
 
 static uint64_t rnd_below(uint64_t n)
 {

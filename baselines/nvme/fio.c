@@ -1,6 +1,7 @@
 /* fio.c — runs one fio QD1 randread job on a target in a child process and parses its JSON output. */
 #include "uring.h"
 #include "uring_int.h"
+#include "hp_time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,13 +64,6 @@ static void escape_colons(const char *in, char *out, size_t len)
 		out[j++] = *in;
 	}
 	out[j] = 0;
-}
-
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
 /* ------------------------------------------------------------------ */
@@ -143,12 +137,12 @@ static int run_child(const char *exe, char *const argv[], double timeout,
 	setpgid(pid, pid);      /* both sides, whichever runs first */
 	close(po[1]);
 	close(pe[1]);
-	double deadline = now_s() + timeout;
+	double deadline = hp_mono_s() + timeout;
 	int r = 0, open_fds = 2;
 	struct pollfd pf[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
 	buf_t *bufs[2] = {out, err};
 	while (open_fds) {
-		double left = deadline - now_s();
+		double left = deadline - hp_mono_s();
 		if (left <= 0) {
 			r = -ETIMEDOUT;
 			break;
@@ -185,7 +179,7 @@ static int run_child(const char *exe, char *const argv[], double timeout,
 		}
 		if (si.si_pid == pid)
 			break;
-		if (now_s() > deadline) {
+		if (hp_mono_s() > deadline) {
 			r = -ETIMEDOUT;
 			break;
 		}
