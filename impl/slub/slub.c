@@ -1971,7 +1971,16 @@ static inline __attribute__((always_inline)) void *kmalloc_fast(unsigned set, in
 	} else {
 		if (hp_slub_unlikely_(!s))
 			goto cold;
-		path = s->hot.path;
+		if (set_known) {
+			/* the set's path; a debug cache's cpu freelist is always
+			 * NULL; an rseq set without rseq is a cmpxchg set */
+			path = (set % 3 == 1 ? HP_SLUB_PATH_PINNED : set % 3 == 2 ? HP_SLUB_PATH_RSEQ : HP_SLUB_PATH_CMPXCHG) |
+			       (set >= HP_KMALLOC_SET_DISTRO ? HP_SLUB_PATH_DISTRO : 0);
+			if ((path & 3) == HP_SLUB_PATH_RSEQ && hp_slub_unlikely_(s->hot.path != path))
+				goto cold;
+		} else {
+			path = s->hot.path;
+		}
 	}
 	if (path & HP_SLUB_PATH_DISTRO) {
 		if (hp_slub_unlikely_(distro_pre_alloc(s)))
@@ -1999,11 +2008,21 @@ void *hp_kmalloc_pinned(size_t size)
 	return kmalloc_fast(HP_KMALLOC_SET_PINNED, 1, size);
 }
 
+static __attribute__((noinline)) void *kmalloc_rseq(size_t size) { return kmalloc_fast(2, 1, size); }
+static __attribute__((noinline)) void *kmalloc_dcmpxchg(size_t size) { return kmalloc_fast(3, 1, size); }
+static __attribute__((noinline)) void *kmalloc_dpinned(size_t size) { return kmalloc_fast(4, 1, size); }
+static __attribute__((noinline)) void *kmalloc_drseq(size_t size) { return kmalloc_fast(5, 1, size); }
+
+/* one function per set, each compiled for its set's path alone */
+static void *(*const kmalloc_set_fn[HP_KMALLOC_NR_SETS])(size_t) = {
+	hp_kmalloc, hp_kmalloc_pinned, kmalloc_rseq, kmalloc_dcmpxchg, kmalloc_dpinned, kmalloc_drseq,
+};
+
 void *hp_kmalloc_set(unsigned set, size_t size)
 {
 	if (hp_slub_unlikely_(set >= HP_KMALLOC_NR_SETS))
 		return NULL;
-	return kmalloc_fast(set, 0, size);
+	return kmalloc_set_fn[set](size);
 }
 
 void *hp_kzalloc(size_t size)
@@ -2051,17 +2070,40 @@ static __attribute__((noinline)) void kfree_at(const void *x, unsigned long call
 }
 
 /* kfree() of a slab object once the slab is known, for every path but
- * the pinned minimal fast path hp_kfree() inlines (kept out of hp_kfree so
- * that its fast path needs no saved registers). */
-static __attribute__((noinline)) void kfree_slab(hp_kmem_cache_t *s, hp_slab_t *slab, void *x, unsigned long caller)
-{
-	unsigned path = s->hot.path;
+ * the pinned minimal fast path hp_kfree() inlines: one function per path
+ * (each with its fast path compiled for that path alone, so none pays for
+ * another's registers), reached through a table. */
+#define KFREE_PATH_FN(name, P)                                                                   \
+	static __attribute__((noinline)) void name(hp_kmem_cache_t *s, hp_slab_t *slab, void *x, \
+						  unsigned long caller)                          \
+	{                                                                                         \
+		if ((P) & HP_SLUB_PATH_DISTRO)                                                    \
+			distro_free_hook(s, x);                                                   \
+		if (hp_slub_likely_(fast_free(s, slab, x, (P))))                                  \
+			return;                                                                   \
+		free_one(s, slab, x, caller);                                                     \
+	}
+KFREE_PATH_FN(kfree_cmpxchg, HP_SLUB_PATH_CMPXCHG)
+KFREE_PATH_FN(kfree_pinned, HP_SLUB_PATH_PINNED)
+KFREE_PATH_FN(kfree_rseq, HP_SLUB_PATH_RSEQ)
+KFREE_PATH_FN(kfree_dcmpxchg, HP_SLUB_PATH_CMPXCHG | HP_SLUB_PATH_DISTRO)
+KFREE_PATH_FN(kfree_dpinned, HP_SLUB_PATH_PINNED | HP_SLUB_PATH_DISTRO)
+KFREE_PATH_FN(kfree_drseq, HP_SLUB_PATH_RSEQ | HP_SLUB_PATH_DISTRO)
+KFREE_PATH_FN(kfree_slow, HP_SLUB_PATH_SLOW)
 
-	if (path & HP_SLUB_PATH_DISTRO)
-		distro_free_hook(s, x);
-	if (hp_slub_likely_(fast_free(s, slab, x, path)))
-		return;
-	free_one(s, slab, x, caller);
+typedef void (*kfree_fn_t)(hp_kmem_cache_t *, hp_slab_t *, void *, unsigned long);
+static const kfree_fn_t kfree_path[HP_SLUB_PATH_SLOW + 1] = {
+	[HP_SLUB_PATH_CMPXCHG] = kfree_cmpxchg, [HP_SLUB_PATH_PINNED] = kfree_pinned,
+	[HP_SLUB_PATH_RSEQ] = kfree_rseq, [3] = kfree_slow,
+	[HP_SLUB_PATH_DISTRO | HP_SLUB_PATH_CMPXCHG] = kfree_dcmpxchg,
+	[HP_SLUB_PATH_DISTRO | HP_SLUB_PATH_PINNED] = kfree_dpinned,
+	[HP_SLUB_PATH_DISTRO | HP_SLUB_PATH_RSEQ] = kfree_drseq, [7] = kfree_slow,
+	[HP_SLUB_PATH_SLOW] = kfree_slow,
+};
+
+static inline void kfree_slab(hp_kmem_cache_t *s, hp_slab_t *slab, void *x, unsigned long caller)
+{
+	kfree_path[s->hot.path](s, slab, x, caller);
 }
 
 /* kfree(): virt_to_slab() through the page descriptor (address -> pfn ->
