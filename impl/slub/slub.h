@@ -30,10 +30,16 @@
  *   bulk                              kmem_cache_alloc_bulk,
  *                                     kmem_cache_free_bulk with
  *                                     build_detached_freelist
- *   hp_kmalloc / hp_kfree / hp_ksize  kmalloc (size_index[] for <= 192,
- *                                     fls above; 8..8192 with 96 and 192),
- *                                     __kmalloc_large_node for > 8192, kfree,
- *                                     ksize/__ksize
+ *   hp_kmalloc / hp_kfree / hp_ksize  __kmalloc -> kmalloc_slab()
+ *                                     (size_index[] for <= 192, fls above;
+ *                                     8..8192 with 96 and 192) ->
+ *                                     slab_alloc_node; __kmalloc_large_node
+ *                                     for > 8192; kfree -> virt_to_slab
+ *                                     (address -> pfn -> page ->
+ *                                     compound_head -> slab) -> slab_cache
+ *                                     -> do_slab_free; ksize/__ksize
+ *   hp_kmem_cache_alloc_ool/_free_ool kmem_cache_alloc / kmem_cache_free as
+ *                                     exported (out of line)
  *   HP_SLAB_FREELIST_HARDENED         CONFIG_SLAB_FREELIST_HARDENED
  *   slab_debug F Z P U                SLAB_CONSISTENCY_CHECKS, SLAB_RED_ZONE,
  *                                     SLAB_POISON, SLAB_STORE_USER
@@ -56,7 +62,8 @@
  * (this_cpu_try_cmpxchg128 in 6.6) on the pair (freelist, tid); a thread
  * preempted or migrated in between sees its tid changed and retries. User
  * space cannot run code on "this CPU" atomically, so a cache picks one of
- * two stand-ins at creation:
+ * three stand-ins at creation ((c), HP_SLAB_PCPU_RSEQ, the closest to the
+ * kernel's unlocked per-CPU cmpxchg, is described at its fast path below):
  *
  *  (a) pinned (HP_SLAB_PCPU_PINNED): the calling thread is bound to one CPU
  *      and has said so with hp_slub_set_cpu(); only that thread uses that
@@ -119,11 +126,38 @@
  * own "kmem_cache" cache, and reports are formatted by hand and written
  * with write(2); so this library can be the core of a malloc.
  *
- * Costs (gcc 12 -O2, x86_64; README "The slub suite" has the measured
- * figures): a pinned kmem_cache_alloc + kmem_cache_free pair is 20
- * instructions with no atomic (~2 ns); a cmpxchg pair adds two locked
- * cmpxchg16b and two rseq cpu_id reads (~12 ns); kmalloc adds the size
- * class lookup, kfree the page-descriptor lookup (~10 instructions each);
+ * Kernel-config stand-in (per cache: HP_SLAB_KCONFIG_DISTRO, default
+ * `minimal`; kmalloc: one set per stand-in and config, hp_kmalloc_set):
+ *   minimal  what a kernel with every option off runs: slab_alloc_node()'s
+ *            and do_slab_free()'s fast paths and nothing else (the inline
+ *            functions; out of line hp_kmalloc/hp_kfree/_ool).
+ *   distro   out-of-line entry (__kmalloc / kmem_cache_alloc), plus, as the
+ *            branches a distro kernel executes when nothing is enabled:
+ *            slab_pre_alloc_hook() (a call to should_failslab(), noinline
+ *            in 6.6; memcg_slab_pre_alloc_hook()'s memcg_kmem_online and
+ *            SLAB_ACCOUNT tests), kfence_alloc()'s key and allocation-gate
+ *            read, CONFIG_SLAB_FREELIST_HARDENED get/set_freepointer()
+ *            (ptr ^ s->random ^ swab(&ptr), set_freepointer()'s
+ *            BUG_ON(object == fp)), prefetch_freepointer(),
+ *            maybe_wipe_obj_freeptr() and slab_post_alloc_hook()'s
+ *            init-on-alloc/free keys, slab_free_hook()'s init_on_free, and
+ *            cache_from_obj() in kmem_cache_free (virt_to_cache(x) == s).
+ *            A static key costs the kernel a nop and the stand-in a load,
+ *            test and branch. Distro caches must not be given to the
+ *            inline _pinned/_cmpxchg functions (they do not decode); the
+ *            generic hp_kmem_cache_alloc/free send them out of line.
+ *
+ * Costs (gcc 12 -O2, x86_64, callgrind instructions; README "The slub
+ * suite" has the measured figures): a pinned inline kmem_cache_alloc +
+ * kmem_cache_free pair is 20 instructions with no atomic (~2 ns); an
+ * inline cmpxchg pair adds two locked cmpxchg16b and two rseq cpu_id
+ * reads (~12 ns). Out of line, minimal: hp_kmalloc_pinned(64) is 18
+ * instructions (size_index[] or fls, the set's cache, the pinned pop) and
+ * hp_kfree 23 (page descriptor -> slab -> cache, c->slab compare, push):
+ * 41 a pair plus the caller's call and loop; distro pinned about 128 a
+ * pair (hooks, the should_failslab call, hardened encoding, a second
+ * dispatch in kfree). The cmpxchg and rseq stand-ins add their atomics
+ * (under valgrind, which has no rseq, the cpu id costs a getcpu call);
  * a free to a slab other than this CPU's is a cmpxchg16b on the slab;
  * other slow paths are one or two hundred instructions; a new slab costs
  * a buddy allocation plus a write to every object.
