@@ -1,5 +1,7 @@
 /* slub.c — SLUB (Linux 6.6 mm/slub.c): caches, slow paths, bulk, kmalloc, slabinfo; over impl/buddy. */
 #include "slub_int.h"
+#include "hp_rand.h"
+#include "hp_time.h"
 
 #include <errno.h>
 #if defined(__x86_64__)
@@ -83,9 +85,7 @@ static void set_err(char *err, size_t len, const char *a, const char *b, uint64_
 static void backoff(unsigned n)
 {
 	if (n < 64) {
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#endif
+		hp_cpu_relax();
 	} else {
 		sched_yield();
 	}
@@ -106,26 +106,16 @@ static unsigned get_order(size_t n)
 	return o;
 }
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static uintptr_t new_key(void)
 {
 	uint64_t k = 0;
 
 	if (g.key_state)
-		return (uintptr_t)splitmix64(&g.key_state);
+		return (uintptr_t)hp_splitmix64(&g.key_state);
 	if (getrandom(&k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		k = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&k;
+		/* no entropy yet: the clock and the stack address, mixed */
+		k = hp_now_ns() ^ (uint64_t)(uintptr_t)&k;
+		k = hp_splitmix64(&k);
 	}
 	return (uintptr_t)k;
 }
@@ -621,7 +611,7 @@ static hp_slab_t *new_slab(hp_kmem_cache_t *s)
 	slab->order = (uint8_t)order;
 	slab->cache = s;
 	slab->counters = CNT_MAKE(0, objects, 0);
-	list_init(&slab->slab_list);
+	hp_list_init(&slab->slab_list);
 	pg->priv = slab;
 	STORE(&pg->owner, HP_SLUB_OWNER_SLAB);
 	if (kmem_cache_debug(s))
@@ -665,15 +655,15 @@ static void add_partial(hp_kmem_cache_node_t *n, hp_slab_t *slab, int tail)
 {
 	STORE(&n->nr_partial, LOAD(&n->nr_partial) + 1);
 	if (tail)
-		list_add_tail(&slab->slab_list, &n->partial);
+		hp_list_add_tail(&slab->slab_list, &n->partial);
 	else
-		list_add_head(&slab->slab_list, &n->partial);
+		hp_list_add(&slab->slab_list, &n->partial);
 	slab->on_list = SLAB_ON_PARTIAL;
 }
 
 static void remove_partial(hp_kmem_cache_node_t *n, hp_slab_t *slab)
 {
-	list_del(&slab->slab_list);
+	hp_list_del(&slab->slab_list);
 	STORE(&n->nr_partial, LOAD(&n->nr_partial) - 1);
 	slab->on_list = SLAB_ON_NONE;
 }
@@ -682,7 +672,7 @@ static void add_full(hp_kmem_cache_t *s, hp_kmem_cache_node_t *n, hp_slab_t *sla
 {
 	if (!(s->hot.flags & HP_SLAB_STORE_USER))
 		return;
-	list_add_head(&slab->slab_list, &n->full);
+	hp_list_add(&slab->slab_list, &n->full);
 	slab->on_list = SLAB_ON_FULL;
 }
 
@@ -690,7 +680,7 @@ static void remove_full(hp_kmem_cache_t *s, hp_slab_t *slab)
 {
 	if (!(s->hot.flags & HP_SLAB_STORE_USER) || slab->on_list != SLAB_ON_FULL)
 		return;
-	list_del(&slab->slab_list);
+	hp_list_del(&slab->slab_list);
 	slab->on_list = SLAB_ON_NONE;
 }
 
@@ -841,7 +831,7 @@ static void *get_partial_node(hp_kmem_cache_t *s, hp_kmem_cache_cpu_t *c, hp_sla
 	if (!LOAD(&n->nr_partial))
 		return NULL;
 	lock_node(n);
-	while (!list_empty(&n->partial)) {
+	while (!hp_list_empty(&n->partial)) {
 		hp_slab_t *slab = slab_of_list(n->partial.next);
 		void *fl;
 		uint64_t oc, nc;
@@ -938,7 +928,7 @@ static void *alloc_debug(hp_kmem_cache_t *s, unsigned long addr, size_t orig_siz
 	void *obj = NULL;
 
 	lock_node(n);
-	while (!obj && !list_empty(&n->partial)) {
+	while (!obj && !hp_list_empty(&n->partial)) {
 		slab = slab_of_list(n->partial.next);
 		obj = debug_take_object(s, slab, addr, orig_size);
 		if (!slab->freelist) {
@@ -1230,7 +1220,7 @@ size_t hp_kmem_cache_alloc_bulk(hp_kmem_cache_t *s, size_t n, void **p)
 	while (i < n) {
 		void *obj = fl;
 
-		if (hp_slub_unlikely_(!obj)) {
+		if (unlikely(!obj)) {
 			obj = slab_alloc_held(s, c, &fl);
 			if (!obj) {
 				slot_release(s, c, locked, fl);
@@ -1362,8 +1352,8 @@ static void node_init(hp_kmem_cache_node_t *n)
 {
 	pthread_mutex_init(&n->list_lock, NULL);
 	n->nr_partial = 0;
-	list_init(&n->partial);
-	list_init(&n->full);
+	hp_list_init(&n->partial);
+	hp_list_init(&n->full);
 	n->nr_slabs = n->total_objects = 0;
 }
 
@@ -1404,7 +1394,7 @@ static int cache_open(hp_kmem_cache_t *s, const char *name, size_t size, size_t 
 		set_err(err, errlen, "too many caches: the per-CPU units hold ", "", (uint64_t)PCPU_CHUNKS, "");
 		return -1;
 	}
-	list_add_head(&s->list, &g.caches);
+	hp_list_add(&s->list, &g.caches);
 	return 0;
 }
 
@@ -1578,7 +1568,7 @@ int hp_kmem_cache_destroy(hp_kmem_cache_t *s)
 		pthread_mutex_unlock(&g.slab_mutex);
 		return -1;
 	}
-	list_del(&s->list);
+	hp_list_del(&s->list);
 	chunk_free(s);
 	pthread_mutex_unlock(&g.slab_mutex);
 	pthread_mutex_destroy(&n->list_lock);
@@ -1676,10 +1666,10 @@ void *hp_kmalloc(size_t size)
 {
 	hp_kmem_cache_t *s;
 
-	if (hp_slub_unlikely_(size - 1 >= HP_KMALLOC_MAX_CACHE_SIZE))
+	if (unlikely(size - 1 >= HP_KMALLOC_MAX_CACHE_SIZE))
 		goto cold;
 	s = g.kmalloc[0][kmalloc_index(size)];
-	if (hp_slub_unlikely_(!s || kmem_cache_debug(s)))
+	if (unlikely(!s || kmem_cache_debug(s)))
 		goto cold;
 	return hp_kmem_cache_alloc_cmpxchg(s);
 cold:
@@ -1690,10 +1680,10 @@ void *hp_kmalloc_pinned(size_t size)
 {
 	hp_kmem_cache_t *s;
 
-	if (hp_slub_unlikely_(size - 1 >= HP_KMALLOC_MAX_CACHE_SIZE))
+	if (unlikely(size - 1 >= HP_KMALLOC_MAX_CACHE_SIZE))
 		goto cold;
 	s = g.kmalloc[1][kmalloc_index(size)];
-	if (hp_slub_unlikely_(!s || kmem_cache_debug(s)))
+	if (unlikely(!s || kmem_cache_debug(s)))
 		goto cold;
 	return hp_kmem_cache_alloc(s);
 cold:
@@ -1868,7 +1858,7 @@ static int do_init(const hp_slub_config_t *cfg, char *err, size_t errlen)
 		set_err(err, errlen, "cannot map the slab descriptors and per-CPU units: ", NULL, 0, strerror(errno));
 		return -2;
 	}
-	list_init(&g.caches);
+	hp_list_init(&g.caches);
 
 	/* the boot cache first, then kmalloc's two sets */
 	pthread_mutex_lock(&g.slab_mutex);
@@ -1947,7 +1937,7 @@ int hp_slub_init(const hp_slub_config_t *cfg, char *err, size_t errlen)
 
 int hp_slub_ensure_init(void)
 {
-	if (hp_slub_likely_(LOAD_ACQ(&g.state) == ST_READY))
+	if (likely(LOAD_ACQ(&g.state) == ST_READY))
 		return 0;
 	return start(NULL, NULL, 0, 0);
 }
@@ -1998,7 +1988,7 @@ int hp_slub_get_cpu(void)
 
 #define FOR_EACH_CACHE(s)                                                     \
 	for (hp_list_t *l_ = g.caches.next; l_ != &g.caches; l_ = l_->next)  \
-		for (hp_kmem_cache_t *s = (hp_kmem_cache_t *)(void *)((char *)l_ - offsetof(hp_kmem_cache_t, list)); s; s = NULL)
+		for (hp_kmem_cache_t *s = hp_list_entry(l_, hp_kmem_cache_t, list); s; s = NULL)
 
 /* the slots slot_hold() takes atomically: every unit of a default cache,
  * the shared unit of a pinned one */
@@ -2163,7 +2153,7 @@ int hp_slub_slabinfo(char *buf, size_t len)
 	if (hp_slub_ensure_init() == 0) {
 		pthread_mutex_lock(&g.slab_mutex);
 		for (hp_list_t *l = g.caches.next; l != &g.caches; l = l->next)
-			slabinfo_line(&f, (hp_kmem_cache_t *)(void *)((char *)l - offsetof(hp_kmem_cache_t, list)));
+			slabinfo_line(&f, hp_list_entry(l, hp_kmem_cache_t, list));
 		pthread_mutex_unlock(&g.slab_mutex);
 	}
 	fmt_end(&f);

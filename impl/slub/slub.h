@@ -119,8 +119,7 @@
  * own "kmem_cache" cache, and reports are formatted by hand and written
  * with write(2); so this library can be the core of a malloc.
  *
- * Costs (gcc 12 -O2, x86_64; README "The slub suite" has the measured
- * figures): a pinned kmem_cache_alloc + kmem_cache_free pair is 20
+ * Costs (gcc 12 -O2, x86_64; docs/suites/slub.md has measured examples): a pinned kmem_cache_alloc + kmem_cache_free pair is 20
  * instructions with no atomic (~2 ns); a cmpxchg pair adds two locked
  * cmpxchg16b and two rseq cpu_id reads (~12 ns); kmalloc adds the size
  * class lookup, kfree the page-descriptor lookup (~10 instructions each);
@@ -138,6 +137,7 @@
 #include <stdint.h>
 
 #include "buddy.h"
+#include "hp_compiler.h"
 
 /* The cmpxchg stand-in inlines a 16-byte compare-and-swap: with -mcx16
  * gcc and clang emit lock cmpxchg16b for __sync on unsigned __int128 (no
@@ -324,8 +324,6 @@ void hp_kmem_cache_free_slow(hp_kmem_cache_t *s, void *x, unsigned long caller);
 #define HP_SLUB_THIS_IP 0UL
 
 #define hp_slub_barrier_() __asm__ volatile("" ::: "memory")
-#define hp_slub_likely_(x) __builtin_expect(!!(x), 1)
-#define hp_slub_unlikely_(x) __builtin_expect(!!(x), 0)
 
 #if defined(__SANITIZE_THREAD__)
 #define HP_SLUB_TSAN 1
@@ -391,7 +389,7 @@ static inline __attribute__((always_inline)) void *hp_kmem_cache_alloc_pinned(hp
 	hp_slub_barrier_();
 	c = hp_slub_pinned_cpu_(s);
 	obj = c->freelist;
-	if (hp_slub_unlikely_(!obj))
+	if (unlikely(!obj))
 		return hp_kmem_cache_alloc_slow(s, HP_SLUB_THIS_IP);
 	c->freelist = hp_slub_get_fp_(s, obj);
 	hp_slub_barrier_();
@@ -405,7 +403,7 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_pinned(hp_k
 
 	hp_slub_barrier_();
 	c = hp_slub_pinned_cpu_(s);
-	if (hp_slub_unlikely_((uintptr_t)x - c->slab_addr >= c->slab_bytes)) {
+	if (unlikely((uintptr_t)x - c->slab_addr >= c->slab_bytes)) {
 		hp_kmem_cache_free_slow(s, x, HP_SLUB_THIS_IP);
 		return;
 	}
@@ -431,7 +429,7 @@ static inline unsigned hp_slub_cur_cpu_(void)
 
 	__asm__("mov %%fs:0, %0" : "=r"(tp));
 	cpu = __atomic_load_n((const int *)(tp + __rseq_offset + 4), __ATOMIC_RELAXED); /* rseq.cpu_id */
-	if (hp_slub_likely_(cpu >= 0))
+	if (likely(cpu >= 0))
 		return (unsigned)cpu;
 #endif
 	return (unsigned)hp_slub_cpu_slow_();
@@ -460,9 +458,9 @@ static inline __attribute__((always_inline)) void *hp_kmem_cache_alloc_cmpxchg(h
 		void *obj = __atomic_load_n(&c->freelist, __ATOMIC_RELAXED);
 
 		/* a held slot has freelist NULL, so this also sends us to the slow path */
-		if (hp_slub_unlikely_(!obj))
+		if (unlikely(!obj))
 			return hp_kmem_cache_alloc_slow(s, HP_SLUB_THIS_IP);
-		if (hp_slub_likely_(hp_slub_cas_ft_(c, obj, tid, hp_slub_get_fp_racy_(s, obj), tid + HP_SLUB_TID_STEP)))
+		if (likely(hp_slub_cas_ft_(c, obj, tid, hp_slub_get_fp_racy_(s, obj), tid + HP_SLUB_TID_STEP)))
 			return obj;
 	}
 }
@@ -475,14 +473,14 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_cmpxchg(hp_
 		uint64_t tid = __atomic_load_n(&c->tid, __ATOMIC_ACQUIRE);
 		void *fl;
 
-		if (hp_slub_unlikely_(((uintptr_t)x - __atomic_load_n(&c->slab_addr, __ATOMIC_RELAXED) >=
+		if (unlikely(((uintptr_t)x - __atomic_load_n(&c->slab_addr, __ATOMIC_RELAXED) >=
 				       __atomic_load_n(&c->slab_bytes, __ATOMIC_RELAXED)) | (tid & 1))) {
 			hp_kmem_cache_free_slow(s, x, HP_SLUB_THIS_IP);
 			return;
 		}
 		fl = __atomic_load_n(&c->freelist, __ATOMIC_RELAXED);
 		hp_slub_set_fp_(s, x, fl);
-		if (hp_slub_likely_(hp_slub_cas_ft_(c, fl, tid, x, tid + HP_SLUB_TID_STEP)))
+		if (likely(hp_slub_cas_ft_(c, fl, tid, x, tid + HP_SLUB_TID_STEP)))
 			return;
 	}
 }
@@ -497,7 +495,7 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_cmpxchg(hp_
 static inline void *hp_kmem_cache_alloc(hp_kmem_cache_t *s)
 {
 	if (hp_slub_hot_(s)->flags & HP_SLAB_PCPU_PINNED) {
-		if (hp_slub_unlikely_(!hp_slub_this_unit_))
+		if (unlikely(!hp_slub_this_unit_))
 			return hp_kmem_cache_alloc_slow(s, HP_SLUB_THIS_IP);
 		return hp_kmem_cache_alloc_pinned(s);
 	}
@@ -507,7 +505,7 @@ static inline void *hp_kmem_cache_alloc(hp_kmem_cache_t *s)
 static inline void hp_kmem_cache_free(hp_kmem_cache_t *s, void *x)
 {
 	if (hp_slub_hot_(s)->flags & HP_SLAB_PCPU_PINNED) {
-		if (hp_slub_unlikely_(!hp_slub_this_unit_)) {
+		if (unlikely(!hp_slub_this_unit_)) {
 			hp_kmem_cache_free_slow(s, x, HP_SLUB_THIS_IP);
 			return;
 		}
