@@ -186,28 +186,32 @@ static int plan_case(plan_t *pl, const hp_suite_t *s, const hp_case_t *c, int nc
 	return 0;
 }
 
-/* The jobs of the selected suites that match the filter (may be none).
- * 0, or an exit code with a message printed. */
-static int plan_build(plan_t *pl, const hp_suite_t *const *suites, const char *filter_re, int ncpus)
+/* The --filter, compiled; 0 or an exit code with a message printed. */
+static int filter_compile(const char *filter_re, regex_t *re, int *have)
 {
-	regex_t re;
-	char err[1024];
-	int have_filter = filter_re && *filter_re;
-	if (have_filter) {
-		int rc = regcomp(&re, filter_re, REG_EXTENDED | REG_NOSUB);
-		if (rc != 0) {
-			regerror(rc, &re, err, sizeof err);
-			fprintf(stderr, "hotpath run: --filter: bad regular expression '%s': %s\n", filter_re, err);
-			return HP_EXIT_USAGE;
-		}
+	*have = 0;
+	if (!filter_re || !*filter_re)
+		return 0;
+	int rc = regcomp(re, filter_re, REG_EXTENDED | REG_NOSUB);
+	if (rc != 0) {
+		char m[256];
+		regerror(rc, re, m, sizeof m);
+		fprintf(stderr, "hotpath run: --filter: bad regular expression '%s': %s\n", filter_re, m);
+		return HP_EXIT_USAGE;
 	}
+	*have = 1;
+	return 0;
+}
+
+/* The jobs of the selected suites that the filter (may be NULL) lets
+ * through; may be none. 0, or an exit code with a message printed. */
+static int plan_build(plan_t *pl, const hp_suite_t *const *suites, const regex_t *filter, int ncpus)
+{
+	char err[1024];
 	int rc = 0;
 	for (int si = 0; suites[si] && rc == 0; si++)
 		for (int ci = 0; suites[si]->cases[ci] && rc == 0; ci++)
-			rc = plan_case(pl, suites[si], suites[si]->cases[ci], ncpus,
-				       have_filter ? &re : NULL, err, sizeof err);
-	if (have_filter)
-		regfree(&re);
+			rc = plan_case(pl, suites[si], suites[si]->cases[ci], ncpus, filter, err, sizeof err);
 	if (rc != 0) {
 		fprintf(stderr, "hotpath run: %s\n", err);
 		return HP_EXIT_INTERNAL;
@@ -422,6 +426,8 @@ typedef struct run {
 	const hp_run_opts_t *o;
 	const hp_suite_t **suites;      /* NULL-terminated */
 	hp_runenv_t re;
+	regex_t filter;
+	int have_filter;
 	plan_t plan;
 	char dir[PATH_MAX];
 	struct json_object *env;
@@ -435,7 +441,8 @@ typedef struct run {
 	char note[256];
 } run_t;
 
-/* Suites, topology, CPUs, run environment. 0 or an exit code. */
+/* Suites, filter, topology, CPUs, run environment (checked in the order
+ * the CLI always reported them). 0 or an exit code. */
 static int run_setup(run_t *r)
 {
 	const hp_run_opts_t *o = r->o;
@@ -446,6 +453,9 @@ static int run_setup(run_t *r)
 		fprintf(stderr, "hotpath run: %s\n", err);
 		return HP_EXIT_USAGE;
 	}
+	int rc = filter_compile(o->filter, &r->filter, &r->have_filter);
+	if (rc != 0)
+		return rc;
 	hp_child_save_affinity();
 	r->re.topo = hp_topo_load(err, sizeof err);
 	if (!r->re.topo) {
@@ -640,6 +650,8 @@ static void run_finish(run_t *r)
 
 static void run_free(run_t *r)
 {
+	if (r->have_filter)
+		regfree(&r->filter);
 	if (r->env)
 		json_object_put(r->env);
 	hp_results_free(&r->res);
@@ -657,7 +669,7 @@ int hp_run(const hp_run_opts_t *o)
 	hp_results_init(&r.res);
 	int rc = run_setup(&r);
 	if (rc == 0)
-		rc = plan_build(&r.plan, r.suites, o->filter, r.re.ncpus);
+		rc = plan_build(&r.plan, r.suites, r.have_filter ? &r.filter : NULL, r.re.ncpus);
 	if (rc == 0 && r.plan.n == 0) {
 		fprintf(stderr, "hotpath run: --filter '%s' matches no benchmark (names are suite/case/variant/param; see hotpath list)\n",
 			o->filter ? o->filter : "");
