@@ -1,42 +1,11 @@
 /* buddy.c — suite "buddy": the page allocator of impl/buddy against aligned allocation in malloc libraries and the kernel.
  *
- * What each case measures (README text):
- *
- * - pcp_hit: one order-0 alloc_pages + free_pages pair through the per-CPU
- *   page lists: after the first batch the pair never leaves the pcp (LIFO,
- *   same page). impl is the pinned stand-in (the thread names its CPU and
- *   uses the lists without a lock, the kernel before 5.19); impl_locked is
- *   6.6's own scheme (sched_getcpu() and a try-locked pcp spinlock). The
- *   mallocs do posix_memalign(4096, 4096) + free; the kernel variant maps,
- *   populates (MADV_POPULATE_WRITE) and unmaps one page, which includes the
- *   kernel's pcp allocation plus everything around it (VMA, page tables,
- *   zeroing, TLB flush). Thread sweep 1..N: each thread its own pcp.
- * - pcp_miss: the same pair with the pcp switched off (the boot pageset:
- *   high 0, batch 1), so each alloc and each free takes zone->lock and, in
- *   a fresh zone, splits an order-10 block down to order 0 (10 expand steps)
- *   and merges it back (10 merges): the buddy allocator's own cost.
- * - order: alloc+free of 2^order pages, order 0..10 (pcp for 0..3, the
- *   buddy lists under zone->lock above), per call and per page; impl and
- *   kernel (mmap + populate + munmap of 2^order pages).
- * - aligned: the same at orders 3 and 10 against the mallocs'
- *   posix_memalign(4096 << order, 4096 << order) (order 0 is in pcp_hit;
- *   every order for every malloc would double the quick profile).
- * - trace: a seeded random trace of mixed-order allocations and frees
- *   (60% order 0, a tail to order 10; live memory swinging twice between
- *   25% and 90% of a 64 MiB zone; half the order-0 allocations, up to a
- *   fifth of the zone, live to the end), one op per iteration, the same
- *   for every variant. impl starts every batch from a fresh zone (set up
- *   with the clock paused) so its work is repeatable; allocations that
- *   fail for fragmentation are skipped with their frees. For impl the run also records, as counters,
- *   the fragmentation of the zone at 32 points of the trace (sample s
- *   after (s+1)/32 of its allocation phase), from a replay at set-up:
- *   sNN_unusable_oK and sNN_extfrag_oK (x1000, mm/vmstat.c's integer math,
- *   orders 3, 6, 9, 10), sNN_free_pages, and trace_failed_allocs; the
- *   plot buddy-trace-frag draws them over the trace.
- *
- * Every variant does the same work through hp_mem_ops_t (one indirect call
- * per alloc and per free on every side).
+ * Cases pcp_hit, pcp_miss, order, aligned and trace, every variant doing
+ * the same work through hp_mem_ops_t; trace also records the zone's
+ * fragmentation over the trace as counters, drawn by buddy-trace-frag.
+ * Documented in docs/suites/buddy.md.
  */
+#include "bench_skip.h"
 #include "hp.h"
 #include "plot.h"
 #include "record.h"
@@ -186,41 +155,20 @@ typedef struct trace {
 	uint8_t *slot_order;          /* and their orders */
 } trace_t;
 
-typedef struct xoshiro { uint64_t s[4]; } xoshiro_t;
-
-static void xo_seed(xoshiro_t *r, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++)
-		r->s[i] = hp_splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t xo_next(xoshiro_t *r)   /* xoshiro256** */
-{
-	uint64_t *s = r->s, res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return res;
-}
-
-static unsigned xo_below(xoshiro_t *r, unsigned n) { return (unsigned)(xo_next(r) % n); }
+/* a draw in [0, n) from the trace's xoshiro256** (hp_rand.h) */
+#define XO_BELOW(r, n) ((unsigned)hp_xoshiro_below((r), (n)))
 
 /* Orders skewed to small, as page-allocator traffic is: 60% order 0, a
  * tail up to order 10 (1 in 200). */
-static unsigned pick_order(xoshiro_t *r)
+static unsigned pick_order(hp_xoshiro_t *r)
 {
-	unsigned x = xo_below(r, 1000);
+	unsigned x = XO_BELOW(r, 1000);
 	if (x < 600) return 0;
 	if (x < 750) return 1;
 	if (x < 830) return 2;
 	if (x < 900) return 3;
-	if (x < 970) return 4 + xo_below(r, 3);
-	if (x < 995) return 7 + xo_below(r, 3);
+	if (x < 970) return 4 + XO_BELOW(r, 3);
+	if (x < 995) return 7 + XO_BELOW(r, 3);
 	return 10;
 }
 
@@ -246,8 +194,8 @@ static trace_t *trace_make(uint64_t seed)
 		free(t->ops); free(t->slot); free(t->slot_order); free(t);
 		return NULL;
 	}
-	xoshiro_t r;
-	xo_seed(&r, seed);
+	hp_xoshiro_t r;
+	hp_xoshiro_seed(&r, seed);
 	const unsigned long zone_pages = TRACE_ZONE_BYTES / HP_PAGE_SIZE;
 	const unsigned long lo = zone_pages / 4, hi = zone_pages * 9 / 10, sticky_max = zone_pages / 5;
 	unsigned long live_pages = 0;
@@ -258,19 +206,19 @@ static trace_t *trace_make(uint64_t seed)
 	for (size_t i = 0; i < TRACE_OPS; i++) {
 		size_t ph = i % (TRACE_OPS / 2), half = TRACE_OPS / 4;
 		unsigned long target = lo + (hi - lo) * (ph < half ? ph : 2 * half - ph) / half;
-		int want_alloc = live_pages < target ? xo_below(&r, 10) < 7 : xo_below(&r, 10) < 3;
+		int want_alloc = live_pages < target ? XO_BELOW(&r, 10) < 7 : XO_BELOW(&r, 10) < 3;
 		unsigned o = pick_order(&r);
 		if (want_alloc && nfree && live_pages + (1UL << o) <= hi) {
 			uint16_t s = free_slots[--nfree];
 			order[s] = (uint8_t)o;
-			if (o == 0 && (unsigned long)nsticky < sticky_max && xo_below(&r, 2) == 0)
+			if (o == 0 && (unsigned long)nsticky < sticky_max && XO_BELOW(&r, 2) == 0)
 				sticky_slots[nsticky++] = s;
 			else
 				live_slots[nlive++] = s;
 			live_pages += 1UL << o;
 			t->ops[n++] = (top_t){ .slot = s, .order = (uint8_t)o, .alloc = 1 };
 		} else if (nlive) {
-			int k = (int)xo_below(&r, (unsigned)nlive);
+			int k = (int)XO_BELOW(&r, (unsigned)nlive);
 			uint16_t s = live_slots[k];
 			live_slots[k] = live_slots[--nlive];
 			free_slots[nfree++] = s;
@@ -351,8 +299,6 @@ static hp_buddy_zone_t *make_zone(const hp_ctx_t *ctx, int pcp_off, size_t bytes
 	return hp_buddy_create(&cfg, err, errlen);
 }
 
-static int is_trace(const hp_ctx_t *ctx) { return strcmp(ctx->c->name, "trace") == 0; }
-
 /* Replays the whole trace on the job's fresh zone, sampling the
  * fragmentation indices: the figures depend on the seed alone. */
 static void trace_sample(trace_t *t)
@@ -373,13 +319,16 @@ static void trace_sample(trace_t *t)
 	}
 }
 
-static void *bench_setup(hp_ctx_t *ctx)
+/* The job of every case: for impl a fresh zone (its pcp switched off for
+ * pcp_miss), and the trace for the trace case. A failure is kept in b->err
+ * for run() to skip with. */
+static void *job_setup(hp_ctx_t *ctx, int pcp_off, int with_trace)
 {
 	bench_t *b = calloc(1, sizeof *b);
 	if (!b)
 		return NULL;
 	t_cpu = 0;
-	if (is_trace(ctx)) {
+	if (with_trace) {
 		b->trace = trace_make(ctx->seed);
 		if (!b->trace) {
 			snprintf(b->err, sizeof b->err, "trace: out of memory");
@@ -387,7 +336,6 @@ static void *bench_setup(hp_ctx_t *ctx)
 		}
 	}
 	if (IS_IMPL(ctx)) {
-		int pcp_off = strcmp(ctx->c->name, "pcp_miss") == 0;
 		size_t bytes = b->trace ? TRACE_ZONE_BYTES : 0;   /* 0: the 1 GiB default */
 		char err[160];
 		g_zone = make_zone(ctx, pcp_off, bytes, err, sizeof err);
@@ -400,6 +348,10 @@ static void *bench_setup(hp_ctx_t *ctx)
 	}
 	return b;
 }
+
+static void *bench_setup(hp_ctx_t *ctx) { return job_setup(ctx, 0, 0); }
+static void *pcp_miss_setup(hp_ctx_t *ctx) { return job_setup(ctx, 1, 0); }
+static void *trace_setup(hp_ctx_t *ctx) { return job_setup(ctx, 0, 1); }
 
 static void bench_teardown(hp_ctx_t *ctx, void *data)
 {
@@ -415,25 +367,19 @@ static void bench_teardown(hp_ctx_t *ctx, void *data)
 	}
 }
 
-/* Messages for hp_skip in static storage (they outlive the thread). */
-static char skip_msgs[64][200];
-
 static int setup_failed(hp_state_t *st, const hp_ctx_t *ctx)
 {
 	const bench_t *b = ctx->data;
 	if (b && !b->err[0])
 		return 0;
-	char *m = skip_msgs[(unsigned)st->thread_index % 64];
-	snprintf(m, sizeof skip_msgs[0], "%s", b ? b->err : "out of memory in setup");
-	hp_skip(st, m);
+	hp_skip(st, b ? b->err : "out of memory in setup");
 	return 1;
 }
 
+/* the message is formatted per call (bench_skip.h): threads never share it */
 static void skip_nomem(hp_state_t *st, const hp_ctx_t *ctx, unsigned order)
 {
-	char *m = skip_msgs[(unsigned)st->thread_index % 64];
-	snprintf(m, sizeof skip_msgs[0], "%s: alloc_pages(order %u) failed", ctx->v->name, order);
-	hp_skip(st, m);
+	bench_skipf(st, "%s: alloc_pages(order %u) failed", ctx->v->name, order);
 }
 
 /* ------------------------------------------------------------------ */
@@ -480,7 +426,7 @@ static const hp_case_t case_pcp_miss = {
 	.name = "pcp_miss",
 	.desc = "order-0 alloc+free with the pcp off: zone->lock, split and merge",
 	.op_unit = "pair",
-	.setup = bench_setup,
+	.setup = pcp_miss_setup,
 	.teardown = bench_teardown,
 	.run = pair_run,
 	.variants = miss_variants,
@@ -577,9 +523,7 @@ static void trace_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 		g_zone = make_zone(ctx, 0, TRACE_ZONE_BYTES, err, sizeof err);
 		hp_resume(st);
 		if (!g_zone) {
-			char *m = skip_msgs[0];
-			snprintf(m, sizeof skip_msgs[0], "buddy zone: %s", err);
-			hp_skip(st, m);
+			bench_skipf(st, "buddy zone: %s", err);
 			return;
 		}
 	}
@@ -600,7 +544,7 @@ static const hp_case_t case_trace = {
 	.name = "trace",
 	.desc = "seeded mixed-order alloc/free trace; impl records fragmentation over time",
 	.op_unit = "op",
-	.setup = bench_setup,
+	.setup = trace_setup,
 	.teardown = bench_teardown,
 	.run = trace_run,
 	.variants = all_variants,
@@ -623,46 +567,61 @@ static double trace_counter(const hp_results_t *r, const char *metric)
 	return NAN;
 }
 
-static int buddy_plots(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+/* One row of the .dat per sample of the trace: position, the unusable and
+ * extfrag indices at each order, the free fraction. Returns the rows. */
+static int frag_rows(FILE *f, const hp_results_t *r)
 {
 	static const char *const kinds[] = { "unusable", "extfrag" };
-	char name[48], path[4096], tmpl[4096], *d;
-	size_t cap = 16384, off = 0;
+	char name[48];
 	int rows = 0;
 
-	if (isnan(trace_counter(r, "s00_free_pages")))
-		return 0;
-	d = malloc(cap);
-	if (!d) {
-		snprintf(err, errlen, "buddy plot: out of memory");
-		return -1;
-	}
-	off += (size_t)snprintf(d + off, cap - off,
-		"# hotpath buddy: fragmentation of the impl zone along the seeded trace (x1000 indices as 0..1)\n"
-		"# sample position unusable_o3 unusable_o6 unusable_o9 unusable_o10 extfrag_o3 extfrag_o6"
-		" extfrag_o9 extfrag_o10 free_fraction\n");
 	for (int s = 0; s < NSAMPLES; s++) {
 		snprintf(name, sizeof name, "s%02d_free_pages", s);
 		double freep = trace_counter(r, name);
 		if (isnan(freep))
 			continue;
-		off += (size_t)snprintf(d + off, cap - off, "%d %.4f", s, (s + 1.0) / NSAMPLES);
+		fprintf(f, "%d %.4f", s, (s + 1.0) / NSAMPLES);
 		for (int k = 0; k < 2; k++)
 			for (size_t o = 0; o < NFRAG; o++) {
 				snprintf(name, sizeof name, "s%02d_%s_o%u", s, kinds[k], frag_orders[o]);
 				double v = trace_counter(r, name);
 				/* extfrag -1000: the order was free; no point to draw */
 				if (isnan(v) || v < 0)
-					off += (size_t)snprintf(d + off, cap - off, " NaN");
+					fprintf(f, " NaN");
 				else
-					off += (size_t)snprintf(d + off, cap - off, " %.3f", v / 1000);
+					fprintf(f, " %.3f", v / 1000);
 			}
-		off += (size_t)snprintf(d + off, cap - off, " %.4f\n",
-					freep / (TRACE_ZONE_BYTES / HP_PAGE_SIZE));
+		fprintf(f, " %.4f\n", freep / (TRACE_ZONE_BYTES / HP_PAGE_SIZE));
 		rows++;
 	}
+	return rows;
+}
+
+static int buddy_plot_frag(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+{
+	char path[4096], tmpl[4096], *d = NULL;
+	size_t len = 0;
+	int rows;
+	FILE *f;
+
+	if (isnan(trace_counter(r, "s00_free_pages")))
+		return 0;
+	f = open_memstream(&d, &len);
+	if (!f) {
+		snprintf(err, errlen, "buddy plot: out of memory");
+		return -1;
+	}
+	fprintf(f, "# hotpath buddy: fragmentation of the impl zone along the seeded trace (x1000 indices as 0..1)\n"
+		"# sample position unusable_o3 unusable_o6 unusable_o9 unusable_o10 extfrag_o3 extfrag_o6"
+		" extfrag_o9 extfrag_o10 free_fraction\n");
+	rows = frag_rows(f, r);
+	if (fclose(f) != 0 || !d) {
+		free(d);
+		snprintf(err, errlen, "buddy plot: out of memory");
+		return -1;
+	}
 	snprintf(path, sizeof path, "%s/buddy-trace-frag.dat", plotdir);
-	if (hp_write_atomic(path, d, off) != 0) {
+	if (hp_write_atomic(path, d, len) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		free(d);
 		return -1;
@@ -675,10 +634,7 @@ static int buddy_plots(const char *plotdir, const hp_results_t *r, const char *t
 			      "title='buddy: fragmentation along the trace (impl)'", err, errlen) < 0 ? -1 : 1;
 }
 
-__attribute__((constructor)) static void buddy_register_plots(void)
-{
-	hp_plot_add_extra(buddy_plots);
-}
+static const hp_plot_fn buddy_plots[] = { buddy_plot_frag, NULL };
 
 /* ------------------------------------------------------------------ */
 /* Suite                                                               */
@@ -693,4 +649,5 @@ const hp_suite_t hp_suite_buddy = {
 	.desc = "buddy page allocator (Linux 6.6 mm/page_alloc.c) vs aligned malloc and the kernel",
 	.doc = "docs/suites/buddy.md",
 	.cases = buddy_cases,
+	.plots = buddy_plots,
 };

@@ -1,60 +1,10 @@
 /* kernel.c — suite "kernel": hot paths of the running kernel, measured from user space.
  *
- * What each case measures, and what it does not (README text):
- *
- * - syscall: one getpid system call, issued with an inline `syscall`
- *   instruction (x86_64; syscall(2) elsewhere) so libc neither caches nor
- *   wraps it. It is the round trip into the kernel and back with this
- *   machine's speculative-execution mitigations (PTI, retbleed/IBRS, ...),
- *   around a handler that does almost nothing. It does not measure any real
- *   system call's work. Threads run it side by side: it should scale
- *   linearly; when it does not, something shared (a hypervisor, SMT) is in
- *   the way.
- * - minor_fault: the first write to a fresh private anonymous page, one
- *   4 KiB page per fault (MADV_NOHUGEPAGE: no THP or multi-size THP). It
- *   includes the exception entry/exit, the per-VMA lock, allocating the page
- *   from the per-CPU lists, zeroing it, the memcg charge (with memory
- *   cgroups), rmap/LRU
- *   bookkeeping and the page-table update, plus a page-table page every 512
- *   faults. It does not include mapping or unmapping the memory, freeing
- *   the pages or the TLB flush (done with the clock paused, in chunks of
- *   4096 pages). Each thread faults its own VMA, so the thread sweep shows
- *   the scalability of per-VMA locking (Linux 6.4+) and of the page
- *   allocator's per-CPU lists, not mmap_lock contention.
- * - page_alloc: mmap, MADV_NOHUGEPAGE, MADV_POPULATE_WRITE and munmap of
- *   2^order pages, order 0..10, reported per call and per page. The kernel
- *   backs anonymous memory one 4 KiB page at a time, so this is 2^order
- *   order-0 allocations through the per-CPU lists, which refill from and
- *   drain to the buddy allocator in batches - not one order-N buddy
- *   allocation (user space cannot ask for that). Per call it includes the
- *   VMA set-up and tear-down, zeroing every page, page tables, and the
- *   munmap TLB flush; the per-page figure falls with the order as those
- *   fixed costs are amortised. Kernels before 5.14 fall back to one write
- *   per page (hp_kp_populate_method() tells), which adds an exception per
- *   page.
- * - ctx_switch: perf bench sched pipe: a round trip of 4-byte tokens over
- *   two pipes with a partner process, reported per round trip and per
- *   switch (2 per round trip). same_cpu: both on one CPU, so each round trip
- *   is two process switches (with the address-space switch) plus 2 writes
- *   and 2 reads. cross_cpu: the partner on the second selected CPU, so it
- *   is two cross-CPU wake-ups (IPI or polling idle exit, very costly in a
- *   VM) rather than switches. It does not isolate the scheduler's pick from
- *   the pipe code and the four system calls.
- * - signal: tgkill(SIGUSR1) to the calling thread itself; the signal is
- *   delivered on that system call's exit: signal frame with the FPU/vector
- *   state written to the user stack, the handler (a counter), rt_sigreturn.
- *   It does not include waking a sleeping thread or sending to another
- *   process. The handler count is checked after each batch.
- *
- * For all of them, `--metric instructions` (callgrind) counts only the
- * user-space instructions around each kernel entry: a fixed handful per
- * operation (with gcc 12 and glibc 2.36: 5 for syscall, minor_fault and
- * signal, 38 per ctx_switch round trip, 154 per page_alloc call whatever
- * the order), never the kernel's own work, and not the signal handler
- * (callgrind runs handlers with its collect-at-start state). The counts are
- * exact and repeatable, so they catch a change in the probe code, but the
- * kernel's cost shows only in time: measure these on bare metal, pinned,
- * with the noise sources `hotpath env` reports.
+ * Probes of the running kernel from user space (baselines/kernel/probes.h):
+ * syscall, minor_fault, page_alloc, ctx_switch, signal, each the kernel's
+ * own path timed around one entry. Under --metric instructions only the
+ * user-space side is counted, never the kernel's work.
+ * Documented in docs/suites/kernel.md.
  */
 #include "hp.h"
 #include "probes.h"

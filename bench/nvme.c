@@ -1,35 +1,12 @@
 /* nvme.c — suite "nvme": polled, interrupt and hybrid completion of QD1 reads, emulated (impl/nvme) and over io_uring on a real device.
  *
- * One operation is one 4 KiB read at queue depth 1, submitted and waited
- * for. What each case measures (README text):
- *
- * - emulated: impl/nvme's queue pair, its controller thread pinned to the
- *   second selected CPU and busy-waiting a fixed service time per command
- *   (param: 2, 10 or 80 us; "When Poll is Better than Interrupt" put the
- *   crossover near a few microseconds). impl-poll spins on the CQ phase
- *   tag of a queue created without interrupts (an NVMe poll queue);
- *   impl-irq sleeps on the interrupt (a futex standing in for MSI-X) and
- *   reaps; impl-hybrid sleeps half the running mean completion time, then
- *   spins (with the thread's timer slack at 1 ns, as the kernel's hrtimer
- *   had none; hybrid_overslept_ns shows what the sleeps overran). real_time is the read's latency; cpu_time is what the host
- *   thread burnt meanwhile (polling burns all of it). Counters per read:
- *   sleeps, empty polls, hybrid sleeps, interrupts raised.
- * - uring: the same reads through io_uring on a real target: irq (a plain
- *   ring), poll (IORING_SETUP_IOPOLL), hybrid (IORING_SETUP_HYBRID_IOPOLL,
- *   Linux 6.13+), and fio's io_uring engine at QD1 for irq and poll (hipri),
- *   pinned to the measured CPU, timed by fio's own mean latency. The target
- *   is $HOTPATH_BLOCK_TARGET (a block device or a file on a disk-backed
- *   filesystem) or, by default, a 64 MiB pattern file created in
- *   $HOTPATH_BLOCK_DIR (default /var/tmp), unlinked at once and read
- *   through /proc/<pid>/fd (nothing is left behind, even after a crash). Polled modes
- *   need a device with poll queues (NVMe with nvme.poll_queues=N); where
- *   the device has none they are reported unavailable with the reason.
- *
- * Every read is checked: the emulated reads' first word against the
- * namespace pattern, the io_uring reads' length (a short or failed read
- * aborts the run with a message).
+ * Cases emulated (impl/nvme's queue pair: poll, irq, hybrid), coalesce
+ * (interrupt coalescing) and uring (io_uring and fio on a real target).
+ * Every read is checked; a short or wrong read aborts the run.
+ * Documented in docs/suites/nvme.md.
  */
 #include "hp.h"
+#include "hp_time.h"
 #include "nvme.h"
 #include "uring.h"
 
@@ -42,17 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Variants: which machinery, which completion mode */
-enum { E_POLL, E_IRQ, E_HYBRID, U_IRQ, U_POLL, U_HYBRID, F_IRQ, F_POLL };
-#define KIND(ctx) ((int)(intptr_t)(ctx)->v->ops)
+/* Variants: the emulated cases' ops are impl/nvme's completion modes
+ * (hp_nvme_mode_ops_t), the uring case's are baselines/nvme's readers
+ * (hp_uring_ops_t); each case only has variants of its own kind. */
+#define EM_OPS(ctx) ((const hp_nvme_mode_ops_t *)(ctx)->v->ops)
+#define UR_OPS(ctx) ((const hp_uring_ops_t *)(ctx)->v->ops)
 
 /* ------------------------------------------------------------------ */
 /* emulated                                                            */
@@ -80,39 +51,56 @@ static void em_free(em_t *e)
 	free(e);
 }
 
-static void *em_setup(hp_ctx_t *ctx)
+/* The emulated device of both cases: a QD1 queue whose controller takes
+ * the param's service time, on another CPU than the host thread. */
+static void em_config(const hp_ctx_t *ctx, hp_nvme_config_t *cfg)
+{
+	hp_nvme_config_init(cfg);
+	cfg->qdepth = 2;
+	cfg->lba_size = 4096;
+	cfg->ns_blocks = EM_BLOCKS;
+	cfg->svc = HP_NVME_SVC_FIXED;
+	cfg->svc_ns = (uint64_t)ctx->p->value;
+	cfg->seed = ctx->seed;
+	cfg->device_os_cpu = ctx->all_cpus[0] == ctx->cpus[0] ? ctx->all_cpus[1] : ctx->all_cpus[0];
+	cfg->irq = EM_OPS(ctx)->irq;  /* an NVMe poll queue has no interrupt */
+}
+
+static em_t *em_new(const hp_ctx_t *ctx, const hp_nvme_config_t *cfg)
 {
 	em_t *e = calloc(1, sizeof *e);
-	hp_nvme_config_t cfg;
-	int kind = KIND(ctx);
 
 	if (!e)
 		return NULL;
-	hp_nvme_config_init(&cfg);
-	cfg.qdepth = 2;
-	cfg.lba_size = 4096;
-	cfg.ns_blocks = EM_BLOCKS;
-	cfg.svc = HP_NVME_SVC_FIXED;
-	cfg.svc_ns = (uint64_t)ctx->p->value;
-	cfg.seed = ctx->seed;
-	/* the controller on another CPU than the host thread */
-	cfg.device_os_cpu = ctx->all_cpus[0] == ctx->cpus[0] ? ctx->all_cpus[1] : ctx->all_cpus[0];
-	cfg.irq = kind != E_POLL;     /* an NVMe poll queue has no interrupt */
-	if (!strcmp(ctx->c->name, "coalesce")) {
-		/* 16 reads in flight on a 2 us device; aggregation time 100 us
-		 * (one unit of the NVMe feature), threshold from the param */
-		cfg.qdepth = 32;
-		cfg.svc_ns = 2000;
-		cfg.coalesce_thr = (unsigned)ctx->p->value;
-		cfg.coalesce_time_ns = 100000;
-	}
-	e->mode = kind == E_POLL ? HP_NVME_POLL : kind == E_IRQ ? HP_NVME_IRQ : HP_NVME_HYBRID;
+	e->mode = EM_OPS(ctx)->mode;
 	e->seed = ctx->seed;
-	if (posix_memalign(&e->buf, 4096, 4096 * 16) != 0 || hp_nvme_create(&cfg, &e->q) != 0) {
+	if (posix_memalign(&e->buf, 4096, 4096 * 16) != 0 || hp_nvme_create(cfg, &e->q) != 0) {
 		em_free(e);
 		return NULL;
 	}
 	return e;
+}
+
+static void *em_setup(hp_ctx_t *ctx)
+{
+	hp_nvme_config_t cfg;
+
+	em_config(ctx, &cfg);
+	return em_new(ctx, &cfg);
+}
+
+/* coalesce: 16 reads in flight on a 2 us device; aggregation time 100 us
+ * (one unit of the NVMe feature), threshold from the param */
+static void *co_setup(hp_ctx_t *ctx)
+{
+	hp_nvme_config_t cfg;
+
+	em_config(ctx, &cfg);
+	cfg.qdepth = 32;
+	cfg.svc_ns = 2000;
+	cfg.coalesce_thr = (unsigned)ctx->p->value;
+	cfg.coalesce_time_ns = 100000;
+	return em_new(ctx, &cfg);
 }
 
 static void em_teardown(hp_ctx_t *ctx, void *data)
@@ -302,21 +290,17 @@ static const char *target(void)
 	return tgt_path;
 }
 
-static int umode(int kind)
-{
-	return kind == U_POLL || kind == F_POLL ? HP_URING_POLL : kind == U_HYBRID ? HP_URING_HYBRID : HP_URING_IRQ;
-}
-
 static const char *uring_available(const hp_ctx_t *ctx)
 {
 	static char why[3][640];
 	static int done[3];
-	int kind = KIND(ctx), m = umode(kind);
+	const hp_uring_ops_t *o = UR_OPS(ctx);
+	int m = o->mode;
 	const char *t;
 
 	if (ctx->bind_cpu && !strcmp(ctx->metric, "instructions"))
 		return "the reads' cost is the kernel's and the device's, which callgrind does not see";
-	if (kind == F_IRQ || kind == F_POLL) {
+	if (o->via_fio) {
 		static char fwhy[128];
 		char exe[4096];
 
@@ -350,15 +334,15 @@ typedef struct ur {
 static void *ur_setup(hp_ctx_t *ctx)
 {
 	ur_t *u = calloc(1, sizeof *u);
-	int kind = KIND(ctx);
+	const hp_uring_ops_t *o = UR_OPS(ctx);
 	const char *t = target();
 
 	if (!u || !t) {
 		free(u);
 		return NULL;
 	}
-	if (kind == U_IRQ || kind == U_POLL || kind == U_HYBRID) {
-		u->h = hp_uring_open(t, umode(kind), u->err, sizeof u->err);
+	if (!o->via_fio) {
+		u->h = hp_uring_open(t, o->mode, u->err, sizeof u->err);
 		if (!u->h) {
 			fprintf(stderr, "hotpath nvme: %s: %s\n", ctx->v->name, u->err);
 			free(u);
@@ -381,7 +365,6 @@ static void ur_teardown(hp_ctx_t *ctx, void *data)
 static void ur_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	ur_t *u = ctx->data;
-	int kind = KIND(ctx);
 	uint64_t seed = ctx->seed ^ (0x5851f42d4c957f2dull * ++u->batch);
 
 	if (!n) {
@@ -390,12 +373,12 @@ static void ur_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	}
 	if (u->h) {
 		hp_uring_stats_t s;
-		double t0 = mono_s(), t1;
+		double t0 = hp_mono_s(), t1;
 		int rc;
 
 		hp_uring_stats_reset(u->h);
 		rc = hp_uring_run(u->h, n, seed);
-		t1 = mono_s();
+		t1 = hp_mono_s();
 		if (rc != 0)
 			hp_fatal(ctx, "%llu reads: %s", (unsigned long long)n, strerror(-rc));
 		s = hp_uring_stats(u->h);
@@ -408,7 +391,7 @@ static void ur_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	}
 	/* fio: its own process, pinned to this CPU, timed by its mean latency */
 	hp_uring_fio_opts_t o = {
-		.path = target(), .mode = umode(kind), .cpu = ctx->cpus[0], .ios = n,
+		.path = target(), .mode = UR_OPS(ctx)->mode, .cpu = ctx->cpus[0], .ios = n,
 		.seed = seed, .timeout_s = 60 + (double)n * 1e-3,
 	};
 	hp_uring_fio_result_t r;
@@ -426,17 +409,16 @@ static void ur_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 /* Variants and cases                                                  */
 /* ------------------------------------------------------------------ */
 
-#define NV_VARIANT(id, vname, k, kindv, avail) \
-	static const hp_variant_t id = { .name = vname, .kind = k, .available = avail, \
-		.ops = (const void *)(intptr_t)(kindv) }
-NV_VARIANT(v_epoll, "impl-poll", HP_KIND_IMPL, E_POLL, em_available);
-NV_VARIANT(v_eirq, "impl-irq", HP_KIND_IMPL, E_IRQ, em_available);
-NV_VARIANT(v_ehybrid, "impl-hybrid", HP_KIND_IMPL, E_HYBRID, em_available);
-NV_VARIANT(v_uirq, "uring-irq", HP_KIND_KERNEL, U_IRQ, uring_available);
-NV_VARIANT(v_upoll, "uring-poll", HP_KIND_KERNEL, U_POLL, uring_available);
-NV_VARIANT(v_uhybrid, "uring-hybrid", HP_KIND_KERNEL, U_HYBRID, uring_available);
-NV_VARIANT(v_firq, "fio-irq", HP_KIND_BASELINE, F_IRQ, uring_available);
-NV_VARIANT(v_fpoll, "fio-poll", HP_KIND_BASELINE, F_POLL, uring_available);
+#define NV_VARIANT(id, vname, k, table, avail) \
+	static const hp_variant_t id = { .name = vname, .kind = k, .available = avail, .ops = &(table) }
+NV_VARIANT(v_epoll, "impl-poll", HP_KIND_IMPL, hp_nvme_ops_poll, em_available);
+NV_VARIANT(v_eirq, "impl-irq", HP_KIND_IMPL, hp_nvme_ops_irq, em_available);
+NV_VARIANT(v_ehybrid, "impl-hybrid", HP_KIND_IMPL, hp_nvme_ops_hybrid, em_available);
+NV_VARIANT(v_uirq, "uring-irq", HP_KIND_KERNEL, hp_uring_ops_irq, uring_available);
+NV_VARIANT(v_upoll, "uring-poll", HP_KIND_KERNEL, hp_uring_ops_poll, uring_available);
+NV_VARIANT(v_uhybrid, "uring-hybrid", HP_KIND_KERNEL, hp_uring_ops_hybrid, uring_available);
+NV_VARIANT(v_firq, "fio-irq", HP_KIND_BASELINE, hp_uring_ops_fio_irq, uring_available);
+NV_VARIANT(v_fpoll, "fio-poll", HP_KIND_BASELINE, hp_uring_ops_fio_poll, uring_available);
 #undef NV_VARIANT
 
 static const hp_param_t svc_params[] = {
@@ -480,7 +462,7 @@ static const hp_case_t c_coalesce = {
 	.op_unit = "read",
 	.param_name = "aggregation threshold",
 	.params = co_params,
-	.setup = em_setup, .teardown = em_teardown, .run = co_run,
+	.setup = co_setup, .teardown = em_teardown, .run = co_run,
 	.variants = (const hp_variant_t *const[]){ &v_eirq, NULL },
 };
 

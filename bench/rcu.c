@@ -1,24 +1,10 @@
 /* rcu.c — suite "rcu": RCU read sides in impl/rcu's flavours against
  * liburcu's flavours and the locks used instead of RCU.
  *
- * Every variant runs the very same case code: rcu_case.h compiled once per
- * variant (rcu_variant.c, -DRCU_V_<NAME>), so inlined read sides are
- * compared inlined. This file only lists the cases and dispatches each
- * batch to the variant's compilation (one indirect call per batch).
- *
- * Cases (README, "The rcu suite"):
- * - read_side: rcu_read_lock, rcu_dereference of the published node, one
- *   load, rcu_read_unlock; one thread. The read side's cost.
- * - read_scaling: hash-table lookups by 1..N threads, no updater.
- * - read_mostly: the hash table at all selected CPUs: readers with one
- *   background updater (a key replaced every 100 us, retired by call_rcu),
- *   and a sweep of the update fraction: each thread updating 0%, 0.1%, 1%,
- *   10% or 50% of its operations (seeded choice, made in setup). The sweep
- *   has its own plot, rcu-read_mostly-updates (ops/s against the fraction).
- * - gp_latency: synchronize_rcu with one busy reader on every other
- *   selected CPU.
- * - call_rcu: call_rcu throughput, every callback invoked before the batch
- *   ends.
+ * Cases read_side, read_scaling, read_mostly (with its update-fraction
+ * sweep and plot), gp_latency and call_rcu. Every variant runs the same
+ * case code, rcu_case.h compiled once per variant (rcu_variant.c).
+ * Documented in docs/suites/rcu.md.
  */
 #include <errno.h>
 #include <math.h>
@@ -42,15 +28,7 @@
 #define RCU_TSAN 0
 #endif
 
-#define VT(ctx) ((const hp_rcu_vtable_t *)(ctx)->v->ops)
-
-/* liburcu's flavours are built only where pkg-config found them: weak
- * references are NULL otherwise, and the variant says so. */
-#define WEAK_URCU(v) extern const hp_rcu_vtable_t hp_rcu_bench_##v __attribute__((weak))
-WEAK_URCU(urcu_qsbr);
-WEAK_URCU(urcu_memb);
-WEAK_URCU(urcu_mb);
-WEAK_URCU(urcu_bp);
+#define VT(ctx) ((const hp_rcu_ops_t *)(ctx)->v->ops)
 
 /* ------------------------------------------------------------------ */
 /* Variants                                                            */
@@ -58,12 +36,13 @@ WEAK_URCU(urcu_bp);
 
 static const char *rcu_available(const hp_ctx_t *ctx)
 {
+	/* liburcu's tables are weak references (rcu_baselines.h) */
 	if (!ctx->v->ops)
 		return "liburcu (this flavour) not found by pkg-config at build time";
 #if RCU_TSAN
 	/* its shared library is not instrumented and its accessors are volatile,
 	 * not C11 atomics: TSan reports liburcu's own synchronisation */
-	if (strncmp(ctx->v->name, "urcu-", 5) == 0)
+	if (VT(ctx)->liburcu)
 		return "liburcu is not ThreadSanitizer-aware: its variants are off in TSan builds";
 #endif
 	return NULL;
@@ -72,17 +51,17 @@ static const char *rcu_available(const hp_ctx_t *ctx)
 #define VARIANT(id, vname, k, table) \
 	static const hp_variant_t id = { .name = vname, .kind = k, \
 		.available = rcu_available, .ops = table }
-VARIANT(v_qsbr, "qsbr", HP_KIND_IMPL, &hp_rcu_bench_impl_qsbr);
-VARIANT(v_memb, "memb", HP_KIND_IMPL, &hp_rcu_bench_impl_memb);
-VARIANT(v_preempt, "preempt", HP_KIND_IMPL, &hp_rcu_bench_impl_preempt);
-VARIANT(v_urcu_qsbr, "urcu-qsbr", HP_KIND_BASELINE, &hp_rcu_bench_urcu_qsbr);
-VARIANT(v_urcu_memb, "urcu-memb", HP_KIND_BASELINE, &hp_rcu_bench_urcu_memb);
-VARIANT(v_urcu_mb, "urcu-mb", HP_KIND_BASELINE, &hp_rcu_bench_urcu_mb);
-VARIANT(v_urcu_bp, "urcu-bp", HP_KIND_BASELINE, &hp_rcu_bench_urcu_bp);
-VARIANT(v_rwlock, "rwlock", HP_KIND_BASELINE, &hp_rcu_bench_rwlock);
-VARIANT(v_mutex, "mutex", HP_KIND_BASELINE, &hp_rcu_bench_mutex);
-VARIANT(v_seqlock, "seqlock", HP_KIND_BASELINE, &hp_rcu_bench_seqlock);
-VARIANT(v_brlock, "brlock", HP_KIND_BASELINE, &hp_rcu_bench_brlock);
+VARIANT(v_qsbr, "qsbr", HP_KIND_IMPL, &hp_rcu_ops_impl_qsbr);
+VARIANT(v_memb, "memb", HP_KIND_IMPL, &hp_rcu_ops_impl_memb);
+VARIANT(v_preempt, "preempt", HP_KIND_IMPL, &hp_rcu_ops_impl_preempt);
+VARIANT(v_urcu_qsbr, "urcu-qsbr", HP_KIND_BASELINE, &hp_rcu_ops_urcu_qsbr);
+VARIANT(v_urcu_memb, "urcu-memb", HP_KIND_BASELINE, &hp_rcu_ops_urcu_memb);
+VARIANT(v_urcu_mb, "urcu-mb", HP_KIND_BASELINE, &hp_rcu_ops_urcu_mb);
+VARIANT(v_urcu_bp, "urcu-bp", HP_KIND_BASELINE, &hp_rcu_ops_urcu_bp);
+VARIANT(v_rwlock, "rwlock", HP_KIND_BASELINE, &hp_rcu_ops_rwlock);
+VARIANT(v_mutex, "mutex", HP_KIND_BASELINE, &hp_rcu_ops_mutex);
+VARIANT(v_seqlock, "seqlock", HP_KIND_BASELINE, &hp_rcu_ops_seqlock);
+VARIANT(v_brlock, "brlock", HP_KIND_BASELINE, &hp_rcu_ops_brlock);
 #undef VARIANT
 
 static const hp_variant_t *const all_variants[] = {
@@ -200,71 +179,71 @@ static const hp_case_t c_call_rcu = {
 /* Plot: operations per second against the update fraction            */
 /* ------------------------------------------------------------------ */
 
-/* Repetitions of read_mostly's real_time for one (variant, param) at the
- * case's largest thread count. */
-typedef struct upt {
-	const char *variant, *param;
-	double v[64];
-	int n;
-} upt_t;
-
-/* One line per variant (colour: its place in the suite's run order, as in
- * the standard plots), x = the sweep's params in their order (categorical:
- * 0% has no place on a log axis), y = threads * 1e9 / median ns per op. */
-static int rcu_plots(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+/* The rcu variants in the order the results name them (the suite's run
+ * order, which gives each its colour in the standard plots), and the
+ * largest thread count read_mostly ran with. -1 when out of memory. */
+static int rcu_order(const hp_results_t *r, const char ***order, int *norder, int *maxthr)
 {
-	static upt_t pts[128];
-	const char *order[32];
-	char colors[128] = "", path[4096], tmpl[4096], gv[512];
-	int np = 0, norder = 0, nvar = 0, maxthr = 0, rc;
-	double lo = INFINITY, hi = 0, ymin = INFINITY, ymax = 0;
-	unsigned used = 0;
-	size_t len = 0;
-	char *buf = NULL;
-	FILE *f;
+	int cap = 0;
 
+	*order = NULL;
+	*norder = 0;
+	*maxthr = 0;
 	for (size_t i = 0; i < r->nrec; i++) {
 		const hp_record_t *x = &r->rec[i];
+		int k;
 
 		if (strcmp(x->suite, "rcu") || strcmp(x->metric, "real_time"))
 			continue;
-		int k;
-
-		for (k = 0; k < norder && strcmp(order[k], x->variant); k++)
+		for (k = 0; k < *norder && strcmp((*order)[k], x->variant); k++)
 			;
-		if (k == norder && norder < 32)
-			order[norder++] = x->variant;
-		if (!strcmp(x->case_, "read_mostly") && x->threads > maxthr)
-			maxthr = x->threads;
+		if (k == *norder) {
+			if (*norder == cap) {
+				const char **p = realloc(*order, (size_t)(cap = cap ? cap * 2 : 16) * sizeof(*p));
+
+				if (!p)
+					return -1;
+				*order = p;
+			}
+			(*order)[(*norder)++] = x->variant;
+		}
+		if (!strcmp(x->case_, "read_mostly") && x->threads > *maxthr)
+			*maxthr = x->threads;
 	}
+	return 0;
+}
+
+/* Repetitions of read_mostly's real_time per (variant, param) at maxthr. */
+static int rcu_points(const hp_results_t *r, int maxthr, hp_plot_pts_t *pts)
+{
 	for (size_t i = 0; i < r->nrec; i++) {
 		const hp_record_t *x = &r->rec[i];
-		int k;
 
 		if (strcmp(x->suite, "rcu") || strcmp(x->case_, "read_mostly") ||
 		    strcmp(x->metric, "real_time") || x->threads != maxthr || !(x->value > 0))
 			continue;
-		for (k = 0; k < np; k++)
-			if (!strcmp(pts[k].variant, x->variant) && !strcmp(pts[k].param, x->param))
-				break;
-		if (k == np) {
-			if (np == 128)
-				continue;
-			pts[np].variant = x->variant;
-			pts[np].param = x->param;
-			pts[np++].n = 0;
-		}
-		if (pts[k].n < 64)
-			pts[k].v[pts[k].n++] = x->value;
+		if (hp_plot_pts_add(pts, x->variant, x->param, x->value) != 0)
+			return -1;
 	}
-	f = open_memstream(&buf, &len);
-	if (!f) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	fprintf(f, "# hotpath rcu: read_mostly at %d threads, operations per second of all threads"
-		" (threads * 1e9 / median ns per op) against each thread's update fraction\n", maxthr);
-	fprintf(f, "# one block per variant: x_index fraction ops_s_median ops_s_min ops_s_max\n");
+	return 0;
+}
+
+/* The ranges the plot's settings are drawn from. */
+typedef struct rcu_range {
+	double lo, hi;          /* medians */
+	double ymin, ymax;      /* whiskers */
+} rcu_range_t;
+
+/* One block per variant in `order`: x_index fraction ops_s_median min max.
+ * Each variant's colour goes to colors, as in the suite's other plots (12
+ * colours; a clash moves to the next free one until all 12 are taken).
+ * Returns the blocks written. */
+static int rcu_blocks(FILE *f, FILE *colors, const char **order, int norder, hp_plot_pts_t *pts,
+		      int maxthr, rcu_range_t *rg)
+{
+	unsigned used = 0;
+	int nvar = 0;
+
 	for (int o = 0; o < norder; o++) {
 		int any = 0;
 
@@ -272,69 +251,109 @@ static int rcu_plots(const char *plotdir, const hp_results_t *r, const char *tdi
 			if (mostly_params[p].value < 0)
 				continue;
 			xi++;
-			for (int k = 0; k < np; k++) {
-				if (strcmp(pts[k].variant, order[o]) || strcmp(pts[k].param, mostly_params[p].label))
+			for (size_t k = 0; k < pts->n; k++) {
+				if (strcmp(pts->p[k].variant, order[o]) || strcmp(pts->p[k].param, mostly_params[p].label))
 					continue;
-				double *v = pts[k].v, med, t = maxthr * 1e9;
-				int n = pts[k].n;
+				double *v = pts->p[k].v, med, t = maxthr * 1e9;
+				size_t n = pts->p[k].n;
 
-				med = hp_median(v, (size_t)n);    /* sorts v */
+				med = hp_median(v, n);    /* sorts v */
 				if (!any) {
 					fprintf(f, "%s\"%s\"\n", nvar ? "\n\n" : "", order[o]);
-					/* the variant's colour in the suite's other plots
-					 * (12 colours, 11 variants: no clash) */
 					int c = o % 12;
 
+					if (used == 0xfff)
+						used = 0;
 					while (used & (1u << c))
 						c = (c + 1) % 12;
 					used |= 1u << c;
-					snprintf(colors + strlen(colors), sizeof colors - strlen(colors), "%s%d",
-						 nvar ? " " : "", c);
+					fprintf(colors, "%s%d", nvar ? " " : "", c);
 					nvar++;
 					any = 1;
 				}
 				/* the slowest repetition gives the fewest ops/s */
 				fprintf(f, "%d \"%s\" %.9g %.9g %.9g\n", xi, mostly_params[p].label,
 					t / med, t / v[n - 1], t / v[0]);
-				if (t / v[n - 1] < ymin)
-					ymin = t / v[n - 1];
-				if (t / v[0] > ymax)
-					ymax = t / v[0];
-				if (t / med < lo)
-					lo = t / med;
-				if (t / med > hi)
-					hi = t / med;
+				rg->ymin = fmin(rg->ymin, t / v[n - 1]);
+				rg->ymax = fmax(rg->ymax, t / v[0]);
+				rg->lo = fmin(rg->lo, t / med);
+				rg->hi = fmax(rg->hi, t / med);
 			}
 		}
 	}
-	if (fclose(f) != 0 || !buf) {
-		free(buf);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (!nvar) {
-		free(buf);
-		return 0;
-	}
+	return nvar;
+}
+
+/* Writes rcu-read_mostly-updates.dat and draws it. */
+static int rcu_draw(const char *plotdir, const char *tdir, const char *dat, size_t len,
+		    int maxthr, int nvar, const char *colors, const rcu_range_t *rg,
+		    char *err, size_t errlen)
+{
+	char path[4096], tmpl[4096], *gv;
+	int rc;
+
 	snprintf(path, sizeof path, "%s/rcu-read_mostly-updates.dat", plotdir);
-	rc = hp_write_atomic(path, buf, len);
-	free(buf);
-	if (rc != 0) {
+	if (hp_write_atomic(path, dat, len) != 0) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	snprintf(tmpl, sizeof tmpl, "%s/rcu_update.gp", tdir);
 	/* y range from the whiskers with a margin, not rounded out to decades */
-	snprintf(gv, sizeof gv, "title='rcu read_mostly, %d threads'; nvar=%d; colors='%s'; logy=%d;"
-		 " ymin=%.9g; ymax=%.9g", maxthr, nvar, colors, lo > 0 && hi / lo > 30,
-		 ymin / 1.4 / 1e6, ymax * 1.4 / 1e6);
-	return hp_plot_render(plotdir, "rcu-read_mostly-updates", tmpl, gv, err, errlen) < 0 ? -1 : 1;
+	if (asprintf(&gv, "title='rcu read_mostly, %d threads'; nvar=%d; colors='%s'; logy=%d;"
+		     " ymin=%.9g; ymax=%.9g", maxthr, nvar, colors, rg->lo > 0 && rg->hi / rg->lo > 30,
+		     rg->ymin / 1.4 / 1e6, rg->ymax * 1.4 / 1e6) < 0) {
+		snprintf(err, errlen, "rcu plot: out of memory");
+		return -1;
+	}
+	rc = hp_plot_render(plotdir, "rcu-read_mostly-updates", tmpl, gv, err, errlen) < 0 ? -1 : 1;
+	free(gv);
+	return rc;
 }
 
-__attribute__((constructor)) static void rcu_register_plots(void)
+/* One line per variant (colour: its place in the suite's run order, as in
+ * the standard plots), x = the sweep's params in their order (categorical:
+ * 0% has no place on a log axis), y = threads * 1e9 / median ns per op. */
+static int rcu_plot_updates(const char *plotdir, const hp_results_t *r, const char *tdir,
+			    char *err, size_t errlen)
 {
-	hp_plot_add_extra(rcu_plots);
+	const char **order = NULL;
+	hp_plot_pts_t pts = { 0 };
+	rcu_range_t rg = { INFINITY, 0, INFINITY, 0 };
+	int norder, nvar = 0, maxthr, rc = -1;
+	char *buf = NULL, *colors = NULL;
+	size_t len = 0, clen = 0;
+	FILE *f = NULL, *fc = NULL;
+
+	if (rcu_order(r, &order, &norder, &maxthr) != 0 || rcu_points(r, maxthr, &pts) != 0 ||
+	    !(f = open_memstream(&buf, &len)) || !(fc = open_memstream(&colors, &clen)))
+		goto oom;
+	fprintf(f, "# hotpath rcu: read_mostly at %d threads, operations per second of all threads"
+		" (threads * 1e9 / median ns per op) against each thread's update fraction\n", maxthr);
+	fprintf(f, "# one block per variant: x_index fraction ops_s_median ops_s_min ops_s_max\n");
+	nvar = rcu_blocks(f, fc, order, norder, &pts, maxthr, &rg);
+	int bad = fclose(f) != 0 || !buf;
+
+	bad |= fclose(fc) != 0 || !colors;
+	f = fc = NULL;
+	if (bad)
+		goto oom;
+	rc = nvar ? rcu_draw(plotdir, tdir, buf, len, maxthr, nvar, colors, &rg, err, errlen) : 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	if (f)
+		fclose(f);
+	if (fc)
+		fclose(fc);
+	free(buf);
+	free(colors);
+	free(order);
+	hp_plot_pts_free(&pts);
+	return rc;
 }
+
+static const hp_plot_fn rcu_plots[] = { rcu_plot_updates, NULL };
 
 /* ------------------------------------------------------------------ */
 /* Suite                                                               */
@@ -347,4 +366,5 @@ const hp_suite_t hp_suite_rcu = {
 	.cases = (const hp_case_t *const[]){
 		&c_read_side, &c_read_scaling, &c_read_mostly, &c_gp_latency, &c_call_rcu, NULL,
 	},
+	.plots = rcu_plots,
 };

@@ -1,7 +1,7 @@
 /* rcu_case.h — suite rcu: the case code, written once against the variant
- * primitives (listed in rcu_v_impl.h) and compiled once per variant by
- * rcu_variant.c. Included once per translation unit; V_SYM names the
- * variant's exported table (hp_rcu_bench_<V_SYM>).
+ * primitives (listed in impl/rcu/rcu_v_impl.h) and compiled once per
+ * variant by rcu_variant.c. Included once per translation unit; V_SYM names
+ * the variant's exported ops table (hp_rcu_ops_<V_SYM>).
  *
  * Structures (both read through V_READ / v_deref, updated copy-and-publish
  * under v_write_lock, old nodes handed to v_retire):
@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "hp_config.h"
+#include "hp_time.h"
 #include "rcu_bench.h"
 
 #if HP_HAVE_CALLGRIND
@@ -466,13 +467,6 @@ static void *hash_setup(hp_ctx_t *ctx)
 	return s;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* Every thread runs its own seeded operation sequence: lookups, and with
  * an update fraction, updates of random keys. */
@@ -488,7 +482,7 @@ static void hash_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	v_thread_enter();
 	if (s->nbg) {
 		u0 = __atomic_load_n(&s->updates, __ATOMIC_RELAXED);
-		t0 = mono_s();
+		t0 = hp_mono_s();
 	}
 	hp_resume(st);
 	for (uint64_t done = 0; done < n;) {
@@ -524,7 +518,7 @@ static void hash_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	}
 	if (s->nbg) {
 		/* the updater's rate over this thread's batch */
-		double dt = mono_s() - t0;
+		double dt = hp_mono_s() - t0;
 
 		if (dt > 0)
 			hp_counter(st, "updates_per_s",
@@ -647,15 +641,20 @@ static void cb_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 }
 
 /* ================================================================== */
-/* The variant's table                                                 */
+/* The variant's ops table                                             */
 /* ================================================================== */
 
 #define HP_RCU_VT_CAT_(a, b) a##b
 #define HP_RCU_VT_CAT(a, b) HP_RCU_VT_CAT_(a, b)
 
-const hp_rcu_vtable_t HP_RCU_VT_CAT(hp_rcu_bench_, V_SYM) = {
+#ifndef V_LIBURCU
+#define V_LIBURCU 0
+#endif
+
+const hp_rcu_ops_t HP_RCU_VT_CAT(hp_rcu_ops_, V_SYM) = {
 	.name = V_NAME,
 	.has_gp = V_HAS_GP,
+	.liburcu = V_LIBURCU,
 	.membarrier = v_membarrier,
 	.read_side = { read_side_setup, case_teardown, read_side_run },
 	.read_scaling = { hash_setup, case_teardown, hash_run },

@@ -1,4 +1,16 @@
-/* rcu_variant.c — suite rcu: the case code (rcu_case.h) compiled for one variant, chosen with -DRCU_V_<NAME>; meson builds it once per variant, as liburcu builds test_urcu once per flavour. */
+/* rcu_variant.c — suite rcu: the case code (rcu_case.h) compiled for one variant.
+ *
+ * Per-variant compilation (the one mechanism, also used by slub_variant.c):
+ * a fast path that must stay inline cannot sit behind a function pointer,
+ * so this file is compiled once per variant by a meson foreach in
+ * bench/meson.build, each time with -DRCU_V_<VARIANT> (e.g.
+ * -DRCU_V_IMPL_QSBR, -DRCU_V_URCU_MEMB, -DRCU_V_SEQLOCK). The define picks
+ * the variant's inline primitives (impl/rcu/rcu_v_impl.h,
+ * baselines/rcu/rcu_v_urcu.h, baselines/rcu/rcu_v_locks.h); the case code
+ * is compiled over them and exports one ops table, hp_rcu_ops_<variant>
+ * (type in impl/rcu/rcu_bench_ops.h), which the variant in bench/rcu.c
+ * points at. Only one call per batch of n operations is indirect.
+ */
 #if defined(RCU_V_IMPL_QSBR)
 #define V_SYM impl_qsbr
 #include "rcu_v_impl.h"

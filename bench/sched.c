@@ -1,34 +1,13 @@
 /* sched.c — suite "sched": CFS and EEVDF run-queue operations against nr_running, their baselines, and the simulator's fidelity to the running kernel.
  *
- * Cases (README, "The sched suite"):
- * - pick_next: one switch on a busy queue of nr_running tasks: the running
- *   task is charged a seeded run length (update_curr), goes back into the
- *   queue (put_prev_entity), the next is picked and leaves it
- *   (pick_next_entity + set_next_entity). Plus, at the first point only,
- *   the real kernel's whole switch (pipe ping-pong on one CPU, per switch).
- * - enqueue_dequeue: a seeded queued task goes to sleep and wakes up again
- *   at once (dequeue_entity + enqueue_entity with placement); no time
- *   passes and no task is running, so it is the structure and placement.
- * - tick: the scheduler tick of a task that keeps running (entity_tick:
- *   update_curr and the preemption check); the reschedule it asks for is
- *   not carried out (that is pick_next).
- * Variants: cfs and eevdf (impl/sched), and the CFS run queue over a binary
- * heap, a sorted list (up to 1,000 tasks) and libbsd's sys/tree.h RB tree
- * (baselines/sched), through the same hp_rq_ops_t. The tick runs only cfs
- * and eevdf: the baselines differ from cfs there only in finding the first
- * entry for min_vruntime (bsd_rbtree's walk from the root measured the same
- * within noise, 15-17 ns at every size), so they would add time to the
- * quick profile, not information.
- * - fidelity: rt-app runs a shipped scenario under this kernel with every
- *   task pinned to the first --cpus CPU; each task's CPU share (schedstat)
- *   and its timer wake-up latencies (rt-app's log) are compared with what
- *   `hotpath sim` predicts for the same file. One param per task; the
- *   records are per-task counters (share_measured, share_predicted,
- *   share_diff_pp, ...). One rt-app run per scenario, in the setup of its
- *   first task; every repetition reports that one measurement.
+ * Cases pick_next, enqueue_dequeue and tick over hp_rq_ops_t (cfs, eevdf
+ * and the baselines' run queues) against nr_running, and fidelity (rt-app
+ * under this kernel against `hotpath sim`'s prediction).
+ * Documented in docs/suites/sched.md.
  */
 #include "hp.h"
 #include "hp_config.h"
+#include "hp_time.h"
 #include "plot.h"
 #include "probes.h"
 #include "rq_baselines.h"
@@ -479,18 +458,10 @@ static int kernel_hz(void)
 	return hz >= 10 && hz <= 10000 ? hz : 250;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void sleep_until(double t)
 {
 	for (;;) {
-		double d = t - mono_s();
+		double d = t - hp_mono_s();
 		struct timespec ts;
 
 		if (d <= 0)
@@ -560,13 +531,6 @@ static int sample_threads(pid_t pid, tsample_t *out, int max)
 	return n;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Timer wake-up latencies of one thread from its rt-app log, in ns, for
  * loops that started inside the window and did sleep (a late loop has
  * negative slack and does not wait for its timer). */
@@ -601,16 +565,9 @@ static size_t read_latencies(const char *path, double w0_us, double w1_us, int64
 	}
 	fclose(f);
 	if (n)
-		qsort(v, n, sizeof(*v), cmp_i64);
+		hp_sim_sort_ns(v, n);
 	*out = v;
 	return n;
-}
-
-static int64_t pct_of(const int64_t *v, size_t n, unsigned p)
-{
-	size_t r = (n * p + 99) / 100;
-
-	return n ? v[r ? r - 1 : 0] : -1;
 }
 
 static void rm_tree(const char *dir)
@@ -678,38 +635,18 @@ static const char *scenario_dir(void)
 	return e && *e ? e : HP_SOURCE_ROOT "/scripts/scenarios";
 }
 
-/* Runs the scenario under rt-app and through the simulator; fills r (or
- * r->err). Takes the scenario's duration, a few seconds. */
-static void fid_measure(fid_run_t *r, const char *scenario, int cpu, uint64_t seed)
+/* The simulator's prediction for the scenario over the measured window:
+ * each thread's name, share and wake-up percentiles into r. 0, or -1 with
+ * r->err. */
+static int fid_predict(fid_run_t *r, const hp_scn_t *scn, const char *src, uint64_t seed)
 {
-	char src[4096], tmpl[] = "/tmp/hotpath-rtapp-XXXXXXXX", json[4200], out[4200], rtapp[4096];
 	char err[512] = "";
-	hp_scn_t *scn;
-	tsample_t a[FID_MAX_THREADS + 4], b[FID_MAX_THREADS + 4];
-	int na, nb, nthr;
-	double t0, ta, tb, dur_s;
-	pid_t pid;
 	hp_sim_opts_t o;
 	hp_sim_res_t res;
 
-	snprintf(src, sizeof src, "%s/%s.json", scenario_dir(), scenario);
-	scn = hp_scn_load(src, err, sizeof err);
-	if (!scn) {
-		snprintf(r->err, sizeof r->err, "%s", err);
-		return;
-	}
-	nthr = hp_scn_nthreads(scn);
-	dur_s = (double)hp_scn_duration_ns(scn) * 1e-9;
-	if (nthr > FID_MAX_THREADS || dur_s * 1e9 <= FID_SKIP_HEAD_NS + FID_SKIP_TAIL_NS + 5e8) {
-		snprintf(r->err, sizeof r->err, "%s: needs 1..%d threads and a duration of at least 1 s",
-			 src, FID_MAX_THREADS);
-		goto out_scn;
-	}
-	r->nthr = nthr;
-	for (int i = 0; i < nthr; i++)
+	r->nthr = hp_scn_nthreads(scn);
+	for (int i = 0; i < r->nthr; i++)
 		snprintf(r->thr[i].name, sizeof r->thr[i].name, "%s", hp_scn_thread_name(scn, i));
-
-	/* the prediction, over the same window */
 	hp_sim_opts_default(&o);
 	o.policy = kernel_policy();
 	o.seed = seed;
@@ -722,35 +659,39 @@ static void fid_measure(fid_run_t *r, const char *scenario, int cpu, uint64_t se
 	snprintf(r->policy, sizeof r->policy, "%s", o.policy == HP_SCHED_EEVDF ? "eevdf" : "cfs");
 	if (hp_sim_run(scn, &o, &res, err, sizeof err) != 0) {
 		snprintf(r->err, sizeof r->err, "simulating %s: %s", src, err);
-		goto out_scn;
+		return -1;
 	}
-	for (int i = 0; i < nthr; i++) {
+	for (int i = 0; i < r->nthr; i++) {
 		r->thr[i].share_pred = res.task[i].share;
 		r->thr[i].p50_pred = res.task[i].wakeup_p50_ns;
 		r->thr[i].p99_pred = res.task[i].wakeup_p99_ns;
 	}
 	hp_sim_res_free(&res);
+	return 0;
+}
 
-	/* the measurement */
-	if (find_in_path("rt-app", rtapp, sizeof rtapp) != 0) {
-		snprintf(r->err, sizeof r->err, "rt-app not found in PATH");
-		goto out_scn;
-	}
-	if (!mkdtemp(tmpl)) {
-		snprintf(r->err, sizeof r->err, "mkdtemp: %s", strerror(errno));
-		goto out_scn;
-	}
-	snprintf(json, sizeof json, "%s/scenario.json", tmpl);
-	snprintf(out, sizeof out, "%s/rt-app.out", tmpl);
-	if (write_rtapp_json(src, json, tmpl, cpu, err, sizeof err) != 0) {
-		snprintf(r->err, sizeof r->err, "%s", err);
-		goto out_tmp;
-	}
-	t0 = mono_s();
-	pid = fork();
+/* What one rt-app run saw: its threads' CPU time at the start and the end
+ * of the window, and how it ended. */
+typedef struct fid_obs {
+	tsample_t a[FID_MAX_THREADS + 4], b[FID_MAX_THREADS + 4];
+	int na, nb;
+	double ta, tb;
+	int status;
+} fid_obs_t;
+
+/* Runs rt-app on json (output to out) for dur_s seconds, sampling its
+ * threads at the window's ends. 0; -1 with r->err; -2 with r->err when
+ * rt-app had to be killed (its folder is kept for the output). */
+static int fid_rtapp(fid_run_t *r, const char *rtapp, const char *json, const char *out, double dur_s,
+		     fid_obs_t *ob)
+{
+	double t0 = hp_mono_s();
+	pid_t pid = fork();
+	int exited = 0;
+
 	if (pid < 0) {
 		snprintf(r->err, sizeof r->err, "fork: %s", strerror(errno));
-		goto out_tmp;
+		return -1;
 	}
 	if (pid == 0) {
 		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -763,16 +704,15 @@ static void fid_measure(fid_run_t *r, const char *scenario, int cpu, uint64_t se
 		_exit(127);
 	}
 	sleep_until(t0 + FID_SKIP_HEAD_NS * 1e-9);
-	ta = mono_s();
-	na = sample_threads(pid, a, FID_MAX_THREADS + 4);
+	ob->ta = hp_mono_s();
+	ob->na = sample_threads(pid, ob->a, FID_MAX_THREADS + 4);
 	sleep_until(t0 + dur_s - FID_SKIP_TAIL_NS * 1e-9);
-	tb = mono_s();
-	nb = sample_threads(pid, b, FID_MAX_THREADS + 4);
+	ob->tb = hp_mono_s();
+	ob->nb = sample_threads(pid, ob->b, FID_MAX_THREADS + 4);
 
 	/* rt-app stops after its duration; give it a few seconds more */
-	int status = 0, exited = 0;
-	for (double until = mono_s() + FID_SKIP_TAIL_NS * 1e-9 + 5.0; mono_s() < until;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
+	for (double until = hp_mono_s() + FID_SKIP_TAIL_NS * 1e-9 + 5.0; hp_mono_s() < until;) {
+		pid_t w = waitpid(pid, &ob->status, WNOHANG);
 
 		if (w == pid) {
 			exited = 1;
@@ -782,71 +722,139 @@ static void fid_measure(fid_run_t *r, const char *scenario, int cpu, uint64_t se
 	}
 	if (!exited) {
 		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
+		waitpid(pid, &ob->status, 0);
 		snprintf(r->err, sizeof r->err, "rt-app did not stop after its %.0f s (killed; output in %s)",
 			 dur_s, out);
-		goto out_scn;   /* keep the folder for its output */
+		return -2;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || na != nthr || nb != nthr) {
-		FILE *f = fopen(out, "r");
-		char msg[200] = "";
+	return 0;
+}
 
-		if (f) {
-			/* the first error line rt-app printed */
-			char line[256];
+/* rt-app failed or did not show all its threads: r->err says how, with
+ * the first error line of its output. */
+static void fid_rtapp_failed(fid_run_t *r, const char *out, const fid_obs_t *ob, int nthr)
+{
+	FILE *f = fopen(out, "r");
+	char msg[200] = "";
+	int st = ob->status;
 
-			while (fgets(line, sizeof line, f))
-				if (strstr(line, "<crit>") || strstr(line, "<error>")) {
-					line[strcspn(line, "\n")] = 0;
-					snprintf(msg, sizeof msg, ": %s", line);
-					break;
-				}
-			fclose(f);
-		}
-		snprintf(r->err, sizeof r->err, "rt-app %s (status %d) with %d/%d of %d threads seen%s",
-			 WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "could not start" : "failed",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1, na, nb, nthr, msg);
-		goto out_tmp;
+	if (f) {
+		char line[256];
+
+		while (fgets(line, sizeof line, f))
+			if (strstr(line, "<crit>") || strstr(line, "<error>")) {
+				line[strcspn(line, "\n")] = 0;
+				snprintf(msg, sizeof msg, ": %s", line);
+				break;
+			}
+		fclose(f);
 	}
-	r->window_s = tb - ta;
+	snprintf(r->err, sizeof r->err, "rt-app %s (status %d) with %d/%d of %d threads seen%s",
+		 WIFEXITED(st) && WEXITSTATUS(st) == 127 ? "could not start" : "failed",
+		 WIFEXITED(st) ? WEXITSTATUS(st) : -1, ob->na, ob->nb, nthr, msg);
+}
+
+/* Each thread's measured share and timer wake-up percentiles (its rt-app
+ * log in logdir) into r. 0, or -1 with r->err. */
+static int fid_compare(fid_run_t *r, const hp_scn_t *scn, const char *logdir, const fid_obs_t *ob,
+		       double dur_s)
+{
+	r->window_s = ob->tb - ob->ta;
 	r->tasks_share = 0;
 	r->pred_total = 0;
-	for (int i = 0; i < nthr; i++)
+	for (int i = 0; i < r->nthr; i++)
 		r->pred_total += r->thr[i].share_pred;
-	for (int i = 0; i < nthr; i++) {
+	for (int i = 0; i < r->nthr; i++) {
 		const char *key = hp_scn_thread_key(scn, i);
 		char logp[4400];
 		int64_t *lat;
 		size_t nl;
 
 		/* the kernel truncates thread names to 15 characters */
-		if (a[i].tid != b[i].tid || strncmp(a[i].comm, key, 15) != 0) {
+		if (ob->a[i].tid != ob->b[i].tid || strncmp(ob->a[i].comm, key, 15) != 0) {
 			snprintf(r->err, sizeof r->err, "thread %d of rt-app is '%s', expected '%.15s'", i,
-				 a[i].comm, key);
-			goto out_tmp;
+				 ob->a[i].comm, key);
+			return -1;
 		}
-		r->thr[i].share_meas = (double)(b[i].cpu_ns - a[i].cpu_ns) * 1e-9 / r->window_s;
+		r->thr[i].share_meas = (double)(ob->b[i].cpu_ns - ob->a[i].cpu_ns) * 1e-9 / r->window_s;
 		r->tasks_share += r->thr[i].share_meas;
-		snprintf(logp, sizeof logp, "%s/rt-%s-%d.log", tmpl, key, i);
+		snprintf(logp, sizeof logp, "%s/rt-%s-%d.log", logdir, key, i);
 		nl = read_latencies(logp, FID_SKIP_HEAD_NS * 1e-3, (dur_s * 1e9 - FID_SKIP_TAIL_NS) * 1e-3, &lat);
 		r->thr[i].nlat_meas = nl;
-		r->thr[i].p50_meas = pct_of(lat, nl, 50);
-		r->thr[i].p99_meas = pct_of(lat, nl, 99);
+		r->thr[i].p50_meas = hp_sim_pct(lat, nl, 50);
+		r->thr[i].p99_meas = hp_sim_pct(lat, nl, 99);
 		free(lat);
 	}
-	/* Other work on the CPU (other processes, a hypervisor's steal)
-	 * takes its time from the scenario, which the model does not see: it
-	 * is a measurement of something else then, and says so. */
-	if (r->tasks_share < r->pred_total - FID_MAX_OTHER) {
-		snprintf(r->err, sizeof r->err, "CPU %d was busy with other work: the scenario's tasks got"
-			 " %.0f%% of it, the model expects %.0f%%; measure on an idle CPU (--cpus)", cpu,
-			 100 * r->tasks_share, 100 * r->pred_total);
-		goto out_tmp;
+	return 0;
+}
+
+/* rt-app's part: the scenario pinned to cpu in a temporary folder, run,
+ * compared. 0, or -1 with r->err. */
+static int fid_observe(fid_run_t *r, const hp_scn_t *scn, const char *src, int cpu, double dur_s)
+{
+	char tmpl[] = "/tmp/hotpath-rtapp-XXXXXXXX", json[4200], out[4200], rtapp[4096], err[512] = "";
+	fid_obs_t *ob;
+	int rc = -1;
+
+	if (find_in_path("rt-app", rtapp, sizeof rtapp) != 0) {
+		snprintf(r->err, sizeof r->err, "rt-app not found in PATH");
+		return -1;
 	}
-	r->done = 1;
-out_tmp:
+	if (!mkdtemp(tmpl)) {
+		snprintf(r->err, sizeof r->err, "mkdtemp: %s", strerror(errno));
+		return -1;
+	}
+	ob = calloc(1, sizeof(*ob));
+	snprintf(json, sizeof json, "%s/scenario.json", tmpl);
+	snprintf(out, sizeof out, "%s/rt-app.out", tmpl);
+	if (!ob)
+		snprintf(r->err, sizeof r->err, "out of memory");
+	else if (write_rtapp_json(src, json, tmpl, cpu, err, sizeof err) != 0)
+		snprintf(r->err, sizeof r->err, "%s", err);
+	else if ((rc = fid_rtapp(r, rtapp, json, out, dur_s, ob)) == -2) {
+		free(ob);
+		return -1;      /* keep the folder for its output */
+	} else if (rc == 0 && (!WIFEXITED(ob->status) || WEXITSTATUS(ob->status) != 0 ||
+			       ob->na != r->nthr || ob->nb != r->nthr)) {
+		fid_rtapp_failed(r, out, ob, r->nthr);
+		rc = -1;
+	} else if (rc == 0) {
+		rc = fid_compare(r, scn, tmpl, ob, dur_s);
+	}
+	free(ob);
 	rm_tree(tmpl);
-out_scn:
+	return rc;
+}
+
+/* Runs the scenario under rt-app and through the simulator; fills r (or
+ * r->err). Takes the scenario's duration, a few seconds. */
+static void fid_measure(fid_run_t *r, const char *scenario, int cpu, uint64_t seed)
+{
+	char src[4096], err[512] = "";
+	hp_scn_t *scn;
+	double dur_s;
+
+	snprintf(src, sizeof src, "%s/%s.json", scenario_dir(), scenario);
+	scn = hp_scn_load(src, err, sizeof err);
+	if (!scn) {
+		snprintf(r->err, sizeof r->err, "%s", err);
+		return;
+	}
+	dur_s = (double)hp_scn_duration_ns(scn) * 1e-9;
+	if (hp_scn_nthreads(scn) > FID_MAX_THREADS || dur_s * 1e9 <= FID_SKIP_HEAD_NS + FID_SKIP_TAIL_NS + 5e8)
+		snprintf(r->err, sizeof r->err, "%s: needs 1..%d threads and a duration of at least 1 s",
+			 src, FID_MAX_THREADS);
+	else if (fid_predict(r, scn, src, seed) == 0 && fid_observe(r, scn, src, cpu, dur_s) == 0) {
+		/* Other work on the CPU (other processes, a hypervisor's steal)
+		 * takes its time from the scenario, which the model does not see:
+		 * it is a measurement of something else then, and says so. */
+		if (r->tasks_share < r->pred_total - FID_MAX_OTHER)
+			snprintf(r->err, sizeof r->err, "CPU %d was busy with other work: the scenario's tasks got"
+				 " %.0f%% of it, the model expects %.0f%%; measure on an idle CPU (--cpus)", cpu,
+				 100 * r->tasks_share, 100 * r->pred_total);
+		else
+			r->done = 1;
+	}
 	hp_scn_free(scn);
 }
 
@@ -939,86 +947,86 @@ static const hp_case_t case_fid = {
 };
 
 /* ================================================================== */
-/* Plots of our own                                                    */
+/* Plots of our own (the suite's .plots)                               */
 /* ================================================================== */
 
-typedef struct ptval {
-	const char *variant, *param;
-	double v[64];
-	int n;
-} ptval_t;
-
-/* Collects the repetitions of one metric of one case, per (variant, param). */
-static int collect(const hp_results_t *r, const char *case_, const char *metric, ptval_t *pts, int max)
+/* Collects the single-thread repetitions of one metric of one case, per
+ * (variant, param), in the order the results hold them. 0, or -1 with err
+ * when out of memory. */
+static int collect(const hp_results_t *r, const char *case_, const char *metric, hp_plot_pts_t *out,
+		   char *err, size_t errlen)
 {
-	int np = 0;
-
 	for (size_t i = 0; i < r->nrec; i++) {
 		const hp_record_t *x = &r->rec[i];
-		int k;
 
 		if (strcmp(x->suite, "sched") || strcmp(x->case_, case_) || strcmp(x->metric, metric) ||
 		    x->threads != 1 || !isfinite(x->value))
 			continue;
-		for (k = 0; k < np; k++)
-			if (!strcmp(pts[k].variant, x->variant) && !strcmp(pts[k].param, x->param))
-				break;
-		if (k == np) {
-			if (np == max)
-				continue;
-			pts[np].variant = x->variant;
-			pts[np].param = x->param;
-			pts[np].n = 0;
-			np++;
+		if (hp_plot_pts_add(out, x->variant, x->param, x->value) != 0) {
+			snprintf(err, errlen, "sched plot %s: out of memory", case_);
+			return -1;
 		}
-		if (pts[k].n < 64)
-			pts[k].v[pts[k].n++] = x->value;
 	}
-	return np;
+	return 0;
 }
 
-static int write_text(const char *path, const char *s, char *err, size_t errlen)
+/* Closes the memory stream f and writes what it holds to plotdir/name.dat. */
+static int write_dat(FILE *f, char **buf, size_t *len, const char *plotdir, const char *name,
+		     char *err, size_t errlen)
 {
-	if (hp_write_atomic(path, s, strlen(s)) != 0) {
+	char path[4096];
+
+	if (fclose(f) != 0 || !*buf) {
+		snprintf(err, errlen, "sched plot %s: out of memory", name);
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/%s.dat", plotdir, name);
+	if (hp_write_atomic(path, *buf, *len) != 0) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-/* Appends to a growable string. */
-typedef struct buf {
-	char *s;
-	size_t n, cap;
-} buf_t;
-
-__attribute__((format(printf, 2, 3)))
-static void bprintf(buf_t *b, const char *fmt, ...)
+/* Whether pts[k] is the first entry of its variant: variants come out in
+ * the order the results first name them. */
+static int first_of_variant(const hp_plot_pts_t *pts, size_t k)
 {
-	va_list ap;
-	int need;
+	for (size_t j = 0; j < k; j++)
+		if (!strcmp(pts->p[j].variant, pts->p[k].variant))
+			return 0;
+	return 1;
+}
 
-	va_start(ap, fmt);
-	need = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (need < 0)
-		return;
-	if (b->n + (size_t)need + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *s;
+/* One block per variant of the nr_running plot: nr_running median min max,
+ * along nr_points. Widens [*lo, *hi] to the medians. Returns the blocks. */
+static int nr_blocks(FILE *f, hp_plot_pts_t *pts, double *lo, double *hi)
+{
+	int nvar = 0;
 
-		while (cap < b->n + (size_t)need + 1)
-			cap *= 2;
-		s = realloc(b->s, cap);
-		if (!s)
-			return;
-		b->s = s;
-		b->cap = cap;
+	for (size_t v = 0; v < pts->n; v++) {
+		const char *var = pts->p[v].variant;
+
+		if (!first_of_variant(pts, v))
+			continue;
+		fprintf(f, "%s\"%s\" \"median\" \"min\" \"max\"\n", nvar++ ? "\n\n" : "", var);
+		for (size_t p = 0; nr_points[p].label; p++)
+			for (size_t k = 0; k < pts->n; k++) {
+				hp_plot_pt_t *pt = &pts->p[k];
+
+				if (strcmp(pt->variant, var) || strcmp(pt->param, nr_points[p].label))
+					continue;
+				double med = hp_median(pt->v, pt->n);   /* sorts v */
+
+				fprintf(f, "%s %.9g %.9g %.9g\n", nr_points[p].label, med, pt->v[0],
+					pt->v[pt->n - 1]);
+				if (med > 0 && med < *lo)
+					*lo = med;
+				if (med > *hi)
+					*hi = med;
+			}
 	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
-	va_end(ap);
-	b->n += (size_t)need;
+	return nvar;
 }
 
 /* Time (or instructions) per operation against nr_running, log x: one
@@ -1026,60 +1034,61 @@ static void bprintf(buf_t *b, const char *fmt, ...)
 static int plot_nr(const char *plotdir, const hp_results_t *r, const char *tdir, const char *case_,
 		   char *err, size_t errlen)
 {
-	static ptval_t pts[256];
 	const char *metric = "real_time";
-	int np = collect(r, case_, metric, pts, 256), nvar = 0, drawn;
-	const char *vars[16];
-	char path[4096], tmpl[4096], name[64], gv[512];
-	buf_t d = { 0 };
+	hp_plot_pts_t pts = { 0 };
+	char tmpl[4096], name[64], gv[512], *buf = NULL;
+	size_t len = 0;
 	double lo = INFINITY, hi = 0;
+	int nvar, rc = -1;
+	FILE *f;
 
-	if (!np) {
+	if (collect(r, case_, metric, &pts, err, errlen) != 0)
+		goto out;
+	if (!pts.n) {
 		metric = "instructions";
-		np = collect(r, case_, metric, pts, 256);
+		if (collect(r, case_, metric, &pts, err, errlen) != 0)
+			goto out;
 	}
-	if (!np)
-		return 0;
-	for (int k = 0; k < np; k++) {
-		int seen = 0;
-
-		for (int v = 0; v < nvar; v++)
-			seen |= !strcmp(vars[v], pts[k].variant);
-		if (!seen && nvar < 16)
-			vars[nvar++] = pts[k].variant;
+	rc = 0;
+	if (!pts.n)
+		goto out;
+	rc = -1;
+	f = open_memstream(&buf, &len);
+	if (!f) {
+		snprintf(err, errlen, "sched plot %s: out of memory", case_);
+		goto out;
 	}
-	bprintf(&d, "# hotpath sched: %s, %s per operation (median over repetitions) against nr_running\n",
+	fprintf(f, "# hotpath sched: %s, %s per operation (median over repetitions) against nr_running\n",
 		case_, metric);
-	bprintf(&d, "# one block per variant: nr_running median min max\n");
-	for (int v = 0; v < nvar; v++) {
-		bprintf(&d, "%s\"%s\" \"median\" \"min\" \"max\"\n", v ? "\n\n" : "", vars[v]);
-		for (size_t p = 0; nr_points[p].label; p++)
-			for (int k = 0; k < np; k++) {
-				if (strcmp(pts[k].variant, vars[v]) || strcmp(pts[k].param, nr_points[p].label))
-					continue;
-				double med = hp_median(pts[k].v, (size_t)pts[k].n);
-
-				bprintf(&d, "%s %.9g %.9g %.9g\n", nr_points[p].label, med, pts[k].v[0],
-					pts[k].v[pts[k].n - 1]);
-				if (med > 0 && med < lo)
-					lo = med;
-				if (med > hi)
-					hi = med;
-			}
-	}
+	fprintf(f, "# one block per variant: nr_running median min max\n");
+	nvar = nr_blocks(f, &pts, &lo, &hi);
 	snprintf(name, sizeof name, "sched-%s-nr", case_);
-	snprintf(path, sizeof path, "%s/%s.dat", plotdir, name);
-	if (!d.s || write_text(path, d.s, err, errlen) != 0) {
-		free(d.s);
-		return -1;
-	}
-	free(d.s);
+	if (write_dat(f, &buf, &len, plotdir, name, err, errlen) != 0)
+		goto out;
 	snprintf(tmpl, sizeof tmpl, "%s/sched_nr.gp", tdir);
 	snprintf(gv, sizeof gv, "title='sched suite: %s'; ylabel='%s per operation%s'; nvar=%d; logy=%d",
 		 case_, !strcmp(metric, "real_time") ? "time" : "instructions",
 		 !strcmp(metric, "real_time") ? " (ns)" : "", nvar, lo > 0 && hi / lo > 30);
-	drawn = hp_plot_render(plotdir, name, tmpl, gv, err, errlen);
-	return drawn < 0 ? -1 : 1;
+	rc = hp_plot_render(plotdir, name, tmpl, gv, err, errlen) < 0 ? -1 : 1;
+out:
+	free(buf);
+	hp_plot_pts_free(&pts);
+	return rc;
+}
+
+static int plot_nr_pick(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+{
+	return plot_nr(plotdir, r, tdir, "pick_next", err, errlen);
+}
+
+static int plot_nr_enq(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+{
+	return plot_nr(plotdir, r, tdir, "enqueue_dequeue", err, errlen);
+}
+
+static int plot_nr_tick(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+{
+	return plot_nr(plotdir, r, tdir, "tick", err, errlen);
 }
 
 /* Measured against predicted share, one point per task, with the line of
@@ -1087,58 +1096,65 @@ static int plot_nr(const char *plotdir, const hp_results_t *r, const char *tdir,
 static int plot_fidelity(const char *plotdir, const hp_results_t *r, const char *tdir,
 			 char *err, size_t errlen)
 {
-	static ptval_t pred[64], meas[64];
-	int npred = collect(r, "fidelity", "share_predicted", pred, 64);
-	int nmeas = collect(r, "fidelity", "share_measured", meas, 64), n = 0;
-	char path[4096], tmpl[4096];
-	buf_t d = { 0 };
+	hp_plot_pts_t pred = { 0 }, meas = { 0 };
+	char tmpl[4096], *buf = NULL;
+	size_t len = 0;
+	int n = 0, rc = -1;
+	FILE *f = NULL;
 
-	bprintf(&d, "# hotpath sched fidelity: per task, the simulator's predicted CPU share and the"
+	if (collect(r, "fidelity", "share_predicted", &pred, err, errlen) != 0 ||
+	    collect(r, "fidelity", "share_measured", &meas, err, errlen) != 0)
+		goto out;
+	f = open_memstream(&buf, &len);
+	if (!f) {
+		snprintf(err, errlen, "sched plot fidelity: out of memory");
+		goto out;
+	}
+	fprintf(f, "# hotpath sched fidelity: per task, the simulator's predicted CPU share and the"
 		" share measured under this kernel with rt-app (median over repetitions)\n");
-	bprintf(&d, "# predicted measured diff_pp task\n");
-	for (int i = 0; i < npred; i++)
-		for (int k = 0; k < nmeas; k++) {
-			if (strcmp(pred[i].param, meas[k].param))
+	fprintf(f, "# predicted measured diff_pp task\n");
+	for (size_t i = 0; i < pred.n; i++)
+		for (size_t k = 0; k < meas.n; k++) {
+			if (strcmp(pred.p[i].param, meas.p[k].param))
 				continue;
-			double p = hp_median(pred[i].v, (size_t)pred[i].n), m = hp_median(meas[k].v, (size_t)meas[k].n);
+			double p = hp_median(pred.p[i].v, pred.p[i].n), m = hp_median(meas.p[k].v, meas.p[k].n);
 
-			bprintf(&d, "%.6f %.6f %.3f \"%s\"\n", p, m, 100 * (m - p), pred[i].param);
+			fprintf(f, "%.6f %.6f %.3f \"%s\"\n", p, m, 100 * (m - p), pred.p[i].param);
 			n++;
 		}
 	if (!n) {
-		free(d.s);
-		return 0;
+		fclose(f);
+		rc = 0;
+		goto out;
 	}
-	snprintf(path, sizeof path, "%s/sched-fidelity.dat", plotdir);
-	if (write_text(path, d.s, err, errlen) != 0) {
-		free(d.s);
-		return -1;
-	}
-	free(d.s);
+	if (write_dat(f, &buf, &len, plotdir, "sched-fidelity", err, errlen) != 0)
+		goto out;
 	snprintf(tmpl, sizeof tmpl, "%s/sched_fidelity.gp", tdir);
-	return hp_plot_render(plotdir, "sched-fidelity", tmpl,
-			      "title='sched suite: simulator against the running kernel'", err, errlen) < 0 ? -1 : 1;
+	rc = hp_plot_render(plotdir, "sched-fidelity", tmpl,
+			    "title='sched suite: simulator against the running kernel'", err, errlen) < 0 ? -1 : 1;
+out:
+	free(buf);
+	hp_plot_pts_free(&pred);
+	hp_plot_pts_free(&meas);
+	return rc;
 }
 
-static int sched_plots(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+static const hp_plot_fn sched_plots[] = { plot_nr_pick, plot_nr_enq, plot_nr_tick, plot_fidelity, NULL };
+
+/* ================================================================== */
+/* The `sim` verb: the simulator (impl/sched/sim.h) on the command line */
+/* ================================================================== */
+
+static int sim_verb_main(int argc, char **argv)
 {
-	static const char *const cases[] = { "pick_next", "enqueue_dequeue", "tick" };
-	int total = 0, k;
-
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		k = plot_nr(plotdir, r, tdir, cases[i], err, errlen);
-		if (k < 0)
-			return -1;
-		total += k;
-	}
-	k = plot_fidelity(plotdir, r, tdir, err, errlen);
-	return k < 0 ? -1 : total + k;
+	return hp_sim_main(argc, argv);
 }
 
-__attribute__((constructor)) static void sched_register_plots(void)
-{
-	hp_plot_add_extra(sched_plots);
-}
+static const hp_verb_t sim_verb = {
+	.name = "sim",
+	.usage = "sim FILE  simulate an rt-app scenario under CFS or EEVDF (hotpath sim --help)",
+	.main = sim_verb_main,
+};
 
 /* ================================================================== */
 /* Suite                                                               */
@@ -1149,4 +1165,6 @@ const hp_suite_t hp_suite_sched = {
 	.desc = "CFS and EEVDF run queues against nr_running, their baselines, and the simulator against the kernel",
 	.doc = "docs/suites/sched.md",
 	.cases = (const hp_case_t *const[]){ &case_pick, &case_enq, &case_tick, &case_fid, NULL },
+	.plots = sched_plots,
+	.verbs = (const hp_verb_t *const[]){ &sim_verb, NULL },
 };

@@ -1,198 +1,22 @@
 /* slub.c — suite "slub": impl/slub's per-CPU slab allocator against glibc, jemalloc, mimalloc, tcmalloc and libhotpath-malloc.
  *
- * What each case measures (README text):
- *
- * - pair: one alloc + free of an object of the param's size, the per-CPU
- *   fast path on both sides after the first slab. impl: the kmalloc-N
- *   cache is looked up once in setup (as kmalloc of a constant size does
- *   at compile time) and the pair is kmem_cache_alloc + kmem_cache_free on
- *   it, inlined: impl-pinned with plain loads and stores (the thread is
- *   bound and has declared its CPU), impl-cmpxchg with the rseq cpu_id and
- *   a locked cmpxchg16b each way. Baselines: malloc(N) + free(p), direct
- *   calls into the process's malloc (LD_PRELOAD picks which), in a child.
- * - bulk: kmem_cache_alloc_bulk of 16 objects of 64 bytes then
- *   kmem_cache_free_bulk of them (one slot hold and one detached freelist
- *   per batch); baselines: 16 malloc then 16 free. Reported per batch and
- *   per object.
- * - remote_free: the measured thread (first CPU) allocates 64-byte objects
- *   and hands them through a single-producer ring to a consumer thread on
- *   the second CPU, which frees them: every free is a free to another
- *   CPU's slab (impl: __slab_free, a cmpxchg16b on the slab's own
- *   freelist). Time per object handed over; the slower side sets the pace.
- * - trace: a seeded object-lifetime trace replayed one operation per
- *   iteration: 32768 allocations of sizes skewed small (45% 8-64 bytes,
- *   30% -256, 17% -1024, 7% -8192, 1% -32768) with lifetimes 60% short
- *   (1-16 later allocations), 30% medium (-1024), 10% long (-16384), each
- *   object freed when its lifetime ends; the same trace for every
- *   variant. impl: kmalloc/kfree (size class lookup, page-descriptor
- *   lookup on free, buddy above 8192).
- * - sweep: the 64-byte pair on 1..N threads, one per CPU: the per-CPU
- *   paths should scale linearly.
- *
- * Every measured loop is written once (slub_tmpl.h) and compiled once per
- * variant family, so impl's inline fast path is compared with a direct
- * call into malloc, never through a function pointer on one side only.
+ * Cases pair, bulk, remote_free, trace and sweep; each loop is compiled
+ * once per variant (bench/slub_variant.c, built per variant by
+ * bench/meson.build), so impl's inline fast path is compared with a direct
+ * call into malloc.
+ * Documented in docs/suites/slub.md.
  */
 #include "hp.h"
 #include "memops.h"
 #include "malloc_variants.h"
 #include "slub.h"
+#include "slub_bench.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define BULK_N 16
-#define RING_N 1024
-#define TRACE_ALLOCS 32768
-
-/* ------------------------------------------------------------------ */
-/* Job data                                                            */
-/* ------------------------------------------------------------------ */
-
-typedef struct ring {
-	_Alignas(64) uint64_t head;      /* written by the producer */
-	_Alignas(64) uint64_t tail;      /* written by the consumer */
-	_Alignas(64) void *slot[RING_N];
-} ring_t;
-
-typedef struct trace_op {
-	uint32_t size;                   /* 0: free */
-	uint32_t slot;
-} trace_op_t;
-
-typedef struct trace {
-	trace_op_t *ops;
-	size_t nops;
-	void **slot;
-	uint64_t pos;                    /* where the next run() continues */
-} trace_t;
-
-enum { F_PINNED, F_CMPXCHG, F_LIBC };
-
-typedef struct slub_job {
-	int fam;
-	size_t size;
-	hp_kmem_cache_t *cache;          /* impl: the kmalloc cache of size */
-	ring_t *ring;                    /* remote_free */
-	pthread_t consumer;
-	int consumer_cpu, consumer_state;/* 0 starting, 1 running, -1 failed */
-	int (*bind_cpu)(int cpu);
-	int stop;
-	trace_t *trace;
-} slub_job_t;
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
-static void ring_push(ring_t *r, void *p)
-{
-	uint64_t h = r->head;
-
-	if (!p)
-		return;
-	while (h - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= RING_N)
-		cpu_relax();
-	r->slot[h & (RING_N - 1)] = p;
-	__atomic_store_n(&r->head, h + 1, __ATOMIC_RELEASE);
-}
-
-/* NULL once stop is set and the ring is empty */
-static void *ring_pop(ring_t *r, const int *stop)
-{
-	uint64_t t = r->tail;
-	unsigned spins = 0;
-	void *p;
-
-	while (t == __atomic_load_n(&r->head, __ATOMIC_ACQUIRE)) {
-		if (__atomic_load_n(stop, __ATOMIC_ACQUIRE) && t == __atomic_load_n(&r->head, __ATOMIC_ACQUIRE))
-			return NULL;
-		if (++spins < 2000)
-			cpu_relax();
-		else
-			sched_yield();
-	}
-	p = r->slot[t & (RING_N - 1)];
-	__atomic_store_n(&r->tail, t + 1, __ATOMIC_RELEASE);
-	return p;
-}
-
-static int consumer_start(slub_job_t *j)
-{
-	int ok = j->bind_cpu(j->consumer_cpu) == 0;
-
-	if (ok && j->fam == F_PINNED)
-		ok = hp_slub_set_cpu(j->consumer_cpu) == 0;
-	__atomic_store_n(&j->consumer_state, ok ? 1 : -1, __ATOMIC_RELEASE);
-	return ok ? 0 : -1;
-}
-
-/* ------------------------------------------------------------------ */
-/* The measured loops, once per family                                 */
-/* ------------------------------------------------------------------ */
-
-static char skip_msg[64][96];
-
-static int pinned_begin(hp_state_t *st, hp_ctx_t *ctx)
-{
-	int cpu = ctx->cpus[st->thread_index];
-
-	if (hp_slub_set_cpu(cpu) == 0)
-		return 0;
-	snprintf(skip_msg[st->thread_index % 64], sizeof skip_msg[0],
-		 "impl-pinned: the thread is not bound to CPU %d alone", cpu);
-	hp_skip(st, skip_msg[st->thread_index % 64]);
-	return -1;
-}
-
-#define T_SUFFIX pinned
-#define T_BEGIN(st, ctx) pinned_begin(st, ctx)
-#define T_ALLOC(c, sz) hp_kmem_cache_alloc_pinned(c)
-#define T_FREE(c, p) hp_kmem_cache_free_pinned((c), (p))
-#define T_BULK_ALLOC(c, sz, n, v) hp_kmem_cache_alloc_bulk((c), (n), (v))
-#define T_BULK_FREE(c, n, v) hp_kmem_cache_free_bulk((c), (n), (v))
-#define T_KMALLOC(sz) hp_kmalloc_pinned(sz)
-#define T_KFREE(p) hp_kfree(p)
-#include "slub_tmpl.h"
-
-#define T_SUFFIX cmpxchg
-#define T_BEGIN(st, ctx) ((void)(st), (void)(ctx), 0)
-#define T_ALLOC(c, sz) hp_kmem_cache_alloc_cmpxchg(c)
-#define T_FREE(c, p) hp_kmem_cache_free_cmpxchg((c), (p))
-#define T_BULK_ALLOC(c, sz, n, v) hp_kmem_cache_alloc_bulk((c), (n), (v))
-#define T_BULK_FREE(c, n, v) hp_kmem_cache_free_bulk((c), (n), (v))
-#define T_KMALLOC(sz) hp_kmalloc(sz)
-#define T_KFREE(p) hp_kfree(p)
-#include "slub_tmpl.h"
-
-static size_t libc_bulk_alloc(size_t size, size_t n, void **v)
-{
-	for (size_t i = 0; i < n; i++)
-		v[i] = malloc(size);
-	return n;
-}
-
-static void libc_bulk_free(size_t n, void **v)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-}
-
-#define T_SUFFIX libc
-#define T_BEGIN(st, ctx) ((void)(st), (void)(ctx), 0)
-#define T_ALLOC(c, sz) malloc(sz)
-#define T_FREE(c, p) free(p)
-#define T_BULK_ALLOC(c, sz, n, v) libc_bulk_alloc((sz), (n), (v))
-#define T_BULK_FREE(c, n, v) libc_bulk_free((n), (v))
-#define T_KMALLOC(sz) malloc(sz)
-#define T_KFREE(p) free(p)
-#include "slub_tmpl.h"
 
 /* ------------------------------------------------------------------ */
 /* Variants                                                            */
@@ -251,19 +75,19 @@ static const hp_variant_t *const all_variants[] = {
 	&hp_v_hotpath_malloc, NULL,
 };
 
-static int family(const hp_ctx_t *ctx)
+/* The loops compiled for the variant (slub_variant.c): impl's two fast
+ * paths have their own; every malloc library runs the libc compilation
+ * (the child's LD_PRELOAD decides which malloc it calls). */
+static const slub_loops_t *loops_of(const hp_ctx_t *ctx)
 {
-	return ctx->v == &v_pinned ? F_PINNED : ctx->v == &v_cmpxchg ? F_CMPXCHG : F_LIBC;
+	return ctx->v == &v_pinned ? &hp_slub_loops_pinned : ctx->v == &v_cmpxchg ? &hp_slub_loops_cmpxchg
+										    : &hp_slub_loops_libc;
 }
 
 #define DISPATCH(name)                                                         \
 	static void name(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)            \
 	{                                                                      \
-		switch (((slub_job_t *)ctx->data)->fam) {                      \
-		case F_PINNED: name##_pinned(st, n, ctx); break;               \
-		case F_CMPXCHG: name##_cmpxchg(st, n, ctx); break;             \
-		default: name##_libc(st, n, ctx); break;                       \
-		}                                                              \
+		((slub_job_t *)ctx->data)->loops->name(st, n, ctx);            \
 	}
 DISPATCH(pair_run)
 DISPATCH(bulk_run)
@@ -280,10 +104,10 @@ static slub_job_t *job_new(hp_ctx_t *ctx, size_t size)
 
 	if (!j)
 		return NULL;
-	j->fam = family(ctx);
+	j->loops = loops_of(ctx);
 	j->size = size;
-	if (j->fam != F_LIBC) {
-		j->cache = hp_kmalloc_cache(size, j->fam == F_PINNED);
+	if (j->loops->cache) {
+		j->cache = hp_kmalloc_cache(size, j->loops->pinned);
 		if (!j->cache) {
 			free(j);
 			return NULL;
@@ -311,8 +135,6 @@ static void job_teardown(hp_ctx_t *ctx, void *data)
 static void *remote_setup(hp_ctx_t *ctx)
 {
 	slub_job_t *j = job_new(ctx, 64);
-	void *(*fn)(void *) = j && j->fam == F_PINNED ? consumer_pinned
-			      : j && j->fam == F_CMPXCHG ? consumer_cmpxchg : consumer_libc;
 	int st;
 
 	if (!j)
@@ -324,7 +146,7 @@ static void *remote_setup(hp_ctx_t *ctx)
 	memset(j->ring, 0, sizeof(ring_t));
 	j->bind_cpu = ctx->bind_cpu;
 	j->consumer_cpu = ctx->all_cpus[1];
-	if (pthread_create(&j->consumer, NULL, fn, j) != 0) {
+	if (pthread_create(&j->consumer, NULL, j->loops->consumer, j) != 0) {
 		free(j->ring);
 		free(j);
 		return NULL;

@@ -1,48 +1,12 @@
 /* softirq.c — suite "softirq": raising and dispatching deferred work (impl/softirq) against threads and the kernel.
  *
- * One operation is one event taken end to end: something in hardirq context
- * (or a producer thread) asks for deferred work, and the deferred work has
- * run before the next event starts. What each case measures (README text):
- *
- * - raise_dispatch: a hardirq on the measuring thread's CPU whose handler
- *   raises NET_RX; the action counts the event.
- *     impl             hp_softirq_irq(): irq_enter, handler, irq_exit, which
- *                      runs __do_softirq right there (6.6's invoke_softirq);
- *     impl-threadirqs  force_irqthreads: irq_exit wakes ksoftirqd/0 instead
- *                      and the thread's cond_resched hands it the CPU (a
- *                      futex wake-up and two handoffs per event);
- *     direct           the handler calls the action through a pointer: the
- *                      floor, no softirq machinery at all;
- *     thread           a worker thread on the same CPU (a threaded IRQ
- *                      handler or a workqueue): post with a futex wake,
- *                      wait for the worker's futex wake back;
- *     kernel           a UDP datagram over loopback (baselines/kernel): the
- *                      real NET_RX_SOFTIRQ raise and its dispatch at
- *                      local_bh_enable, inside the send system call, plus
- *                      the UDP/IP stack and a receive call around them.
- * - restart: the action re-raises its own vector until it has run k times
- *   for the event (k = 1, 10, 11, 40). Up to MAX_SOFTIRQ_RESTART (10)
- *   passes run inside the one __do_softirq; from the 11th the rest is left
- *   to ksoftirqd, reached at the thread's next cond_resched. Counters per
- *   event: passes, deferrals on the restart limit and on the time limit (or
- *   need_resched), ksoftirqd runs.
- * - tasklet: the hardirq handler schedules a tasklet (normal: TASKLET_SOFTIRQ,
- *   hi: HI_SOFTIRQ), which runs at irq_exit.
- * - remote (2 CPUs): the event comes from the other CPU. impl: the
- *   measuring thread sends an interrupt to CPU 1 of the softirq machine
- *   (hp_softirq_send_irq: a queued request and a real-time signal to the
- *   thread that owns CPU 1, pinned to the second selected CPU), whose
- *   handler raises NET_RX; the action publishes the event's number, which
- *   the sender waits for. thread: the same with a worker thread that the
- *   sender wakes through a futex. Params: busy (the target spins, as a CPU
- *   running a task) and idle (the target sleeps: in the kernel an idle CPU
- *   woken by the IPI; here a thread blocked in a system call that the
- *   signal or futex wakes).
- *
- * Every variant checks that the action ran once per event (a lost or extra
- * event aborts the run with a message).
+ * Cases raise_dispatch, restart, tasklet and remote: one event taken end
+ * to end, the deferred work done before the next event; every variant
+ * checks that the action ran once per event.
+ * Documented in docs/suites/softirq.md.
  */
 #include "hp.h"
+#include "hp_compiler.h"
 #include "probes.h"
 #include "softirq.h"
 
@@ -70,13 +34,6 @@ static long futex(_Atomic uint32_t *w, int op, uint32_t val)
 static void futex_wake(_Atomic uint32_t *w)
 {
 	futex(w, FUTEX_WAKE_PRIVATE, 1);
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
 }
 
 /* A worker thread: waits for `req` to move past what it has served, runs
@@ -107,7 +64,7 @@ static void *worker_main(void *arg)
 			if (atomic_load_explicit(&w->stop, memory_order_acquire))
 				break;
 			if (w->spin)
-				cpu_relax();
+				hp_cpu_relax();
 			else
 				futex(&w->req, FUTEX_WAIT_PRIVATE, seen);
 			continue;
@@ -160,7 +117,7 @@ static inline void worker_event(worker_t *w)
 		if (d == r)
 			return;
 		if (w->spin)
-			cpu_relax();
+			hp_cpu_relax();
 		else
 			futex(&w->done, FUTEX_WAIT_PRIVATE, d);
 	}
@@ -170,12 +127,41 @@ static inline void worker_event(worker_t *w)
 /* The softirq machine of a run                                        */
 /* ------------------------------------------------------------------ */
 
-enum { V_IMPL, V_THREADIRQS, V_DIRECT, V_THREAD, V_KERNEL };
+typedef struct sq sq_t;
+
+/* A case's own choices, in the struct around its hp_case_t (ctx->c points
+ * at .c, the first member): the machine's size, the NET_RX action, which
+ * counters it reports, and from which param the work leaves the thread. */
+typedef struct sq_case {
+	hp_case_t c;
+	int remote;                     /* the event comes from the other CPU */
+	void (*act)(hp_softirq_cpu_t *cpu, void *arg);
+	int restart_counters;           /* passes, deferrals, ksoftirqd runs */
+	int64_t handoff_above;          /* a param above this hands work to another thread */
+} sq_case_t;
+#define SQ_CASE(ctx) ((const sq_case_t *)(const void *)(ctx)->c)
+
+/* A variant's ops (hp_variant_t.ops): its machinery and its event loops.
+ * The impl variants wrap impl/softirq's dispatch modes; the baselines are
+ * a direct call, a worker thread, and the kernel's loopback
+ * (baselines/kernel). A loop the variant lacks is NULL (its cases do not
+ * list it). */
+typedef struct sq_ops {
+	const hp_softirq_mode_ops_t *mode;      /* impl: the machine's dispatch */
+	int (*open)(sq_t *q, hp_ctx_t *ctx);
+	/* raise_dispatch: n events; returns how many the deferred work saw */
+	uint64_t (*events)(hp_ctx_t *ctx, sq_t *q, uint64_t n);
+	/* remote: n events from the other CPU; returns how many were served */
+	uint64_t (*remote)(sq_t *q, uint64_t n);
+	int other_thread;               /* the work always runs in another thread */
+	int udp;                        /* reports the kernel's deferred raises */
+} sq_ops_t;
+#define SQ_OPS(ctx) ((const sq_ops_t *)(ctx)->v->ops)
 
 typedef struct sq {
 	hp_softirq_sys_t *sys;
 	const hp_ctx_t *ctx;
-	int kind;
+	const sq_ops_t *ops;
 	/* the actions' own counts and state, one event at a time */
 	uint64_t count;                 /* NET_RX actions that counted an event */
 	uint64_t k, left;               /* restart: runs per event, runs to go */
@@ -278,7 +264,7 @@ static void *target_main(void *arg)
 			nanosleep(&ts, NULL);
 		} else {
 			for (int i = 0; i < 256; i++)
-				cpu_relax();
+				hp_cpu_relax();
 		}
 		hp_softirq_cond_resched();
 	}
@@ -301,62 +287,72 @@ static void sq_free(sq_t *q)
 	free(q);
 }
 
-static int case_is(const hp_ctx_t *ctx, const char *name)
+/* impl: the softirq machine in the variant's dispatch mode, NET_RX bound
+ * to the case's action; for remote, a second CPU owned by target_main. */
+static int impl_open(sq_t *q, hp_ctx_t *ctx)
 {
-	return !strcmp(ctx->c->name, name);
+	const sq_case_t *cs = SQ_CASE(ctx);
+	hp_softirq_config_t cfg;
+	int os[2] = { ctx->cpus[0], ctx->ncpus > 1 ? ctx->all_cpus[1] : ctx->cpus[0] };
+
+	hp_softirq_config_init(&cfg);
+	cfg.ncpus = cs->remote ? 2 : 1;
+	cfg.force_irqthreads = q->ops->mode->force_irqthreads;
+	cfg.ksoftirqd_os_cpu = os;
+	if (hp_softirq_create(&cfg, &q->sys) != 0)
+		return -1;
+	if (hp_open_softirq(q->sys, HP_NET_RX_SOFTIRQ, cs->act, q) != 0)
+		return -1;
+	hp_tasklet_init(&q->tl, tl_func, (unsigned long)q);
+	if (!cs->remote)
+		return 0;
+	q->target_idle = ctx->p->value == 1;
+	q->target_os_cpu = os[1];
+	if (pthread_create(&q->target, NULL, target_main, q) != 0)
+		return -1;
+	q->target_started = 1;
+	while (!atomic_load_explicit(&q->target_ready, memory_order_acquire))
+		sched_yield();
+	return atomic_load_explicit(&q->target_ready, memory_order_acquire) < 0 ? -1 : 0;
+}
+
+/* thread: the worker on this CPU, or on the other one for remote (where
+ * it spins for the busy param) */
+static int thread_open(sq_t *q, hp_ctx_t *ctx)
+{
+	int remote = SQ_CASE(ctx)->remote;
+	int os = remote ? ctx->all_cpus[1] : ctx->cpus[0];
+
+	return worker_start(&q->w, os, remote && ctx->p->value == 0, ctx->bind_cpu);
+}
+
+static int direct_open(sq_t *q, hp_ctx_t *ctx)
+{
+	(void)q;
+	(void)ctx;
+	return 0;
+}
+
+static int kernel_open(sq_t *q, hp_ctx_t *ctx)
+{
+	(void)ctx;
+	return hp_kp_udp_open(&q->udp);
 }
 
 static void *sq_setup(hp_ctx_t *ctx)
 {
 	sq_t *q = calloc(1, sizeof *q);
-	int remote = case_is(ctx, "remote");
-	int kind = (int)(intptr_t)ctx->v->ops;
 
 	if (!q)
 		return NULL;
 	q->ctx = ctx;
-	q->kind = kind;
+	q->ops = SQ_OPS(ctx);
 	q->udp.tx = q->udp.rx = -1;
-	if (kind == V_IMPL || kind == V_THREADIRQS) {
-		hp_softirq_config_t cfg;
-		int os[2] = { ctx->cpus[0], ctx->ncpus > 1 ? ctx->all_cpus[1] : ctx->cpus[0] };
-
-		hp_softirq_config_init(&cfg);
-		cfg.ncpus = remote ? 2 : 1;
-		cfg.force_irqthreads = kind == V_THREADIRQS;
-		cfg.ksoftirqd_os_cpu = os;
-		if (hp_softirq_create(&cfg, &q->sys) != 0)
-			goto fail;
-		hp_softirq_action_t act = case_is(ctx, "restart") ? act_restart :
-					  remote ? act_publish : act_count;
-
-		if (hp_open_softirq(q->sys, HP_NET_RX_SOFTIRQ, act, q) != 0)
-			goto fail;
-		hp_tasklet_init(&q->tl, tl_func, (unsigned long)q);
-		if (remote) {
-			q->target_idle = ctx->p->value == 1;
-			q->target_os_cpu = os[1];
-			if (pthread_create(&q->target, NULL, target_main, q) != 0)
-				goto fail;
-			q->target_started = 1;
-			while (!atomic_load_explicit(&q->target_ready, memory_order_acquire))
-				sched_yield();
-			if (atomic_load_explicit(&q->target_ready, memory_order_acquire) < 0)
-				goto fail;
-		}
-	} else if (kind == V_THREAD) {
-		int os = remote ? ctx->all_cpus[1] : ctx->cpus[0];
-
-		if (worker_start(&q->w, os, remote && ctx->p->value == 0, ctx->bind_cpu) != 0)
-			goto fail;
-	} else if (kind == V_KERNEL) {
-		if (hp_kp_udp_open(&q->udp) != 0)
-			goto fail;
+	if (q->ops->open(q, ctx) != 0) {
+		sq_free(q);
+		return NULL;
 	}
 	return q;
-fail:
-	sq_free(q);
-	return NULL;
 }
 
 static void sq_teardown(hp_ctx_t *ctx, void *data)
@@ -393,7 +389,7 @@ static void sq_leave(hp_state_t *st, sq_t *q, uint64_t n, uint64_t got)
 			;
 		hp_softirq_stats(q->sys, 0, &s1);
 		hp_softirq_cpu_detach();
-		if (n && case_is(q->ctx, "restart")) {
+		if (n && SQ_CASE(q->ctx)->restart_counters) {
 			hp_counter(st, "passes_per_event", (double)(s1.passes - q->s0.passes) / (double)n);
 			/* restart-limit deferrals are exact: (k - 1) / 10 per
 			 * event; the 2 ms limit can also end a run when the
@@ -407,7 +403,7 @@ static void sq_leave(hp_state_t *st, sq_t *q, uint64_t n, uint64_t got)
 				   (double)(s1.ksoftirqd_runs - q->s0.ksoftirqd_runs) / (double)n);
 		}
 	}
-	if (q->kind == V_KERNEL && n)
+	if (q->ops->udp && n)
 		hp_counter(st, "deferred_per_event", (double)q->udp.deferred / (double)n);
 	if (got != n)
 		hp_fatal(q->ctx, "%llu events, the deferred work ran %llu times",
@@ -419,45 +415,63 @@ static void sq_leave(hp_state_t *st, sq_t *q, uint64_t n, uint64_t got)
 /* raise_dispatch                                                      */
 /* ------------------------------------------------------------------ */
 
+static uint64_t irq_exit_events(hp_ctx_t *ctx, sq_t *q, uint64_t n)
+{
+	(void)ctx;
+	for (uint64_t i = 0; i < n; i++)
+		hp_softirq_irq(irq_raise, NULL);
+	return q->count;
+}
+
+/* the interrupted thread's cond_resched hands the CPU to ksoftirqd */
+static uint64_t threadirqs_events(hp_ctx_t *ctx, sq_t *q, uint64_t n)
+{
+	(void)ctx;
+	for (uint64_t i = 0; i < n; i++) {
+		hp_softirq_irq(irq_raise, NULL);
+		hp_softirq_cond_resched();
+	}
+	return q->count;
+}
+
+static uint64_t direct_events(hp_ctx_t *ctx, sq_t *q, uint64_t n)
+{
+	void (*volatile h)(hp_softirq_cpu_t *, void *) = irq_direct;
+
+	(void)ctx;
+	for (uint64_t i = 0; i < n; i++)
+		h(NULL, q);
+	return q->count;
+}
+
+static uint64_t thread_events(hp_ctx_t *ctx, sq_t *q, uint64_t n)
+{
+	uint64_t got;
+
+	(void)ctx;
+	for (uint64_t i = 0; i < n; i++)
+		worker_event(&q->w);
+	got = q->w.count;
+	q->w.count = 0;
+	return got;
+}
+
+static uint64_t kernel_events(hp_ctx_t *ctx, sq_t *q, uint64_t n)
+{
+	uint64_t seq0 = q->udp.seq;
+	int rc = hp_kp_udp_round(&q->udp, n);
+
+	if (rc != 0)
+		hp_fatal(ctx, "udp round trip: %s", strerror(-rc));
+	return q->udp.seq - seq0;
+}
+
 static void raise_dispatch_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	sq_t *q = ctx->data;
 
 	sq_enter(st, q);
-	switch (q->kind) {
-	case V_IMPL:
-		for (uint64_t i = 0; i < n; i++)
-			hp_softirq_irq(irq_raise, NULL);
-		break;
-	case V_THREADIRQS:
-		for (uint64_t i = 0; i < n; i++) {
-			hp_softirq_irq(irq_raise, NULL);
-			hp_softirq_cond_resched();
-		}
-		break;
-	case V_DIRECT: {
-		void (*volatile h)(hp_softirq_cpu_t *, void *) = irq_direct;
-
-		for (uint64_t i = 0; i < n; i++)
-			h(NULL, q);
-		break;
-	}
-	case V_THREAD:
-		for (uint64_t i = 0; i < n; i++)
-			worker_event(&q->w);
-		q->count = q->w.count;
-		q->w.count = 0;
-		break;
-	case V_KERNEL: {
-		uint64_t seq0 = q->udp.seq;
-		int rc = hp_kp_udp_round(&q->udp, n);
-
-		if (rc != 0)
-			hp_fatal(ctx, "udp round trip: %s", strerror(-rc));
-		q->count = q->udp.seq - seq0;
-		break;
-	}
-	}
+	q->count = q->ops->events(ctx, q, n);
 	sq_leave(st, q, n, q->count);
 	q->udp.deferred = 0;
 }
@@ -504,30 +518,41 @@ static void tasklet_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 /* remote                                                              */
 /* ------------------------------------------------------------------ */
 
+/* impl: an interrupt to CPU 1 per event; the action publishes the
+ * event's number, which the sender waits for */
+static uint64_t impl_remote(sq_t *q, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t want = ++q->next;
+
+		while (hp_softirq_send_irq(q->sys, 1, irq_raise, NULL) == -EAGAIN)
+			hp_cpu_relax();
+		while (atomic_load_explicit(&q->published, memory_order_acquire) != want)
+			hp_cpu_relax();
+	}
+	return n;       /* each event waited for its own number */
+}
+
+static uint64_t thread_remote(sq_t *q, uint64_t n)
+{
+	uint64_t got;
+
+	for (uint64_t i = 0; i < n; i++)
+		worker_event(&q->w);
+	got = q->w.count;
+	q->w.count = 0;
+	return got;
+}
+
 static void remote_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	sq_t *q = ctx->data;
-	uint64_t got = 0;
+	uint64_t got;
 
 	hp_pause(st);
 	q->count = 0;
 	hp_resume(st);
-	if (q->kind == V_IMPL) {
-		for (uint64_t i = 0; i < n; i++) {
-			uint64_t want = ++q->next;
-
-			while (hp_softirq_send_irq(q->sys, 1, irq_raise, NULL) == -EAGAIN)
-				cpu_relax();
-			while (atomic_load_explicit(&q->published, memory_order_acquire) != want)
-				cpu_relax();
-		}
-		got = n;        /* each event waited for its own number */
-	} else {
-		for (uint64_t i = 0; i < n; i++)
-			worker_event(&q->w);
-		got = q->w.count;
-		q->w.count = 0;
-	}
+	got = q->ops->remote(q, n);
 	hp_pause(st);
 	if (got != n)
 		hp_fatal(ctx, "%llu events, the deferred work ran %llu times", (unsigned long long)n,
@@ -539,61 +564,74 @@ static void remote_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 /* Variants and cases                                                  */
 /* ------------------------------------------------------------------ */
 
+static const char *kernel_available(const hp_ctx_t *ctx)
+{
+	static char why[160];
+	static int checked;
+	const char *k = hp_kp_available();
+
+	(void)ctx;
+	if (k)
+		return k;
+	if (!checked) {
+		/* a network namespace without an IPv4 loopback, a seccomp
+		 * filter on socket(): say so, do not fail */
+		hp_kp_udp_t u;
+		int rc = hp_kp_udp_open(&u);
+
+		if (rc == 0)
+			hp_kp_udp_close(&u);
+		else
+			snprintf(why, sizeof why, "no UDP over IPv4 loopback here: %s", strerror(-rc));
+		checked = 1;
+	}
+	return why[0] ? why : NULL;
+}
+
 static const char *sq_available(const hp_ctx_t *ctx)
 {
-	int kind = (int)(intptr_t)ctx->v->ops;
-
-	if (kind == V_KERNEL) {
-		static char why[160];
-		static int checked;
-		const char *k = hp_kp_available();
-
-		if (k)
-			return k;
-		if (!checked) {
-			/* a network namespace without an IPv4 loopback, a
-			 * seccomp filter on socket(): say so, do not fail */
-			hp_kp_udp_t u;
-			int rc = hp_kp_udp_open(&u);
-
-			if (rc == 0)
-				hp_kp_udp_close(&u);
-			else
-				snprintf(why, sizeof why, "no UDP over IPv4 loopback here: %s", strerror(-rc));
-			checked = 1;
-		}
-		return why[0] ? why : NULL;
-	}
 	if (ctx->bind_cpu && !strcmp(ctx->metric, "instructions") &&
-	    (kind == V_THREADIRQS || kind == V_THREAD || case_is(ctx, "remote") ||
-	     (case_is(ctx, "restart") && ctx->p->value > HP_MAX_SOFTIRQ_RESTART)))
+	    (SQ_OPS(ctx)->other_thread || ctx->p->value > SQ_CASE(ctx)->handoff_above))
 		return "hands work to another thread: valgrind serialises threads, so its count is the scheduler's, "
 		       "not the path's";
 	return NULL;
 }
 
-#define SQ_VARIANT(id, vname, k, kindv) \
-	static const hp_variant_t id = { .name = vname, .kind = k, .available = sq_available, \
-		.ops = (const void *)(intptr_t)(kindv) }
-SQ_VARIANT(v_impl, "impl", HP_KIND_IMPL, V_IMPL);
-SQ_VARIANT(v_threadirqs, "impl-threadirqs", HP_KIND_IMPL, V_THREADIRQS);
-SQ_VARIANT(v_direct, "direct", HP_KIND_BASELINE, V_DIRECT);
-SQ_VARIANT(v_thread, "thread", HP_KIND_BASELINE, V_THREAD);
-SQ_VARIANT(v_kernel, "kernel", HP_KIND_KERNEL, V_KERNEL);
-#undef SQ_VARIANT
+static const sq_ops_t ops_impl = {
+	.mode = &hp_softirq_ops_irq_exit, .open = impl_open, .events = irq_exit_events, .remote = impl_remote,
+};
+static const sq_ops_t ops_threadirqs = {
+	.mode = &hp_softirq_ops_threadirqs, .open = impl_open, .events = threadirqs_events, .other_thread = 1,
+};
+static const sq_ops_t ops_direct = { .open = direct_open, .events = direct_events };
+static const sq_ops_t ops_thread = {
+	.open = thread_open, .events = thread_events, .remote = thread_remote, .other_thread = 1,
+};
+static const sq_ops_t ops_kernel = { .open = kernel_open, .events = kernel_events, .udp = 1 };
 
+#define SQ_VARIANT(id, vname, k, table, avail) \
+	static const hp_variant_t id = { .name = vname, .kind = k, .available = avail, .ops = &(table) }
+SQ_VARIANT(v_impl, "impl", HP_KIND_IMPL, ops_impl, sq_available);
+SQ_VARIANT(v_threadirqs, "impl-threadirqs", HP_KIND_IMPL, ops_threadirqs, sq_available);
+SQ_VARIANT(v_direct, "direct", HP_KIND_BASELINE, ops_direct, sq_available);
+SQ_VARIANT(v_thread, "thread", HP_KIND_BASELINE, ops_thread, sq_available);
+SQ_VARIANT(v_kernel, "kernel", HP_KIND_KERNEL, ops_kernel, kernel_available);
+#undef SQ_VARIANT
 static const hp_variant_t *const rd_variants[] = {
 	&v_impl, &v_threadirqs, &v_direct, &v_thread, &v_kernel, NULL,
 };
 static const hp_variant_t *const impl_only[] = { &v_impl, NULL };
 static const hp_variant_t *const remote_variants[] = { &v_impl, &v_thread, NULL };
 
-static const hp_case_t c_raise_dispatch = {
-	.name = "raise_dispatch",
-	.desc = "a hardirq raises NET_RX, the action runs (irq_exit, ksoftirqd, a thread, or the kernel's loopback)",
-	.op_unit = "event",
-	.setup = sq_setup, .teardown = sq_teardown, .run = raise_dispatch_run,
-	.variants = rd_variants,
+static const sq_case_t c_raise_dispatch = {
+	.c = {
+		.name = "raise_dispatch",
+		.desc = "a hardirq raises NET_RX, the action runs (irq_exit, ksoftirqd, a thread, or the kernel's loopback)",
+		.op_unit = "event",
+		.setup = sq_setup, .teardown = sq_teardown, .run = raise_dispatch_run,
+		.variants = rd_variants,
+	},
+	.act = act_count, .handoff_above = INT64_MAX,
 };
 
 static const hp_param_t restart_params[] = {
@@ -602,28 +640,35 @@ static const hp_param_t restart_params[] = {
 	{ .label = NULL },
 };
 
-static const hp_case_t c_restart = {
-	.name = "restart",
-	.desc = "the action re-raises itself until it ran k times: MAX_SOFTIRQ_RESTART, then ksoftirqd",
-	.op_unit = "event",
-	.param_name = "runs per event",
-	.params = restart_params,
-	.setup = sq_setup, .teardown = sq_teardown, .run = restart_run,
-	.variants = impl_only,
+static const sq_case_t c_restart = {
+	.c = {
+		.name = "restart",
+		.desc = "the action re-raises itself until it ran k times: MAX_SOFTIRQ_RESTART, then ksoftirqd",
+		.op_unit = "event",
+		.param_name = "runs per event",
+		.params = restart_params,
+		.setup = sq_setup, .teardown = sq_teardown, .run = restart_run,
+		.variants = impl_only,
+	},
+	/* past the restart limit the rest of the event runs in ksoftirqd */
+	.act = act_restart, .restart_counters = 1, .handoff_above = HP_MAX_SOFTIRQ_RESTART,
 };
 
 static const hp_param_t tasklet_params[] = {
 	{ .label = "normal", .value = 0 }, { .label = "hi", .value = 1 }, { .label = NULL },
 };
 
-static const hp_case_t c_tasklet = {
-	.name = "tasklet",
-	.desc = "a hardirq schedules a tasklet, which runs at irq_exit",
-	.op_unit = "event",
-	.param_name = "list",
-	.params = tasklet_params,
-	.setup = sq_setup, .teardown = sq_teardown, .run = tasklet_run,
-	.variants = impl_only,
+static const sq_case_t c_tasklet = {
+	.c = {
+		.name = "tasklet",
+		.desc = "a hardirq schedules a tasklet, which runs at irq_exit",
+		.op_unit = "event",
+		.param_name = "list",
+		.params = tasklet_params,
+		.setup = sq_setup, .teardown = sq_teardown, .run = tasklet_run,
+		.variants = impl_only,
+	},
+	.act = act_count, .handoff_above = INT64_MAX,
 };
 
 static const hp_param_t remote_params[] = {
@@ -632,14 +677,18 @@ static const hp_param_t remote_params[] = {
 	{ .label = NULL },
 };
 
-static const hp_case_t c_remote = {
-	.name = "remote",
-	.desc = "an interrupt from the other CPU (signal) or a futex wake-up: the round trip to the deferred work",
-	.op_unit = "event",
-	.param_name = "target",
-	.params = remote_params,
-	.setup = sq_setup, .teardown = sq_teardown, .run = remote_run,
-	.variants = remote_variants,
+static const sq_case_t c_remote = {
+	.c = {
+		.name = "remote",
+		.desc = "an interrupt from the other CPU (signal) or a futex wake-up: the round trip to the deferred work",
+		.op_unit = "event",
+		.param_name = "target",
+		.params = remote_params,
+		.setup = sq_setup, .teardown = sq_teardown, .run = remote_run,
+		.variants = remote_variants,
+	},
+	/* every param: the work is on the other CPU's thread */
+	.act = act_publish, .remote = 1, .handoff_above = INT64_MIN,
 };
 
 const hp_suite_t hp_suite_softirq = {
@@ -647,6 +696,6 @@ const hp_suite_t hp_suite_softirq = {
 	.desc = "softirq raise and dispatch, the restart limit, tasklets: impl vs threads and the kernel",
 	.doc = "docs/suites/softirq.md",
 	.cases = (const hp_case_t *const[]){
-		&c_raise_dispatch, &c_restart, &c_tasklet, &c_remote, NULL,
+		&c_raise_dispatch.c, &c_restart.c, &c_tasklet.c, &c_remote.c, NULL,
 	},
 };

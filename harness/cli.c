@@ -1,4 +1,4 @@
-/* cli.c — the `hotpath` command: run, list, env, plot, compare, test. */
+/* cli.c — the `hotpath` command: run, list, env, plot, compare, test, and the commands suites add (hp_suite_t.verbs). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -17,9 +17,9 @@
 #include "plot.h"
 #include "compare.h"
 #include "metrics.h"
-#include "sim.h"
 
-static const char usage_text[] =
+/* The help, in two parts: the commands the suites add go between them. */
+static const char usage_head[] =
 	"usage: hotpath <command> [options]\n"
 	"\n"
 	"commands:\n"
@@ -27,8 +27,8 @@ static const char usage_text[] =
 	"  list      suites, cases, variants, and why a variant is unavailable\n"
 	"  env       the machine and every noise source found, with advice\n"
 	"  plot DIR  (re)draw the plots of a results folder\n"
-	"  compare A B   per benchmark: ratio of medians B/A, 95%% CI, verdict\n"
-	"  sim FILE  simulate an rt-app scenario under CFS or EEVDF (hotpath sim --help)\n"
+	"  compare A B   per benchmark: ratio of medians B/A, 95%% CI, verdict\n";
+static const char usage_tail[] =
 	"  test      run the test suite (meson test)\n"
 	"\n"
 	"run options:\n"
@@ -46,6 +46,15 @@ static const char usage_text[] =
 	"exit codes: 0 ok, 1 a benchmark or test failed, 2 bad usage or input,\n"
 	"77 skipped (tests), 99 internal error, 130 interrupted\n";
 
+static void print_usage(void)
+{
+	fputs(usage_head, stdout);
+	for (int i = 0; hp_suites[i]; i++)
+		for (int k = 0; hp_suites[i]->verbs && hp_suites[i]->verbs[k]; k++)
+			printf("  %s\n", hp_suites[i]->verbs[k]->usage);
+	fputs(usage_tail, stdout);
+}
+
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
@@ -58,17 +67,51 @@ static int usage_error(const char *fmt, ...)
 	return HP_EXIT_USAGE;
 }
 
+/* malloc that ends the program with a message when memory is out: the
+ * CLI has nothing to fall back on. */
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p) {
+		fprintf(stderr, "hotpath: out of memory (%zu bytes)\n", n);
+		exit(HP_EXIT_INTERNAL);
+	}
+	return p;
+}
+
+/* "run, list, env, plot, compare, <the suites' commands>, test", for the
+ * messages that name the valid commands; the caller frees it. */
+static char *valid_commands(void)
+{
+	static const char head[] = "run, list, env, plot, compare, ", tail[] = "test";
+	size_t len = sizeof head + sizeof tail;
+	for (int i = 0; hp_suites[i]; i++)
+		for (int k = 0; hp_suites[i]->verbs && hp_suites[i]->verbs[k]; k++)
+			len += strlen(hp_suites[i]->verbs[k]->name) + 2;
+	char *s = xmalloc(len), *o = s;
+	o = stpcpy(o, head);
+	for (int i = 0; hp_suites[i]; i++)
+		for (int k = 0; hp_suites[i]->verbs && hp_suites[i]->verbs[k]; k++)
+			o = stpcpy(stpcpy(o, hp_suites[i]->verbs[k]->name), ", ");
+	stpcpy(o, tail);
+	return s;
+}
+
+/* The command line, as env.json records it. */
 static char *join_args(int argc, char **argv)
 {
 	size_t len = 1;
 	for (int i = 0; i < argc; i++)
 		len += strlen(argv[i]) + 1;
-	char *s = calloc(1, len);
+	char *s = xmalloc(len), *o = s;
 	for (int i = 0; i < argc; i++) {
+		size_t l = strlen(argv[i]);
 		if (i)
-			strcat(s, " ");
-		strcat(s, argv[i]);
+			*o++ = ' ';
+		memcpy(o, argv[i], l);
+		o += l;
 	}
+	*o = 0;
 	return s;
 }
 
@@ -151,7 +194,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, cli_t *c)
 		uint64_t v;
 		switch (o) {
 		case O_HELP:
-			fputs(usage_text, stdout);
+			print_usage();
 			return HP_EXIT_OK;
 		case O_SUITE: c->run.suites = optarg; break;
 		case O_FILTER: c->run.filter = optarg; break;
@@ -213,65 +256,80 @@ static hp_topo_t *load_cpus(const char *cmd, const char *spec, int *cpus, int *n
 
 /* ---- list ---- */
 
+/* One line per variant of a case: available or why not; then the params
+ * the selected CPUs are too few for. */
+static void list_variants(const hp_case_t *cs, const int *cpus, int ncpus)
+{
+	static const hp_param_t none = { .label = "-" };
+	for (int vi = 0; cs->variants[vi]; vi++) {
+		const hp_variant_t *v = cs->variants[vi];
+		hp_ctx_t ctx = {
+			.c = cs, .v = v, .p = cs->params ? &cs->params[0] : &none,
+			.threads = 1, .cpus = cpus, .ncpus = ncpus, .all_cpus = cpus,
+		};
+		const char *why = v->available ? v->available(&ctx) : NULL;
+		printf("      %-22s %-9s %s%s%s\n", v->name, hp_kind_name(v->kind),
+		       why ? "unavailable: " : "available", why ? why : "",
+		       v->child_env ? " (own process)" : "");
+		for (int k = 0; cs->params && cs->params[k].label; k++)
+			if (cs->params[k].min_cpus > ncpus)
+				printf("      %-22s %-9s %s=%s unavailable: needs %d CPUs, --cpus gives %d\n",
+				       "", "", cs->param_name ? cs->param_name : "param",
+				       cs->params[k].label, cs->params[k].min_cpus, ncpus);
+	}
+}
+
+/* A case: its description, units, params and threads, then its variants. */
+static void list_case(const hp_case_t *cs, const int *cpus, int ncpus)
+{
+	printf("  %s — %s\n", cs->name, cs->desc);
+	printf("      per %s", cs->op_unit ? cs->op_unit : "op");
+	if (cs->item_unit)
+		printf(" and per %s", cs->item_unit);
+	if (cs->params) {
+		printf("; %s:", cs->param_name ? cs->param_name : "param");
+		for (int k = 0; cs->params[k].label; k++)
+			printf(" %s", cs->params[k].label);
+	}
+	if (cs->thread_sweep == HP_THREADS_ALL)
+		printf("; threads %d (one per selected CPU)", ncpus);
+	else if (cs->thread_sweep)
+		printf("; threads 1..%d", ncpus);
+	printf("\n");
+	list_variants(cs, cpus, ncpus);
+}
+
 static int cmd_list(cli_t *c)
 {
-	const hp_suite_t *suites[64];
+	/* room for every suite once, selftest and the terminating NULL */
+	int max = 2;
+	for (int i = 0; hp_suites[i]; i++)
+		max++;
+	const hp_suite_t **suites = xmalloc((size_t)max * sizeof *suites);
 	char err[1024];
-	if (hp_select_suites(c->run.suites, suites, 64, err, sizeof err) < 0) {
+	if (hp_select_suites(c->run.suites, suites, max, err, sizeof err) < 0) {
 		fprintf(stderr, "hotpath list: %s\n", err);
+		free(suites);
 		return HP_EXIT_USAGE;
 	}
 	int cpus[HP_MAX_CPUS], ncpus, rc;
 	hp_topo_t *t = load_cpus("list", c->run.cpus_spec, cpus, &ncpus, &rc);
-	if (!t)
+	if (!t) {
+		free(suites);
 		return rc;
+	}
 	const char *cg = hp_cg_unavailable(), *pf = hp_perf_unavailable(), *pl = hp_plot_unavailable();
 	printf("metrics: time: available; instructions: %s%s; perf: %s%s; plots: %s%s\n",
 	       cg ? "unavailable: " : "available", cg ? cg : "",
 	       pf ? "unavailable: " : "available", pf ? pf : "",
 	       pl ? "unavailable: " : "available", pl ? pl : "");
 	for (int si = 0; suites[si]; si++) {
-		const hp_suite_t *s = suites[si];
-		printf("\n%s — %s\n", s->name, s->desc);
-		for (int ci = 0; s->cases[ci]; ci++) {
-			const hp_case_t *cs = s->cases[ci];
-			printf("  %s — %s\n", cs->name, cs->desc);
-			printf("      per %s", cs->op_unit ? cs->op_unit : "op");
-			if (cs->item_unit)
-				printf(" and per %s", cs->item_unit);
-			if (cs->params) {
-				printf("; %s:", cs->param_name ? cs->param_name : "param");
-				for (int k = 0; cs->params[k].label; k++)
-					printf(" %s", cs->params[k].label);
-			}
-			if (cs->thread_sweep == HP_THREADS_ALL)
-				printf("; threads %d (one per selected CPU)", ncpus);
-			else if (cs->thread_sweep)
-				printf("; threads 1..%d", ncpus);
-			printf("\n");
-			for (int vi = 0; cs->variants[vi]; vi++) {
-				const hp_variant_t *v = cs->variants[vi];
-				hp_ctx_t ctx = {
-					.c = cs, .v = v, .p = cs->params ? &cs->params[0] : NULL,
-					.threads = 1, .cpus = cpus, .ncpus = ncpus, .all_cpus = cpus,
-				};
-				static const hp_param_t none = { .label = "-" };
-				if (!ctx.p)
-					ctx.p = &none;
-				const char *why = v->available ? v->available(&ctx) : NULL;
-				printf("      %-22s %-9s %s%s%s\n", v->name, hp_kind_name(v->kind),
-				       why ? "unavailable: " : "available", why ? why : "",
-				       v->child_env ? " (own process)" : "");
-				if (cs->params)
-					for (int k = 0; cs->params[k].label; k++)
-						if (cs->params[k].min_cpus > ncpus)
-							printf("      %-22s %-9s %s=%s unavailable: needs %d CPUs, --cpus gives %d\n",
-							       "", "", cs->param_name ? cs->param_name : "param",
-							       cs->params[k].label, cs->params[k].min_cpus, ncpus);
-			}
-		}
+		printf("\n%s — %s\n", suites[si]->name, suites[si]->desc);
+		for (int ci = 0; suites[si]->cases[ci]; ci++)
+			list_case(suites[si]->cases[ci], cpus, ncpus);
 	}
 	hp_topo_free(t);
+	free(suites);
 	return HP_EXIT_OK;
 }
 
@@ -300,28 +358,39 @@ static int cmd_env(cli_t *c, const char *cmdline)
 
 static int cmd_test(int argc, char **argv)
 {
-	char *args[64];
+	char **args = xmalloc((size_t)(argc + 5) * sizeof *args);
 	int a = 0;
 	args[a++] = "meson";
 	args[a++] = "test";
 	args[a++] = "-C";
 	args[a++] = HP_BUILD_ROOT;
 	args[a++] = "--print-errorlogs";
-	for (int i = 1; i < argc && a < 63; i++)
+	for (int i = 1; i < argc; i++)
 		args[a++] = argv[i];
 	args[a] = NULL;
 	execvp("meson", args);
 	fprintf(stderr, "hotpath test: cannot run meson: %s (install it: apt-get install meson)\n", strerror(errno));
+	free(args);
 	return HP_EXIT_INTERNAL;
+}
+
+/* A command no suite adds and hotpath does not know: exit 2 naming the valid ones. */
+static int unknown_command(const char *cmd)
+{
+	char *valid = valid_commands();
+	int rc = cmd ? usage_error("unknown command '%s' (valid: %s)", cmd, valid)
+		     : usage_error("no command given (valid: %s)", valid);
+	free(valid);
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("no command given (valid: run, list, env, plot, compare, sim, test)");
+		return unknown_command(NULL);
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
-		fputs(usage_text, stdout);
+		print_usage();
 		return HP_EXIT_OK;
 	}
 	if (!strcmp(cmd, "--version")) {
@@ -335,18 +404,19 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "plot")) {
 		if (argc != 3)
 			return usage_error("plot: expected one results folder (hotpath plot DIR)");
-		return hp_plot_dir(argv[2], getenv("HP_TEMPLATES") && *getenv("HP_TEMPLATES")
+		return hp_plot_dir(argv[2], hp_suites, getenv("HP_TEMPLATES") && *getenv("HP_TEMPLATES")
 			? getenv("HP_TEMPLATES") : HP_SOURCE_ROOT "/scripts");
 	}
-	if (!strcmp(cmd, "sim"))
-		return hp_sim_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "compare")) {
 		if (argc != 4)
 			return usage_error("compare: expected two results folders (hotpath compare A B)");
 		return hp_compare_dirs(argv[2], argv[3], stdout);
 	}
-	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "env"))
-		return usage_error("unknown command '%s' (valid: run, list, env, plot, compare, sim, test)", cmd);
+	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "env")) {
+		/* a command some suite adds (sched: sim); argv[0] is its name */
+		const hp_verb_t *verb = hp_verb_find(cmd);
+		return verb ? verb->main(argc - 1, argv + 1) : unknown_command(cmd);
+	}
 
 	cli_t c;
 	memset(&c, 0, sizeof c);

@@ -1,5 +1,6 @@
 /* compare.c — `hotpath compare A B`: ratio of medians B/A per benchmark, a seeded bootstrap CI and a verdict. */
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hp_rand.h"
 #include "compare.h"
 #include "keymap.h"
 #include "record.h"
@@ -44,51 +46,12 @@
 #define CMP_MIN_REPS 3
 #define CMP_DIRS_SEED 0x686f74706174680aull   /* fixed: the same folders always give the same verdicts */
 
-/* ==================================================================== */
-/* PRNG: splitmix64 to seed, xoshiro256** to draw                       */
-/* ==================================================================== */
-
-typedef struct rng {
-	uint64_t s[4];
-} rng_t;
-
-static uint64_t splitmix64(uint64_t *x)
+/* Uniform in [0, n) from xoshiro256** (hp_rand.h): the high half of a
+ * 64x64 product (bias < n / 2^64). Not hp_xoshiro_below's modulo: the
+ * bootstrap draws, and so every published CI, depend on this reduction. */
+static size_t rng_below(hp_xoshiro_t *r, size_t n)
 {
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(rng_t *r)
-{
-	uint64_t res = rotl(r->s[1] * 5, 7) * 9, t = r->s[1] << 17;
-
-	r->s[2] ^= r->s[0];
-	r->s[3] ^= r->s[1];
-	r->s[1] ^= r->s[2];
-	r->s[0] ^= r->s[3];
-	r->s[2] ^= t;
-	r->s[3] = rotl(r->s[3], 45);
-	return res;
-}
-
-static void rng_seed(rng_t *r, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&seed);
-}
-
-/* Uniform in [0, n): the high half of a 64x64 product (bias < n / 2^64). */
-static size_t rng_below(rng_t *r, size_t n)
-{
-	return (size_t)(((unsigned __int128)rng_next(r) * n) >> 64);
+	return (size_t)(((unsigned __int128)hp_xoshiro_next(r) * n) >> 64);
 }
 
 /* ==================================================================== */
@@ -96,9 +59,9 @@ static size_t rng_below(rng_t *r, size_t n)
 /* ==================================================================== */
 
 typedef struct side_bench {
-	char name[224];         /* suite/case/variant[/param]/threads:N */
+	char name[HP_BENCH_KEY_MAX];    /* suite/case/variant[/param]/threads:N */
 	char metric[48], unit[24];
-	int prio;               /* index into primary_order, or NPRIO for "first seen" */
+	int prio;               /* hp_primary_rank of metric */
 	double *v;
 	size_t n;
 } side_bench_t;
@@ -109,17 +72,6 @@ typedef struct side {
 	size_t n;
 } side_t;
 
-static const char *const primary_order[] = { "real_time", "instructions", "perf_cycles" };
-#define NPRIO ((int)(sizeof(primary_order) / sizeof(primary_order[0])))
-
-static int metric_prio(const char *m)
-{
-	for (int p = 0; p < NPRIO; p++)
-		if (strcmp(m, primary_order[p]) == 0)
-			return p;
-	return NPRIO;
-}
-
 static void side_free(side_t *s)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -129,25 +81,10 @@ static void side_free(side_t *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void bench_key(char *buf, size_t len, const hp_record_t *x)
-{
-	snprintf(buf, len, "%s\x1f%s\x1f%s\x1f%s\x1f%d", x->suite, x->case_, x->variant, x->param,
-		 x->threads);
-}
-
-static void bench_name(char *buf, size_t len, const hp_record_t *x)
-{
-	if (!x->param[0] || strcmp(x->param, "-") == 0)
-		snprintf(buf, len, "%s/%s/%s/threads:%d", x->suite, x->case_, x->variant, x->threads);
-	else
-		snprintf(buf, len, "%s/%s/%s/%s/threads:%d", x->suite, x->case_, x->variant, x->param,
-			 x->threads);
-}
-
 static int side_build(const hp_results_t *r, side_t *s)
 {
 	size_t *bid = malloc((r->nrec ? r->nrec : 1) * sizeof(*bid));
-	char key[320];
+	char key[HP_BENCH_KEY_MAX];
 
 	memset(s, 0, sizeof(*s));
 	keymap_init(&s->ids);
@@ -157,9 +94,9 @@ static int side_build(const hp_results_t *r, side_t *s)
 	for (size_t i = 0; i < r->nrec; i++) {
 		const hp_record_t *x = &r->rec[i];
 		size_t id;
-		int p = metric_prio(x->metric);
+		int p = hp_primary_rank(x->metric);
 
-		bench_key(key, sizeof(key), x);
+		hp_bench_key(key, sizeof(key), x->suite, x->case_, x->variant, x->param, x->threads);
 		id = keymap_id(&s->ids, key);
 		if (id == KEYMAP_NONE)
 			goto nomem;
@@ -171,8 +108,10 @@ static int side_build(const hp_results_t *r, side_t *s)
 				goto nomem;
 			s->b = nb;
 			memset(&s->b[s->n], 0, sizeof(s->b[s->n]));
-			bench_name(s->b[s->n].name, sizeof(s->b[s->n].name), x);
-			s->b[s->n].prio = NPRIO + 1;
+			hp_bench_name(s->b[s->n].name, sizeof(s->b[s->n].name), x->suite, x->case_,
+				      x->variant, x->param, x->threads);
+			/* above any rank: the first metric seen is taken */
+			s->b[s->n].prio = HP_NPRIMARY + 1;
 			s->n++;
 		}
 		if (p < s->b[id].prio) {
@@ -214,32 +153,12 @@ static double ratio_of(double mb, double ma)
 	return mb / ma;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	if (isnan(x) || isnan(y))
-		return isnan(x) - isnan(y);
-	return (x > y) - (x < y);
-}
-
-/* Linear interpolation between order statistics of sorted q[0..n). */
-static double percentile(const double *q, size_t n, double p)
-{
-	double pos = p * (double)(n - 1), fl = floor(pos);
-	size_t i = (size_t)fl;
-
-	if (i + 1 >= n)
-		return q[n - 1];
-	return q[i] + (pos - fl) * (q[i + 1] - q[i]);
-}
-
 static int bootstrap(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
 		     double *lo, double *hi)
 {
 	double *ra = malloc(na * sizeof(*ra)), *rb = malloc(nb * sizeof(*rb));
 	double *q = malloc(CMP_RESAMPLES * sizeof(*q));
-	rng_t g;
+	hp_xoshiro_t g;
 
 	if (!ra || !rb || !q) {
 		free(ra);
@@ -248,7 +167,7 @@ static int bootstrap(const double *a, size_t na, const double *b, size_t nb, uin
 		errno = ENOMEM;
 		return -1;
 	}
-	rng_seed(&g, seed);
+	hp_xoshiro_seed(&g, seed);
 	for (size_t k = 0; k < CMP_RESAMPLES; k++) {
 		for (size_t i = 0; i < na; i++)
 			ra[i] = a[rng_below(&g, na)];
@@ -256,16 +175,17 @@ static int bootstrap(const double *a, size_t na, const double *b, size_t nb, uin
 			rb[i] = b[rng_below(&g, nb)];
 		q[k] = ratio_of(hp_median(rb, nb), hp_median(ra, na));
 	}
-	qsort(q, CMP_RESAMPLES, sizeof(*q), cmp_double);
-	*lo = percentile(q, CMP_RESAMPLES, 0.025);
-	*hi = percentile(q, CMP_RESAMPLES, 0.975);
+	qsort(q, CMP_RESAMPLES, sizeof(*q), hp_cmp_double);
+	*lo = hp_percentile(q, CMP_RESAMPLES, 0.025);
+	*hi = hp_percentile(q, CMP_RESAMPLES, 0.975);
 	free(ra);
 	free(rb);
 	free(q);
 	return 0;
 }
 
-/* Counts callgrind makes identical from run to run (design.md, Determinism). */
+/* Counts callgrind makes identical from run to run (docs/metrics.md,
+ * determinism). */
 static int is_deterministic(const char *metric)
 {
 	return strcmp(metric, "instructions") == 0;
@@ -282,6 +202,7 @@ static int compare_one(const side_bench_t *A, const side_bench_t *B, uint64_t se
 		return -1;
 	}
 	memset(row, 0, sizeof(*row));
+	/* a name and a metric field always fit (compare.h) */
 	snprintf(row->key, sizeof(row->key), "%s:%s", A->name, A->metric);
 	row->na = A->n;
 	row->nb = B->n;
@@ -383,50 +304,105 @@ static const char *verdict_name(hp_verdict_t v)
 	return v == HP_CMP_FASTER ? "faster" : v == HP_CMP_SLOWER ? "slower" : "same";
 }
 
-static int is_file(const char *dir, const char *name)
+/* "dir/name" in a new string; NULL (with a message) when out of memory. */
+static char *dir_file(const char *dir, const char *name)
 {
-	char path[4096];
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, name) < 0) {
+		fprintf(stderr, "hotpath compare: out of memory\n");
+		return NULL;
+	}
+	return p;
+}
+
+static int is_file(const char *path)
+{
 	struct stat st;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
-		return 0;
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* 0, or -1 after a message naming the folder. */
 static int load_dir(const char *dir, hp_results_t *r)
 {
-	char path[4096], err[1024];
+	char *csv = dir_file(dir, "results.csv"), *env = dir_file(dir, "env.json"), err[1024];
+	int rc = -1;
 
-	if (!is_file(dir, "results.csv")) {
+	if (!csv || !env)
+		goto out;
+	if (!is_file(csv)) {
 		fprintf(stderr, "hotpath compare: %s is not a results folder (no results.csv)\n", dir);
-		return -1;
+		goto out;
 	}
-	if (!is_file(dir, "env.json")) {
+	if (!is_file(env)) {
 		fprintf(stderr, "hotpath compare: %s is not a results folder (no env.json)\n", dir);
-		return -1;
+		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/results.csv", dir);
-	if (hp_read_csv(path, r, err, sizeof(err)) < 0) {
+	/* err holds a path, a line number and a reason; a longer path is
+	 * cut in the message only, never in what is read */
+	if (hp_read_csv(csv, r, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hotpath compare: %s\n", err);
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	free(csv);
+	free(env);
+	return rc;
 }
 
-static void fmt_val(char *buf, size_t len, double v, const char *unit)
+#define NCOL 6
+
+/* The printed table: NCOL cells a row, row 0 the heading; every cell is
+ * its own string, so nothing is cut to fit. */
+typedef struct table {
+	char *(*cell)[NCOL];
+	size_t nrows;
+	int oom;                /* a cell could not be made: report, exit 99 */
+} table_t;
+
+static void cellf(table_t *t, size_t row, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void cellf(table_t *t, size_t row, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&t->cell[row][col], fmt, ap) < 0) {
+		t->cell[row][col] = NULL;
+		t->oom = 1;
+	}
+	va_end(ap);
+}
+
+static void table_free(table_t *t)
+{
+	for (size_t i = 0; t->cell && i < t->nrows; i++)
+		for (int c = 0; c < NCOL; c++)
+			free(t->cell[i][c]);
+	free(t->cell);
+}
+
+static void fmt_val(table_t *t, size_t row, int col, double v, const char *unit)
 {
 	if (isfinite(v) && fabs(v) >= 1000 && fabs(v) < 1e15)
-		snprintf(buf, len, "%.0f %s", v, unit);
+		cellf(t, row, col, "%.0f %s", v, unit);
 	else
-		snprintf(buf, len, "%.4g %s", v, unit);
+		cellf(t, row, col, "%.4g %s", v, unit);
 }
 
-/* A param may hold anything, newlines included; one row stays one line. */
-static void key_cell(char *dst, size_t len, const char *key)
+/* A param may hold anything, newlines included; one row stays one line.
+ * Returns a new string, NULL when out of memory. */
+static char *key_cell(const char *key)
 {
+	char *dst = malloc(2 * strlen(key) + 1);
 	size_t o = 0;
 
-	for (; *key && o + 3 < len; key++) {
+	if (!dst)
+		return NULL;
+	for (; *key; key++) {
 		if (*key == '\n' || *key == '\r') {
 			dst[o++] = '\\';
 			dst[o++] = *key == '\n' ? 'n' : 'r';
@@ -435,147 +411,180 @@ static void key_cell(char *dst, size_t len, const char *key)
 		}
 	}
 	dst[o] = '\0';
+	return dst;
 }
 
-#define NCOL 6
-
-static void print_row(FILE *out, char cells[NCOL][256], const int *w)
+static void print_table(FILE *out, const table_t *t)
 {
-	for (int c = 0; c < NCOL; c++) {
-		/* text left, numbers right, the last column unpadded */
-		if (c == NCOL - 1)
-			fprintf(out, "%s\n", cells[c]);
-		else if (c == 0)
-			fprintf(out, "%-*s  ", w[c], cells[c]);
-		else
-			fprintf(out, "%*s  ", w[c], cells[c]);
+	int w[NCOL] = { 0 };
+
+	for (size_t i = 0; i < t->nrows; i++)
+		for (int c = 0; c < NCOL; c++) {
+			int l = (int)strlen(t->cell[i][c]);
+
+			if (l > w[c])
+				w[c] = l;
+		}
+	for (size_t i = 0; i < t->nrows; i++)
+		for (int c = 0; c < NCOL; c++) {
+			/* text left, numbers right, the last column unpadded */
+			if (c == NCOL - 1)
+				fprintf(out, "%s\n", t->cell[i][c]);
+			else if (c == 0)
+				fprintf(out, "%-*s  ", w[c], t->cell[i][c]);
+			else
+				fprintf(out, "%*s  ", w[c], t->cell[i][c]);
+		}
+}
+
+/* What the closing line counts. */
+typedef struct tally {
+	size_t cnt[3], undecided, only_a, only_b, min_n;
+} tally_t;
+
+/* Row i + 1 of the table from comparison row x. */
+static void table_row(table_t *t, size_t i, const hp_cmp_row_t *x, const side_bench_t *A,
+		      tally_t *ty)
+{
+	int det = is_deterministic(A->metric);
+
+	t->cell[i + 1][0] = key_cell(x->key);
+	if (!t->cell[i + 1][0])
+		t->oom = 1;
+	fmt_val(t, i + 1, 1, x->median_a, A->unit);
+	fmt_val(t, i + 1, 2, x->median_b, A->unit);
+	cellf(t, i + 1, 3, "%.3f", x->ratio);
+	cellf(t, i + 1, 4, "[%.3f, %.3f]", x->lo, x->hi);
+	/* with too few repetitions no verdict is given: printing "same"
+	 * would read as "no difference" next to a ratio of 0.66 */
+	if (!det && (x->na < CMP_MIN_REPS || x->nb < CMP_MIN_REPS)) {
+		cellf(t, i + 1, 5, "undecided (too few reps)");
+		ty->undecided++;
+	} else {
+		cellf(t, i + 1, 5, "%s", verdict_name(x->verdict));
+		ty->cnt[x->verdict]++;
 	}
+	if (!det && x->na < ty->min_n)
+		ty->min_n = x->na;
+	if (!det && x->nb < ty->min_n)
+		ty->min_n = x->nb;
+}
+
+/* The table of rows[0..n): 0, or -1 when out of memory. */
+static int print_rows(FILE *out, const hp_cmp_row_t *rows, const size_t *aidx, size_t n,
+		      const side_t *sa, tally_t *ty)
+{
+	table_t t = { .nrows = n + 1 };
+	int rc = -1;
+
+	t.cell = calloc(n + 1, sizeof(*t.cell));
+	if (!t.cell)
+		return -1;
+	cellf(&t, 0, 0, "benchmark:metric");
+	cellf(&t, 0, 1, "A median");
+	cellf(&t, 0, 2, "B median");
+	cellf(&t, 0, 3, "ratio");
+	cellf(&t, 0, 4, "95%% CI");
+	cellf(&t, 0, 5, "verdict");
+	for (size_t i = 0; i < n; i++)
+		table_row(&t, i, &rows[i], &sa->b[aidx[i]], ty);
+	if (!t.oom) {
+		print_table(out, &t);
+		rc = 0;
+	}
+	table_free(&t);
+	return rc;
+}
+
+/* Benchmarks of `a` that `b` lacks (or judges by another metric), one line
+ * each; returns how many, or -1 when out of memory. */
+static long print_only(FILE *out, const side_t *a, const side_t *b, const char *label)
+{
+	long n = 0;
+
+	for (size_t i = 0; i < a->n; i++) {
+		size_t j = keymap_find(&b->ids, a->ids.keys[i]);
+		char *k, *shown;
+
+		if (j != KEYMAP_NONE && !strcmp(a->b[i].metric, b->b[j].metric))
+			continue;
+		if (asprintf(&k, "%s:%s", a->b[i].name, a->b[i].metric) < 0)
+			return -1;
+		shown = key_cell(k);
+		free(k);
+		if (!shown)
+			return -1;
+		fprintf(out, "only in %s: %s\n", label, shown);
+		free(shown);
+		n++;
+	}
+	return n;
+}
+
+/* Everything printed after the folders are read: the table, what only one
+ * side has, the counts. 0, or -1 when out of memory. */
+static int report(FILE *out, const char *a, const char *b, const side_t *sa, const side_t *sb)
+{
+	hp_cmp_row_t *rows = NULL;
+	size_t *aidx = NULL;
+	tally_t ty = { .min_n = SIZE_MAX };
+	long n, oa, ob;
+	int rc = -1;
+
+	n = compare_sides(sa, sb, CMP_DIRS_SEED, &rows, &aidx);
+	if (n < 0)
+		return -1;
+	fprintf(out, "A: %s\nB: %s\n", a, b);
+	fprintf(out, "ratio = median(B) / median(A), below 1 means B is faster; "
+		"95%% bootstrap CI, %d resamples, seed %#llx\n\n",
+		CMP_RESAMPLES, (unsigned long long)CMP_DIRS_SEED);
+	if (print_rows(out, rows, aidx, (size_t)n, sa, &ty) < 0)
+		goto out;
+	oa = print_only(out, sa, sb, "A");
+	ob = oa < 0 ? -1 : print_only(out, sb, sa, "B");
+	if (oa < 0 || ob < 0)
+		goto out;
+	fprintf(out, "\n%ld compared: %zu faster, %zu slower, %zu same, %zu undecided; %ld only in A, %ld only in B\n",
+		n, ty.cnt[HP_CMP_FASTER], ty.cnt[HP_CMP_SLOWER], ty.cnt[HP_CMP_SAME], ty.undecided, oa, ob);
+	if (ty.min_n < 10)
+		fprintf(out, "note: as few as %zu repetition%s per side: the CI of a median is coarse "
+			"(fewer than %d give no verdict at all); use --reps 10 or more to resolve "
+			"differences of a few percent\n", ty.min_n, ty.min_n == 1 ? "" : "s", CMP_MIN_REPS);
+	rc = 0;
+out:
+	free(rows);
+	free(aidx);
+	return rc;
 }
 
 int hp_compare_dirs(const char *a, const char *b, FILE *out)
 {
 	hp_results_t ra, rb;
 	side_t sa, sb;
-	hp_cmp_row_t *rows = NULL;
-	size_t *aidx = NULL;
-	long n;
-	size_t only_a = 0, only_b = 0, cnt[3] = { 0 }, undecided = 0, min_n = SIZE_MAX;
-	int w[NCOL] = { 0 }, rc = 2;
-	char (*cells)[NCOL][256] = NULL;
+	int rc = 2;
 
 	if (!out)
 		out = stdout;
 	hp_results_init(&ra);
 	hp_results_init(&rb);
 	if (load_dir(a, &ra) < 0 || load_dir(b, &rb) < 0)
-		goto out_res;
+		goto out;
+	rc = 99;
 	if (side_build(&ra, &sa) < 0)
-		goto oom_res;
+		goto oom;
 	if (side_build(&rb, &sb) < 0) {
 		side_free(&sa);
-		goto oom_res;
-	}
-	n = compare_sides(&sa, &sb, CMP_DIRS_SEED, &rows, &aidx);
-	if (n < 0)
 		goto oom;
-	cells = calloc((size_t)n + 1, sizeof(*cells));
-	if (!cells)
-		goto oom;
-
-	fprintf(out, "A: %s\nB: %s\n", a, b);
-	fprintf(out, "ratio = median(B) / median(A), below 1 means B is faster; "
-		"95%% bootstrap CI, %d resamples, seed %#llx\n\n",
-		CMP_RESAMPLES, (unsigned long long)CMP_DIRS_SEED);
-
-	snprintf(cells[0][0], 256, "benchmark:metric");
-	snprintf(cells[0][1], 256, "A median");
-	snprintf(cells[0][2], 256, "B median");
-	snprintf(cells[0][3], 256, "ratio");
-	snprintf(cells[0][4], 256, "95%% CI");
-	snprintf(cells[0][5], 256, "verdict");
-	for (long i = 0; i < n; i++) {
-		const hp_cmp_row_t *x = &rows[i];
-		const char *unit = sa.b[aidx[i]].unit;
-		int det;
-
-		key_cell(cells[i + 1][0], 256, x->key);
-		fmt_val(cells[i + 1][1], 256, x->median_a, unit);
-		fmt_val(cells[i + 1][2], 256, x->median_b, unit);
-		snprintf(cells[i + 1][3], 256, "%.3f", x->ratio);
-		snprintf(cells[i + 1][4], 256, "[%.3f, %.3f]", x->lo, x->hi);
-		det = is_deterministic(sa.b[aidx[i]].metric);
-		/* with too few repetitions no verdict is given: printing "same"
-		 * would read as "no difference" next to a ratio of 0.66 */
-		if (!det && (x->na < CMP_MIN_REPS || x->nb < CMP_MIN_REPS)) {
-			snprintf(cells[i + 1][5], 256, "undecided (too few reps)");
-			undecided++;
-		} else {
-			snprintf(cells[i + 1][5], 256, "%s", verdict_name(x->verdict));
-			cnt[x->verdict]++;
-		}
-		if (!det && x->na < min_n)
-			min_n = x->na;
-		if (!det && x->nb < min_n)
-			min_n = x->nb;
 	}
-	for (long i = 0; i <= n; i++)
-		for (int c = 0; c < NCOL; c++) {
-			int l = (int)strlen(cells[i][c]);
-
-			if (l > w[c])
-				w[c] = l;
-		}
-	for (long i = 0; i <= n; i++)
-		print_row(out, cells[i], w);
-
-	for (size_t i = 0; i < sa.n; i++) {
-		size_t j = keymap_find(&sb.ids, sa.ids.keys[i]);
-
-		if (j == KEYMAP_NONE || strcmp(sa.b[i].metric, sb.b[j].metric)) {
-			char k[256], shown[256];
-
-			snprintf(k, sizeof(k), "%s:%s", sa.b[i].name, sa.b[i].metric);
-			key_cell(shown, sizeof(shown), k);
-			fprintf(out, "only in A: %s\n", shown);
-			only_a++;
-		}
-	}
-	for (size_t i = 0; i < sb.n; i++) {
-		size_t j = keymap_find(&sa.ids, sb.ids.keys[i]);
-
-		if (j == KEYMAP_NONE || strcmp(sb.b[i].metric, sa.b[j].metric)) {
-			char k[256], shown[256];
-
-			snprintf(k, sizeof(k), "%s:%s", sb.b[i].name, sb.b[i].metric);
-			key_cell(shown, sizeof(shown), k);
-			fprintf(out, "only in B: %s\n", shown);
-			only_b++;
-		}
-	}
-	fprintf(out, "\n%ld compared: %zu faster, %zu slower, %zu same, %zu undecided; %zu only in A, %zu only in B\n",
-		n, cnt[HP_CMP_FASTER], cnt[HP_CMP_SLOWER], cnt[HP_CMP_SAME], undecided, only_a, only_b);
-	if (min_n < 10)
-		fprintf(out, "note: as few as %zu repetition%s per side: the CI of a median is coarse "
-			"(fewer than %d give no verdict at all); use --reps 10 or more to resolve "
-			"differences of a few percent\n", min_n, min_n == 1 ? "" : "s", CMP_MIN_REPS);
-	rc = 0;
-	goto out_all;
-
-oom:
-	fprintf(stderr, "hotpath compare: out of memory\n");
-	rc = 99;
-out_all:
-	free(cells);
-	free(rows);
-	free(aidx);
+	rc = report(out, a, b, &sa, &sb) < 0 ? 99 : 0;
 	side_free(&sa);
 	side_free(&sb);
-out_res:
+	if (rc == 0)
+		goto out;
+oom:
+	fprintf(stderr, "hotpath compare: out of memory\n");
+out:
 	hp_results_free(&ra);
 	hp_results_free(&rb);
 	return rc;
-oom_res:
-	fprintf(stderr, "hotpath compare: out of memory\n");
-	rc = 99;
-	goto out_res;
 }

@@ -11,7 +11,7 @@
 typedef enum { HP_CMP_SAME, HP_CMP_FASTER, HP_CMP_SLOWER } hp_verdict_t;
 
 typedef struct hp_cmp_row {
-	char key[256];          /* suite/case/variant/param/threads:metric */
+	char key[HP_BENCH_KEY_MAX + 48];        /* suite/case/variant/param/threads:metric */
 	double median_a, median_b, ratio, lo, hi;
 	size_t na, nb;
 	hp_verdict_t verdict;   /* faster: B takes less (ratio CI entirely < 1) */

@@ -21,6 +21,7 @@
 #include "env.h"
 #include "hp_config.h"
 #include "metrics.h"
+#include "stats.h"
 #include "topo.h"
 
 extern char **environ;
@@ -41,36 +42,52 @@ static const char *sysroot(void)
 }
 
 /* Reads a small file (sysroot + path) with trailing whitespace trimmed.
- * Returns its length or -1 when it cannot be read. */
+ * Returns its length, or -1 when it cannot be read or does not fit in buf
+ * (then with a message naming the file and the limit: a cut-off CPU list
+ * or command line would be silently wrong in env.json). */
 static int sys_read(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int sys_read(char *buf, size_t len, const char *fmt, ...)
 {
-	char rel[512], path[1024];
+	char *rel = NULL, *path = NULL;
 	va_list ap;
-	FILE *f;
-	size_t n;
+	FILE *f = NULL;
+	size_t n = 0;
+	int rc = -1;
 
 	buf[0] = '\0';
 	va_start(ap, fmt);
-	vsnprintf(rel, sizeof rel, fmt, ap);
+	if (vasprintf(&rel, fmt, ap) < 0)
+		rel = NULL;
 	va_end(ap);
-	snprintf(path, sizeof path, "%s%s", sysroot(), rel);
+	if (!rel || asprintf(&path, "%s%s", sysroot(), rel) < 0) {
+		path = NULL;
+		goto out;
+	}
 	f = fopen(path, "r");
 	if (!f)
-		return -1;
+		goto out;
 	n = fread(buf, 1, len - 1, f);
-	if (ferror(f)) {
-		fclose(f);
-		buf[0] = '\0';
-		return -1;
+	if (ferror(f))
+		goto out;
+	if (n == len - 1 && fgetc(f) != EOF) {
+		fprintf(stderr, "hotpath: %s is longer than %zu bytes, the most env reads from it; "
+			"left out\n", path, len - 1);
+		goto out;
 	}
-	fclose(f);
 	buf[n] = '\0';
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\t' ||
 		     buf[n - 1] == '\r'))
 		buf[--n] = '\0';
-	return (int)n;
+	rc = (int)n;
+out:
+	if (rc < 0)
+		buf[0] = '\0';
+	if (f)
+		fclose(f);
+	free(path);
+	free(rel);
+	return rc;
 }
 
 /* A kernel CPU list ("0-3,8", "", "(null)") into a membership map.
@@ -134,18 +151,30 @@ static int has_word(const char *list, const char *w)
 	return 0;
 }
 
+/* A value into a fixed field; one that does not fit is cut with a message
+ * naming the limit (model names are ~50 characters, the fields far more). */
+static void field_copy(char *dst, size_t len, const char *val, const char *what)
+{
+	if (strlen(val) >= len)
+		fprintf(stderr, "hotpath: %s longer than %zu characters, cut: %s\n", what,
+			len - 1, val);
+	snprintf(dst, len, "%s", val);
+}
+
 /* The first processor's block is enough: the flags we look at are the
  * same on every CPU the kernel brought up. */
 static void cpuinfo_read(const char *root, cpuinfo_t *ci)
 {
-	char path[1024], *line = NULL;
+	char *path, *line = NULL;
 	size_t cap = 0;
 	int seen = 0;
 	FILE *f;
 
 	memset(ci, 0, sizeof *ci);
-	snprintf(path, sizeof path, "%s/proc/cpuinfo", root);
+	if (asprintf(&path, "%s/proc/cpuinfo", root) < 0)
+		return;
 	f = fopen(path, "r");
+	free(path);
 	if (!f)
 		return;
 	ci->found = 1;
@@ -168,9 +197,9 @@ static void cpuinfo_read(const char *root, cpuinfo_t *ci)
 			val++;
 		val[strcspn(val, "\n")] = '\0';
 		if (!strcmp(line, "model name") && !ci->model[0])
-			snprintf(ci->model, sizeof ci->model, "%s", val);
+			field_copy(ci->model, sizeof ci->model, val, "cpuinfo model name");
 		else if (!strcmp(line, "microcode") && !ci->microcode[0])
-			snprintf(ci->microcode, sizeof ci->microcode, "%s", val);
+			field_copy(ci->microcode, sizeof ci->microcode, val, "cpuinfo microcode");
 		else if (!strcmp(line, "cpu MHz") && !ci->mhz)
 			ci->mhz = strtod(val, NULL);
 		else if (!strcmp(line, "flags")) {
@@ -193,19 +222,6 @@ static double raw_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static pthread_once_t tsc_once = PTHREAD_ONCE_INIT;
@@ -256,7 +272,7 @@ static void tsc_init(void)
 			return;
 		r[i] = (double)(c1 - c0) / ((t1a + t1b) / 2 - (t0a + t0b) / 2);
 	}
-	tsc_rate = median(r, TSC_ROUNDS);
+	tsc_rate = hp_median(r, TSC_ROUNDS);
 #endif
 }
 
@@ -291,7 +307,7 @@ static double clock_cost(clockid_t id)
 		}
 		per[b] = (raw_ns() - t0) / OV_READS;
 	}
-	return median(per, OV_BATCHES);
+	return hp_median(per, OV_BATCHES);
 }
 
 static double rdtsc_cost(void)
@@ -305,7 +321,7 @@ static double rdtsc_cost(void)
 			ov_sink += hp_rdtsc();
 		per[b] = (raw_ns() - t0) / OV_READS;
 	}
-	return median(per, OV_BATCHES);
+	return hp_median(per, OV_BATCHES);
 }
 
 /* Numbers in env.json are rounded to what is meaningful, so the file
@@ -535,13 +551,19 @@ typedef struct warn_ctx {
 static void warn(warn_ctx_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(warn_ctx_t *w, const char *fmt, ...)
 {
-	char buf[1024];
+	char *buf;
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	n = vasprintf(&buf, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		fprintf(stderr, "hotpath: out of memory\n");
+		abort();
+	}
 	json_object_array_add(w->arr, json_object_new_string(buf));
+	free(buf);
 }
 
 static void set_str(struct json_object *o, const char *k, const char *v)
@@ -549,7 +571,12 @@ static void set_str(struct json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
 }
 
-/* List of the CPUs in set (formatted). */
+/* Room for any list of HP_MAX_CPUS CPU numbers (each below 10000, so at
+ * most four digits and a comma; a range is never longer than its items):
+ * hp_cpulist_format never has to drop an item into a buffer this size. */
+#define CPULIST_MAX (5 * HP_MAX_CPUS + 1)
+
+/* List of the CPUs in set (formatted); buf has CPULIST_MAX bytes. */
 static const char *set_fmt(const unsigned char *set, char *buf, size_t len)
 {
 	int cpus[HP_MAX_CPUS], n = 0;
@@ -604,6 +631,7 @@ static void nominal_mhz(struct json_object *env, const cpuinfo_t *ci, int cpu)
 static void governors(struct json_object *env, warn_ctx_t *w, const int *cpus, int n)
 {
 	struct json_object *g = json_object_new_object();
+	/* the first 8 distinct governors are named, the rest shown as "..." */
 	char bad_names[8][64];
 	unsigned char bad_sets[8][HP_MAX_CPUS];
 	int nbad = 0, overflow = 0;
@@ -636,16 +664,23 @@ static void governors(struct json_object *env, warn_ctx_t *w, const int *cpus, i
 	if (!nbad)
 		return;
 
-	char what[512] = "", list[256];
-	size_t off = 0;
+	char *what = NULL, list[CPULIST_MAX];
+	size_t wlen = 0;
 	int unknown = 0;
+	FILE *wf = open_memstream(&what, &wlen);
+
+	if (!wf) {
+		fprintf(stderr, "hotpath: out of memory\n");
+		abort();
+	}
 	for (int j = 0; j < nbad; j++) {
 		unknown |= !strcmp(bad_names[j], "unknown");
-		off += (size_t)snprintf(what + off, off < sizeof what ? sizeof what - off : 0,
-					"%s%s on CPU %s", j ? ", " : "", bad_names[j],
-					set_fmt(bad_sets[j], list, sizeof list));
-		if (off >= sizeof what)
-			break;
+		fprintf(wf, "%s%s on CPU %s", j ? ", " : "", bad_names[j],
+			set_fmt(bad_sets[j], list, sizeof list));
+	}
+	if (fclose(wf) != 0 || !what) {
+		fprintf(stderr, "hotpath: out of memory\n");
+		abort();
 	}
 	warn(w, "frequency scaling: governor %s%s (not performance): the clock can change "
 	     "during a measurement. Fix: cpupower frequency-set -g performance (or write "
@@ -653,6 +688,7 @@ static void governors(struct json_object *env, warn_ctx_t *w, const int *cpus, i
 	     what, overflow ? ", ..." : "",
 	     unknown ? "; where no cpufreq exists (a VM, or no driver) the host or firmware "
 		       "sets the clock: fix it there" : "");
+	free(what);
 }
 
 /* turbo/boost: intel_pstate's no_turbo, else cpufreq's global boost, else
@@ -719,7 +755,7 @@ static void smt(struct json_object *env, warn_ctx_t *w, hp_topo_t *t, const hp_e
  * selection, or with none, the isolated CPUs themselves). */
 static void isolation(struct json_object *env, warn_ctx_t *w, const hp_env_opts_t *o)
 {
-	char iso[1024], nohz[1024], list[1024], want[1024];
+	char iso[CPULIST_MAX], nohz[CPULIST_MAX], list[CPULIST_MAX], want[CPULIST_MAX];
 	unsigned char iso_set[HP_MAX_CPUS], nohz_set[HP_MAX_CPUS], sel[HP_MAX_CPUS];
 	unsigned char miss[HP_MAX_CPUS], miss_nohz[HP_MAX_CPUS];
 	int niso, nmiss = 0, nmiss_nohz = 0;
@@ -770,7 +806,7 @@ static void isolation(struct json_object *env, warn_ctx_t *w, const hp_env_opts_
 static int checked_cpus(hp_topo_t *t, const hp_env_opts_t *o, int *cpus)
 {
 	unsigned char set[HP_MAX_CPUS];
-	char buf[1024];
+	char buf[CPULIST_MAX];
 	int n = 0;
 
 	if (o && o->cpus && o->ncpus > 0) {
@@ -806,17 +842,13 @@ static struct json_object *seed_json(uint64_t seed)
 	return json_object_new_string(buf);
 }
 
-struct json_object *hp_env_capture(hp_topo_t *t, const hp_env_opts_t *o)
+/* When and where: date, version, uname, the kernel command line. */
+static void env_host(struct json_object *env)
 {
-	struct json_object *env = json_object_new_object();
-	warn_ctx_t w = {json_object_new_array()};
-	int *cpus = calloc(HP_MAX_CPUS, sizeof *cpus);
 	struct utsname u;
-	cpuinfo_t ci;
 	char buf[4096], date[32];
 	time_t now = time(NULL);
 	struct tm tm;
-	int ncpus;
 
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -834,68 +866,75 @@ struct json_object *hp_env_capture(hp_topo_t *t, const hp_env_opts_t *o)
 		set_str(env, "arch", "unknown");
 	}
 	set_str(env, "cmdline", sys_read(buf, sizeof buf, "/proc/cmdline") >= 0 ? buf : "unknown");
+}
 
-	cpuinfo_read(sysroot(), &ci);
-	set_str(env, "cpu_model", ci.model[0] ? ci.model : "unknown");
-	if (!ci.microcode[0] &&
-	    sys_read(ci.microcode, sizeof ci.microcode, "/sys/devices/system/cpu/cpu0/microcode/version") <= 0)
-		snprintf(ci.microcode, sizeof ci.microcode, "unknown");
-	set_str(env, "microcode", ci.microcode);
-
+/* The processor: model, microcode, TSC. */
+static void env_processor(struct json_object *env, cpuinfo_t *ci)
+{
 	struct json_object *tsc = json_object_new_object();
-	double rate = hp_tsc_per_ns();
+	double rate;
+
+	cpuinfo_read(sysroot(), ci);
+	set_str(env, "cpu_model", ci->model[0] ? ci->model : "unknown");
+	if (!ci->microcode[0] &&
+	    sys_read(ci->microcode, sizeof ci->microcode, "/sys/devices/system/cpu/cpu0/microcode/version") <= 0)
+		snprintf(ci->microcode, sizeof ci->microcode, "unknown");
+	set_str(env, "microcode", ci->microcode);
+
+	rate = hp_tsc_per_ns();
 	json_object_object_add(tsc, "invariant", json_object_new_boolean(hp_tsc_invariant()));
 	json_object_object_add(tsc, "mhz", rate > 0 ? jnum(rate * 1000, 3) : NULL);
 	json_object_object_add(env, "tsc", tsc);
+}
 
-	if (!cpus) {
-		json_object_put(env);
-		json_object_put(w.arr);
-		return NULL;
-	}
-	ncpus = checked_cpus(t, o, cpus);
-	nominal_mhz(env, &ci, cpus[0]);
-	governors(env, &w, cpus, ncpus);
-	turbo(env, &w, cpus, ncpus);
-	free(cpus);
-	smt(env, &w, t, o);
-	isolation(env, &w, o);
+/* Kernel settings that add noise: ASLR, THP, a hypervisor, no perf. */
+static void env_noise(struct json_object *env, warn_ctx_t *w)
+{
+	struct json_object *thp = json_object_new_object();
+	char buf[512];
+	const char *virt, *why;
 
 	if (sys_read(buf, sizeof buf, "/proc/sys/kernel/randomize_va_space") > 0) {
 		int aslr = atoi(buf);
 
 		json_object_object_add(env, "aslr", json_object_new_int(aslr));
 		if (aslr != 0)
-			warn(&w, "ASLR: randomize_va_space=%d: addresses, and with them cache and TLB "
+			warn(w, "ASLR: randomize_va_space=%d: addresses, and with them cache and TLB "
 			     "conflicts, change from run to run. Fix: echo 0 > "
 			     "/proc/sys/kernel/randomize_va_space, or run under setarch -R", aslr);
 	} else {
 		json_object_object_add(env, "aslr", NULL);
 	}
-	struct json_object *thp = json_object_new_object();
 	json_object_object_add(thp, "enabled", thp_value("enabled"));
 	json_object_object_add(thp, "defrag", thp_value("defrag"));
 	json_object_object_add(env, "thp", thp);
 
-	const char *virt = hp_virt_name();
+	virt = hp_virt_name();
 	set_str(env, "virtualization", virt);
 	if (strcmp(virt, "none"))
-		warn(&w, "virtual machine: running under %s: the hypervisor steals time and "
+		warn(w, "virtual machine: running under %s: the hypervisor steals time and "
 		     "hardware counters are usually missing. Fix: prefer --metric instructions "
 		     "(callgrind) for stable counts, compare only runs on the same host, pin the "
 		     "vCPUs on the host", virt);
 
-	const char *why = hp_perf_unavailable();
+	why = hp_perf_unavailable();
 	if (why) {
+		/* why is at most a few hundred characters (metrics.c) */
 		snprintf(buf, sizeof buf, "unavailable: %s", why);
 		set_str(env, "perf", buf);
-		warn(&w, "perf: hardware counters unavailable (%s): --metric perf cannot run. Fix: on "
+		warn(w, "perf: hardware counters unavailable (%s): --metric perf cannot run. Fix: on "
 		     "bare metal run as root or lower kernel.perf_event_paranoid; in a VM enable the "
 		     "vPMU; or use --metric instructions", why);
 	} else {
 		json_object_object_add(env, "perf", NULL);
 	}
 	json_object_object_add(env, "timer", hp_timer_overhead());
+}
+
+/* The selected CPUs and the machine's size. */
+static void env_cpus(struct json_object *env, hp_topo_t *t, const hp_env_opts_t *o)
+{
+	char buf[CPULIST_MAX];
 
 	if (o && o->cpus && o->ncpus > 0)
 		set_str(env, "cpus", hp_cpulist_format(o->cpus, o->ncpus, buf, sizeof buf));
@@ -910,24 +949,58 @@ struct json_object *hp_env_capture(hp_topo_t *t, const hp_env_opts_t *o)
 		json_object_object_add(env, "cores", NULL);
 		json_object_object_add(env, "numa_nodes", NULL);
 	}
+}
+
+/* How hotpath was built, and the libraries it runs with. */
+static void env_build(struct json_object *env, warn_ctx_t *w, const hp_env_opts_t *o)
+{
+	struct json_object *libs;
 
 	set_str(env, "compiler", HP_CC);
 	set_str(env, "cflags", HP_CFLAGS);
 	set_str(env, "build_type", HP_BUILDTYPE);
 	set_str(env, "sanitize", HP_SANITIZE);
 	json_object_object_add(env, "git", git_facts());
-	struct json_object *libs = library_versions();
-
+	libs = library_versions();
 	if (o && o->gbench_build) {
 		json_object_object_add(libs, "benchmark_build", json_object_new_string(o->gbench_build));
 		if (!strcmp(o->gbench_build, "debug"))
-			warn(&w, "Google Benchmark: libbenchmark was built as DEBUG (no NDEBUG): its "
+			warn(w, "Google Benchmark: libbenchmark was built as DEBUG (no NDEBUG): its "
 			     "assertions run in its per-batch bookkeeping. hotpath runs each benchmark "
 			     "as one batch, so this adds a fixed cost per batch, not per op, but tools "
 			     "reading results.json see a debug library. Fix: a release build of "
 			     "libbenchmark (cmake -DCMAKE_BUILD_TYPE=Release)");
 	}
 	json_object_object_add(env, "libraries", libs);
+}
+
+/* The keys of env.json come in this order: machine, processor, frequency
+ * and isolation of the checked CPUs, noise, topology, build, the run. */
+struct json_object *hp_env_capture(hp_topo_t *t, const hp_env_opts_t *o)
+{
+	struct json_object *env = json_object_new_object();
+	warn_ctx_t w = {json_object_new_array()};
+	int *cpus = calloc(HP_MAX_CPUS, sizeof *cpus);
+	cpuinfo_t ci;
+	int ncpus;
+
+	env_host(env);
+	env_processor(env, &ci);
+	if (!cpus) {
+		json_object_put(env);
+		json_object_put(w.arr);
+		return NULL;
+	}
+	ncpus = checked_cpus(t, o, cpus);
+	nominal_mhz(env, &ci, cpus[0]);
+	governors(env, &w, cpus, ncpus);
+	turbo(env, &w, cpus, ncpus);
+	free(cpus);
+	smt(env, &w, t, o);
+	isolation(env, &w, o);
+	env_noise(env, &w);
+	env_cpus(env, t, o);
+	env_build(env, &w, o);
 
 	json_object_object_add(env, "seed", seed_json(o ? o->seed : 0));
 	set_str(env, "command_line", o ? o->command_line : NULL);

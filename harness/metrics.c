@@ -349,7 +349,8 @@ static int cg_first_number(const char *s, uint64_t *v)
 
 int hp_cg_read_total(const char *path, uint64_t *ir, char *err, size_t errlen)
 {
-	char line[4096];
+	char *line = NULL;      /* getline: long symbol lines are read whole, never split */
+	size_t cap = 0;
 	int have_sum = 0, have_tot = 0, lineno = 0, bad = 0;
 	uint64_t sum = 0, tot = 0;
 	FILE *f;
@@ -361,7 +362,7 @@ int hp_cg_read_total(const char *path, uint64_t *ir, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open callgrind output %s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof line, f)) {
+	while (getline(&line, &cap, f) > 0) {
 		lineno++;
 		if (!strncmp(line, "events:", 7)) {
 			/* Ir is first by default; another first event would make
@@ -372,6 +373,7 @@ int hp_cg_read_total(const char *path, uint64_t *ir, char *err, size_t errlen)
 			if (strncmp(e, "Ir", 2) || (e[2] && e[2] != ' ' && e[2] != '\n' && e[2] != '\r')) {
 				snprintf(err, errlen, "%s:%d: first event is not Ir (events:%.*s)",
 					 path, lineno, 60, line + 7);
+				free(line);
 				fclose(f);
 				return -1;
 			}
@@ -387,6 +389,7 @@ int hp_cg_read_total(const char *path, uint64_t *ir, char *err, size_t errlen)
 				have_tot = 1;
 		}
 	}
+	free(line);
 	fclose(f);
 	if (have_sum) {
 		*ir = sum;

@@ -1,7 +1,5 @@
 /* plot.c — turns a results set into bar and thread-sweep plots with gnuplot. */
 #include "plot.h"
-
-const char *(*hp_plot_param_namer)(const char *suite, const char *case_name);
 #include "hp_config.h"
 
 #include <errno.h>
@@ -67,6 +65,28 @@ static void sb_vprintf(sb_t *b, const char *fmt, va_list ap)
 	b->n += (size_t)need;
 }
 
+/* Appends n raw bytes (a child's output may hold anything). */
+static void sb_append(sb_t *b, const char *p, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		char *s = realloc(b->s, cap);
+		if (!s) {
+			b->oom = 1;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->n, p, n);
+	b->n += n;
+	b->s[b->n] = 0;
+}
+
 __attribute__((format(printf, 2, 3)))
 static void sb_printf(sb_t *b, const char *fmt, ...)
 {
@@ -116,14 +136,30 @@ static const char *gp_prog(void)
 	return e && *e ? e : HP_GNUPLOT;
 }
 
-/* Runs argv with stdin from /dev/null and stdout+stderr captured into out
- * (truncated, always terminated). Returns the exit status (>= 0), or -1
- * with errno when it could not be started or did not exit normally. */
-static int run_capture(char *const argv[], char *out, size_t outlen)
+/* Reads fd to its end into out (grown as needed, always terminated).
+ * 0, or -1 when out of memory (the rest is drained so the child can exit). */
+static int read_all(int fd, sb_t *out)
+{
+	char buf[4096];
+	sb_append(out, "", 0);
+	for (;;) {
+		ssize_t k = read(fd, buf, sizeof buf);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		sb_append(out, buf, (size_t)k);
+	}
+	return out->oom ? -1 : 0;
+}
+
+/* Runs argv with stdin from /dev/null and stdout+stderr captured into out,
+ * all of it. Returns the exit status (>= 0), or -1 with errno when it
+ * could not be started, did not exit normally, or its output did not fit
+ * in memory (ENOMEM). */
+static int run_capture(char *const argv[], sb_t *out)
 {
 	int fd[2];
-	if (outlen)
-		out[0] = 0;
 	if (pipe2(fd, O_CLOEXEC) < 0)
 		return -1;
 	posix_spawn_file_actions_t fa;
@@ -140,28 +176,16 @@ static int run_capture(char *const argv[], char *out, size_t outlen)
 		errno = rc;
 		return -1;
 	}
-	size_t got = 0;
-	char buf[4096];
-	for (;;) {
-		ssize_t k = read(fd[0], buf, sizeof buf);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		/* keep the start (gnuplot's first error), drain the rest */
-		size_t take = outlen > got + 1 ? outlen - got - 1 : 0;
-		if (take > (size_t)k)
-			take = (size_t)k;
-		memcpy(out + got, buf, take);
-		got += take;
-	}
-	if (outlen)
-		out[got] = 0;
+	int oom = read_all(fd[0], out);
 	close(fd[0]);
 	int status;
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return -1;
+	}
+	if (oom) {
+		errno = ENOMEM;
+		return -1;
 	}
 	if (!WIFEXITED(status)) {
 		errno = ECHILD;
@@ -230,33 +254,37 @@ const char *hp_plot_unavailable(void)
 	done = 1;
 	reason[0] = 0;
 
-	static char out[16384];
+	sb_t out = { 0 };
 	char *argv[] = { (char *)prog, "-d", "-e", "set terminal", NULL };
-	int st = run_capture(argv, out, sizeof out);
+	int st = run_capture(argv, &out);
 	if (st < 0) {
-		if (errno == ENOENT)
+		int e = errno;
+		free(out.s);
+		if (e == ENOENT)
 			snprintf(reason, sizeof reason,
 				 "%s not found%s (install gnuplot-nox, or set HP_GNUPLOT to its path)",
 				 prog, strchr(prog, '/') ? "" : " in PATH");
 		else
-			snprintf(reason, sizeof reason, "cannot run %s: %s", prog, strerror(errno));
+			snprintf(reason, sizeof reason, "cannot run %s: %s", prog, strerror(e));
 		return reason;
 	}
 	if (st != 0) {
 		char msg[256];
-		one_line(out, msg, sizeof msg);
+		one_line(out.s, msg, sizeof msg);
+		free(out.s);
 		snprintf(reason, sizeof reason, "%s -e 'set terminal' failed (exit %d): %s",
 			 prog, st, msg);
 		return reason;
 	}
 	char missing[64] = "";
 	for (size_t i = 0; i < sizeof terms / sizeof terms[0]; i++) {
-		if (!has_terminal(out, terms[i].term)) {
+		if (!has_terminal(out.s, terms[i].term)) {
 			if (missing[0])
 				strcat(missing, ", ");
 			strcat(missing, terms[i].term);
 		}
 	}
+	free(out.s);
 	if (missing[0])
 		snprintf(reason, sizeof reason,
 			 "%s lacks the %s terminal(s) (Debian: apt-get install gnuplot-nox)",
@@ -418,6 +446,66 @@ static void safe_name(char *dst, size_t len, const char *src)
 	dst[o] = 0;
 }
 
+/* The gnuplot -e assignments of one image: term, outfile, datafile, then
+ * the template's own settings. NULL when out of memory. */
+static char *gp_assignments(const char *term, const char *outfile, const char *datafile,
+			    const char *vars)
+{
+	sb_t e = { 0 };
+	sb_printf(&e, "term=");
+	sb_gpstr(&e, term);
+	sb_printf(&e, "; outfile=");
+	sb_gpstr(&e, outfile);
+	sb_printf(&e, "; datafile=");
+	sb_gpstr(&e, datafile);
+	sb_printf(&e, "; %s", vars);
+	if (e.oom) {
+		free(e.s);
+		return NULL;
+	}
+	return e.s;
+}
+
+/* Passes on what gnuplot said about an image it drew anyway. */
+static void gp_warn(const char *name, const char *ext, const char *said)
+{
+	char msg[1024];
+	one_line(said, msg, sizeof msg);
+	/* a series with no points (e.g. an extfrag index that is "not
+	 * applicable" all along) is expected, not worth a warning */
+	if (msg[0] && !strstr(msg, "Skipping data file with no valid points"))
+		fprintf(stderr, "hotpath plot: gnuplot on %s.%s: %s\n", name, ext, msg);
+}
+
+/* Draws one image of a plot to tmp with gnuplot. 0, or -1 with err (and
+ * no tmp left behind). On success *said holds gnuplot's output. */
+static int render_one(const char *name, const char *tmpl, size_t t, const char *dat,
+		      const char *tmp, const char *vars, sb_t *said, char *err, size_t errlen)
+{
+	char *e = gp_assignments(terms[t].term, tmp, dat, vars);
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	char *argv[] = { (char *)gp_prog(), "-d", "-e", e, (char *)tmpl, NULL };
+	int st = run_capture(argv, said);
+	int saved = errno;
+	free(e);
+	struct stat sst;
+	if (st == 0 && stat(tmp, &sst) == 0 && sst.st_size > 0)
+		return 0;
+	char msg[1024];
+	one_line(said->s ? said->s : "", msg, sizeof msg);
+	if (st < 0)
+		snprintf(err, errlen, "cannot run %s for %s.%s: %s", gp_prog(),
+			 name, terms[t].ext, strerror(saved));
+	else
+		snprintf(err, errlen, "gnuplot failed on %s for %s.%s (exit %d): %s",
+			 tmpl, name, terms[t].ext, st, msg[0] ? msg : "no image written");
+	unlink(tmp);
+	return -1;
+}
+
 /* Draws plotdir/name.{svg,png,pdf} from plotdir/name.dat with one template.
  * `vars` holds the template's other settings as gnuplot assignments. Each
  * image is drawn to name.tmp.<ext> and renamed only when gnuplot succeeded,
@@ -426,40 +514,13 @@ static int render(const char *plotdir, const char *name, const char *tmpl,
 		  const char *vars, char *err, size_t errlen)
 {
 	char dat[4096], tmp[4096], fin[4096];
-	static char out[8192];
 	snprintf(dat, sizeof dat, "%s/%s.dat", plotdir, name);
 	for (size_t t = 0; t < sizeof terms / sizeof terms[0]; t++) {
 		snprintf(tmp, sizeof tmp, "%s/%s.tmp.%s", plotdir, name, terms[t].ext);
 		snprintf(fin, sizeof fin, "%s/%s.%s", plotdir, name, terms[t].ext);
-		sb_t e = { 0 };
-		sb_printf(&e, "term=");
-		sb_gpstr(&e, terms[t].term);
-		sb_printf(&e, "; outfile=");
-		sb_gpstr(&e, tmp);
-		sb_printf(&e, "; datafile=");
-		sb_gpstr(&e, dat);
-		sb_printf(&e, "; %s", vars);
-		if (e.oom) {
-			free(e.s);
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		char *argv[] = { (char *)gp_prog(), "-d", "-e", e.s, (char *)tmpl, NULL };
-		int st = run_capture(argv, out, sizeof out);
-		int saved = errno;
-		free(e.s);
-		struct stat sst;
-		if (st != 0 || stat(tmp, &sst) != 0 || sst.st_size == 0) {
-			char msg[1024];
-			one_line(out, msg, sizeof msg);
-			if (st < 0)
-				snprintf(err, errlen, "cannot run %s for %s.%s: %s", gp_prog(),
-					 name, terms[t].ext, strerror(saved));
-			else
-				snprintf(err, errlen, "gnuplot failed on %s for %s.%s (exit %d): %s",
-					 tmpl, name, terms[t].ext, st,
-					 msg[0] ? msg : "no image written");
-			unlink(tmp);
+		sb_t said = { 0 };
+		if (render_one(name, tmpl, t, dat, tmp, vars, &said, err, errlen) != 0) {
+			free(said.s);
 			return -1;
 		}
 		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
@@ -470,18 +531,12 @@ static int render(const char *plotdir, const char *name, const char *tmpl,
 		if (rename(tmp, fin) != 0) {
 			snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, fin, strerror(errno));
 			unlink(tmp);
+			free(said.s);
 			return -1;
 		}
-		if (out[0]) {
-			/* drawn, but gnuplot had something to say: pass it on */
-			char msg[1024];
-			one_line(out, msg, sizeof msg);
-			/* a series with no points (e.g. an extfrag index that is "not
-			 * applicable" all along) is expected, not worth a warning */
-			if (msg[0] && !strstr(msg, "Skipping data file with no valid points"))
-				fprintf(stderr, "hotpath plot: gnuplot on %s.%s: %s\n",
-					name, terms[t].ext, msg);
-		}
+		if (said.s && said.s[0])
+			gp_warn(name, terms[t].ext, said.s);
+		free(said.s);
 	}
 	return 0;
 }
@@ -570,14 +625,9 @@ static const bench_t *find_bench(const benches_t *bs, const char *case_, const c
 	return NULL;
 }
 
-/* Writes the chart's .dat and draws it. Block 0 of the .dat holds the x
- * tick labels; then one block per variant (its name as the block's column
- * header): x, median, min, max, reps, label. */
-static int draw_bars(const char *plotdir, const char *tmpl, const chart_t *c,
-		     const benches_t *bs, const names_t *variants, const char *metric,
-		     char *err, size_t errlen)
+/* Bar width: the busiest group fills 80% of its slot, at most 0.6. */
+static double bar_width(const chart_t *c, const benches_t *bs, const names_t *variants)
 {
-	/* bar width: the busiest group fills 80% of its slot */
 	size_t maxm = 1;
 	for (size_t g = 0; g < c->ng; g++) {
 		size_t m = 0;
@@ -588,37 +638,62 @@ static int draw_bars(const char *plotdir, const char *tmpl, const chart_t *c,
 			maxm = m;
 	}
 	double bw = 0.8 / (double)maxm;
-	if (bw > 0.6)
-		bw = 0.6;
+	return bw > 0.6 ? 0.6 : bw;
+}
 
-	sb_t d = { 0 }, cols = { 0 }, vars = { 0 };
-	sb_printf(&d, "# hotpath bar chart %s: %s\n", c->name, c->title);
-	sb_printf(&d, "# metric %s; bar = median over reps, whiskers = min..max; threads = 1"
-		  " unless the label says otherwise\n", metric);
-	sb_printf(&d, "# block 0: x, tick label line 1, line 2; then one block per variant:"
-		  " x median min max reps label\n");
-	size_t maxline = 0, maxlabel = 0;
-	int two_lines = 0;
+/* What the layout of a bar chart depends on, gathered while writing it. */
+typedef struct bars_stat {
+	size_t maxline, maxlabel;   /* longest tick label line, longest label */
+	int two_lines;
+	double medmin, medmax, lomin;
+	int nvar;                   /* variants with at least one bar */
+	const char *only_variant;   /* the last of them (the only one when nvar == 1) */
+} bars_stat_t;
+
+/* Block 0 of the .dat: x and the two lines of each tick label. */
+static void bars_ticks(sb_t *d, const chart_t *c, bars_stat_t *st)
+{
 	for (size_t g = 0; g < c->ng; g++) {
 		const group_t *gr = &c->g[g];
-		sb_printf(&d, "%zu ", g);
-		sb_datstr(&d, gr->l1);
-		sb_printf(&d, " ");
-		sb_datstr(&d, gr->l2);
-		sb_printf(&d, "\n");
+		sb_printf(d, "%zu ", g);
+		sb_datstr(d, gr->l1);
+		sb_printf(d, " ");
+		sb_datstr(d, gr->l2);
+		sb_printf(d, "\n");
 		size_t a = strlen(gr->l1), b = strlen(gr->l2), l = strlen(gr->label);
-		if (a > maxline)
-			maxline = a;
-		if (b > maxline)
-			maxline = b;
+		if (a > st->maxline)
+			st->maxline = a;
+		if (b > st->maxline)
+			st->maxline = b;
 		if (b)
-			two_lines = 1;
-		if (l > maxlabel)
-			maxlabel = l;
+			st->two_lines = 1;
+		if (l > st->maxlabel)
+			st->maxlabel = l;
 	}
-	double medmin = INFINITY, medmax = 0, lomin = INFINITY;
-	int nvar = 0;
-	const char *only_variant = "";
+}
+
+/* The slot of variant v among the variants present in group gr, and how
+ * many are present. */
+static size_t bar_slot(const benches_t *bs, const names_t *variants, const group_t *gr,
+		       size_t v, size_t *present)
+{
+	size_t k = 0, m = 0;
+	for (size_t u = 0; u < variants->n; u++) {
+		if (!find_bench(bs, gr->case_, variants->s[u], gr->param, gr->threads))
+			continue;
+		if (u < v)
+			k++;
+		m++;
+	}
+	*present = m;
+	return k;
+}
+
+/* One block per variant with bars: x median min max reps label. Its
+ * colour (its place in the suite's order) goes to cols. */
+static void bars_variants(sb_t *d, sb_t *cols, const chart_t *c, const benches_t *bs,
+			  const names_t *variants, double bw, bars_stat_t *st)
+{
 	for (size_t v = 0; v < variants->n; v++) {
 		int any = 0;
 		for (size_t g = 0; g < c->ng; g++) {
@@ -626,51 +701,45 @@ static int draw_bars(const char *plotdir, const char *tmpl, const chart_t *c,
 			const bench_t *b = find_bench(bs, gr->case_, variants->s[v], gr->param, gr->threads);
 			if (!b)
 				continue;
-			/* slot of this variant among those present in the group */
-			size_t k = 0, m = 0;
-			for (size_t u = 0; u < variants->n; u++) {
-				if (!find_bench(bs, gr->case_, variants->s[u], gr->param, gr->threads))
-					continue;
-				if (u < v)
-					k++;
-				m++;
-			}
+			size_t m, k = bar_slot(bs, variants, gr, v, &m);
 			if (!any) {
-				sb_printf(&d, "\n\n");
-				sb_datstr(&d, variants->s[v]);
-				sb_printf(&d, " \"median\" \"min\" \"max\" \"reps\" \"label\"\n");
-				sb_printf(&cols, "%s%zu", nvar ? " " : "", v % NCOLORS);
-				only_variant = variants->s[v];
-				nvar++;
+				sb_printf(d, "\n\n");
+				sb_datstr(d, variants->s[v]);
+				sb_printf(d, " \"median\" \"min\" \"max\" \"reps\" \"label\"\n");
+				sb_printf(cols, "%s%zu", st->nvar ? " " : "", v % NCOLORS);
+				st->only_variant = variants->s[v];
+				st->nvar++;
 				any = 1;
 			}
 			double x = (double)g + ((double)k - (double)(m - 1) / 2.0) * bw;
-			sb_printf(&d, "%.4f %.9g %.9g %.9g %zu ", x, b->med, b->lo, b->hi, b->n);
-			sb_datstr(&d, gr->label);
-			sb_printf(&d, "\n");
-			if (b->med < medmin)
-				medmin = b->med;
-			if (b->med > medmax)
-				medmax = b->med;
-			if (b->lo < lomin)
-				lomin = b->lo;
+			sb_printf(d, "%.4f %.9g %.9g %.9g %zu ", x, b->med, b->lo, b->hi, b->n);
+			sb_datstr(d, gr->label);
+			sb_printf(d, "\n");
+			if (b->med < st->medmin)
+				st->medmin = b->med;
+			if (b->med > st->medmax)
+				st->medmax = b->med;
+			if (b->lo < st->lomin)
+				st->lomin = b->lo;
 		}
 	}
-	if (!nvar) {
-		free(d.s);
-		free(cols.s);
-		return 0;
-	}
+}
+
+/* The template's settings of a bar chart: title, labels, log scale, the
+ * rotation of tick labels and the margins they need. */
+static void bars_vars(sb_t *vars, const chart_t *c, const bars_stat_t *st, const char *metric,
+		      const char *cols, double bw)
+{
 	/* log scale when the medians span more than two decades */
-	int logy = lomin > 0 && medmax / medmin > 100.0;
-	double ymin = logy ? pow(10.0, floor(log10(lomin))) : (lomin < 0 ? lomin * 1.1 : 0.0);
+	int logy = st->lomin > 0 && st->medmax / st->medmin > 100.0;
+	double ymin = logy ? pow(10.0, floor(log10(st->lomin))) : (st->lomin < 0 ? st->lomin * 1.1 : 0.0);
 	/* About 56 characters fit across a column-wide plot at 6 pt. Labels
 	 * that do not fit on two lines are rotated. gnuplot sizes the bottom
 	 * margin for neither (it leaves a gap under rotated labels and cuts
 	 * the second line), so it is set here, in lines: a label rotated by
 	 * 45° takes about 0.32 of a line per character (measured). */
-	int xrot = (maxline + 1) * c->ng > 56 ? 45 : 0;
-	double bmarg = (xrot ? 0.32 * (double)maxlabel + 1.5 : two_lines ? 3.2 : 2.0) +
+	int xrot = (st->maxline + 1) * c->ng > 56 ? 45 : 0;
+	double bmarg = (xrot ? 0.32 * (double)st->maxlabel + 1.5 : st->two_lines ? 3.2 : 2.0) +
 		       (c->xlabel[0] ? 1.5 : 0);
 	/* A rotated first label reaches left past the y axis by about 0.37 em
 	 * per character; the left margin (tick labels, y label) holds ~3.5 em
@@ -683,31 +752,57 @@ static int draw_bars(const char *plotdir, const char *tmpl, const chart_t *c,
 		if (need > 0)
 			xmin -= need / slot;
 	}
-
 	/* one variant: its name goes in the title, and no key is needed */
-	char title[400];
-	if (nvar == 1)
-		snprintf(title, sizeof title, "%s (%s)", c->title, only_variant);
-	else
-		snprintf(title, sizeof title, "%s", c->title);
-	sb_printf(&vars, "title=");
-	sb_gpstr(&vars, title);
-	sb_printf(&vars, "; xlabel=");
-	sb_gpstr(&vars, c->xlabel);
-	sb_printf(&vars, "; ylabel=");
-	sb_gpstr(&vars, metric_ylabel(metric));
-	sb_printf(&vars, "; nvar=%d; colors='%s'; logy=%d; ymin=%.9g; xmin=%.3f; xmax=%.3f;"
-		  " bw=%.4f; xrot=%d; bmarg=%.1f", nvar, cols.s ? cols.s : "", logy, ymin,
+	sb_printf(vars, "title=");
+	if (st->nvar == 1) {
+		sb_t t = { 0 };
+		sb_printf(&t, "%s (%s)", c->title, st->only_variant);
+		sb_gpstr(vars, t.oom ? "" : t.s);
+		vars->oom |= t.oom;
+		free(t.s);
+	} else {
+		sb_gpstr(vars, c->title);
+	}
+	sb_printf(vars, "; xlabel=");
+	sb_gpstr(vars, c->xlabel);
+	sb_printf(vars, "; ylabel=");
+	sb_gpstr(vars, metric_ylabel(metric));
+	sb_printf(vars, "; nvar=%d; colors='%s'; logy=%d; ymin=%.9g; xmin=%.3f; xmax=%.3f;"
+		  " bw=%.4f; xrot=%d; bmarg=%.1f", st->nvar, cols, logy, ymin,
 		  xmin, (double)c->ng - 0.5, bw, xrot, bmarg);
+}
+
+/* Writes the chart's .dat and draws it. Block 0 of the .dat holds the x
+ * tick labels; then one block per variant (its name as the block's column
+ * header): x, median, min, max, reps, label. Returns 1 when drawn, 0 when
+ * no variant has a bar, -1 with err. */
+static int draw_bars(const char *plotdir, const char *tmpl, const chart_t *c,
+		     const benches_t *bs, const names_t *variants, const char *metric,
+		     char *err, size_t errlen)
+{
+	double bw = bar_width(c, bs, variants);
+	bars_stat_t st = { .medmin = INFINITY, .lomin = INFINITY, .only_variant = "" };
+	sb_t d = { 0 }, cols = { 0 }, vars = { 0 };
+	sb_printf(&d, "# hotpath bar chart %s: %s\n", c->name, c->title);
+	sb_printf(&d, "# metric %s; bar = median over reps, whiskers = min..max; threads = 1"
+		  " unless the label says otherwise\n", metric);
+	sb_printf(&d, "# block 0: x, tick label line 1, line 2; then one block per variant:"
+		  " x median min max reps label\n");
+	bars_ticks(&d, c, &st);
+	bars_variants(&d, &cols, c, bs, variants, bw, &st);
+	int rc = 0;
+	if (!st.nvar)
+		goto out;
+	bars_vars(&vars, c, &st, metric, cols.s ? cols.s : "", bw);
 	sb_printf(&d, "\n# drawn by %s with gnuplot -e \"term=...; outfile=...; datafile=...; %s\"\n",
 		  tmpl, vars.s ? vars.s : "");
-
-	int rc = -1;
+	rc = -1;
 	if (vars.oom || cols.oom)
 		snprintf(err, errlen, "out of memory");
 	else if (write_dat(plotdir, c->name, &d, err, errlen) == 0 &&
 		 render(plotdir, c->name, tmpl, vars.s, err, errlen) == 0)
 		rc = 1;
+out:
 	free(d.s);
 	free(cols.s);
 	free(vars.s);
@@ -729,12 +824,91 @@ static int bar_threads(const benches_t *bs, const char *case_, const char *param
 	return t;
 }
 
+/* The descriptor of a suite or a case, by name, from the table given to
+ * hp_plot_results (plot.c is linked without the registry); NULL when the
+ * table has none. */
+static const hp_suite_t *desc_suite(const hp_suite_t *const *suites, const char *name)
+{
+	for (size_t i = 0; suites && suites[i]; i++)
+		if (!strcmp(suites[i]->name, name))
+			return suites[i];
+	return NULL;
+}
+
+static const char *case_param_name(const hp_suite_t *s, const char *case_)
+{
+	for (size_t i = 0; s && s->cases && s->cases[i]; i++)
+		if (!strcmp(s->cases[i]->name, case_))
+			return s->cases[i]->param_name;
+	return NULL;
+}
+
+/* The params a case ran with, in the order first seen. -1 out of memory. */
+static int case_params(const benches_t *bs, const char *case_, names_t *params)
+{
+	for (size_t i = 0; i < bs->n; i++)
+		if (!strcmp(bs->b[i].r->case_, case_) && names_add(params, bs->b[i].r->param) < 0)
+			return -1;
+	return 0;
+}
+
+/* A case with more than SPLIT_PARAMS params gets a chart of its own, x =
+ * param, labelled with the case's param_name from its descriptor. Returns
+ * 1 drawn, 0 nothing to draw, -1 with err. The fixed sizes of the chart
+ * hold any name a record can carry (record.h). */
+static int case_bars(const char *plotdir, const char *tmpl, const hp_suite_t *desc,
+		     const char *suite, const char *case_, const names_t *params,
+		     const benches_t *bs, const names_t *variants, const char *metric,
+		     char *err, size_t errlen)
+{
+	chart_t one = { 0 };
+	char ssafe[64], csafe[64];
+	safe_name(ssafe, sizeof ssafe, suite);
+	safe_name(csafe, sizeof csafe, case_);
+	snprintf(one.name, sizeof one.name, "%s-%s-bars", ssafe, csafe);
+	snprintf(one.title, sizeof one.title, "%s suite: %s", suite, case_);
+	const char *pn = case_param_name(desc, case_);
+	snprintf(one.xlabel, sizeof one.xlabel, "%s", pn ? pn : "param");
+	for (size_t p = 0; p < params->n; p++) {
+		int t = bar_threads(bs, case_, params->s[p]);
+		char l2[32] = "";
+		if (t != 1)
+			snprintf(l2, sizeof l2, "(%d thr)", t);
+		if (chart_add(&one, case_, params->s[p], t, params->s[p], l2) < 0) {
+			free(one.g);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	int rc = draw_bars(plotdir, tmpl, &one, bs, variants, metric, err, errlen);
+	free(one.g);
+	return rc;
+}
+
+/* Adds a case with few params to the suite's overview chart: x = case,
+ * the param (and threads, when not 1) on the second line. */
+static int overview_add(chart_t *over, const benches_t *bs, const char *case_, const names_t *params)
+{
+	for (size_t p = 0; p < params->n; p++) {
+		int t = bar_threads(bs, case_, params->s[p]);
+		char l2[128];
+		const char *pl = no_param(params->s[p]) && params->n == 1 ? "" : params->s[p];
+		if (t != 1)
+			snprintf(l2, sizeof l2, "%s%s(%d thr)", pl, pl[0] ? " " : "", t);
+		else
+			snprintf(l2, sizeof l2, "%s", pl);
+		if (chart_add(over, case_, params->s[p], t, case_, l2) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Per suite: an overview chart of every case with at most SPLIT_PARAMS
  * params, and one chart per case with more (x = param). Returns the number
  * of charts drawn or -1. */
-static int suite_bars(const char *plotdir, const char *tmpl, const char *suite,
-		      const benches_t *bs, const names_t *variants, const char *metric,
-		      char *err, size_t errlen)
+static int suite_bars(const char *plotdir, const char *tmpl, const hp_suite_t *desc,
+		      const char *suite, const benches_t *bs, const names_t *variants,
+		      const char *metric, char *err, size_t errlen)
 {
 	char ssafe[64];
 	safe_name(ssafe, sizeof ssafe, suite);
@@ -745,67 +919,30 @@ static int suite_bars(const char *plotdir, const char *tmpl, const char *suite,
 	snprintf(over.title, sizeof over.title, "%s suite", suite);
 	for (size_t i = 0; i < bs->n; i++)
 		if (names_add(&cases, bs->b[i].r->case_) < 0)
-			goto oom;
+			rc = -2;
 	for (size_t c = 0; c < cases.n && rc == 0; c++) {
 		names_t params = { 0 };
-		for (size_t i = 0; i < bs->n; i++)
-			if (!strcmp(bs->b[i].r->case_, cases.s[c]) &&
-			    names_add(&params, bs->b[i].r->param) < 0) {
-				free(params.s);
-				goto oom;
-			}
-		if (params.n > SPLIT_PARAMS) {
-			chart_t one = { 0 };
-			char csafe[64];
-			safe_name(csafe, sizeof csafe, cases.s[c]);
-			snprintf(one.name, sizeof one.name, "%s-%s-bars", ssafe, csafe);
-			snprintf(one.title, sizeof one.title, "%s suite: %s", suite, cases.s[c]);
-			const char *pn = hp_plot_param_namer ? hp_plot_param_namer(suite, cases.s[c]) : NULL;
-			snprintf(one.xlabel, sizeof one.xlabel, "%s", pn ? pn : "param");
-			for (size_t p = 0; p < params.n && rc == 0; p++) {
-				int t = bar_threads(bs, cases.s[c], params.s[p]);
-				char l2[32] = "";
-				if (t != 1)
-					snprintf(l2, sizeof l2, "(%d thr)", t);
-				if (chart_add(&one, cases.s[c], params.s[p], t, params.s[p], l2) < 0)
-					rc = -2;
-			}
-			if (rc == 0) {
-				rc = draw_bars(plotdir, tmpl, &one, bs, variants, metric, err, errlen);
-				if (rc > 0)
-					drawn++, rc = 0;
-			}
-			free(one.g);
-		} else {
-			for (size_t p = 0; p < params.n && rc == 0; p++) {
-				int t = bar_threads(bs, cases.s[c], params.s[p]);
-				char l2[128];
-				const char *pl = no_param(params.s[p]) && params.n == 1 ? "" : params.s[p];
-				if (t != 1)
-					snprintf(l2, sizeof l2, "%s%s(%d thr)", pl, pl[0] ? " " : "", t);
-				else
-					snprintf(l2, sizeof l2, "%s", pl);
-				if (chart_add(&over, cases.s[c], params.s[p], t, cases.s[c], l2) < 0)
-					rc = -2;
-			}
-		}
+		if (case_params(bs, cases.s[c], &params) < 0)
+			rc = -2;
+		else if (params.n > SPLIT_PARAMS)
+			rc = case_bars(plotdir, tmpl, desc, suite, cases.s[c], &params, bs, variants,
+				       metric, err, errlen);
+		else if (overview_add(&over, bs, cases.s[c], &params) < 0)
+			rc = -2;
+		if (rc > 0)
+			drawn++, rc = 0;
 		free(params.s);
 	}
-	if (rc == -2)
-		goto oom;
 	if (rc == 0 && over.ng) {
 		rc = draw_bars(plotdir, tmpl, &over, bs, variants, metric, err, errlen);
 		if (rc > 0)
 			drawn++, rc = 0;
 	}
+	if (rc == -2)
+		snprintf(err, errlen, "out of memory");
 	free(cases.s);
 	free(over.g);
 	return rc < 0 ? -1 : drawn;
-oom:
-	free(cases.s);
-	free(over.g);
-	snprintf(err, errlen, "out of memory");
-	return -1;
 }
 
 /* ================================================================== */
@@ -818,128 +955,139 @@ static int cmp_threads(const void *a, const void *b)
 	return (x->r->threads > y->r->threads) - (x->r->threads < y->r->threads);
 }
 
-/* Throughput of all threads against threads for one case: one line per
- * variant (and param, when there are several). real_time is the time one
- * thread takes per op, so all threads together do threads * 1e9 / ns ops/s.
- * Returns 1 when drawn, 0 when the case has no sweep, -1 on error. */
-static int case_threads(const char *plotdir, const char *tmpl, const char *suite,
-			const char *case_, const benches_t *bs, const names_t *variants,
-			char *err, size_t errlen)
+/* One thread-sweep plot being built: the case's variants (in the suite's
+ * order) and params, the .dat and the per-line colours and point types. */
+typedef struct sweep {
+	const char *case_;
+	names_t cv, cp;
+	int tmin, tmax;
+	int factored;           /* several variants and several params */
+	int nlines, nkeyv, nkeyp;
+	double ymin, ymax;
+	sb_t d, cols, ptys;
+} sweep_t;
+
+static void sweep_free(sweep_t *w)
 {
-	names_t cv = { 0 }, cp = { 0 };
-	int sweep = 0, tmin = 0, tmax = 0, rc = -1;
-	const bench_t **pts = calloc(bs->n ? bs->n : 1, sizeof *pts);
-	sb_t d = { 0 }, vars = { 0 }, cols = { 0 }, ptys = { 0 };
-	if (!pts)
-		goto out;
+	free(w->cv.s);
+	free(w->cp.s);
+	free(w->d.s);
+	free(w->cols.s);
+	free(w->ptys.s);
+}
+
+/* The case's params, thread range and variants. 1 when it has a sweep
+ * (more than one thread count, some above 1), 0 when not, -1 out of memory. */
+static int sweep_scan(sweep_t *w, const benches_t *bs, const names_t *variants)
+{
+	int sweep = 0;
 	for (size_t i = 0; i < bs->n; i++) {
 		const hp_record_t *r = bs->b[i].r;
-		if (strcmp(r->case_, case_))
+		if (strcmp(r->case_, w->case_))
 			continue;
 		if (r->threads > 1)
 			sweep = 1;
-		if (!tmin || r->threads < tmin)
-			tmin = r->threads;
-		if (r->threads > tmax)
-			tmax = r->threads;
-		if (names_add(&cp, r->param) < 0)
-			goto out;
+		if (!w->tmin || r->threads < w->tmin)
+			w->tmin = r->threads;
+		if (r->threads > w->tmax)
+			w->tmax = r->threads;
+		if (names_add(&w->cp, r->param) < 0)
+			return -1;
 	}
 	/* one thread count (a case run on all CPUs only) is no sweep */
-	if (!sweep || tmin == tmax) {
-		rc = 0;
-		goto out;
-	}
+	if (!sweep || w->tmin == w->tmax)
+		return 0;
 	/* variants in the suite's order, so colours match the bar charts */
 	for (size_t v = 0; v < variants->n; v++)
 		for (size_t i = 0; i < bs->n; i++)
-			if (!strcmp(bs->b[i].r->case_, case_) &&
+			if (!strcmp(bs->b[i].r->case_, w->case_) &&
 			    !strcmp(bs->b[i].r->variant, variants->s[v])) {
-				if (names_add(&cv, variants->s[v]) < 0)
-					goto out;
+				if (names_add(&w->cv, variants->s[v]) < 0)
+					return -1;
 				break;
 			}
+	w->factored = w->cv.n > 1 && w->cp.n > 1;
+	return 1;
+}
 
-	char csafe[64], ssafe[64], name[160], title[256];
-	safe_name(ssafe, sizeof ssafe, suite);
-	safe_name(csafe, sizeof csafe, case_);
-	snprintf(name, sizeof name, "%s-%s-threads", ssafe, csafe);
-	snprintf(title, sizeof title, "%s suite: %s", suite, case_);
-	sb_printf(&d, "# hotpath thread sweep %s: %s\n", name, title);
-	sb_printf(&d, "# throughput = threads * 1e9 / real_time (ns per op and thread), in ops/s;"
-		  " median over reps, min..max from the slowest and fastest rep\n");
-	sb_printf(&d, "# one block per line: threads ops_per_s ops_min ops_max real_time_median_ns reps\n");
-	sb_printf(&d, "# (then, when the key lists variants and params apart, one block per entry)\n");
+/* One line of the sweep: its points, sorted by threads, as ops/s. */
+static void sweep_line(sweep_t *w, const bench_t **pts, size_t np, size_t v, size_t p,
+		       size_t color)
+{
+	char lt[160];
+	qsort(pts, np, sizeof *pts, cmp_threads);
+	if (w->factored)
+		snprintf(lt, sizeof lt, "%s %s", w->cv.s[v], w->cp.s[p]);
+	else if (w->cp.n > 1)
+		snprintf(lt, sizeof lt, "%s", w->cp.s[p]);
+	else
+		snprintf(lt, sizeof lt, "%s", w->cv.s[v]);
+	sb_printf(&w->d, "%s", w->nlines ? "\n\n" : "");
+	sb_datstr(&w->d, lt);
+	sb_printf(&w->d, " \"ops_per_s\" \"ops_min\" \"ops_max\" \"real_time_ns\" \"reps\"\n");
+	for (size_t k = 0; k < np; k++) {
+		const bench_t *b = pts[k];
+		double t = b->r->threads;
+		double ops = t * 1e9 / b->med;
+		double olo = b->hi > 0 ? t * 1e9 / b->hi : ops;
+		double ohi = b->lo > 0 ? t * 1e9 / b->lo : ops;
+		sb_printf(&w->d, "%d %.9g %.9g %.9g %.9g %zu\n", b->r->threads, ops, olo, ohi, b->med, b->n);
+		if (ops < w->ymin)
+			w->ymin = ops;
+		if (ops > w->ymax)
+			w->ymax = ops;
+	}
+	/* colour tells variants apart; with one variant, params */
+	size_t ci = w->cv.n > 1 ? color : (size_t)w->nlines;
+	size_t pi = w->factored ? p : (size_t)w->nlines;
+	sb_printf(&w->cols, "%s%zu", w->nlines ? " " : "", ci % NCOLORS);
+	sb_printf(&w->ptys, "%s%zu", w->nlines ? " " : "", pi % NPOINTS);
+	w->nlines++;
+}
 
-	/* Several variants and several params: colour is the variant, shape
-	 * the param, and the key lists each once (v + p entries, not v * p). */
-	int factored = cv.n > 1 && cp.n > 1;
-	int nlines = 0, nkeyv = 0, nkeyp = 0;
-	double ymin = INFINITY, ymax = 0;
-	for (size_t v = 0; v < cv.n; v++) {
-		long gv = names_find(variants, cv.s[v]);
-		for (size_t p = 0; p < cp.n; p++) {
+/* Every (variant, param) line with points; pts has room for all benches. */
+static void sweep_lines(sweep_t *w, const benches_t *bs, const names_t *variants, const bench_t **pts)
+{
+	for (size_t v = 0; v < w->cv.n; v++) {
+		long gv = names_find(variants, w->cv.s[v]);
+		for (size_t p = 0; p < w->cp.n; p++) {
 			size_t np = 0;
 			for (size_t i = 0; i < bs->n; i++) {
 				const hp_record_t *r = bs->b[i].r;
-				if (!strcmp(r->case_, case_) && !strcmp(r->variant, cv.s[v]) &&
-				    !strcmp(r->param, cp.s[p]) && bs->b[i].med > 0)
+				if (!strcmp(r->case_, w->case_) && !strcmp(r->variant, w->cv.s[v]) &&
+				    !strcmp(r->param, w->cp.s[p]) && bs->b[i].med > 0)
 					pts[np++] = &bs->b[i];
 			}
-			if (!np)
-				continue;
-			qsort(pts, np, sizeof *pts, cmp_threads);
-			char lt[160];
-			if (factored)
-				snprintf(lt, sizeof lt, "%s %s", cv.s[v], cp.s[p]);
-			else if (cp.n > 1)
-				snprintf(lt, sizeof lt, "%s", cp.s[p]);
-			else
-				snprintf(lt, sizeof lt, "%s", cv.s[v]);
-			sb_printf(&d, "%s", nlines ? "\n\n" : "");
-			sb_datstr(&d, lt);
-			sb_printf(&d, " \"ops_per_s\" \"ops_min\" \"ops_max\" \"real_time_ns\" \"reps\"\n");
-			for (size_t k = 0; k < np; k++) {
-				const bench_t *b = pts[k];
-				double t = b->r->threads;
-				double ops = t * 1e9 / b->med;
-				double olo = b->hi > 0 ? t * 1e9 / b->hi : ops;
-				double ohi = b->lo > 0 ? t * 1e9 / b->lo : ops;
-				sb_printf(&d, "%d %.9g %.9g %.9g %.9g %zu\n", b->r->threads, ops,
-					  olo, ohi, b->med, b->n);
-				if (ops < ymin)
-					ymin = ops;
-				if (ops > ymax)
-					ymax = ops;
-			}
-			/* colour tells variants apart; with one variant, params */
-			size_t ci = cv.n > 1 ? (size_t)gv : (size_t)nlines;
-			size_t pi = factored ? p : (size_t)nlines;
-			sb_printf(&cols, "%s%zu", nlines ? " " : "", ci % NCOLORS);
-			sb_printf(&ptys, "%s%zu", nlines ? " " : "", pi % NPOINTS);
-			nlines++;
+			if (np)
+				sweep_line(w, pts, np, v, p, (size_t)gv);
 		}
 	}
-	if (!nlines) {
-		rc = 0;
-		goto out;
+}
+
+/* Factored keys: a title and one undefined point for each variant (its
+ * colour) and each param (its point type), v + p entries, not v * p. */
+static void sweep_keys(sweep_t *w, const names_t *variants)
+{
+	for (size_t v = 0; w->factored && v < w->cv.n; v++, w->nkeyv++) {
+		sb_printf(&w->d, "\n\n");
+		sb_datstr(&w->d, w->cv.s[v]);
+		sb_printf(&w->d, " \"key\"\n0 NaN\n");
+		sb_printf(&w->cols, " %ld", names_find(variants, w->cv.s[v]) % NCOLORS);
+		sb_printf(&w->ptys, " 0");
 	}
-	/* key-only blocks: a title and one undefined point each */
-	for (size_t v = 0; factored && v < cv.n; v++, nkeyv++) {
-		sb_printf(&d, "\n\n");
-		sb_datstr(&d, cv.s[v]);
-		sb_printf(&d, " \"key\"\n0 NaN\n");
-		sb_printf(&cols, " %ld", names_find(variants, cv.s[v]) % NCOLORS);
-		sb_printf(&ptys, " 0");
+	for (size_t p = 0; w->factored && p < w->cp.n; p++, w->nkeyp++) {
+		sb_printf(&w->d, "\n\n");
+		sb_datstr(&w->d, w->cp.s[p]);
+		sb_printf(&w->d, " \"key\"\n0 NaN\n");
+		sb_printf(&w->cols, " 0");
+		sb_printf(&w->ptys, " %zu", p % NPOINTS);
 	}
-	for (size_t p = 0; factored && p < cp.n; p++, nkeyp++) {
-		sb_printf(&d, "\n\n");
-		sb_datstr(&d, cp.s[p]);
-		sb_printf(&d, " \"key\"\n0 NaN\n");
-		sb_printf(&cols, " 0");
-		sb_printf(&ptys, " %zu", p % NPOINTS);
-	}
-	int logy = ymin > 0 && ymax / ymin > 100.0;
+}
+
+/* The template's settings: title, y axis in a named magnitude, lines. */
+static void sweep_vars(sb_t *vars, const sweep_t *w, const char *title)
+{
+	int logy = w->ymin > 0 && w->ymax / w->ymin > 100.0;
 	/* A linear axis reads best in plain numbers of a named magnitude
 	 * ("1.5" million) rather than in "1.5M" or "1.5e+06". */
 	static const struct { double div; const char *label; } mag[] = {
@@ -949,28 +1097,66 @@ static int case_threads(const char *plotdir, const char *tmpl, const char *suite
 		{ 1, "ops/s (all threads)" },
 	};
 	size_t m = 0;
-	while (!logy && m + 1 < sizeof mag / sizeof mag[0] && ymax < mag[m].div)
+	while (!logy && m + 1 < sizeof mag / sizeof mag[0] && w->ymax < mag[m].div)
 		m++;
 	if (logy)
 		m = sizeof mag / sizeof mag[0] - 1;
-	if (nlines == 1) {
-		size_t tl = strlen(title);
-		snprintf(title + tl, sizeof title - tl, " (%s)", cv.s[0]);
+	sb_printf(vars, "title=");
+	if (w->nlines == 1) {
+		sb_t t = { 0 };
+		sb_printf(&t, "%s (%s)", title, w->cv.s[0]);
+		sb_gpstr(vars, t.oom ? "" : t.s);
+		vars->oom |= t.oom;
+		free(t.s);
+	} else {
+		sb_gpstr(vars, title);
 	}
-	sb_printf(&vars, "title=");
-	sb_gpstr(&vars, title);
-	sb_printf(&vars, "; xlabel='threads'; ylabel=");
-	sb_gpstr(&vars, mag[m].label);
-	sb_printf(&vars, "; yscale=%g; nlines=%d; nkeyv=%d; nkeyp=%d; colors='%s'; ptypes='%s';"
-		  " logy=%d; xmin=%.1f; xmax=%.1f", mag[m].div, nlines, nkeyv, nkeyp, cols.s,
-		  ptys.s, logy, tmin - 0.5, tmax + 0.5);
-	sb_printf(&d, "\n# drawn by %s with gnuplot -e \"term=...; outfile=...; datafile=...; %s\"\n",
+	sb_printf(vars, "; xlabel='threads'; ylabel=");
+	sb_gpstr(vars, mag[m].label);
+	sb_printf(vars, "; yscale=%g; nlines=%d; nkeyv=%d; nkeyp=%d; colors='%s'; ptypes='%s';"
+		  " logy=%d; xmin=%.1f; xmax=%.1f", mag[m].div, w->nlines, w->nkeyv, w->nkeyp,
+		  w->cols.s, w->ptys.s, logy, w->tmin - 0.5, w->tmax + 0.5);
+}
+
+/* Throughput of all threads against threads for one case: one line per
+ * variant (and param, when there are several). real_time is the time one
+ * thread takes per op, so all threads together do threads * 1e9 / ns ops/s.
+ * Returns 1 when drawn, 0 when the case has no sweep, -1 on error. */
+static int case_threads(const char *plotdir, const char *tmpl, const char *suite,
+			const char *case_, const benches_t *bs, const names_t *variants,
+			char *err, size_t errlen)
+{
+	sweep_t w = { .case_ = case_, .ymin = INFINITY };
+	sb_t vars = { 0 };
+	const bench_t **pts = calloc(bs->n ? bs->n : 1, sizeof *pts);
+	int rc = pts ? sweep_scan(&w, bs, variants) : -1;
+	if (rc <= 0)
+		goto out;
+
+	char csafe[64], ssafe[64], name[160], title[256];
+	safe_name(ssafe, sizeof ssafe, suite);
+	safe_name(csafe, sizeof csafe, case_);
+	snprintf(name, sizeof name, "%s-%s-threads", ssafe, csafe);
+	snprintf(title, sizeof title, "%s suite: %s", suite, case_);
+	sb_printf(&w.d, "# hotpath thread sweep %s: %s\n", name, title);
+	sb_printf(&w.d, "# throughput = threads * 1e9 / real_time (ns per op and thread), in ops/s;"
+		  " median over reps, min..max from the slowest and fastest rep\n");
+	sb_printf(&w.d, "# one block per line: threads ops_per_s ops_min ops_max real_time_median_ns reps\n");
+	sb_printf(&w.d, "# (then, when the key lists variants and params apart, one block per entry)\n");
+	sweep_lines(&w, bs, variants, pts);
+	rc = 0;
+	if (!w.nlines)
+		goto out;
+	sweep_keys(&w, variants);
+	rc = -1;
+	if (w.cols.oom || w.ptys.oom)
+		goto out;
+	sweep_vars(&vars, &w, title);
+	sb_printf(&w.d, "\n# drawn by %s with gnuplot -e \"term=...; outfile=...; datafile=...; %s\"\n",
 		  tmpl, vars.s ? vars.s : "");
-	if (vars.oom || cols.oom || ptys.oom) {
-		snprintf(err, errlen, "out of memory");
-		goto out_err;
-	}
-	if (write_dat(plotdir, name, &d, err, errlen) == 0 &&
+	if (vars.oom)
+		goto out;
+	if (write_dat(plotdir, name, &w.d, err, errlen) == 0 &&
 	    render(plotdir, name, tmpl, vars.s, err, errlen) == 0)
 		rc = 1;
 	goto out_err;
@@ -979,12 +1165,8 @@ out:
 		snprintf(err, errlen, "out of memory");
 out_err:
 	free(pts);
-	free(cv.s);
-	free(cp.s);
-	free(d.s);
 	free(vars.s);
-	free(cols.s);
-	free(ptys.s);
+	sweep_free(&w);
 	return rc;
 }
 
@@ -1006,18 +1188,142 @@ int hp_plot_render(const char *plotdir, const char *name, const char *tmpl,
 	return render(plotdir, name, tmpl, vars, err, errlen);
 }
 
-static hp_plot_extra_fn extras[8];
-static int nextras;
-
-int hp_plot_add_extra(hp_plot_extra_fn fn)
+/* The values of one metric per (variant, param), for a suite's own plots. */
+int hp_plot_pts_add(hp_plot_pts_t *a, const char *variant, const char *param, double value)
 {
-	if (nextras == (int)(sizeof extras / sizeof extras[0]))
-		return -1;
-	extras[nextras++] = fn;
+	hp_plot_pt_t *pt = NULL;
+	for (size_t k = 0; k < a->n && !pt; k++)
+		if (!strcmp(a->p[k].variant, variant) && !strcmp(a->p[k].param, param))
+			pt = &a->p[k];
+	if (!pt) {
+		if (a->n == a->cap) {
+			size_t cap = a->cap ? a->cap * 2 : 32;
+			hp_plot_pt_t *p = realloc(a->p, cap * sizeof *p);
+			if (!p)
+				return -1;
+			a->p = p;
+			a->cap = cap;
+		}
+		pt = &a->p[a->n++];
+		*pt = (hp_plot_pt_t){ .variant = variant, .param = param };
+	}
+	if (pt->n == pt->cap) {
+		size_t cap = pt->cap ? pt->cap * 2 : 16;
+		double *v = realloc(pt->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		pt->v = v;
+		pt->cap = cap;
+	}
+	pt->v[pt->n++] = value;
 	return 0;
 }
 
-int hp_plot_results(const char *dir, const hp_results_t *r,
+void hp_plot_pts_free(hp_plot_pts_t *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->p[i].v);
+	free(a->p);
+	memset(a, 0, sizeof *a);
+}
+
+/* The folders hp_plot_results needs: the templates (checked readable) and
+ * dir/plots (created). 0, or -1 with err. */
+static int plot_dirs(const char *dir, const char *tdir, char *plotdir, size_t plen,
+		     char *tbars, char *tthreads, size_t tlen, char *err, size_t errlen)
+{
+	snprintf(tbars, tlen, "%s/bars.gp", tdir);
+	snprintf(tthreads, tlen, "%s/threads.gp", tdir);
+	if (access(tbars, R_OK) != 0 || access(tthreads, R_OK) != 0) {
+		snprintf(err, errlen, "gnuplot template %s: %s (the templates folder is scripts/"
+			 " of the source tree)", access(tbars, R_OK) ? tbars : tthreads,
+			 strerror(errno));
+		return -1;
+	}
+	snprintf(plotdir, plen, "%s/plots", dir);
+	if (mkdir(plotdir, 0777) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", plotdir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A thread sweep for each case of the suite: only times give a throughput
+ * (instruction counts do not). Returns the number drawn or -1 with err. */
+static int suite_threads(const char *plotdir, const char *tmpl, const char *suite,
+			 const benches_t *bs, const names_t *variants, char *err, size_t errlen)
+{
+	names_t cases = { 0 };
+	int total = 0;
+	for (size_t i = 0; i < bs->n; i++) {
+		if (names_find(&cases, bs->b[i].r->case_) >= 0)
+			continue;
+		if (names_add(&cases, bs->b[i].r->case_) < 0) {
+			snprintf(err, errlen, "out of memory");
+			total = -1;
+			break;
+		}
+		int k = case_threads(plotdir, tmpl, suite, bs->b[i].r->case_, bs, variants, err, errlen);
+		if (k < 0) {
+			total = -1;
+			break;
+		}
+		total += k;
+	}
+	free(cases.s);
+	return total;
+}
+
+/* The standard plots of one suite of the results: its bar charts, then
+ * its thread sweeps. Returns the number drawn or -1 with err. */
+static int suite_standard(const char *plotdir, const char *tbars, const char *tthreads,
+			  const hp_suite_t *desc, const hp_results_t *r, const char *suite,
+			  char *err, size_t errlen)
+{
+	const char *metric = primary_metric(r, suite);
+	if (!metric)
+		return 0;
+	benches_t bs = { 0 };
+	names_t variants = { 0 };
+	int n = -1;
+	if (collect(r, suite, metric, &bs) < 0)
+		goto oom;
+	/* A variant's colour is its place in the suite's run order, the same
+	 * in every plot of the suite: the first variant (impl, where a suite
+	 * has one) is always the first colour. */
+	for (size_t i = 0; i < bs.n; i++)
+		if (names_add(&variants, bs.b[i].r->variant) < 0)
+			goto oom;
+	n = suite_bars(plotdir, tbars, desc, suite, &bs, &variants, metric, err, errlen);
+	if (n >= 0 && !strcmp(metric, "real_time")) {
+		int k = suite_threads(plotdir, tthreads, suite, &bs, &variants, err, errlen);
+		n = k < 0 ? -1 : n + k;
+	}
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	benches_free(&bs);
+	free(variants.s);
+	return n;
+}
+
+/* The suite's own plots (hp_suite_t.plots), in the order it lists them.
+ * Returns the number drawn or -1 with err. */
+static int suite_own(const char *plotdir, const char *tdir, const hp_suite_t *desc,
+		     const hp_results_t *r, char *err, size_t errlen)
+{
+	int total = 0;
+	for (size_t i = 0; desc && desc->plots && desc->plots[i]; i++) {
+		int n = desc->plots[i](plotdir, r, tdir, err, errlen);
+		if (n < 0)
+			return -1;
+		total += n;
+	}
+	return total;
+}
+
+int hp_plot_results(const char *dir, const hp_results_t *r, const hp_suite_t *const *suites,
 		    const char *templates, char *err, size_t errlen)
 {
 	const char *why = hp_plot_unavailable();
@@ -1027,88 +1333,33 @@ int hp_plot_results(const char *dir, const hp_results_t *r,
 	}
 	char plotdir[4096], tbars[4096], tthreads[4096];
 	const char *tdir = templates_dir(templates);
-	snprintf(tbars, sizeof tbars, "%s/bars.gp", tdir);
-	snprintf(tthreads, sizeof tthreads, "%s/threads.gp", tdir);
-	if (access(tbars, R_OK) != 0 || access(tthreads, R_OK) != 0) {
-		snprintf(err, errlen, "gnuplot template %s: %s (the templates folder is scripts/"
-			 " of the source tree)", access(tbars, R_OK) ? tbars : tthreads,
-			 strerror(errno));
+	if (plot_dirs(dir, tdir, plotdir, sizeof plotdir, tbars, tthreads, sizeof tbars,
+		      err, errlen) != 0)
 		return -1;
-	}
-	snprintf(plotdir, sizeof plotdir, "%s/plots", dir);
-	if (mkdir(plotdir, 0777) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", plotdir, strerror(errno));
-		return -1;
-	}
 
-	names_t suites = { 0 }, variants = { 0 };
+	names_t names = { 0 };
 	int total = 0;
 	for (size_t i = 0; i < r->nrec; i++)
-		if (names_add(&suites, r->rec[i].suite) < 0)
-			goto oom;
-	for (size_t s = 0; s < suites.n; s++) {
-		const char *metric = primary_metric(r, suites.s[s]);
-		if (!metric)
-			continue;
-		benches_t bs = { 0 };
-		if (collect(r, suites.s[s], metric, &bs) < 0) {
-			benches_free(&bs);
-			goto oom;
-		}
-		/* A variant's colour is its place in the suite's run order, the
-		 * same in every plot of the suite: the first variant (impl, where
-		 * a suite has one) is always the first colour. */
-		variants.n = 0;
-		for (size_t i = 0; i < bs.n; i++)
-			if (names_add(&variants, bs.b[i].r->variant) < 0) {
-				benches_free(&bs);
-				goto oom;
-			}
-		int n = suite_bars(plotdir, tbars, suites.s[s], &bs, &variants, metric, err, errlen);
-		if (n >= 0)
-			total += n;
-		/* only times give a throughput; instruction counts do not */
-		names_t cases = { 0 };
-		for (size_t i = 0; n >= 0 && !strcmp(metric, "real_time") && i < bs.n; i++) {
-			if (names_find(&cases, bs.b[i].r->case_) >= 0)
-				continue;
-			if (names_add(&cases, bs.b[i].r->case_) < 0) {
-				snprintf(err, errlen, "out of memory");
-				n = -1;
-				break;
-			}
-			int k = case_threads(plotdir, tthreads, suites.s[s], bs.b[i].r->case_,
-					     &bs, &variants, err, errlen);
-			if (k < 0)
-				n = -1;
-			else
-				total += k;
-		}
-		free(cases.s);
-		benches_free(&bs);
-		if (n < 0) {
-			free(suites.s);
-			free(variants.s);
+		if (names_add(&names, r->rec[i].suite) < 0) {
+			free(names.s);
+			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
+	for (size_t s = 0; s < names.n && total >= 0; s++) {
+		int n = suite_standard(plotdir, tbars, tthreads, desc_suite(suites, names.s[s]), r,
+				       names.s[s], err, errlen);
+		total = n < 0 ? -1 : total + n;
 	}
-	free(suites.s);
-	free(variants.s);
-	for (int i = 0; i < nextras; i++) {
-		int n = extras[i](plotdir, r, tdir, err, errlen);
-		if (n < 0)
-			return -1;
-		total += n;
+	/* then each suite's own plots, after all the standard ones */
+	for (size_t s = 0; s < names.n && total >= 0; s++) {
+		int n = suite_own(plotdir, tdir, desc_suite(suites, names.s[s]), r, err, errlen);
+		total = n < 0 ? -1 : total + n;
 	}
+	free(names.s);
 	return total;
-oom:
-	free(suites.s);
-	free(variants.s);
-	snprintf(err, errlen, "out of memory");
-	return -1;
 }
 
-int hp_plot_dir(const char *dir, const char *templates)
+int hp_plot_dir(const char *dir, const hp_suite_t *const *suites, const char *templates)
 {
 	char csv[4096], err[2048];
 	struct stat st;
@@ -1130,7 +1381,7 @@ int hp_plot_dir(const char *dir, const char *templates)
 		hp_results_free(&r);
 		return 1;
 	}
-	int n = hp_plot_results(dir, &r, templates, err, sizeof err);
+	int n = hp_plot_results(dir, &r, suites, templates, err, sizeof err);
 	hp_results_free(&r);
 	if (n < 0) {
 		fprintf(stderr, "hotpath plot: %s\n", err);

@@ -24,41 +24,53 @@
 #define HP_PLOT_H
 
 #include <stddef.h>
+#include "hp.h"
 #include "record.h"
-
-/* Optional: names a case's parameter axis ("order") for the x label of its
- * own bar chart; the CSV does not carry it. NULL, or returning NULL, gives
- * "param". hotpath sets it from the registry. */
-extern const char *(*hp_plot_param_namer)(const char *suite, const char *case_name);
 
 /* NULL when gnuplot with svg, pngcairo and pdfcairo terminals is usable,
  * else a reason ("gnuplot not found in PATH"). Checked once per gnuplot
  * program and cached. */
 const char *hp_plot_unavailable(void);
-/* Draws all plots of `r` into dir/plots. Returns the number of plots
- * drawn, or -1 with err (gnuplot's own message when it failed). `templates`
- * is the folder of the .gp files; NULL means $HP_TEMPLATES, else the
- * source tree's scripts/. */
-int hp_plot_results(const char *dir, const hp_results_t *r,
+/* Draws all plots of `r` into dir/plots: the standard ones, then each
+ * suite's own (hp_suite_t.plots) for the suites of `suites` (a
+ * NULL-terminated table, e.g. hp_suites) that have records in `r`. The
+ * table also names each case's parameter axis (hp_case_t.param_name) for
+ * the x label of its own bar chart; a suite or case it lacks gets "param".
+ * `suites` may be NULL. Returns the number of plots drawn, or -1 with err
+ * (gnuplot's own message when it failed). `templates` is the folder of the
+ * .gp files; NULL means $HP_TEMPLATES, else the source tree's scripts/. */
+int hp_plot_results(const char *dir, const hp_results_t *r, const hp_suite_t *const *suites,
 		    const char *templates, char *err, size_t errlen);
-/* Plots a suite draws itself from the same results (sched: time against
- * nr_running on a log axis, predicted against measured CPU shares), after
- * the standard ones, in hp_plot_results. `templates` is the folder of the
- * .gp files. Returns the number drawn, or -1 with err. Register from a
- * constructor; at most 8. Returns 0, or -1 when the list is full. */
-typedef int (*hp_plot_extra_fn)(const char *plotdir, const hp_results_t *r,
-				const char *templates, char *err, size_t errlen);
-int hp_plot_add_extra(hp_plot_extra_fn fn);
 /* Draws plotdir/name.{svg,png,pdf} from plotdir/name.dat with the template
  * `tmpl` (a path), which gets term, outfile and datafile and the gnuplot
- * assignments in `vars`: what the standard plots use, for extra plotters.
- * Returns 0, or -1 with err. */
+ * assignments in `vars`: what the standard plots use, for a suite's own
+ * plots (hp_plot_fn, hp.h). Returns 0, or -1 with err. */
 int hp_plot_render(const char *plotdir, const char *name, const char *tmpl,
 		   const char *vars, char *err, size_t errlen);
 
-/* `hotpath plot DIR`: reads DIR/results.csv and (re)draws. Exit code: 0
- * (prints how many plots and where), 2 when DIR is not a results folder or
- * its results.csv is bad, 1 when gnuplot is unavailable or fails. */
-int hp_plot_dir(const char *dir, const char *templates);
+/* The values of one metric per (variant, param), in the order first seen:
+ * what a suite's own plot gathers from the results before drawing. The
+ * names are not copied (they point into the results). */
+typedef struct hp_plot_pt {
+	const char *variant, *param;
+	double *v;
+	size_t n, cap;
+} hp_plot_pt_t;
+
+typedef struct hp_plot_pts {
+	hp_plot_pt_t *p;
+	size_t n, cap;
+} hp_plot_pts_t;
+
+/* Appends `value` to (variant, param), adding the pair when new. 0, or -1
+ * when out of memory. */
+int hp_plot_pts_add(hp_plot_pts_t *a, const char *variant, const char *param, double value);
+void hp_plot_pts_free(hp_plot_pts_t *a);
+
+/* `hotpath plot DIR`: reads DIR/results.csv and (re)draws with the suites
+ * of `suites` (as hp_plot_results). Exit code: 0 (prints how many plots
+ * and where), 2 when DIR is not a results folder or its results.csv is
+ * bad, 1 when gnuplot is unavailable or fails. */
+int hp_plot_dir(const char *dir, const hp_suite_t *const *suites, const char *templates);
 
 #endif

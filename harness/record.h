@@ -1,5 +1,11 @@
 /* record.h — measured values and their writers.
  *
+ * The hp_record library, one job per file: record.c (the container, the
+ * grouping helpers), csvio.c (results.csv writer and reader), jsonout.c
+ * (results.json and the child's JSON lines), summary.c (summary.md),
+ * stats.c (stats.h: median, CV, percentile), fsutil.c (fsutil.h: atomic
+ * files, hp_strlcpy). This header is the one users include.
+ *
  * One hp_record_t is one row of results.csv:
  *   suite,case,variant,kind,param,threads,cpus,metric,unit,rep,value
  * One hp_status_t is one benchmark (suite, case, variant, param, threads):
@@ -11,6 +17,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <json-c/json.h>
+
+#include "fsutil.h"
+#include "stats.h"
 
 #define HP_CSV_HEADER "suite,case,variant,kind,param,threads,cpus,metric,unit,rep,value"
 
@@ -56,19 +65,28 @@ void hp_results_free(hp_results_t *r);
 hp_record_t *hp_results_add(hp_results_t *r, const hp_record_t *rec);
 hp_status_t *hp_results_add_status(hp_results_t *r, const hp_status_t *st);
 
-/* Safe string copy into a fixed field (truncates, always terminates). */
-void hp_strlcpy(char *dst, const char *src, size_t len);
+/* Benchmark identity used to group records: "suite\x1fcase\x1fvariant\x1fparam\x1fthreads". */
+void hp_bench_key(char *buf, size_t len, const char *suite, const char *case_,
+		  const char *variant, const char *param, int threads);
+/* Google Benchmark style name: suite/case/variant[/param]/threads:N
+ * (no param part when it is empty or "-"). */
+void hp_bench_name(char *buf, size_t len, const char *suite, const char *case_,
+		   const char *variant, const char *param, int threads);
+/* Room a key or name of record fields always fits in (the fields are fixed
+ * size, so nothing built from them is ever cut short). */
+#define HP_BENCH_KEY_MAX 320
 
-/* ---- atomic files ---------------------------------------------------- */
-/* Writes `len` bytes to path through path.tmp + fsync + rename; the old file,
- * if any, is never half-replaced. Returns 0 or -1 with errno set. */
-int hp_write_atomic(const char *path, const void *data, size_t len);
-/* Serializes a json-c object (pretty) to path atomically. */
-int hp_write_json_atomic(const char *path, struct json_object *obj);
+/* The metric a benchmark is judged by: real_time when the run measured
+ * time, else instructions, else perf_cycles, else the first one seen.
+ * hp_primary_rank gives a metric's place in that order, HP_NPRIMARY for
+ * any other metric. */
+#define HP_NPRIMARY 3
+int hp_primary_rank(const char *metric);
 
-/* ---- writers (all atomic) -------------------------------------------- */
+/* ---- writers (all atomic; csvio.c, jsonout.c, summary.c) ------------- */
 /* results.csv: the header above, one row per record, RFC 4180 quoting
- * (fields with , " CR LF are quoted, quotes doubled), values as %.17g. */
+ * (fields with , " CR LF are quoted, quotes doubled), values in their
+ * shortest exact form (%.15g..%.17g, whichever reads back the same double). */
 int hp_write_csv(const char *path, const hp_results_t *r);
 /* results.json in Google Benchmark's shape: {"context": {...},
  * "benchmarks": [...]} with one entry per repetition (run_type
@@ -83,21 +101,15 @@ int hp_write_results_json(const char *path, const hp_results_t *r,
  * its reason. `title_note` is printed under the title (may be NULL). */
 int hp_write_summary(const char *path, const hp_results_t *r, const char *title_note);
 
-/* ---- readers ---------------------------------------------------------- */
+/* ---- readers (csvio.c) ------------------------------------------------ */
 /* Reads a results.csv written by hp_write_csv (header checked). Returns 0,
  * or -1 with a message naming the file and line. */
 int hp_read_csv(const char *path, hp_results_t *r, char *err, size_t errlen);
 
-/* ---- records as JSON (child process -> runner, one object per line) ---- */
+/* ---- records as JSON (jsonout.c; child process -> runner, one object per line) */
 struct json_object *hp_record_to_json(const hp_record_t *rec);
 int hp_record_from_json(struct json_object *o, hp_record_t *rec);
 struct json_object *hp_status_to_json(const hp_status_t *st);
 int hp_status_from_json(struct json_object *o, hp_status_t *st);
-
-/* ---- statistics -------------------------------------------------------- */
-/* Sorts v in place; median of n values (mean of the middle two if even). */
-double hp_median(double *v, size_t n);
-/* Coefficient of variation (stddev/mean, sample stddev), 0 if n < 2. */
-double hp_cv(const double *v, size_t n);
 
 #endif

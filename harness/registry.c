@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "hp.h"
-#include "plot.h"
 
 extern const hp_suite_t hp_suite_kernel;
 /* --- suite declarations: one line each --- */
@@ -16,6 +15,7 @@ extern const hp_suite_t hp_suite_sched;
 extern const hp_suite_t hp_suite_slub;
 extern const hp_suite_t hp_suite_softirq;
 extern const hp_suite_t hp_suite_nvme;
+extern const hp_suite_t hp_suite_workqueue;
 /* --- end suite declarations --- */
 extern const hp_suite_t hp_suite_selftest;
 
@@ -32,6 +32,7 @@ const hp_suite_t *const hp_suites[] = {
 	&hp_suite_slub,
 	&hp_suite_softirq,
 	&hp_suite_nvme,
+	&hp_suite_workqueue,
 	/* --- end suites --- */
 	NULL,
 };
@@ -92,17 +93,4 @@ const hp_variant_t *hp_variant_find(const hp_case_t *c, const char *name)
 		if (strcmp(c->variants[i]->name, name) == 0)
 			return c->variants[i];
 	return NULL;
-}
-
-/* The x label of a case's own bar chart (plot.h). */
-static const char *param_namer(const char *suite, const char *case_name)
-{
-	const hp_suite_t *s = hp_suite_find(suite);
-	const hp_case_t *c = s ? hp_case_find(s, case_name) : NULL;
-	return c ? c->param_name : NULL;
-}
-
-__attribute__((constructor)) static void set_param_namer(void)
-{
-	hp_plot_param_namer = param_namer;
 }

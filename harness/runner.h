@@ -1,5 +1,6 @@
 /* runner.h — runs a plan of benchmarks (suite -> case -> variant -> param ->
- * threads) on pinned CPUs and writes the results folder. */
+ * threads) on pinned CPUs and writes the results folder. The measuring
+ * backends behind it are described in backend.h. */
 #ifndef HP_RUNNER_H
 #define HP_RUNNER_H
 
@@ -47,8 +48,11 @@ int hp_child_main(int argc, char **argv);
 const char *hp_metric_name(hp_metric_t m);
 int hp_metric_parse(const char *s, hp_metric_t *m);
 
-/* The selected suites as an array (NULL-terminated, static storage), or NULL
- * with a message naming the unknown suite and the valid ones. */
+/* Fills out[] (room for max entries, the last one the NULL terminator) with
+ * the suites of the comma list (every suite when list is NULL or empty),
+ * each once, in the order given. Returns how many, or -1 with err: an
+ * unknown suite (the message lists the valid ones), an empty list, or more
+ * suites than max - 1 (the message names that limit). */
 int hp_select_suites(const char *list, const hp_suite_t **out, int max,
 		     char *err, size_t errlen);
 

@@ -199,23 +199,36 @@ static long read_num(const char **p)
 	return v < HP_CPU_NUM_CAP ? v : HP_CPU_NUM_CAP;
 }
 
+/* A bitmap as a CPU list in a new string (NULL when out of memory): the
+ * message shows the whole set however large the machine. */
+static char *cpuset_text(hwloc_const_bitmap_t set)
+{
+	char *s = NULL;
+
+	if (hwloc_bitmap_list_asprintf(&s, set) < 0)
+		return NULL;
+	return s;
+}
+
 /* Appends one CPU after checking it exists, is allowed and is new. */
 static int add_cpu(hp_topo_t *t, long cpu, hwloc_bitmap_t seen, int *cpus,
 		   int *n, int max, char *err, size_t errlen)
 {
-	char set[256];
+	char *set;
 
 	if (!hwloc_bitmap_isset(t->present, (unsigned)cpu)) {
-		hwloc_bitmap_list_snprintf(set, sizeof(set), t->present);
+		set = cpuset_text(t->present);
 		set_err(err, errlen, "--cpus: CPU %ld does not exist (this machine has CPUs %s)",
-			cpu, set);
+			cpu, set ? set : "?");
+		free(set);
 		return -1;
 	}
 	if (!hwloc_bitmap_isset(t->allowed, (unsigned)cpu)) {
-		hwloc_bitmap_list_snprintf(set, sizeof(set), t->allowed);
+		set = cpuset_text(t->allowed);
 		set_err(err, errlen,
 			"--cpus: CPU %ld is not in this process's allowed set %s (restricted by taskset or a cgroup)",
-			cpu, set);
+			cpu, set ? set : "?");
+		free(set);
 		return -1;
 	}
 	if (hwloc_bitmap_isset(seen, (unsigned)cpu)) {
@@ -321,11 +334,11 @@ int hp_cpulist_parse(hp_topo_t *t, const char *spec, int *cpus, int max,
 			goto fail;
 		}
 		if (lo >= HP_CPU_NUM_CAP) {
-			char have[256];
+			char *have = cpuset_text(t->present);
 
-			hwloc_bitmap_list_snprintf(have, sizeof(have), t->present);
 			set_err(err, errlen, "--cpus: CPU %.*s does not exist (this machine has CPUs %s)",
-				(int)strspn(item, "0123456789"), item, have);
+				(int)strspn(item, "0123456789"), item, have ? have : "?");
+			free(have);
 			goto fail;
 		}
 		if (hi < lo) {
@@ -406,11 +419,11 @@ static int bind_common(hp_topo_t *t, int cpu, int process, char *err, size_t err
 	}
 	pu = pu_of(t, cpu);
 	if (!pu) {
-		char have[256];
+		char *have = cpuset_text(t->present);
 
-		hwloc_bitmap_list_snprintf(have, sizeof(have), t->present);
 		set_err(err, errlen, "bind %s to CPU %d: CPU does not exist (this machine has CPUs %s)",
-			what, cpu, have);
+			what, cpu, have ? have : "?");
+		free(have);
 		return -1;
 	}
 	set = hwloc_bitmap_alloc();

@@ -29,7 +29,9 @@ void hp_topo_free(hp_topo_t *t);
  * value and what is valid (the CLI exits 2 with it). */
 int hp_cpulist_parse(hp_topo_t *t, const char *spec, int *cpus, int max,
 		     char *err, size_t errlen);
-/* Formats cpus as a list ("0-3,8"); returns buf. */
+/* Formats cpus as a list ("0-3,8"); returns buf. An item that does not fit
+ * is left out whole, never cut to a wrong CPU number; 5 * n + 1 bytes
+ * (CPU numbers below 10000) always hold the whole list. */
 char *hp_cpulist_format(const int *cpus, int n, char *buf, size_t len);
 
 /* Binds the calling thread to one CPU (strict where supported) and, on NUMA

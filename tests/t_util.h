@@ -3,9 +3,11 @@
 #ifndef HP_T_UTIL_H
 #define HP_T_UTIL_H
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define T_SKIP 77
@@ -52,6 +54,16 @@ static inline int t_wait_at_least(int *p, int want)
 		usleep(1000);
 	}
 	return 0;
+}
+
+/* Sleeps us microseconds, resuming after signals (the rcu tests' readers
+ * are interrupted by their own signals). */
+static inline void t_sleep_us(long us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
 }
 
 /* Ends a test: prints a summary and returns the exit code for meson. */

@@ -1,21 +1,14 @@
 /* test_buddy.c — buddy allocator invariants over long seeded random sequences, exhaustion, bad orders and bad frees. */
 #include "t_util.h"
 #include "buddy.h"
+#include "hp_rand.h"
 
 #include <stdint.h>
 #include <string.h>
 
 static uint64_t rng_state;
 
-static uint64_t splitmix64(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static unsigned rnd(unsigned n) { return (unsigned)(splitmix64() % n); }
+static unsigned rnd(unsigned n) { return (unsigned)(hp_splitmix64(&rng_state) % n); }
 
 typedef struct held {
 	void *addr;
@@ -109,7 +102,7 @@ static void random_sequence(uint64_t seed, hp_buddy_pcp_mode_t mode, long steps)
 				uintptr_t off = (uintptr_t)a - (uintptr_t)hp_page_address(z, hp_pfn_to_page(z, 0));
 				T_CHECK_MSG((off & ((HP_PAGE_SIZE << order) - 1)) == 0, "order %u block at offset %#lx",
 					    order, (unsigned long)off);
-				held[nh] = (held_t){ a, order, splitmix64() };
+				held[nh] = (held_t){ a, order, hp_splitmix64(&rng_state) };
 				fill(&held[nh]);
 				nh++;
 			}

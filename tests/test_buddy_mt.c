@@ -1,6 +1,7 @@
 /* test_buddy_mt.c — threads on both per-CPU stand-ins at once (locked sched_getcpu path and pinned per-index path), cookies checked, pages handed between threads. */
 #include "t_util.h"
 #include "buddy.h"
+#include "hp_rand.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,14 +17,6 @@ static atomic_int errors;
 static _Atomic(uintptr_t) box[NTH];   /* page address | order (pages are 4 KiB aligned) */
 
 typedef struct { void *addr; unsigned order; uint64_t cookie; } held_t;
-
-static uint64_t next(uint64_t *s)
-{
-	uint64_t x = (*s += 0x9e3779b97f4a7c15ULL);
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
 
 static void stamp(held_t *h)
 {
@@ -51,7 +44,7 @@ static void *worker(void *arg)
 	int nh = 0;
 
 	for (int op = 0; op < OPS; op++) {
-		uint64_t r = next(&seed);
+		uint64_t r = hp_splitmix64(&seed);
 		if ((r & 1) && nh < KEEP) {
 			unsigned order = (r >> 8) % 8 ? (unsigned)((r >> 16) % 4) : (unsigned)((r >> 16) % 6);
 			unsigned gfp = (r >> 24) % 2 ? HP_GFP_MOVABLE : HP_GFP_KERNEL;

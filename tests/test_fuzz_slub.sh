@@ -15,7 +15,7 @@ then
 	echo "SKIP: $clang cannot link -fsanitize=fuzzer here (libFuzzer runtime missing)"
 	exit 77
 fi
-"$clang" $flags -I"$root/impl/slub" -I"$root/impl/buddy" -I"$root/tests" \
+"$clang" $flags -I"$root/impl/include" -I"$root/impl/slub" -I"$root/impl/buddy" -I"$root/tests" \
 	"$root/tests/fuzz_slub.c" "$root/impl/slub/slub.c" "$root/impl/slub/slub_debug.c" \
 	"$root/impl/buddy/buddy.c" -lpthread -o "$tmp/fuzz_slub" || { echo "FAIL: building the fuzzer"; exit 1; }
 mkdir "$tmp/corpus"

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "hp_rand.h"
 #include "nvme.h"
 #include "t_nvme.h"
 #include "t_util.h"
@@ -30,14 +31,6 @@ static cmd_t by_cid[QD];
 static int cid_busy[QD];
 
 static uint64_t rng;
-
-static uint64_t next_rand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 static uint64_t word_of(uint64_t stamp, uint64_t lba, unsigned w)
 {
@@ -83,7 +76,7 @@ static void ring(unsigned cqd, unsigned ncmds)
 
 	while (got < ncmds) {
 		/* fill the queue: up to QD-1 in flight, a random batch size */
-		unsigned want = (unsigned)(next_rand() % QD) + 1, n = 0;
+		unsigned want = (unsigned)(hp_splitmix64(&rng) % QD) + 1, n = 0;
 		hp_nvme_sqe_t sq[QD];
 		cmd_t cs[QD];
 
@@ -91,7 +84,7 @@ static void ring(unsigned cqd, unsigned ncmds)
 		       hp_nvme_inflight(q) + n < QD - 1) {
 			hp_nvme_sqe_t *s = &sq[n];
 			cmd_t *c = &cs[n];
-			uint64_t r = next_rand();
+			uint64_t r = hp_splitmix64(&rng);
 
 			memset(s, 0, sizeof(*s));
 			memset(c, 0, sizeof(*c));

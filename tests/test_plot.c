@@ -34,6 +34,40 @@ static void add(hp_results_t *r, const char *suite, const char *case_, const cha
 
 #define ODD_PARAM "it's \"odd\", p"
 
+/* The suite table hp_plot_results draws with (hotpath passes hp_suites):
+ * page_alloc's axis name comes from its descriptor, and each suite's own
+ * plots run after the standard ones, only for suites in the results. */
+static int own_calls;
+static char own_plotdir[4096], own_templates[4096];
+
+static int own_plot(const char *plotdir, const struct hp_results *r, const char *templates,
+		    char *err, size_t errlen)
+{
+	(void)r, (void)err, (void)errlen;
+	own_calls++;
+	snprintf(own_plotdir, sizeof own_plotdir, "%s", plotdir);
+	snprintf(own_templates, sizeof own_templates, "%s", templates);
+	return 1;
+}
+
+static int absent_plot(const char *plotdir, const struct hp_results *r, const char *templates,
+		       char *err, size_t errlen)
+{
+	(void)plotdir, (void)r, (void)templates;
+	snprintf(err, errlen, "the own plot of a suite without records ran");
+	return -1;
+}
+
+static const hp_case_t t_page_alloc = { .name = "page_alloc", .param_name = "order" };
+static const hp_plot_fn t_kernel_plots[] = { own_plot, NULL };
+static const hp_plot_fn t_absent_plots[] = { absent_plot, NULL };
+static const hp_suite_t t_kernel = {
+	.name = "kernel", .cases = (const hp_case_t *const[]){ &t_page_alloc, NULL },
+	.plots = t_kernel_plots,
+};
+static const hp_suite_t t_absent = { .name = "absent", .plots = t_absent_plots };
+static const hp_suite_t *const t_suites[] = { &t_absent, &t_kernel, NULL };
+
 /* A kernel-suite-like run (times) plus an instructions-only suite. */
 static void build(hp_results_t *r)
 {
@@ -217,8 +251,12 @@ int main(void)
 	hp_results_t r;
 	hp_results_init(&r);
 	build(&r);
-	int n = hp_plot_results(dir, &r, tmpl, err, sizeof err);
-	T_CHECK_MSG(n == 5, "hp_plot_results returned %d: %s", n, err);
+	int n = hp_plot_results(dir, &r, t_suites, tmpl, err, sizeof err);
+	T_CHECK_MSG(n == 6, "hp_plot_results returned %d: %s", n, err);
+	/* kernel's own plot: once, into dir/plots, with the templates folder */
+	T_CHECK_MSG(own_calls == 1, "own plot ran %d times", own_calls);
+	T_CHECK_MSG(!strcmp(own_plotdir, plots), "own plot got %s", own_plotdir);
+	T_CHECK_MSG(!strcmp(own_templates, tmpl), "own plot got templates %s", own_templates);
 
 	static const char *const names[] = {
 		"kernel-bars", "kernel-page_alloc-bars", "kernel-syscall-threads",
@@ -261,6 +299,7 @@ int main(void)
 		T_CHECK(med == 256001 && lo == 256000 && hi == 256002);
 		T_CHECK(strstr(d, "logy=1") != NULL);   /* three decades */
 		T_CHECK(!strstr(d, "ns/page") && !strstr(d, "\n1 250 "));  /* per-item rows ignored */
+		T_CHECK(strstr(d, "xlabel='order'") != NULL);   /* param_name of the descriptor */
 		free(d);
 	}
 	d = read_in(plots, "kernel-syscall-threads.dat");
@@ -309,7 +348,8 @@ int main(void)
 		/* a case run at one thread count (HP_THREADS_ALL) draws no sweep */
 		for (int i = 0; i < 3; i++)
 			add(&m, "many", "all", "impl", "-", 2, "real_time", "ns/op", i, 20.0 + i);
-		n = hp_plot_results(mdir, &m, tmpl, err, sizeof err);
+		/* no suite table: standard plots only, axes named "param" */
+		n = hp_plot_results(mdir, &m, NULL, tmpl, err, sizeof err);
 		T_CHECK_MSG(n >= 1, "hp_plot_results (12 variants) returned %d: %s", n, err);
 		snprintf(mplots, sizeof mplots, "%s/plots", mdir);
 		md = read_in(mplots, "many-bars.dat");
@@ -357,7 +397,7 @@ int main(void)
 	snprintf(dir2, sizeof dir2, "%s/second", dir);
 	T_CHECK(mkdir(dir2, 0755) == 0);
 	err[0] = 0;
-	T_CHECK(hp_plot_results(dir2, &r, bad, err, sizeof err) == -1);
+	T_CHECK(hp_plot_results(dir2, &r, t_suites, bad, err, sizeof err) == -1);
 	T_CHECK_MSG(strstr(err, "gnuplot failed") && strstr(err, "nosuchstyle"), "err: %s", err);
 	snprintf(path, sizeof path, "%s/plots", dir2);
 	T_CHECK(count_tmp(path) == 0);
@@ -365,17 +405,17 @@ int main(void)
 
 	/* missing templates are named */
 	err[0] = 0;
-	T_CHECK(hp_plot_results(dir2, &r, "/nonexistent-hp-templates", err, sizeof err) == -1);
+	T_CHECK(hp_plot_results(dir2, &r, t_suites, "/nonexistent-hp-templates", err, sizeof err) == -1);
 	T_CHECK_MSG(strstr(err, "/nonexistent-hp-templates/bars.gp") != NULL, "err: %s", err);
 
 	/* hotpath plot DIR: not a results folder -> 2; a results folder -> 0 */
-	T_CHECK(hp_plot_dir(plots, tmpl) == 2);
+	T_CHECK(hp_plot_dir(plots, t_suites, tmpl) == 2);
 	char dir3[4200], csv[4300];
 	snprintf(dir3, sizeof dir3, "%s/run", dir);
 	T_CHECK(mkdir(dir3, 0755) == 0);
 	snprintf(csv, sizeof csv, "%s/results.csv", dir3);
 	T_CHECK(hp_write_csv(csv, &r) == 0);
-	T_CHECK(hp_plot_dir(dir3, tmpl) == 0);
+	T_CHECK(hp_plot_dir(dir3, t_suites, tmpl) == 0);
 	snprintf(path, sizeof path, "%s/plots", dir3);
 	check_formats(path, "kernel-ctx_switch-threads");
 	d = read_in(path, "kernel-bars.dat");
@@ -386,7 +426,7 @@ int main(void)
 	setenv("HP_GNUPLOT", "/nonexistent/gnuplot", 1);
 	why = hp_plot_unavailable();
 	T_CHECK_MSG(why && strstr(why, "not found"), "why: %s", why ? why : "(null)");
-	T_CHECK(hp_plot_dir(dir3, tmpl) == 1);
+	T_CHECK(hp_plot_dir(dir3, t_suites, tmpl) == 1);
 	unsetenv("HP_GNUPLOT");
 	T_CHECK(hp_plot_unavailable() == NULL);
 

@@ -18,6 +18,7 @@
 #error "build with -DT_RCU_QSBR, -DT_RCU_MEMB or -DT_RCU_PREEMPT"
 #endif
 
+#include "hp_time.h"
 #include "t_util.h"
 
 /* ThreadSanitizer delivers an asynchronous signal only when the thread
@@ -35,22 +36,6 @@ static void skip_signal_fallback_under_tsan(void)
 
 #define LD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
-
-static void sleep_us(long us)
-{
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ================================================================== */
 /* Grace periods complete while readers never stop reading             */
@@ -93,7 +78,7 @@ static void test_gp_under_reading(void)
 	for (int i = 0; i < 3; i++)
 		T_CHECK(pthread_create(&th[i], NULL, busy_reader, NULL) == 0);
 	hp_rcu_stats(&s0);
-	t0 = now_s();
+	t0 = hp_mono_s();
 	for (int i = 0; i < 200; i++)
 		hp_synchronize_rcu();
 	hp_rcu_stats(&s1);
@@ -102,7 +87,7 @@ static void test_gp_under_reading(void)
 		pthread_join(th[i], NULL);
 	T_CHECK_MSG(s1.gps - s0.gps >= 1, "no grace period completed");
 	printf("gp_under_reading: 200 synchronize_rcu in %.3f s with 3 busy readers (%llu grace periods)\n",
-	       now_s() - t0, (unsigned long long)(s1.gps - s0.gps));
+	       hp_mono_s() - t0, (unsigned long long)(s1.gps - s0.gps));
 }
 
 /* ================================================================== */
@@ -139,7 +124,7 @@ static void test_flood_drains(void)
 	pthread_t th[FLOOD_THREADS], rd;
 	hp_rcu_head_t *heads = calloc((size_t)FLOOD_THREADS * FLOOD_PER_THREAD, sizeof(*heads));
 	uint64_t before = LD(cb_count);
-	double t0 = now_s();
+	double t0 = hp_mono_s();
 
 	T_CHECK(heads != NULL);
 	if (!heads)
@@ -151,15 +136,15 @@ static void test_flood_drains(void)
 	for (int i = 0; i < FLOOD_THREADS; i++)
 		pthread_join(th[i], NULL);
 	/* drains by itself, without rcu_barrier, while a reader keeps reading */
-	while (LD(cb_count) - before < (uint64_t)FLOOD_THREADS * FLOOD_PER_THREAD && now_s() - t0 < 20)
-		sleep_us(1000);
+	while (LD(cb_count) - before < (uint64_t)FLOOD_THREADS * FLOOD_PER_THREAD && hp_mono_s() - t0 < 20)
+		t_sleep_us(1000);
 	ST(stop, 1);
 	pthread_join(rd, NULL);
 	T_CHECK_MSG(LD(cb_count) - before == (uint64_t)FLOOD_THREADS * FLOOD_PER_THREAD,
 		    "%llu of %d callbacks ran", (unsigned long long)(LD(cb_count) - before),
 		    FLOOD_THREADS * FLOOD_PER_THREAD);
 	printf("flood_drains: %d callbacks drained in %.3f s\n", FLOOD_THREADS * FLOOD_PER_THREAD,
-	       now_s() - t0);
+	       hp_mono_s() - t0);
 	free(heads);
 }
 
@@ -172,7 +157,7 @@ static int slow_done;
 static void slow_cb(hp_rcu_head_t *h)
 {
 	(void)h;
-	sleep_us(200000);
+	t_sleep_us(200000);
 	ST(slow_done, 1);
 }
 
@@ -212,18 +197,18 @@ static void test_barrier(void)
 	/* it does not wait for callbacks queued after it: an endless chain */
 	ST(chain_live, 1);
 	hp_call_rcu(&chain, chain_cb);
-	t0 = now_s();
+	t0 = hp_mono_s();
 	for (int i = 0; i < 5; i++)
 		hp_rcu_barrier();
-	T_CHECK_MSG(now_s() - t0 < 10, "rcu_barrier waited %.1f s behind a self-requeuing callback",
-		    now_s() - t0);
+	T_CHECK_MSG(hp_mono_s() - t0 < 10, "rcu_barrier waited %.1f s behind a self-requeuing callback",
+		    hp_mono_s() - t0);
 	T_CHECK(LD(chain_runs) >= 5);
 	ST(chain_stop, 1);
 	hp_rcu_barrier();
 	hp_rcu_barrier();
 	T_CHECK_MSG(LD(chain_live) == 0, "the self-requeuing callback is still queued after two barriers");
 	printf("barrier: %d + 1 slow callbacks waited for; 5 barriers beside an endless chain in %.3f s\n",
-	       N, now_s() - t0);
+	       N, hp_mono_s() - t0);
 }
 
 /* ================================================================== */
@@ -241,7 +226,7 @@ static void *holding_reader(void *arg)
 	hp_rcu_read_lock();
 	ST(in_cs, 1);
 	while (!LD(leave_cs))
-		sleep_us(1000);
+		t_sleep_us(1000);
 	hp_rcu_read_unlock();
 	hp_rcu_quiescent_state();
 	ST(in_cs, 0);
@@ -258,9 +243,9 @@ static void test_polled(void)
 
 	/* with no reader, a started cookie completes by itself */
 	c1 = hp_start_poll_synchronize_rcu();
-	t0 = now_s();
-	while (!(done = hp_poll_state_synchronize_rcu(c1)) && now_s() - t0 < 10)
-		sleep_us(100);
+	t0 = hp_mono_s();
+	while (!(done = hp_poll_state_synchronize_rcu(c1)) && hp_mono_s() - t0 < 10)
+		t_sleep_us(100);
 	T_CHECK_MSG(done, "a start_poll cookie did not complete in 10 s with no reader");
 
 	/* synchronize_rcu completes an earlier cookie */
@@ -274,17 +259,17 @@ static void test_polled(void)
 	ST(leave_cs, 0);
 	T_CHECK(pthread_create(&th, NULL, holding_reader, NULL) == 0);
 	while (!LD(in_cs))
-		sleep_us(100);
+		t_sleep_us(100);
 	c2 = hp_start_poll_synchronize_rcu();
 	c3 = hp_get_state_synchronize_rcu();
-	sleep_us(200000);
+	t_sleep_us(200000);
 	T_CHECK_MSG(!hp_poll_state_synchronize_rcu(c2),
 		    "a cookie completed while a reader that started before it was still inside");
 	T_CHECK(!hp_poll_state_synchronize_rcu(c3));
 	ST(leave_cs, 1);
-	t0 = now_s();
-	while (!(done = hp_poll_state_synchronize_rcu(c2)) && now_s() - t0 < 10)
-		sleep_us(100);
+	t0 = hp_mono_s();
+	while (!(done = hp_poll_state_synchronize_rcu(c2)) && hp_mono_s() - t0 < 10)
+		t_sleep_us(100);
 	T_CHECK_MSG(done, "the cookie did not complete in 10 s after the reader left");
 	pthread_join(th, NULL);
 	hp_cond_synchronize_rcu(c3);

@@ -23,6 +23,9 @@
 #error "build with -DT_RCU_QSBR, -DT_RCU_MEMB, -DT_RCU_PREEMPT or -DT_RCU_BROKEN"
 #endif
 
+#include "hp_compiler.h"
+#include "hp_rand.h"
+#include "hp_time.h"
 #include "t_util.h"
 
 /* ThreadSanitizer delivers an asynchronous signal only when the thread
@@ -100,32 +103,6 @@ static elem_t *try_alloc(void)
 	return e;
 }
 
-static uint64_t xs(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
-static void sleep_us(long us)
-{
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* ================================================================== */
 /* Readers                                                             */
 /* ================================================================== */
@@ -163,7 +140,7 @@ static void spin(uint64_t n)
  * rcu_read_delay): usually none, sometimes a long spin, rarely a sleep. */
 static void read_once(reader_t *rd, uint64_t *rng, int in_handler)
 {
-	uint64_t r = xs(rng);
+	uint64_t r = hp_splitmix64(rng);
 	int depth = 1 + (int)(r % 3), at = (int)((r >> 8) % (uint64_t)depth);
 	elem_t *p = NULL;
 	int pipe0 = 0, pipe1 = 0, bad = 0;
@@ -182,9 +159,9 @@ static void read_once(reader_t *rd, uint64_t *rng, int in_handler)
 		g = PAY_LD(p->pay[0]);
 		if (PAY_LD(p->pay[1]) != g * 3 + 1 || PAY_LD(p->pay[2]) != ~g)
 			bad |= 2;
-		r = xs(rng);
+		r = hp_splitmix64(rng);
 		if (r % 1000 == 0 && !in_handler)
-			sleep_us(20 + (long)(r >> 32) % 200);
+			t_sleep_us(20 + (long)(r >> 32) % 200);
 		else if (r % 16 == 0)
 			spin(200 + (r >> 40) % 20000);
 		else
@@ -244,7 +221,7 @@ static void *reader_main(void *arg)
 			ST(rd->online, 0);
 			hp_rcu_compiler_barrier();
 			hp_rcu_thread_offline();
-			sleep_us(50);
+			t_sleep_us(50);
 			hp_rcu_thread_online();
 			hp_rcu_compiler_barrier();
 			ST(rd->online, 1);
@@ -286,7 +263,7 @@ static void removed_advance(void)
 /* rcu_torture_cb(): age by one, requeue until old enough to free. */
 static void torture_cb(hp_rcu_head_t *h)
 {
-	elem_t *e = hp_rcu_container_of(h, elem_t, rh);
+	elem_t *e = hp_container_of(h, elem_t, rh);
 	int age = LD(e->pipe) + 1;
 
 	ST(e->pipe, age);
@@ -316,7 +293,7 @@ static void *writer_main(void *arg)
 
 	while (!LD(stop)) {
 		elem_t *e = alloc_elem(), *old;
-		uint64_t g, r = xs(&rng);
+		uint64_t g, r = hp_splitmix64(&rng);
 
 		if (!e)
 			break;
@@ -351,7 +328,7 @@ static void *writer_main(void *arg)
 			if (r & 8) {
 				c = hp_start_poll_synchronize_rcu();
 				while (!hp_poll_state_synchronize_rcu(c))
-					sleep_us(5);
+					t_sleep_us(5);
 			} else {
 				c = hp_get_state_synchronize_rcu();
 				hp_cond_synchronize_rcu(c);
@@ -362,7 +339,7 @@ static void *writer_main(void *arg)
 		}
 		}
 		if ((r >> 16) % 8 == 0)
-			sleep_us(1 + (long)((r >> 24) % 50));
+			t_sleep_us(1 + (long)((r >> 24) % 50));
 	}
 	return NULL;
 }
@@ -373,7 +350,7 @@ static void *fakewriter_main(void *arg)
 	uint64_t rng = (uint64_t)(uintptr_t)arg | 1;
 
 	while (!LD(stop)) {
-		uint64_t r = xs(&rng);
+		uint64_t r = hp_splitmix64(&rng);
 
 		switch (r % 4) {
 		case 0: hp_synchronize_rcu(); break;
@@ -381,7 +358,7 @@ static void *fakewriter_main(void *arg)
 		case 2: hp_rcu_barrier(); break;
 		default: break;
 		}
-		sleep_us(20 + (long)((r >> 8) % 200));
+		t_sleep_us(20 + (long)((r >> 8) % 200));
 	}
 	return NULL;
 }
@@ -393,11 +370,11 @@ static void *signaller_main(void *arg)
 	uint64_t rng = (uint64_t)(uintptr_t)arg | 1;
 
 	while (!LD(stop)) {
-		uint64_t r = xs(&rng);
+		uint64_t r = hp_splitmix64(&rng);
 		reader_t *rd = &readers[r % (uint64_t)nreaders];
 
 		pthread_kill(rd->thread, TEST_SIG);
-		sleep_us(50 + (long)((r >> 8) % 200));
+		t_sleep_us(50 + (long)((r >> 8) % 200));
 	}
 	return NULL;
 }
@@ -439,14 +416,14 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < nreaders; i++)
 		while (!__atomic_load_n(&readers[i].ready, __ATOMIC_ACQUIRE))
-			sleep_us(100);
+			t_sleep_us(100);
 	T_CHECK(pthread_create(&w, NULL, writer_main, (void *)(uintptr_t)0x1234567) == 0);
 	T_CHECK(pthread_create(&fw, NULL, fakewriter_main, (void *)(uintptr_t)0x7654321) == 0);
 	T_CHECK(pthread_create(&sg, NULL, signaller_main, (void *)(uintptr_t)0x2468ace) == 0);
 
-	t0 = now_s();
-	while (now_s() - t0 < secs && !LD(stop))
-		sleep_us(10000);
+	t0 = hp_mono_s();
+	while (hp_mono_s() - t0 < secs && !LD(stop))
+		t_sleep_us(10000);
 	ST(stop, 1);
 	pthread_join(sg, NULL);
 	pthread_join(w, NULL);
@@ -467,7 +444,7 @@ int main(int argc, char **argv)
 	for (int k = 2; k <= PIPE_LEN; k++)
 		bad_age += hist[k];
 
-	printf("flavour %s, barrier %s, %d readers, %.1f s\n", s1.flavour, s1.mb, nreaders, now_s() - t0);
+	printf("flavour %s, barrier %s, %d readers, %.1f s\n", s1.flavour, s1.mb, nreaders, hp_mono_s() - t0);
 	printf("reads %llu (%llu in signal handlers), writes %llu (sync %llu, call_rcu %llu, polled %llu)\n",
 	       (unsigned long long)reads, (unsigned long long)sig_reads, (unsigned long long)writes,
 	       (unsigned long long)w_sync, (unsigned long long)w_cb, (unsigned long long)w_poll);

@@ -275,6 +275,9 @@ static void test_bad_input(void)
 	bad(G "{\"a\": {\"run\": 10, \"timer\": {\"ref\": \"t\", \"period\": -10}}}}", "timer.period: -10", NULL);
 	bad(G "{\"a\": {\"run\": 10, \"timer\": {\"ref\": \"t\", \"period\": 10, \"slack\": 1}}}}",
 	    "unknown key 'slack'", NULL);
+	/* a timer name too long to keep whole is refused, never cut short */
+	bad(G "{\"a\": {\"run\": 10, \"timer\": {\"ref\": \"t123456789012345678901234567890123456789"
+	    "01234567890123456789012345\", \"period\": 10}}}}", "timer.ref", "longer than 63");
 	bad(G "{\"a\": {\"run\": 10, \"lock\": \"m\"}}}", "task 'a': unknown key 'lock'", NULL);
 	bad(G "{\"a\": {\"running\": 10}}}", "unknown key 'running'", NULL);
 	bad(G "{\"a\": {\"phases\": {\"p\": {\"run\": 5, \"barrier\": \"b\"}}}}}", "phase 'p': unknown key 'barrier'", NULL);

@@ -1,6 +1,7 @@
 /* test_slub_mt.c — threads: cookie-filled objects verified at free, objects and bulk batches passed between threads (remote frees), migrating unpinned threads on the cmpxchg path and pinned threads on the plain path. */
 #include "t_util.h"
 #include "slub.h"
+#include "hp_rand.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -36,16 +37,6 @@ static mailbox_t boxes[64];
 static worker_t workers[64];
 static int allowed[64], nallowed;
 
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
 /* The cookie of an object depends on its address and size only, so any
  * thread can check it. */
 static unsigned char cookie(const void *p, size_t i)
@@ -75,7 +66,7 @@ static int check(const void *p, size_t sz)
 
 static void *obj_alloc(worker_t *w, size_t *sz)
 {
-	unsigned r = (unsigned)rnd(&w->rng);
+	unsigned r = (unsigned)hp_splitmix64(&w->rng);
 	void *p;
 
 	if (r % 3 == 0) {
@@ -170,7 +161,7 @@ static void *worker_main(void *arg)
 		}
 	}
 	for (long op = 0; op < OPS; op++) {
-		unsigned r = (unsigned)rnd(&w->rng);
+		unsigned r = (unsigned)hp_splitmix64(&w->rng);
 
 		if (w->migrate && op % 500 == 0)
 			bind_to(allowed[(op / 500) % nallowed]);

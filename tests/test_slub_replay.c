@@ -1,15 +1,7 @@
 /* test_slub_replay.c — the libFuzzer harness's operation stream (slub_ops.h), replayed deterministically from seeds so every build exercises it. */
 #include "t_util.h"
 #include "slub_ops.h"
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
+#include "hp_rand.h"
 
 /* ThreadSanitizer makes every byte of cookie checking ~20x slower */
 #if defined(__SANITIZE_THREAD__)
@@ -44,7 +36,7 @@ int main(void)
 		const char *why;
 
 		for (size_t i = 0; i < len; i++)
-			buf[i] = (uint8_t)splitmix64(&s);
+			buf[i] = (uint8_t)hp_splitmix64(&s);
 		why = so_run(buf, len);
 		T_CHECK_MSG(why == NULL, "seed %llu (%zu ops): %s", (unsigned long long)seed, len / 3, why);
 		streams++;

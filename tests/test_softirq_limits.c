@@ -2,19 +2,12 @@
 #include <errno.h>
 #include <time.h>
 
+#include "hp_time.h"
 #include "softirq.h"
 #include "t_util.h"
 
 static int runs, stop_at;
 static int spin_us;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* TIMER action: busy for spin_us, then raise itself again until stop_at */
 static void self_raise(hp_softirq_cpu_t *c, void *arg)
@@ -22,8 +15,8 @@ static void self_raise(hp_softirq_cpu_t *c, void *arg)
 	(void)c; (void)arg;
 	runs++;
 	if (spin_us) {
-		uint64_t end = now_ns() + (uint64_t)spin_us * 1000;
-		while (now_ns() < end)
+		uint64_t end = hp_now_ns() + (uint64_t)spin_us * 1000;
+		while (hp_now_ns() < end)
 			;
 	}
 	if (runs < stop_at)

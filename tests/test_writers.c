@@ -1,4 +1,5 @@
-/* test_writers.c — results.csv/json, summary.md, atomic writes, statistics and record JSON of record.c. */
+/* test_writers.c — the hp_record library: results.csv/json, summary.md, atomic writes and
+ * mkdir -p (fsutil.c), statistics (stats.c) and record JSON. */
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -164,6 +165,34 @@ static void test_stats(void)
 	T_CHECK(hp_cv(cvd, 1) == 0);
 	T_CHECK(hp_cv(same, 3) == 0);
 	T_CHECK_MSG(fabs(hp_cv(big, 3) - 1e-9) < 1e-15, "cv %.17g", hp_cv(big, 3));
+
+	/* NaNs sort last and leave the rest in order */
+	double withnan[] = { 3, NAN, 1, 2 }, q[] = { 10, 20, 30, 40, 50 };
+
+	qsort(withnan, 4, sizeof(double), hp_cmp_double);
+	T_CHECK(withnan[0] == 1 && withnan[1] == 2 && withnan[2] == 3 && isnan(withnan[3]));
+	T_CHECK(hp_percentile(q, 5, 0) == 10);
+	T_CHECK(hp_percentile(q, 5, 1) == 50);
+	T_CHECK(hp_percentile(q, 5, 0.5) == 30);
+	T_CHECK_MSG(fabs(hp_percentile(q, 5, 0.025) - 11) < 1e-12, "p2.5 %.17g",
+		    hp_percentile(q, 5, 0.025));
+	T_CHECK(hp_percentile(q, 1, 0.975) == 10);
+}
+
+static void test_mkdir_p(void)
+{
+	char p[512], f[600];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/a/b/c", tmpdir);
+	T_CHECK(hp_mkdir_p(p) == 0);
+	T_CHECK(stat(p, &st) == 0 && S_ISDIR(st.st_mode));
+	T_CHECK(hp_mkdir_p(p) == 0);            /* already there: fine */
+	snprintf(f, sizeof(f), "%s/file", p);
+	T_CHECK(hp_write_atomic(f, "x", 1) == 0);
+	snprintf(f, sizeof(f), "%s/file/sub", p);
+	T_CHECK(hp_mkdir_p(f) == -1);           /* a file in the way */
+	T_CHECK(hp_mkdir_p("") == -1);
 }
 
 static void test_strlcpy(void)
@@ -548,6 +577,7 @@ int main(void)
 	test_stats();
 	test_strlcpy();
 	test_atomic();
+	test_mkdir_p();
 	test_csv_roundtrip();
 	test_csv_errors();
 	test_results_json();

@@ -1,6 +1,7 @@
 /* uring.c — QD1 random reads over io_uring (irq, poll, hybrid poll) on a block device or an O_DIRECT file. */
 #include "uring.h"
 #include "uring_int.h"
+#include "hp_rand.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,14 +31,6 @@
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 /* Reads one line of a sysfs file into buf without its newline; 0 or -errno. */
 static int read_line(const char *path, char *buf, size_t len)
@@ -250,7 +243,7 @@ int hp_uring_probe(const char *path, hp_uring_info_t *info, char *why, size_t le
 uint64_t hp_uring_pattern_word(uint64_t off)
 {
 	uint64_t s = off ^ 0x686f747061746821ull;       /* "hotpath!" */
-	return splitmix64(&s);
+	return hp_splitmix64(&s);
 }
 
 int hp_uring_pattern_check(const void *buf, uint64_t off, size_t n)
@@ -421,7 +414,7 @@ int hp_uring_run_check(hp_uring_t *h, uint64_t n, uint64_t seed,
 	uint64_t s = seed;
 	for (uint64_t i = 0; i < n; i++) {
 		/* multiply-shift: uniform over the blocks without a division */
-		uint64_t off = (uint64_t)(((unsigned __int128)splitmix64(&s) * nb) >> 64) * rs;
+		uint64_t off = (uint64_t)(((unsigned __int128)hp_splitmix64(&s) * nb) >> 64) * rs;
 		int res;
 		for (;;) {
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&h->ring);
@@ -523,3 +516,11 @@ int hp_uring_available(const char *path, int mode, char *why, size_t len)
 	hp_uring_close(h);
 	return r;
 }
+
+/* The variant tables (uring.h): the library's own loop in each mode, and
+ * fio's io_uring engine (no hybrid: fio has no option for it). */
+const hp_uring_ops_t hp_uring_ops_irq = { .name = "irq", .mode = HP_URING_IRQ, .via_fio = 0 };
+const hp_uring_ops_t hp_uring_ops_poll = { .name = "poll", .mode = HP_URING_POLL, .via_fio = 0 };
+const hp_uring_ops_t hp_uring_ops_hybrid = { .name = "hybrid", .mode = HP_URING_HYBRID, .via_fio = 0 };
+const hp_uring_ops_t hp_uring_ops_fio_irq = { .name = "fio-irq", .mode = HP_URING_IRQ, .via_fio = 1 };
+const hp_uring_ops_t hp_uring_ops_fio_poll = { .name = "fio-poll", .mode = HP_URING_POLL, .via_fio = 1 };

@@ -76,6 +76,18 @@ typedef enum hp_uring_mode {
 	HP_URING_NMODES
 } hp_uring_mode_t;
 
+/* A way of reading a target as a benchmark variant: a completion mode,
+ * through this library's QD1 loop or through fio's io_uring engine. One
+ * table per variant, defined in uring.c. */
+typedef struct hp_uring_ops {
+	const char *name;
+	int mode;               /* HP_URING_* */
+	int via_fio;            /* 1: hp_uring_fio_run(); 0: hp_uring_open() + hp_uring_run() */
+} hp_uring_ops_t;
+
+extern const hp_uring_ops_t hp_uring_ops_irq, hp_uring_ops_poll, hp_uring_ops_hybrid,
+	hp_uring_ops_fio_irq, hp_uring_ops_fio_poll;
+
 /* "irq", "poll", "hybrid"; "?" for a bad mode. */
 const char *hp_uring_mode_name(int mode);
 /* The mode of a name above, or -EINVAL. */

@@ -1,6 +1,6 @@
 /* rcu_v_locks.h — suite rcu: the locks people use instead of RCU, as the
  * primitives of bench/rcu_case.h (-DRCU_V_RWLOCK, _MUTEX, _SEQLOCK or
- * _BRLOCK; the list of primitives is in bench/rcu_v_impl.h).
+ * _BRLOCK; the list of primitives is in impl/rcu/rcu_v_impl.h).
  *
  * - rwlock: pthread_rwlock_t, glibc's default (readers preferred). Every
  *   reader does an atomic RMW on the one lock word: the line bounces.
@@ -27,6 +27,8 @@
 #include <sched.h>
 #include <sys/sysinfo.h>
 
+#include "hp_compiler.h"
+
 #define V_HAS_GP 0
 
 /* TSan ignores fences (and gcc warns): there a seq_cst RMW on a private
@@ -49,9 +51,7 @@ typedef struct v_head {
 static inline void v_relax(unsigned *spins)
 {
 	if (++*spins < 1000) {
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#endif
+		hp_cpu_relax();
 	} else {
 		sched_yield();
 	}

@@ -1,6 +1,6 @@
 /* rcu_v_urcu.h — suite rcu: liburcu's flavours as the primitives of
  * bench/rcu_case.h (-DRCU_V_URCU_QSBR, _MEMB, _MB or _BP; the list of
- * primitives is in bench/rcu_v_impl.h).
+ * primitives is in impl/rcu/rcu_v_impl.h).
  *
  * _LGPL_SOURCE inlines liburcu's read side, as impl/rcu's is inlined. Each
  * flavour is included through its own header without URCU_API_MAP, so only
@@ -38,6 +38,7 @@
 #endif
 
 #define V_HAS_GP 1
+#define V_LIBURCU 1
 
 typedef struct rcu_head v_head_t;
 typedef struct { pthread_mutex_t m; } v_lock_t;

@@ -1,5 +1,6 @@
 /* buddy.c — the buddy page allocator of Linux 6.6 (mm/page_alloc.c, mm/vmstat.c) over an mmap'd arena. */
 #include "buddy.h"
+#include "hp_compiler.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -12,9 +13,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* ------------------------------------------------------------------ */
 /* Types                                                               */
@@ -101,23 +99,7 @@ static const int fallbacks[HP_MIGRATE_TYPES][HP_MIGRATE_TYPES - 1] = {
 #define st(p, v) __atomic_store_n((p), (v), RELAXED)
 #define inc(p) __atomic_fetch_add((p), 1, RELAXED)
 
-static inline void list_init(hp_list_t *l) { l->next = l->prev = l; }
-static inline int list_empty(const hp_list_t *l) { return l->next == l; }
-static inline void list_link(hp_list_t *n, hp_list_t *prev, hp_list_t *next)
-{
-	next->prev = n;
-	n->next = next;
-	n->prev = prev;
-	prev->next = n;
-}
-static inline void list_add(hp_list_t *n, hp_list_t *head) { list_link(n, head, head->next); }
-static inline void list_add_tail(hp_list_t *n, hp_list_t *head) { list_link(n, head->prev, head); }
-static inline void list_del(hp_list_t *n)
-{
-	n->next->prev = n->prev;
-	n->prev->next = n->next;
-}
-static inline hp_page_t *lru_page(hp_list_t *l) { return (hp_page_t *)(void *)l; }
+static inline hp_page_t *lru_page(hp_list_t *l) { return hp_list_entry(l, hp_page_t, lru); }
 
 /* page->flags is read by other CPUs looking for a free buddy while the
  * page's owner changes it without the zone lock (PageBuddy is read the same
@@ -280,24 +262,24 @@ static inline void add_to_free_list(hp_buddy_zone_t *z, hp_page_t *p, unsigned o
 	p->mt = (uint8_t)mt;
 	set_pflags(p, HP_PG_BUDDY);
 	if (tail)
-		list_add_tail(&p->lru, &a->free_list[mt]);
+		hp_list_add_tail(&p->lru, &a->free_list[mt]);
 	else
-		list_add(&p->lru, &a->free_list[mt]);
+		hp_list_add(&p->lru, &a->free_list[mt]);
 	st(&a->nr_free, a->nr_free + 1);
 }
 
 static inline void del_page_from_free_list(hp_buddy_zone_t *z, hp_page_t *p, unsigned order)
 {
-	list_del(&p->lru);
+	hp_list_del(&p->lru);
 	set_pflags(p, 0);
 	st(&z->free_area[order].nr_free, z->free_area[order].nr_free - 1);
 }
 
 static inline void move_to_free_list(hp_buddy_zone_t *z, hp_page_t *p, unsigned order, int mt)
 {
-	list_del(&p->lru);
+	/* list_move_tail(), as the kernel: the page stays free, no poisoning */
+	hp_list_move_tail(&p->lru, &z->free_area[order].free_list[mt]);
 	p->mt = (uint8_t)mt;
-	list_add_tail(&p->lru, &z->free_area[order].free_list[mt]);
 }
 
 /* page_is_buddy(): the buddy is free (or a guard) with exactly this order */
@@ -361,7 +343,7 @@ static inline hp_page_t *rmqueue_smallest(hp_buddy_zone_t *z, unsigned order, in
 {
 	for (unsigned o = order; o <= HP_MAX_ORDER; o++) {
 		hp_list_t *l = &z->free_area[o].free_list[mt];
-		if (list_empty(l))
+		if (hp_list_empty(l))
 			continue;
 		hp_page_t *p = lru_page(l->next);
 		del_page_from_free_list(z, p, o);
@@ -390,7 +372,7 @@ static int find_suitable_fallback(hp_buddy_zone_t *z, unsigned order, int mt, in
 	*can_steal = 0;
 	for (int i = 0; i < HP_MIGRATE_TYPES - 1; i++) {
 		int fmt = fallbacks[mt][i];
-		if (list_empty(&a->free_list[fmt]))
+		if (hp_list_empty(&a->free_list[fmt]))
 			continue;
 		if (can_steal_fallback(order, mt))
 			*can_steal = 1;
@@ -671,7 +653,7 @@ static int rmqueue_bulk(hp_buddy_zone_t *z, int cpu, unsigned order, int count, 
 		p->order = (uint8_t)order;
 		p->cpu = (uint16_t)cpu;
 		/* the list keeps the order the pages came off the free lists */
-		list_add_tail(&p->lru, list);
+		hp_list_add_tail(&p->lru, list);
 	}
 	mod_free_pages(z, -((long)i << order));
 	z->refills++;
@@ -694,18 +676,18 @@ static void free_pcppages_bulk(hp_buddy_zone_t *z, int count, hp_pcp_t *pcp, int
 			if (++pindex > NR_PCP_LISTS - 1)
 				pindex = 0;
 			list = &pcp->lists[pindex];
-		} while (list_empty(list));
+		} while (hp_list_empty(list));
 		unsigned order = pindex_to_order(pindex);
 		int nr = 1 << order;
 		do {
 			hp_page_t *p = lru_page(list->prev);
 			int mt = p->mt;
-			list_del(&p->lru);
+			hp_list_del(&p->lru);
 			set_pflags(p, 0);
 			count -= nr;
 			pcp->count -= nr;
 			free_one_page_locked(z, pfn_of(z, p), order, mt);
-		} while (count > 0 && !list_empty(list));
+		} while (count > 0 && !hp_list_empty(list));
 	}
 	zone_unlock(z);
 }
@@ -715,7 +697,7 @@ static inline hp_page_t *rmqueue_pcplist(hp_buddy_zone_t *z, hp_pcp_t *pcp, int 
 {
 	hp_list_t *list = &pcp->lists[order_to_pindex(mt, order)];
 	pcp->free_factor >>= 1;
-	if (unlikely(list_empty(list))) {
+	if (unlikely(hp_list_empty(list))) {
 		int batch = pcp->batch;
 		if (batch > 1) {
 			batch >>= order;
@@ -723,11 +705,11 @@ static inline hp_page_t *rmqueue_pcplist(hp_buddy_zone_t *z, hp_pcp_t *pcp, int 
 				batch = 2;
 		}
 		pcp->count += rmqueue_bulk(z, cpu, order, batch, list, mt) << order;
-		if (unlikely(list_empty(list)))
+		if (unlikely(hp_list_empty(list)))
 			return NULL;
 	}
 	hp_page_t *p = lru_page(list->next);
-	list_del(&p->lru);
+	hp_list_del(&p->lru);
 	pcp->count -= 1 << order;
 	pcp->hits++;
 	return p;
@@ -756,7 +738,7 @@ static inline void pcp_free_commit(hp_buddy_zone_t *z, hp_pcp_t *pcp, int cpu, h
 	st(&p->mt, (uint8_t)mt);
 	p->cpu = (uint16_t)cpu;
 	set_pflags(p, HP_PG_PCP);
-	list_add(&p->lru, &pcp->lists[pindex]);
+	hp_list_add(&p->lru, &pcp->lists[pindex]);
 	pcp->count += 1 << order;
 	pcp->frees++;
 	/* a pcp that only frees high-order pages should not sit on them */
@@ -1057,9 +1039,9 @@ static ALWAYS_INLINE hp_page_t *allocp_fast(hp_buddy_zone_t *z, int cpu, unsigne
 	hp_list_t *list = &pcp->lists[order_to_pindex((int)gfp, order)], *first = list->next;
 	if (unlikely(first == list))
 		return NULL;
-	hp_list_t *next = first->next;
-	next->prev = list;
-	list->next = next;
+	/* list_del() as __rmqueue_pcplist(): the poison stores are part of the
+	 * kernel's cost (p->priv then overwrites the second one) */
+	hp_list_del(first);
 	pcp->count -= 1 << order;
 	pcp->free_factor >>= 1;
 	pcp->hits++;
@@ -1095,7 +1077,7 @@ static ALWAYS_INLINE void freep_commit(hp_buddy_zone_t *z, hp_pcp_t *pcp, int cp
 	st(&p->mt, (uint8_t)mt);
 	p->cpu = (uint16_t)cpu;
 	set_pflags(p, HP_PG_PCP);
-	list_add(&p->lru, &pcp->lists[pindex]);
+	hp_list_add(&p->lru, &pcp->lists[pindex]);
 	pcp->frees++;
 	pcp->count += 1 << order;
 	/* a pcp that only frees high-order pages should not sit on them */
@@ -1359,7 +1341,7 @@ hp_buddy_zone_t *hp_buddy_create(const hp_buddy_config_t *cfg_in, char *err, siz
 
 	for (unsigned o = 0; o <= HP_MAX_ORDER; o++)
 		for (int m = 0; m < HP_MIGRATE_TYPES; m++)
-			list_init(&z->free_area[o].free_list[m]);
+			hp_list_init(&z->free_area[o].free_list[m]);
 	/* memmap_init(): every pageblock starts MOVABLE */
 	memset(z->pageblock_mt, HP_MIGRATE_MOVABLE, z->nr_pageblocks);
 
@@ -1377,7 +1359,7 @@ hp_buddy_zone_t *hp_buddy_create(const hp_buddy_config_t *cfg_in, char *err, siz
 		pcp->high = high;
 		pcp->batch = batch;
 		for (int i = 0; i < NR_PCP_LISTS; i++)
-			list_init(&pcp->lists[i]);
+			hp_list_init(&pcp->lists[i]);
 	}
 
 	/* memblock_free_all(): hand the arena over in the largest aligned

@@ -80,6 +80,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hp_list.h"
+
 /* ------------------------------------------------------------------ */
 /* Constants (Linux 6.6, x86_64)                                       */
 /* ------------------------------------------------------------------ */
@@ -118,10 +120,6 @@ enum {
 /* ------------------------------------------------------------------ */
 /* Page descriptor (struct page)                                       */
 /* ------------------------------------------------------------------ */
-
-typedef struct hp_list {
-	struct hp_list *next, *prev;
-} hp_list_t;
 
 /* page->flags bits that matter here */
 enum {

@@ -11,8 +11,9 @@
 #ifndef HP_LIST_H
 #define HP_LIST_H
 
-#include <stddef.h>
 #include <stdint.h>
+
+#include "hp_compiler.h"
 
 typedef struct hp_list {
 	struct hp_list *next, *prev;
@@ -63,8 +64,7 @@ static inline void hp_list_del_init(hp_list_t *n)
 static inline void hp_list_move(hp_list_t *n, hp_list_t *head) { hp_list_del_entry(n); hp_list_add(n, head); }
 static inline void hp_list_move_tail(hp_list_t *n, hp_list_t *head) { hp_list_del_entry(n); hp_list_add_tail(n, head); }
 
-/* container_of / list_entry */
-#define hp_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+/* list_entry (hp_container_of is in hp_compiler.h) */
 #define hp_list_entry(ptr, type, member) hp_container_of(ptr, type, member)
 #define hp_list_first_entry(head, type, member) hp_list_entry((head)->next, type, member)
 #define hp_list_for_each(pos, head) for ((pos) = (head)->next; (pos) != (head); (pos) = (pos)->next)

@@ -1,6 +1,7 @@
 /* hpmalloc.c — the malloc family over hp_kmalloc, buddy blocks and mmap (hpmalloc.h); with HP_MALLOC_EXPORT_LIBC it also defines malloc, free, ... for libhotpath-malloc.so. */
 #include "hpmalloc.h"
 #include "slub.h"
+#include "hp_compiler.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,9 +19,6 @@
 #define HPM_LARGE_MAX (HPM_PAGE << HP_MAX_ORDER)          /* 4 MiB: the largest buddy block */
 #define HPM_DEFAULT_ARENA ((size_t)1 << 30)
 #define HPM_SIZE_MAX ((size_t)PTRDIFF_MAX)                /* glibc refuses more, so do we */
-
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* ------------------------------------------------------------------ */
 /* Messages without stdio                                              */

@@ -16,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hp_compiler.h"
+#include "hp_rand.h"
+#include "hp_time.h"
 #include "nvme.h"
 
 #define CACHELINE 64
@@ -100,7 +103,7 @@ struct hp_nvme_queue {
 	uint16_t c_phase;
 	unsigned c_pending;             /* CQEs posted, not yet signalled */
 	uint64_t c_pending_since;
-	uint64_t rng[4];
+	hp_xoshiro_t rng;
 	bool c_coalesce;
 	ctrl_stats_t cs;
 };
@@ -108,23 +111,6 @@ struct hp_nvme_queue {
 /* ================================================================== */
 /* Small helpers                                                       */
 /* ================================================================== */
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
-static inline uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Single-writer counter: a relaxed load and store, no locked RMW. */
 static inline void cbump(_Atomic uint64_t *c, uint64_t v)
@@ -136,33 +122,6 @@ static inline void cbump(_Atomic uint64_t *c, uint64_t v)
 static inline uint64_t cget(const _Atomic uint64_t *c)
 {
 	return atomic_load_explicit((_Atomic uint64_t *)c, memory_order_relaxed);
-}
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t xoshiro(uint64_t s[4])
-{
-	uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return r;
 }
 
 static bool pow2_in(uint64_t v, uint64_t lo, uint64_t hi)
@@ -203,7 +162,7 @@ static uint64_t ctrl_service_ns(hp_nvme_queue_t *q)
 	if (q->cfg.svc == HP_NVME_SVC_FIXED || q->cfg.svc_ns == 0)
 		return q->cfg.svc_ns;
 	/* u in (0, 1]: -ln(u) is Exp(1) */
-	u = (double)((xoshiro(q->rng) >> 11) + 1) * 0x1p-53;
+	u = (double)((hp_xoshiro_next(&q->rng) >> 11) + 1) * 0x1p-53;
 	return (uint64_t)(-log(u) * (double)q->cfg.svc_ns + 0.5);
 }
 
@@ -255,8 +214,8 @@ static bool ctrl_post(hp_nvme_queue_t *q, uint16_t cid, uint16_t sc)
 				return false;
 			/* an IRQ host may be asleep on CQEs still unsignalled */
 			if (q->c_pending && q->c_coalesce)
-				ctrl_timer(q, now_ns());
-			cpu_relax();
+				ctrl_timer(q, hp_now_ns());
+			hp_cpu_relax();
 			q->c_cq_head = atomic_load_explicit(&q->cq_head_db, memory_order_acquire);
 		}
 	}
@@ -273,7 +232,7 @@ static bool ctrl_post(hp_nvme_queue_t *q, uint16_t cid, uint16_t sc)
 	}
 	if (q->cfg.irq) {
 		if (q->c_pending++ == 0 && q->c_coalesce)
-			q->c_pending_since = now_ns();
+			q->c_pending_since = hp_now_ns();
 		if (!q->c_coalesce || q->c_pending >= q->cfg.coalesce_thr)
 			ctrl_fire(q, false);
 	}
@@ -295,8 +254,8 @@ static void *ctrl_main(void *arg)
 
 		if (q->c_sq_head == tail) {
 			if (q->c_pending && q->c_coalesce)
-				ctrl_timer(q, now_ns());
-			cpu_relax();
+				ctrl_timer(q, hp_now_ns());
+			hp_cpu_relax();
 			if (++idle % HP_NVME_YIELD_SPINS == 0)
 				sched_yield();
 			continue;
@@ -306,11 +265,11 @@ static void *ctrl_main(void *arg)
 		q->c_sq_head = (q->c_sq_head + 1) & q->mask;
 		svc = ctrl_service_ns(q);
 		if (svc || q->c_coalesce)
-			t0 = now_ns();
+			t0 = hp_now_ns();
 		sc = ctrl_execute(q, &cmd);
 		if (svc) {
 			/* busy-wait to the deadline: precise, as a device would be */
-			now = now_ns();
+			now = hp_now_ns();
 			if (now > t0 + svc)
 				cbump(&q->cs.overrun, 1);
 			while (now < t0 + svc) {
@@ -318,8 +277,8 @@ static void *ctrl_main(void *arg)
 					ctrl_timer(q, now);
 				if (atomic_load_explicit(&q->stop, memory_order_relaxed))
 					return NULL;
-				cpu_relax();
-				now = now_ns();
+				hp_cpu_relax();
+				now = hp_now_ns();
 			}
 		}
 		cbump(&q->cs.cmds, 1);
@@ -379,7 +338,7 @@ int hp_nvme_create(const hp_nvme_config_t *cfg, hp_nvme_queue_t **out)
 {
 	hp_nvme_queue_t *q;
 	pthread_attr_t attr;
-	uint64_t seed, w, nwords;
+	uint64_t w, nwords;
 	unsigned i, d, cd;
 	int rc;
 
@@ -427,9 +386,7 @@ int hp_nvme_create(const hp_nvme_config_t *cfg, hp_nvme_queue_t **out)
 	q->cq_phase = 1;
 	q->c_phase = 1;
 	q->c_coalesce = cfg->irq && cfg->coalesce_thr > 1 && cfg->coalesce_time_ns > 0;
-	seed = cfg->seed;
-	for (i = 0; i < 4; i++)
-		q->rng[i] = splitmix64(&seed);
+	hp_xoshiro_seed(&q->rng, cfg->seed);
 	atomic_init(&q->sq_tail_db, 0);
 	atomic_init(&q->cq_head_db, 0);
 	atomic_init(&q->irq_seq, 0);
@@ -514,7 +471,7 @@ int hp_nvme_submit_batch(hp_nvme_queue_t *q, hp_nvme_sqe_t *sqes, unsigned n)
 	k = n < q->nfree ? n : q->nfree;
 	if (k == 0)
 		return -EAGAIN;
-	now = now_ns();
+	now = hp_now_ns();
 	tail = q->sq_tail;
 	for (i = 0; i < k; i++) {
 		uint16_t t = q->free_tags[--q->nfree];
@@ -607,7 +564,7 @@ int hp_nvme_reap(hp_nvme_queue_t *q)
 		c.cid = e->cid;
 		c.status = st;
 		if (n++ == 0)
-			now = now_ns();
+			now = hp_now_ns();
 		/* nvme_update_cq_head(): wrap flips the phase we expect */
 		head = (head + 1) & q->cq_mask;
 		if (head == 0) {
@@ -658,7 +615,7 @@ static void take(hp_nvme_queue_t *q, int cid, hp_nvme_cqe_t *out)
 static inline void poll_spin(hp_nvme_queue_t *q, unsigned *spins)
 {
 	q->hs.poll_spins++;
-	cpu_relax();
+	hp_cpu_relax();
 	/* need_resched() stand-in: let a controller sharing our CPU run */
 	if (++*spins % HP_NVME_YIELD_SPINS == 0)
 		sched_yield();
@@ -671,12 +628,12 @@ static void hybrid_sleep(hp_nvme_queue_t *q)
 	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u),
 			       .tv_nsec = (long)(ns % 1000000000u) };
 
-	t0 = now_ns();
+	t0 = hp_now_ns();
 	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
 		;
 	q->hs.hybrid_sleeps++;
 	q->hs.hybrid_sleep_ns += ns;
-	q->hs.hybrid_slept_ns += now_ns() - t0;
+	q->hs.hybrid_slept_ns += hp_now_ns() - t0;
 }
 
 /* IRQ mode: the host learns of completions only through the vector. If
@@ -754,3 +711,8 @@ int hp_nvme_collect(hp_nvme_queue_t *q, hp_nvme_cqe_t *out, unsigned max)
 		take(q, HP_NVME_ANY, &out[n++]);
 	return (int)n;
 }
+
+/* The completion modes as variant tables (nvme.h). */
+const hp_nvme_mode_ops_t hp_nvme_ops_poll = { .name = "poll", .mode = HP_NVME_POLL, .irq = false };
+const hp_nvme_mode_ops_t hp_nvme_ops_irq = { .name = "irq", .mode = HP_NVME_IRQ, .irq = true };
+const hp_nvme_mode_ops_t hp_nvme_ops_hybrid = { .name = "hybrid", .mode = HP_NVME_HYBRID, .irq = true };

@@ -250,6 +250,17 @@ typedef enum {
 	HP_NVME_HYBRID = 2,
 } hp_nvme_mode_t;
 
+/* A completion mode as a variant of a benchmark: how the host waits and
+ * whether its queue needs an interrupt vector (a poll queue has none, as
+ * nvme's poll_queues). One table per mode, defined in nvme.c. */
+typedef struct hp_nvme_mode_ops {
+	const char *name;               /* "poll", "irq", "hybrid" */
+	hp_nvme_mode_t mode;            /* passed to hp_nvme_wait() */
+	bool irq;                       /* hp_nvme_config_t.irq for its queue */
+} hp_nvme_mode_ops_t;
+
+extern const hp_nvme_mode_ops_t hp_nvme_ops_poll, hp_nvme_ops_irq, hp_nvme_ops_hybrid;
+
 /* Fill with hp_nvme_config_init(), then change fields. */
 typedef struct hp_nvme_config {
 	unsigned qdepth;                /* SQ entries, power of 2, 2..4096

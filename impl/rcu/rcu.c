@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hp_compiler.h"
+
 #if defined(HP_RCU_BUILD_QSBR)
 #include "rcu_qsbr.h"
 #define PFX qsbr
@@ -135,15 +137,6 @@ static void unlock(pthread_mutex_t *m)
 	pthread_mutex_unlock(m);
 }
 
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield" ::: "memory");
-#endif
-}
-
 /* ================================================================== */
 /* Waiting: spin, then yield, then sleep                               */
 /* ================================================================== */
@@ -158,7 +151,7 @@ static void cpu_relax(void)
 __attribute__((unused)) static void wait_a_while(unsigned tries)
 {
 	if (tries < SPIN_TRIES) {
-		cpu_relax();
+		hp_cpu_relax();
 	} else if (tries < SPIN_TRIES + YIELD_TRIES) {
 		sched_yield();
 	} else {

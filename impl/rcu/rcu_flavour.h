@@ -54,6 +54,7 @@
 #endif
 
 #include <stdbool.h>
+#include "hp_compiler.h"
 #include "rcu_types.h"
 
 #define HP_RCU_READ_QSBR 1      /* nothing on the read side */
@@ -118,7 +119,7 @@ static inline void HP_RCU_F(quiescent_state)(void)
 
 	hp_rcu_debug_check(HP_RCU_PFX_STR, r->registered && r->ctr != 0,
 			   "quiescent_state() while offline or unregistered");
-	if (__builtin_expect(g == r->ctr, 1))
+	if (likely(g == r->ctr))
 		return;
 	hp_rcu_smp_mb();
 	__atomic_store_n(&r->ctr, g, __ATOMIC_RELEASE);
@@ -161,7 +162,7 @@ static inline void HP_RCU_F(read_lock)(void)
 	uint64_t t = r->ctr;
 
 	hp_rcu_debug_check(HP_RCU_PFX_STR, r->registered, "rcu_read_lock() by an unregistered thread");
-	if (__builtin_expect(!(t & HP_RCU_NEST_MASK), 1))
+	if (likely(!(t & HP_RCU_NEST_MASK)))
 		__atomic_store_n(&r->ctr, __atomic_load_n(&HP_RCU_F(gp).ctr, __ATOMIC_RELAXED),
 				 __ATOMIC_RELAXED);
 	else
@@ -222,7 +223,7 @@ static inline void HP_RCU_F(read_unlock)(void)
 	__atomic_store_n(&r->nesting, n, __ATOMIC_RELAXED);
 	if (n == 0) {
 		hp_rcu_compiler_barrier();
-		if (__builtin_expect(__atomic_load_n(&r->special, __ATOMIC_RELAXED) != 0, 0))
+		if (unlikely(__atomic_load_n(&r->special, __ATOMIC_RELAXED) != 0))
 			HP_RCU_F(unlock_special)();
 	}
 }

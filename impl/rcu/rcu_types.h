@@ -32,9 +32,6 @@
 /* rcu_replace_pointer() without the lockdep check: publish v, return the old one. */
 #define hp_rcu_replace_pointer(p, v) __atomic_exchange_n(&(p), (v), __ATOMIC_ACQ_REL)
 
-#define hp_rcu_container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-
 /* ------------------------------------------------------------------ */
 /* Callbacks                                                           */
 /* ------------------------------------------------------------------ */

@@ -5,7 +5,7 @@
  * no group scheduling, no PELT load tracking, no bandwidth control. Time is
  * the caller's: it sets the queue's clock (rq_clock_task) before each call,
  * so the same code runs under a real clock (the benchmarks) and under a
- * virtual one (the simulator, harness/sim.c).
+ * virtual one (the simulator, impl/sched/sim.c).
  *
  * Two policies, chosen per queue:
  * - HP_SCHED_CFS follows Linux 6.1 (the last LTS before EEVDF; the fair

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hp_compiler.h"
+
 #define HP_RB_RED 0u
 #define HP_RB_BLACK 1u
 
@@ -48,8 +50,8 @@ typedef struct hp_rb_augment {
 	int (*update)(hp_rb_node_t *node);
 } hp_rb_augment_t;
 
-#define hp_rb_entry(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
+/* rb_entry() */
+#define hp_rb_entry(ptr, type, member) hp_container_of(ptr, type, member)
 
 static inline hp_rb_node_t *hp_rb_parent(const hp_rb_node_t *n)
 {

@@ -1,5 +1,7 @@
 /* slub.c — SLUB (Linux 6.6 mm/slub.c): caches, slow paths, bulk, kmalloc, slabinfo; over impl/buddy. */
 #include "slub_int.h"
+#include "hp_rand.h"
+#include "hp_time.h"
 
 #include <errno.h>
 #if defined(__x86_64__)
@@ -102,9 +104,7 @@ static void set_err(char *err, size_t len, const char *a, const char *b, uint64_
 static void backoff(unsigned n)
 {
 	if (n < 64) {
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#endif
+		hp_cpu_relax();
 	} else {
 		sched_yield();
 	}
@@ -125,26 +125,16 @@ static unsigned get_order(size_t n)
 	return o;
 }
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static uintptr_t new_key(void)
 {
 	uint64_t k = 0;
 
 	if (g.key_state)
-		return (uintptr_t)splitmix64(&g.key_state);
+		return (uintptr_t)hp_splitmix64(&g.key_state);
 	if (getrandom(&k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		k = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&k;
+		/* no entropy yet: the clock and the stack address, mixed */
+		k = hp_now_ns() ^ (uint64_t)(uintptr_t)&k;
+		k = hp_splitmix64(&k);
 	}
 	return (uintptr_t)k;
 }
@@ -667,7 +657,7 @@ static hp_slab_t *new_slab(hp_kmem_cache_t *s)
 	slab->order = (uint8_t)order;
 	slab->cache = s;
 	slab->counters = CNT_MAKE(0, objects, 0);
-	list_init(&slab->slab_list);
+	hp_list_init(&slab->slab_list);
 	pg->priv = slab;
 	STORE(&pg->owner, HP_SLUB_OWNER_SLAB);
 	if (kmem_cache_debug(s))
@@ -711,15 +701,15 @@ static void add_partial(hp_kmem_cache_node_t *n, hp_slab_t *slab, int tail)
 {
 	STORE(&n->nr_partial, LOAD(&n->nr_partial) + 1);
 	if (tail)
-		list_add_tail(&slab->slab_list, &n->partial);
+		hp_list_add_tail(&slab->slab_list, &n->partial);
 	else
-		list_add_head(&slab->slab_list, &n->partial);
+		hp_list_add(&slab->slab_list, &n->partial);
 	slab->on_list = SLAB_ON_PARTIAL;
 }
 
 static void remove_partial(hp_kmem_cache_node_t *n, hp_slab_t *slab)
 {
-	list_del(&slab->slab_list);
+	hp_list_del(&slab->slab_list);
 	STORE(&n->nr_partial, LOAD(&n->nr_partial) - 1);
 	slab->on_list = SLAB_ON_NONE;
 }
@@ -728,7 +718,7 @@ static void add_full(hp_kmem_cache_t *s, hp_kmem_cache_node_t *n, hp_slab_t *sla
 {
 	if (!(s->hot.flags & HP_SLAB_STORE_USER))
 		return;
-	list_add_head(&slab->slab_list, &n->full);
+	hp_list_add(&slab->slab_list, &n->full);
 	slab->on_list = SLAB_ON_FULL;
 }
 
@@ -736,7 +726,7 @@ static void remove_full(hp_kmem_cache_t *s, hp_slab_t *slab)
 {
 	if (!(s->hot.flags & HP_SLAB_STORE_USER) || slab->on_list != SLAB_ON_FULL)
 		return;
-	list_del(&slab->slab_list);
+	hp_list_del(&slab->slab_list);
 	slab->on_list = SLAB_ON_NONE;
 }
 
@@ -887,7 +877,7 @@ static void *get_partial_node(hp_kmem_cache_t *s, hp_kmem_cache_cpu_t *c, hp_sla
 	if (!LOAD(&n->nr_partial))
 		return NULL;
 	lock_node(n);
-	while (!list_empty(&n->partial)) {
+	while (!hp_list_empty(&n->partial)) {
 		hp_slab_t *slab = slab_of_list(n->partial.next);
 		void *fl;
 		uint64_t oc, nc;
@@ -984,7 +974,7 @@ static void *alloc_debug(hp_kmem_cache_t *s, unsigned long addr, size_t orig_siz
 	void *obj = NULL;
 
 	lock_node(n);
-	while (!obj && !list_empty(&n->partial)) {
+	while (!obj && !hp_list_empty(&n->partial)) {
 		slab = slab_of_list(n->partial.next);
 		obj = debug_take_object(s, slab, addr, orig_size);
 		if (!slab->freelist) {
@@ -1275,7 +1265,7 @@ size_t hp_kmem_cache_alloc_bulk(hp_kmem_cache_t *s, size_t n, void **p)
 	while (i < n) {
 		void *obj = fl;
 
-		if (hp_slub_unlikely_(!obj)) {
+		if (unlikely(!obj)) {
 			obj = slab_alloc_held(s, c, &fl);
 			if (!obj) {
 				slot_release(s, c, locked, fl);
@@ -1407,8 +1397,8 @@ static void node_init(hp_kmem_cache_node_t *n)
 {
 	pthread_mutex_init(&n->list_lock, NULL);
 	n->nr_partial = 0;
-	list_init(&n->partial);
-	list_init(&n->full);
+	hp_list_init(&n->partial);
+	hp_list_init(&n->full);
 	n->nr_slabs = n->total_objects = 0;
 }
 
@@ -1460,7 +1450,7 @@ static int cache_open(hp_kmem_cache_t *s, const char *name, size_t size, size_t 
 		return -1;
 	}
 	s->hot.pin_off = s->hot.path == HP_SLUB_PATH_PINNED ? (uint32_t)s->hot.cpu_off : 0;
-	list_add_head(&s->list, &g.caches);
+	hp_list_add(&s->list, &g.caches);
 	return 0;
 }
 
@@ -1638,7 +1628,7 @@ int hp_kmem_cache_destroy(hp_kmem_cache_t *s)
 		pthread_mutex_unlock(&g.slab_mutex);
 		return -1;
 	}
-	list_del(&s->list);
+	hp_list_del(&s->list);
 	chunk_free(s);
 	pthread_mutex_unlock(&g.slab_mutex);
 	pthread_mutex_destroy(&n->list_lock);
@@ -1747,13 +1737,13 @@ __attribute__((noinline)) int hp_slub_should_failslab_(const hp_kmem_cache_t *s)
  * 1 when a hook takes the allocation over (never, with nothing enabled) */
 static inline __attribute__((always_inline)) int distro_pre_alloc(const hp_kmem_cache_t *s)
 {
-	if (hp_slub_unlikely_(hp_slub_should_failslab_(s)))
+	if (unlikely(hp_slub_should_failslab_(s)))
 		return 1;
 	/* memcg_slab_pre_alloc_hook(): only __GFP_ACCOUNT or SLAB_ACCOUNT allocations are charged */
-	if (LOAD(&hooks.memcg_kmem_online) && hp_slub_unlikely_(s->hot.flags & 0x80000000u))
+	if (LOAD(&hooks.memcg_kmem_online) && unlikely(s->hot.flags & 0x80000000u))
 		return 1;
 	/* kfence_alloc(): static_branch_likely(&kfence_allocation_key), then atomic_read(&kfence_allocation_gate) */
-	if (LOAD(&hooks.kfence_allocation_key) && hp_slub_unlikely_(!LOAD(&hooks.kfence_allocation_gate)))
+	if (LOAD(&hooks.kfence_allocation_key) && unlikely(!LOAD(&hooks.kfence_allocation_gate)))
 		return 1;
 	return 0;
 }
@@ -1763,9 +1753,9 @@ static inline __attribute__((always_inline)) int distro_pre_alloc(const hp_kmem_
  * memcg_slab_post_alloc_hook() returns at !objcg) */
 static inline __attribute__((always_inline)) void distro_post_alloc(const hp_kmem_cache_t *s, void *obj)
 {
-	if (hp_slub_unlikely_(LOAD(&hooks.init_on_free)))
+	if (unlikely(LOAD(&hooks.init_on_free)))
 		*(void **)((char *)obj + s->hot.offset) = NULL;
-	if (hp_slub_unlikely_(LOAD(&hooks.init_on_alloc)))
+	if (unlikely(LOAD(&hooks.init_on_alloc)))
 		memset(obj, 0, s->object_size);
 }
 
@@ -1773,7 +1763,7 @@ static inline __attribute__((always_inline)) void distro_post_alloc(const hp_kme
  * slab_free_freelist_hook()/slab_free_hook() (init_on_free off) */
 static inline __attribute__((always_inline)) void distro_free_hook(const hp_kmem_cache_t *s, void *x)
 {
-	if (hp_slub_unlikely_(LOAD(&hooks.init_on_free)))
+	if (unlikely(LOAD(&hooks.init_on_free)))
 		memset(x, 0, s->object_size);
 }
 
@@ -1794,12 +1784,12 @@ static inline __attribute__((always_inline)) hp_slab_t *fast_virt_to_slab(const 
 	uintptr_t off = (uintptr_t)x - kv.base;
 	hp_page_t *pg;
 
-	if (hp_slub_unlikely_(off >= kv.bytes))
+	if (unlikely(off >= kv.bytes))
 		return NULL;
 	pg = kv.mem_map + (off >> HP_PAGE_SHIFT);
 	if (pg->flags & HP_PG_TAIL)
 		pg = pg->head;
-	if (hp_slub_unlikely_(pg->owner != HP_SLUB_OWNER_SLAB))
+	if (unlikely(pg->owner != HP_SLUB_OWNER_SLAB))
 		return NULL;
 	return (hp_slab_t *)pg->priv;
 }
@@ -1818,7 +1808,7 @@ static inline __attribute__((always_inline)) void *fast_alloc(hp_kmem_cache_t *s
 		c = (hp_kmem_cache_cpu_t *)(fast_unit + ((path & HP_SLUB_PATH_DISTRO) ? s->hot.cpu_off : s->hot.pin_off));
 		hp_slub_barrier_();
 		obj = c->freelist;
-		if (hp_slub_unlikely_(!obj))
+		if (unlikely(!obj))
 			return NULL;
 		if (path & HP_SLUB_PATH_DISTRO) {
 			void *next = fp_get(s, obj);
@@ -1837,11 +1827,11 @@ static inline __attribute__((always_inline)) void *fast_alloc(hp_kmem_cache_t *s
 		for (;;) {
 			hp_slub_txn_t t;
 
-			if (hp_slub_unlikely_(!hp_slub_alloc_begin_(s, &t)))
+			if (unlikely(!hp_slub_alloc_begin_(s, &t)))
 				return NULL;
 			if (path & HP_SLUB_PATH_DISTRO)
 				t.next = fp_get(s, t.obj);
-			if (hp_slub_likely_(hp_slub_alloc_commit_(&t))) {
+			if (likely(hp_slub_alloc_commit_(&t))) {
 				if (path & HP_SLUB_PATH_DISTRO)
 					__builtin_prefetch((char *)t.next + s->hot.offset, 1);
 				return t.obj;
@@ -1872,11 +1862,11 @@ static inline __attribute__((always_inline)) int fast_free(hp_kmem_cache_t *s, h
 		/* nounit, or pin_off 0 (not a pinned minimal cache): c->slab NULL */
 		c = (hp_kmem_cache_cpu_t *)(fast_unit + ((path & HP_SLUB_PATH_DISTRO) ? s->hot.cpu_off : s->hot.pin_off));
 		hp_slub_barrier_();
-		if (hp_slub_unlikely_(c->slab != slab))
+		if (unlikely(c->slab != slab))
 			return 0;
 		fl = c->freelist;
 		if (path & HP_SLUB_PATH_DISTRO) {
-			if (hp_slub_unlikely_(fl == x))   /* set_freepointer(): BUG_ON(object == fp) */
+			if (unlikely(fl == x))   /* set_freepointer(): BUG_ON(object == fp) */
 				__builtin_trap();
 			fp_set(s, x, fl);
 			c->tid += HP_SLUB_TID_ADVANCE;
@@ -1895,17 +1885,17 @@ static inline __attribute__((always_inline)) int fast_free(hp_kmem_cache_t *s, h
 
 			c = hp_slub_this_cpu_(s);
 			tid = LOAD_ACQ(&c->tid);
-			if (hp_slub_unlikely_((tid & 1) || LOAD(&c->slab) != slab))
+			if (unlikely((tid & 1) || LOAD(&c->slab) != slab))
 				return 0;
 			fl = LOAD(&c->freelist);
 			if (path & HP_SLUB_PATH_DISTRO) {
-				if (hp_slub_unlikely_(fl == x))
+				if (unlikely(fl == x))
 					__builtin_trap();
 				fp_set(s, x, fl);
 			} else {
 				hp_slub_set_fp_(s, x, fl);
 			}
-			if (hp_slub_likely_(hp_slub_cas_ft_(c, fl, tid, x, tid + HP_SLUB_TID_ADVANCE)))
+			if (likely(hp_slub_cas_ft_(c, fl, tid, x, tid + HP_SLUB_TID_ADVANCE)))
 				return 1;
 		}
 #ifdef HP_SLUB_RSEQ_ASM
@@ -1957,9 +1947,9 @@ static inline __attribute__((always_inline)) void *kmalloc_fast(unsigned set, in
 	unsigned idx, path;
 	void *obj;
 
-	if (hp_slub_likely_(size - 1 < 192))
+	if (likely(size - 1 < 192))
 		idx = size_index[(size - 1) >> 3];
-	else if (hp_slub_likely_(size - 1 < HP_KMALLOC_MAX_CACHE_SIZE))
+	else if (likely(size - 1 < HP_KMALLOC_MAX_CACHE_SIZE))
 		idx = fls_u(size - 1);
 	else
 		goto cold;
@@ -1969,30 +1959,30 @@ static inline __attribute__((always_inline)) void *kmalloc_fast(unsigned set, in
 		 * that has no unit reads nounit's NULL freelist */
 		path = HP_SLUB_PATH_PINNED;
 	} else {
-		if (hp_slub_unlikely_(!s))
+		if (unlikely(!s))
 			goto cold;
 		if (set_known) {
 			/* the set's path; a debug cache's cpu freelist is always
 			 * NULL; an rseq set without rseq is a cmpxchg set */
 			path = (set % 3 == 1 ? HP_SLUB_PATH_PINNED : set % 3 == 2 ? HP_SLUB_PATH_RSEQ : HP_SLUB_PATH_CMPXCHG) |
 			       (set >= HP_KMALLOC_SET_DISTRO ? HP_SLUB_PATH_DISTRO : 0);
-			if ((path & 3) == HP_SLUB_PATH_RSEQ && hp_slub_unlikely_(s->hot.path != path))
+			if ((path & 3) == HP_SLUB_PATH_RSEQ && unlikely(s->hot.path != path))
 				goto cold;
 		} else {
 			path = s->hot.path;
 		}
 	}
 	if (path & HP_SLUB_PATH_DISTRO) {
-		if (hp_slub_unlikely_(distro_pre_alloc(s)))
+		if (unlikely(distro_pre_alloc(s)))
 			return NULL;
 		obj = fast_alloc(s, path);
-		if (hp_slub_unlikely_(!obj))
+		if (unlikely(!obj))
 			goto cold;
 		distro_post_alloc(s, obj);
 		return obj;
 	}
 	obj = fast_alloc(s, path);
-	if (hp_slub_likely_(obj != NULL))
+	if (likely(obj != NULL))
 		return obj;
 cold:
 	return kmalloc_cold(size, set, (unsigned long)__builtin_return_address(0));
@@ -2020,7 +2010,7 @@ static void *(*const kmalloc_set_fn[HP_KMALLOC_NR_SETS])(size_t) = {
 
 void *hp_kmalloc_set(unsigned set, size_t size)
 {
-	if (hp_slub_unlikely_(set >= HP_KMALLOC_NR_SETS))
+	if (unlikely(set >= HP_KMALLOC_NR_SETS))
 		return NULL;
 	return kmalloc_set_fn[set](size);
 }
@@ -2079,7 +2069,7 @@ static __attribute__((noinline)) void kfree_at(const void *x, unsigned long call
 	{                                                                                         \
 		if ((P) & HP_SLUB_PATH_DISTRO)                                                    \
 			distro_free_hook(s, x);                                                   \
-		if (hp_slub_likely_(fast_free(s, slab, x, (P))))                                  \
+		if (likely(fast_free(s, slab, x, (P))))                                  \
 			return;                                                                   \
 		free_one(s, slab, x, caller);                                                     \
 	}
@@ -2117,17 +2107,17 @@ void hp_kfree(const void *x)
 	hp_kmem_cache_t *s;
 
 	/* NULL, ZERO_SIZE_PTR, before set-up (bytes 0), foreign: kfree_at */
-	if (hp_slub_unlikely_(off >= kv.bytes))
+	if (unlikely(off >= kv.bytes))
 		goto cold;
 	pg = kv.mem_map + (off >> HP_PAGE_SHIFT);
 	if (pg->flags & HP_PG_TAIL)
 		pg = pg->head;
-	if (hp_slub_unlikely_(pg->owner != HP_SLUB_OWNER_SLAB))
+	if (unlikely(pg->owner != HP_SLUB_OWNER_SLAB))
 		goto cold;   /* large kmalloc, or not ours */
 	slab = (hp_slab_t *)pg->priv;
 	s = slab->cache;
 	/* a cache other than a pinned minimal one reads the zero slot (pin_off 0) and fails */
-	if (hp_slub_likely_(fast_free(s, slab, (void *)x, HP_SLUB_PATH_PINNED)))
+	if (likely(fast_free(s, slab, (void *)x, HP_SLUB_PATH_PINNED)))
 		return;
 	kfree_slab(s, slab, (void *)x, (unsigned long)__builtin_return_address(0));
 	return;
@@ -2147,17 +2137,17 @@ void *hp_kmem_cache_alloc_ool(hp_kmem_cache_t *s)
 	void *obj;
 
 	if (path & HP_SLUB_PATH_DISTRO) {
-		if (hp_slub_unlikely_(distro_pre_alloc(s)))
+		if (unlikely(distro_pre_alloc(s)))
 			return NULL;
 		obj = fast_alloc(s, path);
-		if (hp_slub_unlikely_(!obj))
+		if (unlikely(!obj))
 			obj = slab_alloc(s, (unsigned long)__builtin_return_address(0), s->object_size);
 		if (obj)
 			distro_post_alloc(s, obj);
 		return obj;
 	}
 	obj = fast_alloc(s, path);
-	if (hp_slub_likely_(obj != NULL))
+	if (likely(obj != NULL))
 		return obj;
 	return hp_kmem_cache_alloc_slow(s, (unsigned long)__builtin_return_address(0));
 }
@@ -2168,13 +2158,13 @@ void hp_kmem_cache_free_ool(hp_kmem_cache_t *s, void *x)
 	unsigned path = s->hot.path;
 	hp_slab_t *slab = fast_virt_to_slab(x);
 
-	if (hp_slub_unlikely_(!slab || slab->cache != s)) {
+	if (unlikely(!slab || slab->cache != s)) {
 		hp_kmem_cache_free_slow(s, x, caller);   /* NULL, or reported */
 		return;
 	}
 	if (path & HP_SLUB_PATH_DISTRO)
 		distro_free_hook(s, x);
-	if (hp_slub_likely_(fast_free(s, slab, x, path)))
+	if (likely(fast_free(s, slab, x, path)))
 		return;
 	free_one(s, slab, x, caller);
 }
@@ -2370,7 +2360,7 @@ static int do_init(const hp_slub_config_t *cfg, char *err, size_t errlen)
 		set_err(err, errlen, "cannot map the slab descriptors and per-CPU units: ", NULL, 0, strerror(errno));
 		return -2;
 	}
-	list_init(&g.caches);
+	hp_list_init(&g.caches);
 
 	/* the boot cache first, then kmalloc's two sets */
 	pthread_mutex_lock(&g.slab_mutex);
@@ -2423,7 +2413,7 @@ int hp_slub_init(const hp_slub_config_t *cfg, char *err, size_t errlen)
 
 int hp_slub_ensure_init(void)
 {
-	if (hp_slub_likely_(LOAD_ACQ(&g.state) == ST_READY))
+	if (likely(LOAD_ACQ(&g.state) == ST_READY))
 		return 0;
 	return start(NULL, NULL, 0, 0);
 }
@@ -2476,7 +2466,7 @@ int hp_slub_get_cpu(void)
 
 #define FOR_EACH_CACHE(s)                                                     \
 	for (hp_list_t *l_ = g.caches.next; l_ != &g.caches; l_ = l_->next)  \
-		for (hp_kmem_cache_t *s = (hp_kmem_cache_t *)(void *)((char *)l_ - offsetof(hp_kmem_cache_t, list)); s; s = NULL)
+		for (hp_kmem_cache_t *s = hp_list_entry(l_, hp_kmem_cache_t, list); s; s = NULL)
 
 /* the slots slot_hold() takes atomically: every unit of a default cache,
  * the shared unit of a pinned one */
@@ -2643,7 +2633,7 @@ int hp_slub_slabinfo(char *buf, size_t len)
 	if (hp_slub_ensure_init() == 0) {
 		pthread_mutex_lock(&g.slab_mutex);
 		for (hp_list_t *l = g.caches.next; l != &g.caches; l = l->next)
-			slabinfo_line(&f, (hp_kmem_cache_t *)(void *)((char *)l - offsetof(hp_kmem_cache_t, list)));
+			slabinfo_line(&f, hp_list_entry(l, hp_kmem_cache_t, list));
 		pthread_mutex_unlock(&g.slab_mutex);
 	}
 	fmt_end(&f);

@@ -172,6 +172,7 @@
 #include <stdint.h>
 
 #include "buddy.h"
+#include "hp_compiler.h"
 
 /* The cmpxchg stand-in inlines a 16-byte compare-and-swap: with -mcx16
  * gcc and clang emit lock cmpxchg16b for __sync on unsigned __int128 (no
@@ -389,8 +390,6 @@ void hp_kmem_cache_free_slow(hp_kmem_cache_t *s, void *x, unsigned long caller);
 #define HP_SLUB_THIS_IP 0UL
 
 #define hp_slub_barrier_() __asm__ volatile("" ::: "memory")
-#define hp_slub_likely_(x) __builtin_expect(!!(x), 1)
-#define hp_slub_unlikely_(x) __builtin_expect(!!(x), 0)
 
 #if defined(__SANITIZE_THREAD__)
 #define HP_SLUB_TSAN 1
@@ -456,7 +455,7 @@ static inline __attribute__((always_inline)) void *hp_kmem_cache_alloc_pinned(hp
 	hp_slub_barrier_();
 	c = hp_slub_pinned_cpu_(s);
 	obj = c->freelist;
-	if (hp_slub_unlikely_(!obj))
+	if (unlikely(!obj))
 		return hp_kmem_cache_alloc_slow(s, HP_SLUB_THIS_IP);
 	c->freelist = hp_slub_get_fp_(s, obj);
 	hp_slub_barrier_();
@@ -470,7 +469,7 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_pinned(hp_k
 
 	hp_slub_barrier_();
 	c = hp_slub_pinned_cpu_(s);
-	if (hp_slub_unlikely_((uintptr_t)x - c->slab_addr >= c->slab_bytes)) {
+	if (unlikely((uintptr_t)x - c->slab_addr >= c->slab_bytes)) {
 		hp_kmem_cache_free_slow(s, x, HP_SLUB_THIS_IP);
 		return;
 	}
@@ -496,7 +495,7 @@ static inline unsigned hp_slub_cur_cpu_(void)
 
 	__asm__("mov %%fs:0, %0" : "=r"(tp));
 	cpu = __atomic_load_n((const int *)(tp + __rseq_offset + 4), __ATOMIC_RELAXED); /* rseq.cpu_id */
-	if (hp_slub_likely_(cpu >= 0))
+	if (likely(cpu >= 0))
 		return (unsigned)cpu;
 #endif
 	return (unsigned)hp_slub_cpu_slow_();
@@ -534,7 +533,7 @@ static inline __attribute__((always_inline)) int hp_slub_alloc_begin_(const hp_k
 	t->tid = __atomic_load_n(&t->c->tid, __ATOMIC_ACQUIRE);
 	t->obj = __atomic_load_n(&t->c->freelist, __ATOMIC_RELAXED);
 	/* a held slot has freelist NULL, so this also sends us to the slow path */
-	if (hp_slub_unlikely_(!t->obj))
+	if (unlikely(!t->obj))
 		return 0;
 	t->next = hp_slub_get_fp_racy_(s, t->obj);
 	return 1;
@@ -550,9 +549,9 @@ static inline __attribute__((always_inline)) void *hp_kmem_cache_alloc_cmpxchg(h
 	for (;;) {
 		hp_slub_txn_t t;
 
-		if (hp_slub_unlikely_(!hp_slub_alloc_begin_(s, &t)))
+		if (unlikely(!hp_slub_alloc_begin_(s, &t)))
 			return hp_kmem_cache_alloc_slow(s, HP_SLUB_THIS_IP);
-		if (hp_slub_likely_(hp_slub_alloc_commit_(&t)))
+		if (likely(hp_slub_alloc_commit_(&t)))
 			return t.obj;
 	}
 }
@@ -565,14 +564,14 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_cmpxchg(hp_
 		uint64_t tid = __atomic_load_n(&c->tid, __ATOMIC_ACQUIRE);
 		void *fl;
 
-		if (hp_slub_unlikely_(((uintptr_t)x - __atomic_load_n(&c->slab_addr, __ATOMIC_RELAXED) >=
+		if (unlikely(((uintptr_t)x - __atomic_load_n(&c->slab_addr, __ATOMIC_RELAXED) >=
 				       __atomic_load_n(&c->slab_bytes, __ATOMIC_RELAXED)) | (tid & 1))) {
 			hp_kmem_cache_free_slow(s, x, HP_SLUB_THIS_IP);
 			return;
 		}
 		fl = __atomic_load_n(&c->freelist, __ATOMIC_RELAXED);
 		hp_slub_set_fp_(s, x, fl);
-		if (hp_slub_likely_(hp_slub_cas_ft_(c, fl, tid, x, tid + HP_SLUB_TID_ADVANCE)))
+		if (likely(hp_slub_cas_ft_(c, fl, tid, x, tid + HP_SLUB_TID_ADVANCE)))
 			return;
 	}
 }
@@ -841,10 +840,10 @@ void hp_kmem_cache_free_ool(hp_kmem_cache_t *s, void *x);
 static inline __attribute__((always_inline)) void *hp_kmem_cache_alloc_rseq(hp_kmem_cache_t *s)
 {
 #ifdef HP_SLUB_RSEQ_ASM
-	if (hp_slub_likely_(hp_slub_hot_(s)->path == HP_SLUB_PATH_RSEQ)) {
+	if (likely(hp_slub_hot_(s)->path == HP_SLUB_PATH_RSEQ)) {
 		void *obj = hp_slub_rseq_pop_(s, 0);
 
-		if (hp_slub_likely_(obj != NULL))
+		if (likely(obj != NULL))
 			return obj;
 		return hp_kmem_cache_alloc_slow(s, HP_SLUB_THIS_IP);
 	}
@@ -854,8 +853,8 @@ static inline __attribute__((always_inline)) void *hp_kmem_cache_alloc_rseq(hp_k
 static inline __attribute__((always_inline)) void hp_kmem_cache_free_rseq(hp_kmem_cache_t *s, void *x)
 {
 #ifdef HP_SLUB_RSEQ_ASM
-	if (hp_slub_likely_(hp_slub_hot_(s)->path == HP_SLUB_PATH_RSEQ)) {
-		if (hp_slub_unlikely_(!hp_slub_rseq_push_(s, x, 0)))
+	if (likely(hp_slub_hot_(s)->path == HP_SLUB_PATH_RSEQ)) {
+		if (unlikely(!hp_slub_rseq_push_(s, x, 0)))
 			hp_kmem_cache_free_slow(s, x, HP_SLUB_THIS_IP);
 		return;
 	}
@@ -873,7 +872,7 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_rseq(hp_kme
 static inline void *hp_kmem_cache_alloc(hp_kmem_cache_t *s)
 {
 	if (hp_slub_hot_(s)->flags & HP_SLAB_PCPU_PINNED) {
-		if (hp_slub_unlikely_(!hp_slub_this_unit_ || (hp_slub_hot_(s)->flags & HP_SLAB_KCONFIG_DISTRO)))
+		if (unlikely(!hp_slub_this_unit_ || (hp_slub_hot_(s)->flags & HP_SLAB_KCONFIG_DISTRO)))
 			return hp_kmem_cache_alloc_ool(s);
 		return hp_kmem_cache_alloc_pinned(s);
 	}
@@ -885,7 +884,7 @@ static inline void *hp_kmem_cache_alloc(hp_kmem_cache_t *s)
 static inline void hp_kmem_cache_free(hp_kmem_cache_t *s, void *x)
 {
 	if (hp_slub_hot_(s)->flags & HP_SLAB_PCPU_PINNED) {
-		if (hp_slub_unlikely_(!hp_slub_this_unit_ || (hp_slub_hot_(s)->flags & HP_SLAB_KCONFIG_DISTRO))) {
+		if (unlikely(!hp_slub_this_unit_ || (hp_slub_hot_(s)->flags & HP_SLAB_KCONFIG_DISTRO))) {
 			hp_kmem_cache_free_ool(s, x);
 			return;
 		}

@@ -1,5 +1,6 @@
 /* slub_debug.c — slab_debug F/Z/P/U (Linux 6.6 mm/slub.c's CONFIG_SLUB_DEBUG part), reports and a malloc-free formatter. */
 #include "slub_int.h"
+#include "hp_time.h"
 
 #include <sched.h>
 #include <string.h>
@@ -103,14 +104,6 @@ uint64_t hp_slub_errors(void)
 	return LOAD(&g_errors);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* The two struct track after the free pointer area */
 static hp_slub_track_t *get_track(const hp_kmem_cache_t *s, const void *obj, int freed)
 {
@@ -125,7 +118,7 @@ static void set_track(const hp_kmem_cache_t *s, const void *obj, int freed, unsi
 	t->addr = addr;
 	t->cpu = cpu;
 	t->tid = (int)syscall(SYS_gettid);
-	t->when_ns = now_ns();
+	t->when_ns = hp_now_ns();
 }
 
 static void fmt_track(hp_fmt_t *f, const char *what, const hp_slub_track_t *t)
@@ -137,7 +130,7 @@ static void fmt_track(hp_fmt_t *f, const char *what, const hp_slub_track_t *t)
 	fmt_str(f, " in ");
 	fmt_hex(f, t->addr);
 	fmt_str(f, " age=");
-	fmt_u(f, (now_ns() - t->when_ns) / 1000000, 0);
+	fmt_u(f, (hp_now_ns() - t->when_ns) / 1000000, 0);
 	fmt_str(f, "ms cpu=");
 	fmt_i(f, t->cpu);
 	fmt_str(f, " pid=");

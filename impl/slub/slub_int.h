@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 
+#include "hp_list.h"
 #include "slub.h"
 
 #define HP_SLUB_HIDDEN __attribute__((visibility("hidden")))
@@ -124,24 +125,7 @@ static inline int cas128(hp_u128_t *p, uintptr_t o0, uint64_t o1, uintptr_t n0, 
 	return __sync_bool_compare_and_swap(p, o, n);
 }
 
-static inline void list_init(hp_list_t *h) { h->next = h->prev = h; }
-static inline int list_empty(const hp_list_t *h) { return h->next == h; }
-static inline void list_add_(hp_list_t *n, hp_list_t *prev, hp_list_t *next)
-{
-	next->prev = n;
-	n->next = next;
-	n->prev = prev;
-	prev->next = n;
-}
-static inline void list_add_head(hp_list_t *n, hp_list_t *h) { list_add_(n, h, h->next); }
-static inline void list_add_tail(hp_list_t *n, hp_list_t *h) { list_add_(n, h->prev, h); }
-static inline void list_del(hp_list_t *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->next = n->prev = n;
-}
-#define slab_of_list(l) ((hp_slab_t *)(void *)((char *)(l) - offsetof(hp_slab_t, slab_list)))
+#define slab_of_list(l) hp_list_entry(l, hp_slab_t, slab_list)
 
 /* get_freepointer / set_freepointer for the out-of-line paths: with
  * CONFIG_SLAB_FREELIST_HARDENED's encoding, ptr ^ key ^ swab(&word). */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "softirq_int.h"
+#include "hp_time.h"
 
 __thread hp_softirq_cpu_t *hp_softirq_cur_ IE;
 static __thread uint32_t tls_tid IE;
@@ -45,14 +46,6 @@ static void futex_wait(uint32_t *w, uint32_t val, const struct timespec *ts)
 static void futex_wake(uint32_t *w, int n)
 {
 	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static inline uint32_t pc(hp_softirq_cpu_t *c)
@@ -180,9 +173,9 @@ static void do_softirq_core(hp_softirq_cpu_t *c)
 	uint32_t pending;
 
 	if (sys->cfg.clock == HP_SOFTIRQ_CLOCK_JIFFIES)
-		end = now_ns() / sys->tick_ns + sys->limit_jiffies;
+		end = hp_now_ns() / sys->tick_ns + sys->limit_jiffies;
 	else
-		end = now_ns() + sys->cfg.time_limit_ns;
+		end = hp_now_ns() + sys->cfg.time_limit_ns;
 
 	pending = LD(c->pending);
 	pc_add(c, HP_SOFTIRQ_OFFSET);           /* softirq_handle_begin() */
@@ -212,12 +205,12 @@ static void do_softirq_core(hp_softirq_cpu_t *c)
 		/* Same order as the kernel's condition: time, need_resched,
 		 * restart count; the first that fails names the deferral. */
 		if (sys->cfg.clock == HP_SOFTIRQ_CLOCK_JIFFIES) {
-			if ((int64_t)(now_ns() / sys->tick_ns - end) >= 0) {
+			if ((int64_t)(hp_now_ns() / sys->tick_ns - end) >= 0) {
 				BUMP(c->st.defer_time);
 				wakeup_softirqd(c);
 				break;
 			}
-		} else if (now_ns() >= end) {
+		} else if (hp_now_ns() >= end) {
 			BUMP(c->st.defer_time);
 			wakeup_softirqd(c);
 			break;
@@ -971,3 +964,7 @@ int hp_softirq_stats(hp_softirq_sys_t *sys, unsigned cpu, hp_softirq_stats_t *ou
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 	return 0;
 }
+
+/* The dispatch modes as variant tables (softirq.h). */
+const hp_softirq_mode_ops_t hp_softirq_ops_irq_exit = { .name = "irq_exit", .force_irqthreads = false };
+const hp_softirq_mode_ops_t hp_softirq_ops_threadirqs = { .name = "threadirqs", .force_irqthreads = true };

@@ -219,6 +219,17 @@ typedef struct hp_softirq_config {
 					   ksoftirqd/n to, -1 for none */
 } hp_softirq_config_t;
 
+/* Where raised softirqs are dispatched, as a benchmark variant: at
+ * irq_exit (6.6's invoke_softirq) or, with force_irqthreads (the
+ * threadirqs boot option), in ksoftirqd. One table per mode, defined in
+ * softirq.c; set hp_softirq_config_t.force_irqthreads from it. */
+typedef struct hp_softirq_mode_ops {
+	const char *name;               /* "irq_exit", "threadirqs" */
+	bool force_irqthreads;
+} hp_softirq_mode_ops_t;
+
+extern const hp_softirq_mode_ops_t hp_softirq_ops_irq_exit, hp_softirq_ops_threadirqs;
+
 /* Per-CPU counters (hp_softirq_stats). Exact when the CPU is quiescent,
  * a recent snapshot while it runs. */
 typedef struct hp_softirq_stats {

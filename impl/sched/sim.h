@@ -1,4 +1,4 @@
-/* sim.h — `hotpath sim`: a deterministic discrete-event simulation of fair-class tasks from an rt-app JSON file, built on impl/sched.
+/* sim.h — the simulator behind `hotpath sim` (sched's CLI verb, bench/sched.c): a deterministic discrete-event simulation of fair-class tasks from an rt-app JSON file, built on impl/sched.
  *
  * Scenarios are the subset of rt-app's JSON grammar that describes
  * fair-class work (rt-app 1.0, the Debian package):
@@ -81,6 +81,12 @@ typedef struct hp_sim_res {
 	uint64_t events;
 } hp_sim_res_t;
 
+/* Latencies the way the simulator reports them, for measurements compared
+ * with it (bench/sched.c's fidelity case): sorted ascending, then the
+ * nearest-rank percentile p (0..100) of sorted v, or -1 when n is 0. */
+void hp_sim_sort_ns(int64_t *v, size_t n);
+int64_t hp_sim_pct(const int64_t *v, size_t n, unsigned p);
+
 void hp_sim_opts_default(hp_sim_opts_t *o);
 /* Runs the scenario. 0; -1 with err when the options do not fit it (e.g.
  * a task pinned to a CPU that is not simulated: bad input); -2 with err on
@@ -90,6 +96,15 @@ void hp_sim_res_free(hp_sim_res_t *r);
 /* The CSV of `hotpath sim`: header, one row per task, a final comment line
  * with Jain's index and the options. */
 void hp_sim_write_csv(FILE *f, const hp_sim_res_t *r, const hp_sim_opts_t *o);
+
+/* Exit codes of hp_sim_main: the values of hotpath's own (0 ok, 2 bad usage
+ * or input, 99 internal error), kept here so that this library needs
+ * nothing from the harness. */
+enum {
+	HP_SIM_EXIT_OK = 0,
+	HP_SIM_EXIT_USAGE = 2,
+	HP_SIM_EXIT_INTERNAL = 99,
+};
 
 /* `hotpath sim FILE.json [--policy cfs|eevdf] [--seed N] [--cpus N] [--hz N]
  * [--scale-cpus N] [--trace FILE]`; argv[0] is "sim". Returns the exit code. */

@@ -1,4 +1,4 @@
-/* sim.c — `hotpath sim`: rt-app scenarios (json-c), a discrete-event simulation on impl/sched, and its CSV output. */
+/* sim.c — rt-app scenarios (json-c), a discrete-event simulation on impl/sched, its CSV output, and the command line of `hotpath sim`. */
 #include "sim.h"
 
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hp.h"
+#include "hp_rand.h"
 
 /* ================================================================== */
 /* Scenario model                                                      */
@@ -198,6 +198,10 @@ static int parse_timer(perr_t *e, hp_scn_t *s, const char *where, const char *fi
 			if (!json_object_is_type(x, json_type_string))
 				return fail(e, "%s: %s.ref: expected a string, got %s", where, field, jtype(x));
 			ref = json_object_get_string(x);
+			/* timers are told apart by the whole name: none is cut short */
+			if (strlen(ref) >= sizeof(((scn_timer_t *)0)->ref))
+				return fail(e, "%s: %s.ref: the name is longer than %zu characters", where, field,
+					    sizeof(((scn_timer_t *)0)->ref) - 1);
 		} else if (!strcmp(k, "period")) {
 			char f[96];
 
@@ -1038,15 +1042,6 @@ void hp_sim_opts_default(hp_sim_opts_t *o)
 	o->hz = 250;
 }
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -1054,12 +1049,17 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Nearest-rank percentile of sorted values. */
-static int64_t pct(const int64_t *v, size_t n, unsigned p)
+void hp_sim_sort_ns(int64_t *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_i64);
+}
+
+int64_t hp_sim_pct(const int64_t *v, size_t n, unsigned p)
 {
 	size_t r = (n * p + 99) / 100;
 
-	return v[r ? r - 1 : 0];
+	return n ? v[r ? r - 1 : 0] : -1;
 }
 
 static void sim_free(sim_t *s)
@@ -1139,7 +1139,7 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 		t->allowed = o->ignore_affinity || !t->def->cpus ? all : t->def->cpus;
 		hp_se_init(&t->se, t->def->nice, (uint32_t)i);
 		/* rt-app starts its threads one after another */
-		push(&s, splitmix64(&rng) % 100000, E_WAKE, i, 0);
+		push(&s, hp_splitmix64(&rng) % 100000, E_WAKE, i, 0);
 	}
 	for (int c = 0; c < s.ncpu; c++)
 		push(&s, s.tick_ns, E_TICK, c, 0);
@@ -1211,9 +1211,9 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 		q->wakeups = t->wakeups;
 		q->wakeup_p50_ns = q->wakeup_p99_ns = q->wakeup_max_ns = -1;
 		if (t->nlat) {
-			qsort(t->lat, t->nlat, sizeof(t->lat[0]), cmp_i64);
-			q->wakeup_p50_ns = pct(t->lat, t->nlat, 50);
-			q->wakeup_p99_ns = pct(t->lat, t->nlat, 99);
+			hp_sim_sort_ns(t->lat, t->nlat);
+			q->wakeup_p50_ns = hp_sim_pct(t->lat, t->nlat, 50);
+			q->wakeup_p99_ns = hp_sim_pct(t->lat, t->nlat, 99);
 			q->wakeup_max_ns = t->lat[t->nlat - 1];
 		}
 		x = (double)t->runtime / (double)q->weight;
@@ -1289,7 +1289,7 @@ static int sim_usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputs("\n(see hotpath sim --help)\n", stderr);
-	return HP_EXIT_USAGE;
+	return HP_SIM_EXIT_USAGE;
 }
 
 static int parse_num(const char *s, long lo, long hi, long *out)
@@ -1307,7 +1307,64 @@ static int parse_num(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
-int hp_sim_main(int argc, char **argv)
+/* One option of `hotpath sim` into o (or *trace). -1 to go on, else the
+ * exit code (after the message). */
+static int sim_opt(int c, const char *arg, const char *opt, hp_sim_opts_t *o, const char **trace)
+{
+	long v;
+
+	switch (c) {
+	case 'h':
+		fputs(sim_usage, stdout);
+		return HP_SIM_EXIT_OK;
+	case 'p':
+		if (!strcmp(arg, "cfs"))
+			o->policy = HP_SCHED_CFS;
+		else if (!strcmp(arg, "eevdf"))
+			o->policy = HP_SCHED_EEVDF;
+		else
+			return sim_usage_error("--policy: unknown policy '%s' (valid: cfs, eevdf)", arg);
+		return -1;
+	case 's': {
+		char *end;
+
+		errno = 0;
+		o->seed = strtoull(arg, &end, 0);
+		if (!*arg || *arg == '-' || errno || *end)
+			return sim_usage_error("--seed: '%s' is not an unsigned 64-bit number", arg);
+		return -1;
+	}
+	case 'c':
+		if (parse_num(arg, 1, HP_SIM_MAX_CPUS, &v))
+			return sim_usage_error("--cpus: '%s' (valid: 1..%d)", arg, HP_SIM_MAX_CPUS);
+		o->ncpus = (int)v;
+		return -1;
+	case 'S':
+		if (parse_num(arg, 1, 4096, &v))
+			return sim_usage_error("--scale-cpus: '%s' (valid: 1..4096)", arg);
+		o->scale_cpus = (int)v;
+		return -1;
+	case 'z':
+		if (parse_num(arg, 10, 10000, &v))
+			return sim_usage_error("--hz: '%s' (valid: 10..10000; kernels use 100, 250, 300, 1000)",
+					       arg);
+		o->hz = (int)v;
+		return -1;
+	case 't':
+		if (!*arg)
+			return sim_usage_error("--trace: empty file name");
+		*trace = arg;
+		return -1;
+	case ':':
+		return sim_usage_error("option '%s' needs a value", opt);
+	default:
+		return sim_usage_error("unknown option '%s'", opt);
+	}
+}
+
+/* The options and the one scenario file of `hotpath sim`. -1 to go on,
+ * else the exit code. */
+static int sim_args(int argc, char **argv, hp_sim_opts_t *o, const char **trace, const char **file)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, 0, 'p' }, { "seed", required_argument, 0, 's' },
@@ -1315,83 +1372,47 @@ int hp_sim_main(int argc, char **argv)
 		{ "scale-cpus", required_argument, 0, 'S' }, { "trace", required_argument, 0, 't' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
-	hp_sim_opts_t o;
-	const char *trace = NULL, *file = NULL;
-	char err[1024] = "";
-	hp_scn_t *scn;
-	hp_sim_res_t r;
 	int c, rc;
-	long v;
 
-	hp_sim_opts_default(&o);
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs(sim_usage, stdout);
-			return HP_EXIT_OK;
-		case 'p':
-			if (!strcmp(optarg, "cfs"))
-				o.policy = HP_SCHED_CFS;
-			else if (!strcmp(optarg, "eevdf"))
-				o.policy = HP_SCHED_EEVDF;
-			else
-				return sim_usage_error("--policy: unknown policy '%s' (valid: cfs, eevdf)", optarg);
-			break;
-		case 's': {
-			char *end;
-
-			errno = 0;
-			o.seed = strtoull(optarg, &end, 0);
-			if (!*optarg || *optarg == '-' || errno || *end)
-				return sim_usage_error("--seed: '%s' is not an unsigned 64-bit number", optarg);
-			break;
-		}
-		case 'c':
-			if (parse_num(optarg, 1, HP_SIM_MAX_CPUS, &v))
-				return sim_usage_error("--cpus: '%s' (valid: 1..%d)", optarg, HP_SIM_MAX_CPUS);
-			o.ncpus = (int)v;
-			break;
-		case 'S':
-			if (parse_num(optarg, 1, 4096, &v))
-				return sim_usage_error("--scale-cpus: '%s' (valid: 1..4096)", optarg);
-			o.scale_cpus = (int)v;
-			break;
-		case 'z':
-			if (parse_num(optarg, 10, 10000, &v))
-				return sim_usage_error("--hz: '%s' (valid: 10..10000; kernels use 100, 250, 300, 1000)",
-						       optarg);
-			o.hz = (int)v;
-			break;
-		case 't':
-			if (!*optarg)
-				return sim_usage_error("--trace: empty file name");
-			trace = optarg;
-			break;
-		case ':':
-			return sim_usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return sim_usage_error("unknown option '%s'", argv[optind - 1]);
-		}
+		rc = sim_opt(c, optarg, argv[optind - 1], o, trace);
+		if (rc >= 0)
+			return rc;
 	}
 	if (optind >= argc)
 		return sim_usage_error("no scenario file given (hotpath sim FILE.json)");
 	if (optind + 1 < argc)
 		return sim_usage_error("unexpected argument '%s' (one scenario file only)", argv[optind + 1]);
-	file = argv[optind];
+	*file = argv[optind];
+	return -1;
+}
 
+int hp_sim_main(int argc, char **argv)
+{
+	hp_sim_opts_t o;
+	const char *trace = NULL, *file = NULL;
+	char err[1024] = "";
+	hp_scn_t *scn;
+	hp_sim_res_t r;
+	int rc;
+
+	hp_sim_opts_default(&o);
+	rc = sim_args(argc, argv, &o, &trace, &file);
+	if (rc >= 0)
+		return rc;
 	scn = hp_scn_load(file, err, sizeof err);
 	if (!scn) {
 		fprintf(stderr, "hotpath sim: %s\n", err);
-		return HP_EXIT_USAGE;
+		return HP_SIM_EXIT_USAGE;
 	}
 	if (trace) {
 		o.trace = fopen(trace, "w");
 		if (!o.trace) {
 			fprintf(stderr, "hotpath sim: --trace: cannot write %s: %s\n", trace, strerror(errno));
 			hp_scn_free(scn);
-			return HP_EXIT_USAGE;
+			return HP_SIM_EXIT_USAGE;
 		}
 	}
 	rc = hp_sim_run(scn, &o, &r, err, sizeof err);
@@ -1400,18 +1421,18 @@ int hp_sim_main(int argc, char **argv)
 		hp_sim_res_free(&r);
 		if (fflush(stdout) != 0) {
 			fprintf(stderr, "hotpath sim: writing the CSV: %s\n", strerror(errno));
-			rc = HP_EXIT_INTERNAL;
+			rc = HP_SIM_EXIT_INTERNAL;
 		}
 	} else if (rc == -1) {
 		fprintf(stderr, "hotpath sim: %s: %s\n", file, err);
-		rc = HP_EXIT_USAGE;
+		rc = HP_SIM_EXIT_USAGE;
 	} else {
 		fprintf(stderr, "hotpath sim: %s: internal error: %s\n", file, err);
-		rc = HP_EXIT_INTERNAL;
+		rc = HP_SIM_EXIT_INTERNAL;
 	}
 	if (o.trace && fclose(o.trace) != 0 && rc == 0) {
 		fprintf(stderr, "hotpath sim: --trace: writing %s: %s\n", trace, strerror(errno));
-		rc = HP_EXIT_INTERNAL;
+		rc = HP_SIM_EXIT_INTERNAL;
 	}
 	hp_scn_free(scn);
 	return rc;

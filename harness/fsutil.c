@@ -1,0 +1,226 @@
+/* fsutil.c — atomic file writes, whole-file reads, mkdir -p, hp_strlcpy. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "fsutil.h"
+
+void hp_strlcpy(char *dst, const char *src, size_t len)
+{
+	size_t n;
+
+	if (!len)
+		return;
+	if (!src)
+		src = "";
+	n = strnlen(src, len - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* path with its last component cut off ("." for a bare name); NULL when out
+ * of memory. */
+static char *parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+/* Makes the rename itself durable; a failure here is not worth failing a
+ * write whose data is already safely in place. */
+static void fsync_parent(const char *path)
+{
+	char *dir = parent_dir(path);
+	int fd;
+
+	if (!dir)
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int hp_write_atomic(const char *path, const void *data, size_t len)
+{
+	char *tmp;
+	size_t plen;
+	int fd, saved;
+
+	if (!path || (!data && len)) {
+		errno = EINVAL;
+		return -1;
+	}
+	plen = strlen(path);
+	tmp = malloc(plen + 5);
+	if (!tmp)
+		return -1;
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp", 5);
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto fail_noclose;
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		goto fail;
+	free(tmp);
+	fsync_parent(path);
+	return 0;
+
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+fail_noclose:
+	saved = errno;
+	free(tmp);
+	errno = saved;
+	return -1;
+}
+
+int hp_write_json_atomic(const char *path, struct json_object *obj)
+{
+	const char *s;
+	char *buf;
+	size_t n;
+	int rc, saved;
+
+	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!s) {
+		errno = ENOMEM;
+		return -1;
+	}
+	n = strlen(s);
+	buf = malloc(n + 1);
+	if (!buf)
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\n';          /* a text file ends with a newline */
+	rc = hp_write_atomic(path, buf, n + 1);
+	saved = errno;
+	free(buf);
+	errno = saved;
+	return rc;
+}
+
+int hp_memstream_commit(FILE *f, char **buf, size_t *len, const char *path)
+{
+	int rc, saved;
+
+	if (fflush(f) != 0 || ferror(f)) {
+		saved = errno ? errno : EIO;
+		fclose(f);
+		free(*buf);
+		errno = saved;
+		return -1;
+	}
+	fclose(f);
+	rc = hp_write_atomic(path, *buf, *len);
+	saved = errno;
+	free(*buf);
+	errno = saved;
+	return rc;
+}
+
+char *hp_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL, *p;
+	size_t cap = 0, n = 0, got;
+
+	if (!f)
+		return NULL;
+	do {
+		if (cap - n < 65536) {
+			if (cap > SIZE_MAX / 2 - 65536)
+				goto nomem;
+			p = realloc(buf, cap ? cap * 2 : 65536);
+			if (!p)
+				goto nomem;
+			buf = p;
+			cap = cap ? cap * 2 : 65536;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+	} while (got);
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		errno = EIO;
+		return NULL;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+nomem:
+	free(buf);
+	fclose(f);
+	errno = ENOMEM;
+	return NULL;
+}
+
+int hp_mkdir_p(const char *path)
+{
+	char *tmp = strdup(path ? path : "");
+	int rc = 0, saved;
+
+	if (!tmp)
+		return -1;
+	if (!*tmp) {
+		free(tmp);
+		errno = ENOENT;
+		return -1;
+	}
+	/* every prefix ending before a '/', then the whole path */
+	for (char *p = tmp + 1; *p && !rc; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			rc = -1;
+		*p = '/';
+	}
+	if (!rc && mkdir(tmp, 0755) != 0 && errno != EEXIST)
+		rc = -1;
+	saved = errno;
+	free(tmp);
+	errno = saved;
+	return rc;
+}

@@ -1,0 +1,75 @@
+/* rundir.c — the run folder and the result files written into it. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rundir.h"
+
+int hp_make_run_dir(const char *out, char *dir, size_t len, char *err, size_t errlen)
+{
+	if (hp_mkdir_p(out) != 0) {
+		snprintf(err, errlen, "--out: cannot create '%s': %s", out, strerror(errno));
+		return -1;
+	}
+	char host[128] = "host", stamp[32];
+	gethostname(host, sizeof host - 1);
+	for (char *p = host; *p; p++)
+		if (*p == '/' || *p == ' ')
+			*p = '_';
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+	/* a second run started in the same second gets -2, -3, ... */
+	for (int k = 1; k < 1000; k++) {
+		int n;
+		if (k == 1)
+			n = snprintf(dir, len, "%s/%s-%s", out, stamp, host);
+		else
+			n = snprintf(dir, len, "%s/%s-%s-%d", out, stamp, host, k);
+		if (n < 0 || (size_t)n >= len) {
+			snprintf(err, errlen, "--out: '%s' is too long for a run folder path (limit %zu characters)",
+				 out, len - 1);
+			return -1;
+		}
+		if (mkdir(dir, 0755) == 0)
+			return 0;
+		if (errno != EEXIST) {
+			snprintf(err, errlen, "--out: cannot create a run folder in '%s': %s", out, strerror(errno));
+			return -1;
+		}
+	}
+	snprintf(err, errlen, "--out: too many run folders named %s-%s in '%s'", stamp, host, out);
+	return -1;
+}
+
+int hp_write_outputs(const char *dir, const hp_results_t *r, struct json_object *env,
+		     const char *note)
+{
+	char p[PATH_MAX];
+	int rc = 0;
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	rc |= hp_write_csv(p, r);
+	snprintf(p, sizeof p, "%s/results.json", dir);
+	/* results.json takes ownership of its context; env stays ours */
+	struct json_object *ctx = NULL;
+	json_object_deep_copy(env, &ctx, NULL);
+	rc |= hp_write_results_json(p, r, ctx);
+	snprintf(p, sizeof p, "%s/summary.md", dir);
+	rc |= hp_write_summary(p, r, note);
+	return rc;
+}
+
+void hp_env_warn(struct json_object *env, const char *msg)
+{
+	struct json_object *w;
+	if (!json_object_object_get_ex(env, "warnings", &w)) {
+		w = json_object_new_array();
+		json_object_object_add(env, "warnings", w);
+	}
+	json_object_array_add(w, json_object_new_string(msg));
+}

@@ -1,0 +1,23 @@
+/* rundir.h — the run folder: its creation and the files the runner keeps
+ * up to date in it after every benchmark. */
+#ifndef HP_RUNDIR_H
+#define HP_RUNDIR_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+
+#include "record.h"
+
+/* Creates out/<YYYYmmdd-HHMMSS>-<host> (and out itself), never reusing an
+ * existing folder; its path goes to dir. 0, or -1 with err. */
+int hp_make_run_dir(const char *out, char *dir, size_t len, char *err, size_t errlen);
+
+/* results.csv, results.json (with env as its context) and summary.md (with
+ * note) in dir, each atomically. 0, or nonzero with errno set. */
+int hp_write_outputs(const char *dir, const hp_results_t *r, struct json_object *env,
+		     const char *note);
+
+/* Appends msg to env's "warnings" array (created when missing). */
+void hp_env_warn(struct json_object *env, const char *msg);
+
+#endif

@@ -1,0 +1,299 @@
+/* summary.md — per suite, case and (param, threads): each variant's median,
+ * min, max and CV of the primary metric and its ratio to impl; then every
+ * benchmark that did not run, with its reason. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keymap.h"
+#include "record.h"
+#include "record_int.h"
+
+/* Table cells and headings: a '|' would split a cell, a newline a row. */
+static void md_put(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", f);
+		else if (*s == '\n' || *s == '\r')
+			fputc(' ', f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* Four significant digits, but never exponents for everyday sizes:
+ * 12345.6 ns reads better as 12346 than as 1.235e+04. */
+static void fmt_num(char *buf, size_t len, double v)
+{
+	if (isfinite(v) && fabs(v) >= 1000 && fabs(v) < 1e15)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.4g", v);
+}
+
+static void fmt_ratio(char *buf, size_t len, double q)
+{
+	if (!isfinite(q))
+		snprintf(buf, len, "—");
+	else if (fabs(q) >= 0.01)
+		snprintf(buf, len, "%.2fx", q);
+	else
+		snprintf(buf, len, "%.3gx", q);
+}
+
+typedef struct sum_var {
+	const hp_record_t *x;   /* first record of the variant */
+	const char *unit;
+	size_t n;
+	double med, min, max, cv;
+} sum_var_t;
+
+/* Sort keys of summary.md: suite, case, (param, threads) and benchmark ids,
+ * each in first-seen order, so sections come in the order the run made them. */
+enum { K_SUITE, K_CASE, K_GROUP, K_BENCH, NMAPS };
+
+/* One variant per run of equal K_BENCH in sidx[a..e): its statistics over
+ * the values of `prim`. Returns the number of variants; *impl gets the
+ * median of the first impl variant (NaN if none). */
+static size_t group_stats(const hp_results_t *r, const size_t *sidx, size_t a, size_t e,
+			  hp_sortkey_t *keys, const char *prim, const char *unit, sum_var_t *vs,
+			  double *vals, double *impl)
+{
+	size_t nv = 0;
+
+	*impl = NAN;
+	for (size_t i = a; i < e;) {
+		size_t j = i, n = 0;
+		sum_var_t *v = &vs[nv++];
+
+		v->x = &r->rec[sidx[i]];
+		v->unit = unit;
+		for (; j < e && keys[sidx[j]][K_BENCH] == keys[sidx[i]][K_BENCH]; j++) {
+			const hp_record_t *x = &r->rec[sidx[j]];
+
+			if (strcmp(x->metric, prim))
+				continue;
+			if (!n)
+				v->unit = x->unit;
+			vals[n++] = x->value;
+		}
+		v->n = n;
+		if (n) {
+			v->cv = hp_cv(vals, n);
+			v->med = hp_median(vals, n);
+			v->min = vals[0];
+			v->max = vals[n - 1];
+			if (isnan(*impl) && !strcmp(v->x->kind, "impl"))
+				*impl = v->med;
+		}
+		i = j;
+	}
+	return nv;
+}
+
+/* One table row: a variant's figures, or "no <metric>" when it has none. */
+static void variant_row(FILE *f, const sum_var_t *v, const char *prim, const char *unit,
+			double impl)
+{
+	char b1[64], b2[64], b3[64], b4[64], b5[64];
+
+	fputs("| ", f);
+	md_put(f, v->x->variant);
+	fputs(" | ", f);
+	md_put(f, v->x->kind);
+	if (!v->n) {
+		fputs(" | no ", f);
+		md_put(f, prim);
+		fputs(" | — | — | — | — |\n", f);
+		return;
+	}
+	fmt_num(b1, sizeof(b1), v->med);
+	fmt_num(b2, sizeof(b2), v->min);
+	fmt_num(b3, sizeof(b3), v->max);
+	if (v->cv * 100 >= 10)
+		snprintf(b4, sizeof(b4), "%.0f%%", v->cv * 100);
+	else
+		snprintf(b4, sizeof(b4), "%.2g%%", v->cv * 100);
+	if (isnan(impl) || impl == 0)
+		snprintf(b5, sizeof(b5), "—");
+	else
+		fmt_ratio(b5, sizeof(b5), v->med / impl);
+	fprintf(f, " | %s", b1);
+	if (strcmp(v->unit, unit)) {   /* never silently mix units in a column */
+		fputc(' ', f);
+		md_put(f, v->unit);
+	}
+	fprintf(f, " | %s | %s | %s | %s |\n", b2, b3, b4, b5);
+}
+
+/* One (param, threads) group, records sidx[a..e): its heading and table. */
+static int summary_group(FILE *f, const hp_results_t *r, const size_t *sidx, size_t a, size_t e,
+			 hp_sortkey_t *keys)
+{
+	const char *prim = hp_pick_primary(r, sidx + a, e - a), *unit = "";
+	const hp_record_t *x0 = &r->rec[sidx[a]];
+	sum_var_t *vs = calloc(e - a, sizeof(*vs));
+	double *vals = malloc((e - a) * sizeof(*vals)), impl;
+	size_t nv;
+
+	if (!vs || !vals) {
+		free(vs);
+		free(vals);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = a; i < e; i++)
+		if (!strcmp(r->rec[sidx[i]].metric, prim)) {
+			unit = r->rec[sidx[i]].unit;
+			break;
+		}
+	nv = group_stats(r, sidx, a, e, keys, prim, unit, vs, vals, &impl);
+
+	fputs("#### ", f);
+	if (x0->param[0] && strcmp(x0->param, "-")) {
+		fputs("param ", f);
+		md_put(f, x0->param);
+		fputs(", ", f);
+	}
+	fprintf(f, "%d thread%s: ", x0->threads, x0->threads == 1 ? "" : "s");
+	md_put(f, prim);
+	fputs("\n\n| variant | kind | median (", f);
+	md_put(f, unit);
+	fputs(") | min | max | CV | vs impl |\n|:--|:--|--:|--:|--:|--:|--:|\n", f);
+	for (size_t k = 0; k < nv; k++)
+		variant_row(f, &vs[k], prim, unit, impl);
+	fputc('\n', f);
+	free(vs);
+	free(vals);
+	return 0;
+}
+
+/* keys[i][K_*] for every record; -1 with ENOMEM. */
+static int summary_keys(const hp_results_t *r, hp_sortkey_t *keys)
+{
+	keymap_t maps[NMAPS];
+	char key[HP_BENCH_KEY_MAX];
+	int rc = 0;
+
+	for (int m = 0; m < NMAPS; m++)
+		keymap_init(&maps[m]);
+	for (size_t i = 0; i < r->nrec && !rc; i++) {
+		const hp_record_t *x = &r->rec[i];
+
+		snprintf(key, sizeof(key), "%s", x->suite);
+		keys[i][K_SUITE] = keymap_id(&maps[K_SUITE], key);
+		snprintf(key, sizeof(key), "%s\x1f%s", x->suite, x->case_);
+		keys[i][K_CASE] = keymap_id(&maps[K_CASE], key);
+		snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%d", x->suite, x->case_, x->param, x->threads);
+		keys[i][K_GROUP] = keymap_id(&maps[K_GROUP], key);
+		hp_bench_key(key, sizeof(key), x->suite, x->case_, x->variant, x->param, x->threads);
+		keys[i][K_BENCH] = keymap_id(&maps[K_BENCH], key);
+		for (int m = 0; m < NMAPS; m++)
+			if (keys[i][m] == KEYMAP_NONE)
+				rc = -1;
+	}
+	for (int m = 0; m < NMAPS; m++)
+		keymap_free(&maps[m]);
+	if (rc)
+		errno = ENOMEM;
+	return rc;
+}
+
+/* Suite and case headings, then a table per (param, threads) group. */
+static int summary_results(FILE *f, const hp_results_t *r, const size_t *sidx, hp_sortkey_t *keys)
+{
+	for (size_t i = 0; i < r->nrec;) {
+		const hp_record_t *x = &r->rec[sidx[i]];
+		size_t j = i;
+
+		if (i == 0 || keys[sidx[i]][K_SUITE] != keys[sidx[i - 1]][K_SUITE]) {
+			fputs("## ", f);
+			md_put(f, x->suite);
+			fputs("\n\n", f);
+		}
+		if (i == 0 || keys[sidx[i]][K_CASE] != keys[sidx[i - 1]][K_CASE]) {
+			fputs("### ", f);
+			md_put(f, x->case_);
+			fputs("\n\n", f);
+		}
+		while (j < r->nrec && keys[sidx[j]][K_GROUP] == keys[sidx[i]][K_GROUP])
+			j++;
+		if (summary_group(f, r, sidx, i, j, keys) < 0)
+			return -1;
+		i = j;
+	}
+	return 0;
+}
+
+static void summary_not_run(FILE *f, const hp_results_t *r)
+{
+	char name[HP_BENCH_KEY_MAX];
+	size_t ndone = 0;
+
+	fputs("## Did not run\n\n", f);
+	for (size_t s = 0; s < r->nst; s++) {
+		const hp_status_t *st = &r->st[s];
+
+		if (st->status == HP_ST_OK)
+			continue;
+		hp_bench_name(name, sizeof(name), st->suite, st->case_, st->variant, st->param, st->threads);
+		fputs("- ", f);
+		md_put(f, name);
+		fputs(" (", f);
+		md_put(f, st->kind);
+		if (st->metric[0]) {
+			fputs(", --metric ", f);
+			md_put(f, st->metric);
+		}
+		fprintf(f, "): **%s**", hp_status_name(st->status));
+		if (st->message[0]) {
+			fputs(": ", f);
+			md_put(f, st->message);
+		}
+		fputc('\n', f);
+		ndone++;
+	}
+	if (!ndone)
+		fputs("Every benchmark ran.\n", f);
+}
+
+int hp_write_summary(const char *path, const hp_results_t *r, const char *title_note)
+{
+	hp_sortkey_t *keys = calloc(r->nrec + 1, sizeof(*keys));
+	size_t *sidx = hp_index_alloc(r->nrec), len = 0;
+	char *buf = NULL;
+	FILE *f = NULL;
+	int rc = -1, saved;
+
+	if (!keys || !sidx) {
+		errno = ENOMEM;
+		goto out;
+	}
+	if (summary_keys(r, keys) < 0)
+		goto out;
+	hp_sort_by_keys(sidx, r->nrec, keys);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		goto out;
+	fputs("# hotpath results\n\n", f);
+	if (title_note && *title_note)
+		fprintf(f, "%s\n\n", title_note);
+	if (summary_results(f, r, sidx, keys) < 0) {
+		saved = errno;
+		fclose(f);
+		free(buf);
+		errno = saved;
+		goto out;
+	}
+	summary_not_run(f, r);
+	rc = hp_memstream_commit(f, &buf, &len, path);
+out:
+	saved = errno;
+	free(keys);
+	free(sidx);
+	errno = saved;
+	return rc;
+}
