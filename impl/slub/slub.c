@@ -21,11 +21,22 @@
 
 char *hp_slub_pcpu_base_;
 __thread char *hp_slub_this_unit_ __attribute__((tls_model("initial-exec")));
+/* The out-of-line pinned fast paths' view of hp_slub_this_unit_: the same
+ * unit once the thread called hp_slub_set_cpu(), else an all-zero unit
+ * (freelist NULL, slab NULL) on which both fast paths fail, so they need
+ * no test for "declared" (it is never written). */
+static char nounit[1u << HP_SLUB_PCPU_UNIT_SHIFT] __attribute__((aligned(64)));
+static __thread char *fast_unit __attribute__((tls_model("initial-exec"))) = nounit;
 
 hp_buddy_zone_t *slub_zone;
 hp_slab_t *slub_slab_map;
 
 enum { ST_NONE, ST_STARTING, ST_READY, ST_FAILED };
+
+/* What the pinned kmalloc set holds before set-up: cpu_off 0 (with
+ * nounit, a NULL cpu freelist), so hp_kmalloc_pinned()'s fast path needs
+ * no test for "set up" (see kmalloc_fast). */
+static hp_kmem_cache_t nocache;
 
 #define PCPU_CHUNK ((uintptr_t)sizeof(hp_kmem_cache_cpu_t))
 #define PCPU_CHUNKS ((int)((1u << HP_SLUB_PCPU_UNIT_SHIFT) / sizeof(hp_kmem_cache_cpu_t)))
@@ -44,9 +55,17 @@ static struct {
 	pthread_mutex_t slab_mutex;       /* caches list, per-CPU chunks */
 	hp_list_t caches;                 /* slab_caches, newest first */
 	uint64_t chunk_used[(1u << HP_SLUB_PCPU_UNIT_SHIFT) / sizeof(hp_kmem_cache_cpu_t) / 64 + 1];
-	hp_kmem_cache_t *kmalloc[2][HP_KMALLOC_NR_CACHES];
+	hp_kmem_cache_t *kmalloc[HP_KMALLOC_NR_SETS][HP_KMALLOC_NR_CACHES];
+	uint8_t size_index[24];           /* kmalloc_size_index[] (next to kmalloc[]: one base register) */
+	int rseq_ok;                      /* rseq registered: HP_SLAB_PCPU_RSEQ caches use it */
 } g = {
 	.slab_mutex = PTHREAD_MUTEX_INITIALIZER,
+#define NC_ &nocache
+	.kmalloc[HP_KMALLOC_SET_PINNED] = { NC_, NC_, NC_, NC_, NC_, NC_, NC_, NC_, NC_, NC_, NC_, NC_, NC_, NC_ },
+#undef NC_
+	/* kmalloc_size_index[] of 6.6: sizes 1..192 in steps of 8 -> cache index
+	 * (1 = kmalloc-96, 2 = kmalloc-192, n = kmalloc-2^n). */
+	.size_index = { 3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1, 7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2 },
 };
 
 /* The "kmem_cache" cache: cache descriptors come from it (the kernel's
@@ -276,7 +295,7 @@ static hp_kmem_cache_cpu_t *unit_slot(const hp_kmem_cache_t *s, int unit)
 /* pcpu_alloc: one chunk at the same offset in every unit; slab_mutex held */
 static int chunk_alloc(hp_kmem_cache_t *s)
 {
-	for (int i = 0; i < PCPU_CHUNKS; i++) {
+	for (int i = 1; i < PCPU_CHUNKS; i++) {   /* chunk 0: the zero slot (hot.pin_off) */
 		if (g.chunk_used[i / 64] & (1ull << (i % 64)))
 			continue;
 		g.chunk_used[i / 64] |= 1ull << (i % 64);
@@ -362,33 +381,60 @@ static void *slot_hold(const hp_kmem_cache_t *s, hp_kmem_cache_cpu_t *c, int loc
 		}
 	}
 	/* a hardened cache's cpu freelist is never visible to the fast paths */
-	return hardened(s) ? c->hfreelist : fl;
+	return hidden_fl(s) ? c->hfreelist : fl;
 }
 
 static void slot_release(const hp_kmem_cache_t *s, hp_kmem_cache_cpu_t *c, int locked, void *fl)
 {
 	uint64_t tid;
 
-	if (hardened(s)) {
+	if (hidden_fl(s)) {
 		c->hfreelist = fl;
 		fl = NULL;
 	}
 	if (!locked) {
 		c->freelist = fl;
-		c->tid += HP_SLUB_TID_STEP;
+		c->tid += HP_SLUB_TID_ADVANCE;
 		return;
 	}
 	tid = LOAD(&c->tid);
 	/* nobody else can change a held slot */
-	if (!cas128(&c->freelist_tid, 0, tid, (uintptr_t)fl, (tid & ~(uint64_t)1) + HP_SLUB_TID_STEP))
+	if (!cas128(&c->freelist_tid, 0, tid, (uintptr_t)fl, (tid & ~(uint64_t)1) + HP_SLUB_TID_ADVANCE))
 		__builtin_trap();
+}
+
+/* Holds this thread's slot for a slow path: my_slot() + slot_hold(), or
+ * for an rseq cache the hold in an rseq critical section on this CPU (no
+ * other CPU may write a slot an unlocked cmpxchg16b may be updating; see
+ * slub.h, fast path (c)). Returns the slot, *fl the freelist taken. */
+static hp_kmem_cache_cpu_t *hold_my_slot(const hp_kmem_cache_t *s, int *locked, void **fl)
+{
+	hp_kmem_cache_cpu_t *c;
+
+#ifdef HP_SLUB_RSEQ_ASM
+	if (rseq_cache(s)) {
+		*locked = 1;
+		for (unsigned n = 0;; n++) {
+			c = hp_slub_rseq_hold_(s, fl);
+			if (c)
+				break;
+			backoff(n);
+		}
+		if (hidden_fl(s))
+			*fl = c->hfreelist;
+		return c;
+	}
+#endif
+	c = my_slot(s, locked);
+	*fl = slot_hold(s, c, *locked);
+	return c;
 }
 
 static void set_cpu_slab(const hp_kmem_cache_t *s, hp_kmem_cache_cpu_t *c, hp_slab_t *slab)
 {
 	STORE(&c->slab, slab);
 	STORE(&c->slab_addr, slab ? slab->addr : 0);
-	STORE(&c->slab_bytes, slab && !hardened(s) ? OO_BYTES(slab->order) : 0);
+	STORE(&c->slab_bytes, slab && !hidden_fl(s) ? OO_BYTES(slab->order) : 0);
 }
 
 /* ================================================================== */
@@ -962,8 +1008,7 @@ static void *slab_alloc(hp_kmem_cache_t *s, unsigned long addr, size_t orig_size
 
 	if (kmem_cache_debug(s))
 		return alloc_debug(s, addr, orig_size);
-	c = my_slot(s, &locked);
-	fl = slot_hold(s, c, locked);
+	c = hold_my_slot(s, &locked, &fl);
 	obj = fl;
 	if (obj)
 		fl = fp_get(s, obj);
@@ -1108,19 +1153,20 @@ static void slab_free(hp_kmem_cache_t *s, hp_slab_t *slab, void *head, void *tai
 
 	if (!locked) {
 		if (c->slab == slab) {
-			void **fl = hardened(s) ? &c->hfreelist : &c->freelist;
+			void **fl = hidden_fl(s) ? &c->hfreelist : &c->freelist;
 
 			fp_set(s, tail, *fl);
 			*fl = head;
-			c->tid += HP_SLUB_TID_STEP;
+			c->tid += HP_SLUB_TID_ADVANCE;
 			return;
 		}
 		slab_free_remote(s, c, slab, head, tail, cnt);
 		return;
 	}
-	if (hardened(s)) {
-		void *fl = slot_hold(s, c, locked);
+	if (hidden_fl(s) || rseq_cache(s)) {
+		void *fl;
 
+		c = hold_my_slot(s, &locked, &fl);
 		if (c->slab == slab) {
 			fp_set(s, tail, fl);
 			slot_release(s, c, locked, head);
@@ -1143,7 +1189,7 @@ static void slab_free(hp_kmem_cache_t *s, hp_slab_t *slab, void *head, void *tai
 			break;
 		fl = LOAD(&c->freelist);
 		fp_set(s, tail, fl);
-		if (cas128(&c->freelist_tid, (uintptr_t)fl, tid, (uintptr_t)head, tid + HP_SLUB_TID_STEP))
+		if (cas128(&c->freelist_tid, (uintptr_t)fl, tid, (uintptr_t)head, tid + HP_SLUB_TID_ADVANCE))
 			return;
 		c = my_slot(s, &locked);
 	}
@@ -1214,8 +1260,7 @@ size_t hp_kmem_cache_alloc_bulk(hp_kmem_cache_t *s, size_t n, void **p)
 		}
 		return n;
 	}
-	c = my_slot(s, &locked);
-	fl = slot_hold(s, c, locked);
+	c = hold_my_slot(s, &locked, &fl);
 	i = 0;
 	while (i < n) {
 		void *obj = fl;
@@ -1368,8 +1413,18 @@ static int cache_open(hp_kmem_cache_t *s, const char *name, size_t size, size_t 
 		flags |= g.debug_flags;
 	if (g.hardened)
 		flags |= HP_SLAB_FREELIST_HARDENED;
+	if (flags & HP_SLAB_KCONFIG_DISTRO)
+		flags |= HP_SLAB_FREELIST_HARDENED;   /* distro kernels set CONFIG_SLAB_FREELIST_HARDENED */
+	if ((flags & HP_SLAB_PCPU_RSEQ) && !g.rseq_ok)
+		flags &= ~(unsigned)HP_SLAB_PCPU_RSEQ;   /* no rseq: the cmpxchg stand-in (b) */
 	s->hot.flags = flags;
 	s->hot.random = (flags & HP_SLAB_FREELIST_HARDENED) ? new_key() : 0;
+	if ((flags & HP_SLAB_DEBUG_FLAGS) || hidden_fl(s))
+		s->hot.path = HP_SLUB_PATH_SLOW;
+	else
+		s->hot.path = ((flags & HP_SLAB_PCPU_PINNED) ? HP_SLUB_PATH_PINNED
+			       : (flags & HP_SLAB_PCPU_RSEQ) ? HP_SLUB_PATH_RSEQ : HP_SLUB_PATH_CMPXCHG) |
+			      ((flags & HP_SLAB_KCONFIG_DISTRO) ? HP_SLUB_PATH_DISTRO : 0);
 	s->object_size = (unsigned)size;
 	s->ctor = ctor;
 	s->align = calculate_alignment(flags, (unsigned)align, (unsigned)size);
@@ -1394,6 +1449,7 @@ static int cache_open(hp_kmem_cache_t *s, const char *name, size_t size, size_t 
 		set_err(err, errlen, "too many caches: the per-CPU units hold ", "", (uint64_t)PCPU_CHUNKS, "");
 		return -1;
 	}
+	s->hot.pin_off = s->hot.path == HP_SLUB_PATH_PINNED ? (uint32_t)s->hot.cpu_off : 0;
 	hp_list_add(&s->list, &g.caches);
 	return 0;
 }
@@ -1402,7 +1458,7 @@ hp_kmem_cache_t *hp_kmem_cache_create(const char *name, size_t size, size_t alig
 				      void (*ctor)(void *), char *err, size_t errlen)
 {
 	const unsigned known = HP_SLAB_DEBUG_ALL | HP_SLAB_HWCACHE_ALIGN | HP_SLAB_FREELIST_HARDENED |
-			       HP_SLAB_PCPU_PINNED | HP_SLAB_NO_CPU_PARTIAL;
+			       HP_SLAB_PCPU_PINNED | HP_SLAB_NO_CPU_PARTIAL | HP_SLAB_KCONFIG_DISTRO | HP_SLAB_PCPU_RSEQ;
 	hp_kmem_cache_t *s;
 
 	if (!name || !*name) {
@@ -1438,6 +1494,10 @@ hp_kmem_cache_t *hp_kmem_cache_create(const char *name, size_t size, size_t alig
 	}
 	if (flags & ~known) {
 		set_err(err, errlen, "kmem_cache_create: unknown flag bits ", "", flags & ~known, " (see HP_SLAB_* in slub.h)");
+		return NULL;
+	}
+	if ((flags & HP_SLAB_PCPU_PINNED) && (flags & HP_SLAB_PCPU_RSEQ)) {
+		set_err(err, errlen, "kmem_cache_create: HP_SLAB_PCPU_PINNED and HP_SLAB_PCPU_RSEQ are two fast-path stand-ins; pick one", NULL, 0, NULL);
 		return NULL;
 	}
 	if (hp_slub_ensure_init() != 0) {
@@ -1594,11 +1654,8 @@ long hp_kmem_cache_validate(hp_kmem_cache_t *s)
 /* kmalloc                                                             */
 /* ================================================================== */
 
-/* kmalloc_size_index[] of 6.6: sizes 1..192 in steps of 8 -> cache index
- * (1 = kmalloc-96, 2 = kmalloc-192, n = kmalloc-2^n). */
-static const uint8_t size_index[24] = {
-	3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1, 7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2,
-};
+/* kmalloc_size_index[] lives in g (see there) */
+#define size_index g.size_index
 
 static inline unsigned kmalloc_index(size_t size)
 {
@@ -1612,11 +1669,14 @@ static size_t kmalloc_class_size(unsigned idx)
 	return idx == 1 ? 96 : idx == 2 ? 192 : (size_t)1 << idx;
 }
 
-hp_kmem_cache_t *hp_kmalloc_cache(size_t size, int pinned)
+static int kmalloc_set_create(unsigned set);
+
+hp_kmem_cache_t *hp_kmalloc_cache(size_t size, int set)
 {
-	if (!size || size > HP_KMALLOC_MAX_CACHE_SIZE || hp_slub_ensure_init() != 0)
+	if (!size || size > HP_KMALLOC_MAX_CACHE_SIZE || set < 0 || set >= HP_KMALLOC_NR_SETS ||
+	    hp_slub_ensure_init() != 0 || kmalloc_set_create((unsigned)set) != 0)
 		return NULL;
-	return g.kmalloc[pinned ? 1 : 0][kmalloc_index(size)];
+	return g.kmalloc[set][kmalloc_index(size)];
 }
 
 size_t hp_kmalloc_size_roundup(size_t size)
@@ -1644,50 +1704,315 @@ static void *kmalloc_large(size_t size)
 	return hp_page_address(slub_zone, pg);
 }
 
-/* Everything but a plain cache allocation: size 0, large sizes, before
- * set-up, debug caches (which also record the request size). */
-static __attribute__((noinline)) void *kmalloc_cold(size_t size, int pinned, unsigned long caller)
+/* ------------------------------------------------------------------ */
+/* The `distro` config's hooks: the branches a distribution kernel's    */
+/* fast path executes when nothing is enabled                          */
+/* ------------------------------------------------------------------ */
+
+/* Their state: what the kernel's static keys and globals would read on a
+ * distro kernel with nothing switched on but memcg (systemd mounts the
+ * memory controller, so memcg_kmem_online() is true there) and kfence
+ * (sampling, its allocation gate shut between samples). Written once
+ * here; the loads are what the stand-in costs. A static key is a patched
+ * jump (a 5-byte nop when off), so each key costs the kernel one nop and
+ * here a load, a test and a branch: a little more than the kernel. */
+static struct {
+	int memcg_kmem_online;        /* memcg_kmem_online_key: on */
+	int kfence_allocation_key;    /* kfence_allocation_key: on (CONFIG_KFENCE, sample interval > 0) */
+	int kfence_allocation_gate;   /* atomic kfence_allocation_gate: non-zero between samples */
+	int init_on_alloc, init_on_free; /* static keys, off */
+} hooks = { 1, 1, 1, 0, 0 };
+
+/* should_failslab(): 6.6 calls it out of line on every allocation
+ * (noinline, ALLOW_ERROR_INJECTION, so distro kernels with
+ * CONFIG_FUNCTION_ERROR_INJECTION keep the call); without CONFIG_FAILSLAB
+ * it returns 0. */
+__attribute__((noinline)) int hp_slub_should_failslab_(const hp_kmem_cache_t *s)
+{
+	__asm__ volatile("" ::"r"(s));
+	return 0;
+}
+
+/* slab_pre_alloc_hook() + kfence_alloc()'s sampling check: 0 to go on,
+ * 1 when a hook takes the allocation over (never, with nothing enabled) */
+static inline __attribute__((always_inline)) int distro_pre_alloc(const hp_kmem_cache_t *s)
+{
+	if (unlikely(hp_slub_should_failslab_(s)))
+		return 1;
+	/* memcg_slab_pre_alloc_hook(): only __GFP_ACCOUNT or SLAB_ACCOUNT allocations are charged */
+	if (LOAD(&hooks.memcg_kmem_online) && unlikely(s->hot.flags & 0x80000000u))
+		return 1;
+	/* kfence_alloc(): static_branch_likely(&kfence_allocation_key), then atomic_read(&kfence_allocation_gate) */
+	if (LOAD(&hooks.kfence_allocation_key) && unlikely(!LOAD(&hooks.kfence_allocation_gate)))
+		return 1;
+	return 0;
+}
+
+/* maybe_wipe_obj_freeptr(), slab_want_init_on_alloc() and
+ * slab_post_alloc_hook() (kasan and kmemleak compiled out or off;
+ * memcg_slab_post_alloc_hook() returns at !objcg) */
+static inline __attribute__((always_inline)) void distro_post_alloc(const hp_kmem_cache_t *s, void *obj)
+{
+	if (unlikely(LOAD(&hooks.init_on_free)))
+		*(void **)((char *)obj + s->hot.offset) = NULL;
+	if (unlikely(LOAD(&hooks.init_on_alloc)))
+		memset(obj, 0, s->object_size);
+}
+
+/* slab_free(): memcg_slab_free_hook() (returns at !slab_objcgs()) and
+ * slab_free_freelist_hook()/slab_free_hook() (init_on_free off) */
+static inline __attribute__((always_inline)) void distro_free_hook(const hp_kmem_cache_t *s, void *x)
+{
+	if (unlikely(LOAD(&hooks.init_on_free)))
+		memset(x, 0, s->object_size);
+}
+
+/* ------------------------------------------------------------------ */
+/* Out-of-line fast paths                                              */
+/* ------------------------------------------------------------------ */
+
+/* virt_to_slab() for the fast paths: address -> pfn -> page descriptor
+ * (compound_head) -> slab, with the arena's bounds (a pointer outside it
+ * is not a kernel address; here it is reported) cached in one line. */
+static struct {
+	uintptr_t base, bytes;   /* the buddy arena; bytes 0 before set-up */
+	hp_page_t *mem_map;
+} kv;
+
+static inline __attribute__((always_inline)) hp_slab_t *fast_virt_to_slab(const void *x)
+{
+	uintptr_t off = (uintptr_t)x - kv.base;
+	hp_page_t *pg;
+
+	if (unlikely(off >= kv.bytes))
+		return NULL;
+	pg = kv.mem_map + (off >> HP_PAGE_SHIFT);
+	if (pg->flags & HP_PG_TAIL)
+		pg = pg->head;
+	if (unlikely(pg->owner != HP_SLUB_OWNER_SLAB))
+		return NULL;
+	return (hp_slab_t *)pg->priv;
+}
+
+/* slab_alloc_node()'s fast path for each stand-in and config: the object,
+ * or NULL for the slow path. */
+static inline __attribute__((always_inline)) void *fast_alloc(hp_kmem_cache_t *s, unsigned path)
+{
+	hp_kmem_cache_cpu_t *c;
+	void *obj;
+
+	switch (path) {
+	case HP_SLUB_PATH_PINNED:
+	case HP_SLUB_PATH_PINNED | HP_SLUB_PATH_DISTRO: {
+		/* nounit, or pin_off 0 (not a pinned minimal cache): c->freelist NULL */
+		c = (hp_kmem_cache_cpu_t *)(fast_unit + ((path & HP_SLUB_PATH_DISTRO) ? s->hot.cpu_off : s->hot.pin_off));
+		hp_slub_barrier_();
+		obj = c->freelist;
+		if (unlikely(!obj))
+			return NULL;
+		if (path & HP_SLUB_PATH_DISTRO) {
+			void *next = fp_get(s, obj);
+
+			c->freelist = next;
+			c->tid += HP_SLUB_TID_ADVANCE;   /* the kernel's cmpxchg advances it */
+			__builtin_prefetch((char *)next + s->hot.offset, 1);
+		} else {
+			c->freelist = hp_slub_get_fp_(s, obj);
+		}
+		hp_slub_barrier_();
+		return obj;
+	}
+	case HP_SLUB_PATH_CMPXCHG:
+	case HP_SLUB_PATH_CMPXCHG | HP_SLUB_PATH_DISTRO:
+		for (;;) {
+			hp_slub_txn_t t;
+
+			if (unlikely(!hp_slub_alloc_begin_(s, &t)))
+				return NULL;
+			if (path & HP_SLUB_PATH_DISTRO)
+				t.next = fp_get(s, t.obj);
+			if (likely(hp_slub_alloc_commit_(&t))) {
+				if (path & HP_SLUB_PATH_DISTRO)
+					__builtin_prefetch((char *)t.next + s->hot.offset, 1);
+				return t.obj;
+			}
+		}
+#ifdef HP_SLUB_RSEQ_ASM
+	case HP_SLUB_PATH_RSEQ:
+		return hp_slub_rseq_pop_(s, 0);
+	case HP_SLUB_PATH_RSEQ | HP_SLUB_PATH_DISTRO:
+		return hp_slub_rseq_pop_(s, 1);
+#endif
+	default:
+		return NULL;
+	}
+}
+
+/* do_slab_free()'s fast path: 1 when x went onto this CPU's freelist
+ * (its slab is this CPU's cpu slab), 0 for the slow path. */
+static inline __attribute__((always_inline)) int fast_free(hp_kmem_cache_t *s, hp_slab_t *slab, void *x, unsigned path)
+{
+	hp_kmem_cache_cpu_t *c;
+
+	switch (path) {
+	case HP_SLUB_PATH_PINNED:
+	case HP_SLUB_PATH_PINNED | HP_SLUB_PATH_DISTRO: {
+		void *fl;
+
+		/* nounit, or pin_off 0 (not a pinned minimal cache): c->slab NULL */
+		c = (hp_kmem_cache_cpu_t *)(fast_unit + ((path & HP_SLUB_PATH_DISTRO) ? s->hot.cpu_off : s->hot.pin_off));
+		hp_slub_barrier_();
+		if (unlikely(c->slab != slab))
+			return 0;
+		fl = c->freelist;
+		if (path & HP_SLUB_PATH_DISTRO) {
+			if (unlikely(fl == x))   /* set_freepointer(): BUG_ON(object == fp) */
+				__builtin_trap();
+			fp_set(s, x, fl);
+			c->tid += HP_SLUB_TID_ADVANCE;
+		} else {
+			hp_slub_set_fp_(s, x, fl);
+		}
+		c->freelist = x;
+		hp_slub_barrier_();
+		return 1;
+	}
+	case HP_SLUB_PATH_CMPXCHG:
+	case HP_SLUB_PATH_CMPXCHG | HP_SLUB_PATH_DISTRO:
+		for (;;) {
+			uint64_t tid;
+			void *fl;
+
+			c = hp_slub_this_cpu_(s);
+			tid = LOAD_ACQ(&c->tid);
+			if (unlikely((tid & 1) || LOAD(&c->slab) != slab))
+				return 0;
+			fl = LOAD(&c->freelist);
+			if (path & HP_SLUB_PATH_DISTRO) {
+				if (unlikely(fl == x))
+					__builtin_trap();
+				fp_set(s, x, fl);
+			} else {
+				hp_slub_set_fp_(s, x, fl);
+			}
+			if (likely(hp_slub_cas_ft_(c, fl, tid, x, tid + HP_SLUB_TID_ADVANCE)))
+				return 1;
+		}
+#ifdef HP_SLUB_RSEQ_ASM
+	case HP_SLUB_PATH_RSEQ:
+		return hp_slub_rseq_push_(s, x, 0);
+	case HP_SLUB_PATH_RSEQ | HP_SLUB_PATH_DISTRO:
+		return hp_slub_rseq_push_(s, x, 1);
+#endif
+	default:
+		return 0;
+	}
+}
+
+/* Everything but a fast-path kmalloc: size 0, large sizes, before set-up,
+ * a set not created yet, an empty cpu freelist, debug caches (which also
+ * record the request size). */
+static __attribute__((noinline)) void *kmalloc_cold(size_t size, unsigned set, unsigned long caller)
 {
 	hp_kmem_cache_t *s;
+	void *obj;
 
 	if (size > HP_KMALLOC_MAX_CACHE_SIZE)
 		return kmalloc_large(size);
 	if (!size)
 		return HP_ZERO_SIZE_PTR;
-	if (hp_slub_ensure_init() != 0)
+	if (hp_slub_ensure_init() != 0 || kmalloc_set_create(set) != 0)
 		return NULL;
-	s = g.kmalloc[pinned][kmalloc_index(size)];
+	s = g.kmalloc[set][kmalloc_index(size)];
 	if (kmem_cache_debug(s))
 		return alloc_debug(s, caller, size);
+	if (s->hot.flags & HP_SLAB_KCONFIG_DISTRO) {
+		if (distro_pre_alloc(s))
+			return NULL;
+		obj = slab_alloc(s, caller, s->object_size);
+		if (obj)
+			distro_post_alloc(s, obj);
+		return obj;
+	}
 	return slab_alloc(s, caller, s->object_size);
+}
+
+/* __kmalloc(): kmalloc_slab()'s size_index[] / fls lookup, then
+ * slab_alloc_node()'s fast path; everything else in kmalloc_cold(). With
+ * set a constant, the stand-in and config are known at compile time
+ * (hp_kmalloc, hp_kmalloc_pinned); hp_kmalloc_set dispatches on s->hot.path. */
+static inline __attribute__((always_inline)) void *kmalloc_fast(unsigned set, int set_known, size_t size)
+{
+	hp_kmem_cache_t *s;
+	unsigned idx, path;
+	void *obj;
+
+	if (likely(size - 1 < 192))
+		idx = size_index[(size - 1) >> 3];
+	else if (likely(size - 1 < HP_KMALLOC_MAX_CACHE_SIZE))
+		idx = fls_u(size - 1);
+	else
+		goto cold;
+	s = g.kmalloc[set][idx];
+	if (set_known && set == HP_KMALLOC_SET_PINNED) {
+		/* never NULL: before set-up the set is all nocache, and a thread
+		 * that has no unit reads nounit's NULL freelist */
+		path = HP_SLUB_PATH_PINNED;
+	} else {
+		if (unlikely(!s))
+			goto cold;
+		if (set_known) {
+			/* the set's path; a debug cache's cpu freelist is always
+			 * NULL; an rseq set without rseq is a cmpxchg set */
+			path = (set % 3 == 1 ? HP_SLUB_PATH_PINNED : set % 3 == 2 ? HP_SLUB_PATH_RSEQ : HP_SLUB_PATH_CMPXCHG) |
+			       (set >= HP_KMALLOC_SET_DISTRO ? HP_SLUB_PATH_DISTRO : 0);
+			if ((path & 3) == HP_SLUB_PATH_RSEQ && unlikely(s->hot.path != path))
+				goto cold;
+		} else {
+			path = s->hot.path;
+		}
+	}
+	if (path & HP_SLUB_PATH_DISTRO) {
+		if (unlikely(distro_pre_alloc(s)))
+			return NULL;
+		obj = fast_alloc(s, path);
+		if (unlikely(!obj))
+			goto cold;
+		distro_post_alloc(s, obj);
+		return obj;
+	}
+	obj = fast_alloc(s, path);
+	if (likely(obj != NULL))
+		return obj;
+cold:
+	return kmalloc_cold(size, set, (unsigned long)__builtin_return_address(0));
 }
 
 void *hp_kmalloc(size_t size)
 {
-	hp_kmem_cache_t *s;
-
-	if (unlikely(size - 1 >= HP_KMALLOC_MAX_CACHE_SIZE))
-		goto cold;
-	s = g.kmalloc[0][kmalloc_index(size)];
-	if (unlikely(!s || kmem_cache_debug(s)))
-		goto cold;
-	return hp_kmem_cache_alloc_cmpxchg(s);
-cold:
-	return kmalloc_cold(size, 0, (unsigned long)__builtin_return_address(0));
+	return kmalloc_fast(HP_KMALLOC_SET_CMPXCHG, 0, size);
 }
 
 void *hp_kmalloc_pinned(size_t size)
 {
-	hp_kmem_cache_t *s;
+	return kmalloc_fast(HP_KMALLOC_SET_PINNED, 1, size);
+}
 
-	if (unlikely(size - 1 >= HP_KMALLOC_MAX_CACHE_SIZE))
-		goto cold;
-	s = g.kmalloc[1][kmalloc_index(size)];
-	if (unlikely(!s || kmem_cache_debug(s)))
-		goto cold;
-	return hp_kmem_cache_alloc(s);
-cold:
-	return kmalloc_cold(size, 1, (unsigned long)__builtin_return_address(0));
+static __attribute__((noinline)) void *kmalloc_rseq(size_t size) { return kmalloc_fast(2, 1, size); }
+static __attribute__((noinline)) void *kmalloc_dcmpxchg(size_t size) { return kmalloc_fast(3, 1, size); }
+static __attribute__((noinline)) void *kmalloc_dpinned(size_t size) { return kmalloc_fast(4, 1, size); }
+static __attribute__((noinline)) void *kmalloc_drseq(size_t size) { return kmalloc_fast(5, 1, size); }
+
+/* one function per set, each compiled for its set's path alone */
+static void *(*const kmalloc_set_fn[HP_KMALLOC_NR_SETS])(size_t) = {
+	hp_kmalloc, hp_kmalloc_pinned, kmalloc_rseq, kmalloc_dcmpxchg, kmalloc_dpinned, kmalloc_drseq,
+};
+
+void *hp_kmalloc_set(unsigned set, size_t size)
+{
+	if (unlikely(set >= HP_KMALLOC_NR_SETS))
+		return NULL;
+	return kmalloc_set_fn[set](size);
 }
 
 void *hp_kzalloc(size_t size)
@@ -1699,7 +2024,7 @@ void *hp_kzalloc(size_t size)
 	return p;
 }
 
-static void kfree_at(const void *x, unsigned long caller)
+static __attribute__((noinline)) void kfree_at(const void *x, unsigned long caller)
 {
 	hp_page_t *pg;
 	unsigned owner;
@@ -1717,6 +2042,8 @@ static void kfree_at(const void *x, unsigned long caller)
 		hp_kmem_cache_t *s = slab->cache;
 
 		/* the slab is known: do_slab_free() without a second lookup */
+		if (s->hot.flags & HP_SLAB_KCONFIG_DISTRO)
+			distro_free_hook(s, (void *)x);
 		free_one(s, slab, (void *)x, caller);
 		return;
 	}
@@ -1732,9 +2059,114 @@ static void kfree_at(const void *x, unsigned long caller)
 	report_bad_pointer(NULL, "kmalloc", x, "kfree: pointer to a page that holds no kmalloc object");
 }
 
+/* kfree() of a slab object once the slab is known, for every path but
+ * the pinned minimal fast path hp_kfree() inlines: one function per path
+ * (each with its fast path compiled for that path alone, so none pays for
+ * another's registers), reached through a table. */
+#define KFREE_PATH_FN(name, P)                                                                   \
+	static __attribute__((noinline)) void name(hp_kmem_cache_t *s, hp_slab_t *slab, void *x, \
+						  unsigned long caller)                          \
+	{                                                                                         \
+		if ((P) & HP_SLUB_PATH_DISTRO)                                                    \
+			distro_free_hook(s, x);                                                   \
+		if (likely(fast_free(s, slab, x, (P))))                                  \
+			return;                                                                   \
+		free_one(s, slab, x, caller);                                                     \
+	}
+KFREE_PATH_FN(kfree_cmpxchg, HP_SLUB_PATH_CMPXCHG)
+KFREE_PATH_FN(kfree_pinned, HP_SLUB_PATH_PINNED)
+KFREE_PATH_FN(kfree_rseq, HP_SLUB_PATH_RSEQ)
+KFREE_PATH_FN(kfree_dcmpxchg, HP_SLUB_PATH_CMPXCHG | HP_SLUB_PATH_DISTRO)
+KFREE_PATH_FN(kfree_dpinned, HP_SLUB_PATH_PINNED | HP_SLUB_PATH_DISTRO)
+KFREE_PATH_FN(kfree_drseq, HP_SLUB_PATH_RSEQ | HP_SLUB_PATH_DISTRO)
+KFREE_PATH_FN(kfree_slow, HP_SLUB_PATH_SLOW)
+
+typedef void (*kfree_fn_t)(hp_kmem_cache_t *, hp_slab_t *, void *, unsigned long);
+static const kfree_fn_t kfree_path[HP_SLUB_PATH_SLOW + 1] = {
+	[HP_SLUB_PATH_CMPXCHG] = kfree_cmpxchg, [HP_SLUB_PATH_PINNED] = kfree_pinned,
+	[HP_SLUB_PATH_RSEQ] = kfree_rseq, [3] = kfree_slow,
+	[HP_SLUB_PATH_DISTRO | HP_SLUB_PATH_CMPXCHG] = kfree_dcmpxchg,
+	[HP_SLUB_PATH_DISTRO | HP_SLUB_PATH_PINNED] = kfree_dpinned,
+	[HP_SLUB_PATH_DISTRO | HP_SLUB_PATH_RSEQ] = kfree_drseq, [7] = kfree_slow,
+	[HP_SLUB_PATH_SLOW] = kfree_slow,
+};
+
+static inline void kfree_slab(hp_kmem_cache_t *s, hp_slab_t *slab, void *x, unsigned long caller)
+{
+	kfree_path[s->hot.path](s, slab, x, caller);
+}
+
+/* kfree(): virt_to_slab() through the page descriptor (address -> pfn ->
+ * page, compound_head, folio_test_slab -> slab), slab->slab_cache, then
+ * do_slab_free()'s fast path for the cache's stand-in and config. */
 void hp_kfree(const void *x)
 {
+	uintptr_t off = (uintptr_t)x - kv.base;
+	hp_page_t *pg;
+	hp_slab_t *slab;
+	hp_kmem_cache_t *s;
+
+	/* NULL, ZERO_SIZE_PTR, before set-up (bytes 0), foreign: kfree_at */
+	if (unlikely(off >= kv.bytes))
+		goto cold;
+	pg = kv.mem_map + (off >> HP_PAGE_SHIFT);
+	if (pg->flags & HP_PG_TAIL)
+		pg = pg->head;
+	if (unlikely(pg->owner != HP_SLUB_OWNER_SLAB))
+		goto cold;   /* large kmalloc, or not ours */
+	slab = (hp_slab_t *)pg->priv;
+	s = slab->cache;
+	/* a cache other than a pinned minimal one reads the zero slot (pin_off 0) and fails */
+	if (likely(fast_free(s, slab, (void *)x, HP_SLUB_PATH_PINNED)))
+		return;
+	kfree_slab(s, slab, (void *)x, (unsigned long)__builtin_return_address(0));
+	return;
+cold:
 	kfree_at(x, (unsigned long)__builtin_return_address(0));
+}
+
+/* kmem_cache_alloc() / kmem_cache_free() as the kernel exports them: out
+ * of line, for every stand-in and config. distro: the hooks, and on free
+ * cache_from_obj() (CONFIG_SLAB_FREELIST_HARDENED: virt_to_cache(x) must
+ * be s, else "Wrong slab cache" and nothing is freed). minimal: free still
+ * finds the slab from the page descriptor (slab_free(s, virt_to_slab(x)))
+ * and compares it with c->slab, as the kernel does. */
+void *hp_kmem_cache_alloc_ool(hp_kmem_cache_t *s)
+{
+	unsigned path = s->hot.path;
+	void *obj;
+
+	if (path & HP_SLUB_PATH_DISTRO) {
+		if (unlikely(distro_pre_alloc(s)))
+			return NULL;
+		obj = fast_alloc(s, path);
+		if (unlikely(!obj))
+			obj = slab_alloc(s, (unsigned long)__builtin_return_address(0), s->object_size);
+		if (obj)
+			distro_post_alloc(s, obj);
+		return obj;
+	}
+	obj = fast_alloc(s, path);
+	if (likely(obj != NULL))
+		return obj;
+	return hp_kmem_cache_alloc_slow(s, (unsigned long)__builtin_return_address(0));
+}
+
+void hp_kmem_cache_free_ool(hp_kmem_cache_t *s, void *x)
+{
+	unsigned long caller = (unsigned long)__builtin_return_address(0);
+	unsigned path = s->hot.path;
+	hp_slab_t *slab = fast_virt_to_slab(x);
+
+	if (unlikely(!slab || slab->cache != s)) {
+		hp_kmem_cache_free_slow(s, x, caller);   /* NULL, or reported */
+		return;
+	}
+	if (path & HP_SLUB_PATH_DISTRO)
+		distro_free_hook(s, x);
+	if (likely(fast_free(s, slab, x, path)))
+		return;
+	free_one(s, slab, x, caller);
 }
 
 /* slab_ksize() */
@@ -1794,6 +2226,75 @@ void *hp_krealloc(const void *p, size_t size)
 /* Set-up                                                              */
 /* ================================================================== */
 
+/* create_kmalloc_caches() for one set: sets 0 and 1 at set-up, the others
+ * on first use. 0, or -1 when out of memory. */
+static const char *const kmalloc_set_prefix[HP_KMALLOC_NR_SETS] = {
+	"kmalloc-", "kmalloc-pin-", "kmalloc-rseq-", "kmalloc-distro-", "kmalloc-distro-pin-", "kmalloc-distro-rseq-",
+};
+static const unsigned kmalloc_set_flags[HP_KMALLOC_NR_SETS] = {
+	0, HP_SLAB_PCPU_PINNED, HP_SLAB_PCPU_RSEQ,
+	HP_SLAB_KCONFIG_DISTRO, HP_SLAB_KCONFIG_DISTRO | HP_SLAB_PCPU_PINNED, HP_SLAB_KCONFIG_DISTRO | HP_SLAB_PCPU_RSEQ,
+};
+
+static int kmalloc_set_create(unsigned set)
+{
+	int rc = 0;
+
+	hp_kmem_cache_t *last = LOAD_ACQ(&g.kmalloc[set][HP_KMALLOC_NR_CACHES - 1]);
+
+	if (last && last != &nocache)
+		return 0;
+	pthread_mutex_lock(&g.slab_mutex);
+	for (unsigned idx = 1; idx < HP_KMALLOC_NR_CACHES && !rc; idx++) {
+		size_t sz = kmalloc_class_size(idx);
+		char name[48];
+		hp_fmt_t f = { name, sizeof name, 0 };
+		hp_kmem_cache_t *s;
+
+		if (g.kmalloc[set][idx] && g.kmalloc[set][idx] != &nocache)
+			continue;
+		fmt_str(&f, kmalloc_set_prefix[set]);
+		if (sz >= 1024) {
+			fmt_u(&f, sz >> 10, 0);
+			fmt_str(&f, "k");
+		} else {
+			fmt_u(&f, sz, 0);
+		}
+		fmt_end(&f);
+		s = hp_kmem_cache_alloc(&boot_cache);
+		if (!s) {
+			rc = -1;
+			break;
+		}
+		memset(s, 0, sizeof *s);
+		/* create_kmalloc_cache(): power-of-two sizes naturally aligned */
+		if (cache_open(s, name, sz, (sz & (sz - 1)) ? 8 : sz, HP_SLAB_KMALLOC | kmalloc_set_flags[set], NULL, NULL,
+			       0) != 0) {
+			hp_kmem_cache_free(&boot_cache, s);
+			rc = -1;
+			break;
+		}
+		s->kmalloc_index = (int)idx;
+		__atomic_store_n(&g.kmalloc[set][idx], s, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&g.slab_mutex);
+	return rc;
+}
+
+static int rseq_registered(void)
+{
+#ifdef HP_SLUB_RSEQ_ASM
+	return *(volatile int *)(hp_slub_rseq_area_() + 4) >= 0;   /* rseq->cpu_id */
+#else
+	return 0;
+#endif
+}
+
+int hp_slub_rseq_available(void)
+{
+	return LOAD_ACQ(&g.state) == ST_READY ? g.rseq_ok : rseq_registered();
+}
+
 static int do_init(const hp_slub_config_t *cfg, char *err, size_t errlen)
 {
 	hp_slub_config_t def;
@@ -1839,6 +2340,7 @@ static int do_init(const hp_slub_config_t *cfg, char *err, size_t errlen)
 	if (parse_slab_debug(dbg, err, errlen) != 0)
 		return -1;
 	g.hardened = cfg->hardened;
+	g.rseq_ok = rseq_registered();
 	g.key_state = cfg->seed;
 
 	memset(&bc, 0, sizeof bc);
@@ -1867,39 +2369,13 @@ static int do_init(const hp_slub_config_t *cfg, char *err, size_t errlen)
 		return -2;
 	}
 	pthread_mutex_unlock(&g.slab_mutex);
-	for (int type = 0; type < 2; type++) {
-		for (unsigned idx = 1; idx < HP_KMALLOC_NR_CACHES; idx++) {
-			size_t sz = kmalloc_class_size(idx);
-			char name[32];
-			hp_fmt_t f = { name, sizeof name, 0 };
-			hp_kmem_cache_t *s;
-
-			fmt_str(&f, type ? "kmalloc-pin-" : "kmalloc-");
-			if (sz >= 1024) {
-				fmt_u(&f, sz >> 10, 0);
-				fmt_str(&f, "k");
-			} else {
-				fmt_u(&f, sz, 0);
-			}
-			fmt_end(&f);
-			s = hp_kmem_cache_alloc(&boot_cache);
-			if (!s) {
-				set_err(err, errlen, "out of memory creating the kmalloc caches", NULL, 0, NULL);
-				return -2;
-			}
-			memset(s, 0, sizeof *s);
-			pthread_mutex_lock(&g.slab_mutex);
-			/* create_kmalloc_cache(): power-of-two sizes naturally aligned */
-			if (cache_open(s, name, sz, (sz & (sz - 1)) ? 8 : sz,
-				       HP_SLAB_KMALLOC | (type ? HP_SLAB_PCPU_PINNED : 0), NULL, err, errlen) != 0) {
-				pthread_mutex_unlock(&g.slab_mutex);
-				return -2;
-			}
-			s->kmalloc_index = (int)idx;
-			pthread_mutex_unlock(&g.slab_mutex);
-			g.kmalloc[type][idx] = s;
-		}
+	if (kmalloc_set_create(HP_KMALLOC_SET_CMPXCHG) != 0 || kmalloc_set_create(HP_KMALLOC_SET_PINNED) != 0) {
+		set_err(err, errlen, "out of memory creating the kmalloc caches", NULL, 0, NULL);
+		return -2;
 	}
+	kv.mem_map = hp_buddy_head_(slub_zone)->mem_map;
+	kv.base = (uintptr_t)hp_buddy_head_(slub_zone)->base;
+	STORE(&kv.bytes, (uintptr_t)hp_buddy_head_(slub_zone)->nr_pages << HP_PAGE_SHIFT);
 	return 0;
 }
 
@@ -1965,6 +2441,7 @@ int hp_slub_set_cpu(int cpu)
 
 	if (cpu == -1) {
 		hp_slub_this_unit_ = NULL;
+		fast_unit = nounit;
 		return 0;
 	}
 	if (hp_slub_ensure_init() != 0 || cpu < 0 || cpu >= g.nr_cpus)
@@ -1972,6 +2449,7 @@ int hp_slub_set_cpu(int cpu)
 	if (sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) != 1 || !CPU_ISSET(cpu, &set))
 		return -1;
 	hp_slub_this_unit_ = hp_slub_pcpu_base_ + ((uintptr_t)cpu << HP_SLUB_PCPU_UNIT_SHIFT);
+	fast_unit = hp_slub_this_unit_;
 	return 0;
 }
 
@@ -1994,6 +2472,8 @@ int hp_slub_get_cpu(void)
  * the shared unit of a pinned one */
 static int fork_unit_first(const hp_kmem_cache_t *s)
 {
+	if (rseq_cache(s))
+		return g.nr_cpus + 1;   /* none: see slub.h, fast path (c) */
 	return (s->hot.flags & HP_SLAB_PCPU_PINNED) ? g.nr_cpus : 0;
 }
 

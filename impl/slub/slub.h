@@ -30,10 +30,16 @@
  *   bulk                              kmem_cache_alloc_bulk,
  *                                     kmem_cache_free_bulk with
  *                                     build_detached_freelist
- *   hp_kmalloc / hp_kfree / hp_ksize  kmalloc (size_index[] for <= 192,
- *                                     fls above; 8..8192 with 96 and 192),
- *                                     __kmalloc_large_node for > 8192, kfree,
- *                                     ksize/__ksize
+ *   hp_kmalloc / hp_kfree / hp_ksize  __kmalloc -> kmalloc_slab()
+ *                                     (size_index[] for <= 192, fls above;
+ *                                     8..8192 with 96 and 192) ->
+ *                                     slab_alloc_node; __kmalloc_large_node
+ *                                     for > 8192; kfree -> virt_to_slab
+ *                                     (address -> pfn -> page ->
+ *                                     compound_head -> slab) -> slab_cache
+ *                                     -> do_slab_free; ksize/__ksize
+ *   hp_kmem_cache_alloc_ool/_free_ool kmem_cache_alloc / kmem_cache_free as
+ *                                     exported (out of line)
  *   HP_SLAB_FREELIST_HARDENED         CONFIG_SLAB_FREELIST_HARDENED
  *   slab_debug F Z P U                SLAB_CONSISTENCY_CHECKS, SLAB_RED_ZONE,
  *                                     SLAB_POISON, SLAB_STORE_USER
@@ -56,7 +62,8 @@
  * (this_cpu_try_cmpxchg128 in 6.6) on the pair (freelist, tid); a thread
  * preempted or migrated in between sees its tid changed and retries. User
  * space cannot run code on "this CPU" atomically, so a cache picks one of
- * two stand-ins at creation:
+ * three stand-ins at creation ((c), HP_SLAB_PCPU_RSEQ, the closest to the
+ * kernel's unlocked per-CPU cmpxchg, is described at its fast path below):
  *
  *  (a) pinned (HP_SLAB_PCPU_PINNED): the calling thread is bound to one CPU
  *      and has said so with hp_slub_set_cpu(); only that thread uses that
@@ -119,10 +126,38 @@
  * own "kmem_cache" cache, and reports are formatted by hand and written
  * with write(2); so this library can be the core of a malloc.
  *
- * Costs (gcc 12 -O2, x86_64; docs/suites/slub.md has measured examples): a pinned kmem_cache_alloc + kmem_cache_free pair is 20
- * instructions with no atomic (~2 ns); a cmpxchg pair adds two locked
- * cmpxchg16b and two rseq cpu_id reads (~12 ns); kmalloc adds the size
- * class lookup, kfree the page-descriptor lookup (~10 instructions each);
+ * Kernel-config stand-in (per cache: HP_SLAB_KCONFIG_DISTRO, default
+ * `minimal`; kmalloc: one set per stand-in and config, hp_kmalloc_set):
+ *   minimal  what a kernel with every option off runs: slab_alloc_node()'s
+ *            and do_slab_free()'s fast paths and nothing else (the inline
+ *            functions; out of line hp_kmalloc/hp_kfree/_ool).
+ *   distro   out-of-line entry (__kmalloc / kmem_cache_alloc), plus, as the
+ *            branches a distro kernel executes when nothing is enabled:
+ *            slab_pre_alloc_hook() (a call to should_failslab(), noinline
+ *            in 6.6; memcg_slab_pre_alloc_hook()'s memcg_kmem_online and
+ *            SLAB_ACCOUNT tests), kfence_alloc()'s key and allocation-gate
+ *            read, CONFIG_SLAB_FREELIST_HARDENED get/set_freepointer()
+ *            (ptr ^ s->random ^ swab(&ptr), set_freepointer()'s
+ *            BUG_ON(object == fp)), prefetch_freepointer(),
+ *            maybe_wipe_obj_freeptr() and slab_post_alloc_hook()'s
+ *            init-on-alloc/free keys, slab_free_hook()'s init_on_free, and
+ *            cache_from_obj() in kmem_cache_free (virt_to_cache(x) == s).
+ *            A static key costs the kernel a nop and the stand-in a load,
+ *            test and branch. Distro caches must not be given to the
+ *            inline _pinned/_cmpxchg functions (they do not decode); the
+ *            generic hp_kmem_cache_alloc/free send them out of line.
+ *
+ * Costs (gcc 12 -O2, x86_64, callgrind instructions; README "The slub
+ * suite" has the measured figures): a pinned inline kmem_cache_alloc +
+ * kmem_cache_free pair is 20 instructions with no atomic (~2 ns); an
+ * inline cmpxchg pair adds two locked cmpxchg16b and two rseq cpu_id
+ * reads (~12 ns). Out of line, minimal: hp_kmalloc_pinned(64) is 18
+ * instructions (size_index[] or fls, the set's cache, the pinned pop) and
+ * hp_kfree 23 (page descriptor -> slab -> cache, c->slab compare, push):
+ * 41 a pair plus the caller's call and loop; distro pinned about 128 a
+ * pair (hooks, the should_failslab call, hardened encoding, a second
+ * dispatch in kfree). The cmpxchg and rseq stand-ins add their atomics
+ * (under valgrind, which has no rseq, the cpu id costs a getcpu call);
  * a free to a slab other than this CPU's is a cmpxchg16b on the slab;
  * other slow paths are one or two hundred instructions; a new slab costs
  * a buddy allocation plus a write to every object.
@@ -154,10 +189,25 @@
 #define HP_SLUB_MAX_CPUS 1024         /* CPU ids >= this are not supported */
 #define HP_SLUB_PCPU_UNIT_SHIFT 16    /* per-CPU unit: 64 KiB a CPU */
 #define HP_SLUB_TID_STEP ((uint64_t)2 * HP_SLUB_MAX_CPUS) /* TID_STEP: the cpu id lives in the low bits, bit 0 = slot held */
+/* What next_tid() adds. -DHP_SLUB_MUTATE_NO_TID (a test-only build, see
+ * tests/meson.build: slub_tid_mutant) never advances the tid, which must
+ * make tests/test_slub_tid.c fail: that is how the test proves it tests it. */
+#ifdef HP_SLUB_MUTATE_NO_TID
+#define HP_SLUB_TID_ADVANCE ((uint64_t)0)
+#else
+#define HP_SLUB_TID_ADVANCE HP_SLUB_TID_STEP
+#endif
 #define HP_KMALLOC_MIN_SIZE 8
 #define HP_KMALLOC_MAX_CACHE_SIZE 8192 /* KMALLOC_MAX_CACHE_SIZE: PAGE_SIZE << 1 */
 #define HP_KMALLOC_SHIFT_HIGH 13
 #define HP_KMALLOC_NR_CACHES 14        /* index 0 unused, 1 = 96, 2 = 192, 3..13 = 2^i */
+/* kmalloc sets (the kernel has one, per kmalloc_type(); here one per
+ * fast-path stand-in and config): hp_kmalloc_set(set, size). */
+#define HP_KMALLOC_SET_CMPXCHG 0       /* hp_kmalloc: stand-in (b), minimal */
+#define HP_KMALLOC_SET_PINNED 1        /* hp_kmalloc_pinned: stand-in (a), minimal */
+#define HP_KMALLOC_SET_RSEQ 2          /* stand-in (c), minimal */
+#define HP_KMALLOC_SET_DISTRO 3        /* + one of the above: the distro config */
+#define HP_KMALLOC_NR_SETS 6
 #define HP_SLUB_MAX_ALIGN 8192         /* largest align kmem_cache_create accepts */
 #define HP_ZERO_SIZE_PTR ((void *)16)  /* ZERO_SIZE_PTR: what kmalloc(0) returns */
 
@@ -183,6 +233,8 @@ enum {
 	HP_SLAB_PCPU_PINNED = 1u << 6,        /* fast path stand-in (a); default (b) */
 	HP_SLAB_NO_CPU_PARTIAL = 1u << 7,     /* no per-CPU partial slabs (CONFIG_SLUB_CPU_PARTIAL=n) */
 	HP_SLAB_KMALLOC = 1u << 8,            /* a kmalloc cache (set by kmalloc itself) */
+	HP_SLAB_KCONFIG_DISTRO = 1u << 9,     /* kernel-config stand-in `distro` (implies HARDENED); default `minimal` */
+	HP_SLAB_PCPU_RSEQ = 1u << 10,         /* fast path stand-in (c): rseq critical section + unlocked cmpxchg16b */
 	HP_SLAB_DEBUG_ALL = HP_SLAB_CONSISTENCY_CHECKS | HP_SLAB_RED_ZONE | HP_SLAB_POISON | HP_SLAB_STORE_USER,
 };
 
@@ -284,7 +336,21 @@ typedef struct hp_kmem_cache_hot {
 	uint32_t flags;           /* HP_SLAB_* */
 	uint32_t offset;          /* free pointer offset in an object */
 	uintptr_t random;         /* s->random: the hardening key */
+	uint32_t path;            /* HP_SLUB_PATH_*: which out-of-line fast path serves this cache */
+	uint32_t pin_off;         /* cpu_off for a pinned `minimal` cache, else 0: chunk 0 of every
+	                           * unit is never allocated and stays zero (freelist and slab NULL),
+	                           * so hp_kfree's pinned fast path needs no test of path */
 } hp_kmem_cache_hot_t;
+
+/* hot.path: the stand-in (low 2 bits) and the config (bit 2), or SLOW for
+ * caches that never take a per-CPU fast path (slab_debug caches, and
+ * HP_SLAB_FREELIST_HARDENED caches of the `minimal` config, whose cpu
+ * freelist is hidden in c->hfreelist). */
+enum {
+	HP_SLUB_PATH_CMPXCHG = 0, HP_SLUB_PATH_PINNED = 1, HP_SLUB_PATH_RSEQ = 2,
+	HP_SLUB_PATH_DISTRO = 4,  /* | one of the three */
+	HP_SLUB_PATH_SLOW = 8,
+};
 
 typedef struct hp_kmem_cache hp_kmem_cache_t;
 
@@ -449,19 +515,44 @@ static inline int hp_slub_cas_ft_(hp_kmem_cache_cpu_t *c, void *ofl, uint64_t ot
 	return __sync_bool_compare_and_swap(&c->freelist_tid, o, n);
 }
 
+/* The cmpxchg alloc fast path in its two halves, so that a test can stop
+ * a thread between them (tests/test_slub_tid.c: the ABA case the tid is
+ * for). begin is slab_alloc_node()'s reads: c, tid, c->freelist and the
+ * object's free pointer (0: the freelist is empty or the slot held);
+ * commit is __update_cpu_freelist_fast(): the cmpxchg16b that succeeds
+ * only if (freelist, tid) are still what begin read. */
+typedef struct hp_slub_txn {
+	hp_kmem_cache_cpu_t *c;
+	uint64_t tid;
+	void *obj, *next;
+} hp_slub_txn_t;
+
+static inline __attribute__((always_inline)) int hp_slub_alloc_begin_(const hp_kmem_cache_t *s, hp_slub_txn_t *t)
+{
+	t->c = hp_slub_this_cpu_(s);
+	t->tid = __atomic_load_n(&t->c->tid, __ATOMIC_ACQUIRE);
+	t->obj = __atomic_load_n(&t->c->freelist, __ATOMIC_RELAXED);
+	/* a held slot has freelist NULL, so this also sends us to the slow path */
+	if (unlikely(!t->obj))
+		return 0;
+	t->next = hp_slub_get_fp_racy_(s, t->obj);
+	return 1;
+}
+static inline __attribute__((always_inline)) int hp_slub_alloc_commit_(const hp_slub_txn_t *t)
+{
+	return hp_slub_cas_ft_(t->c, t->obj, t->tid, t->next, t->tid + HP_SLUB_TID_ADVANCE);
+}
+
 /* kmem_cache_alloc for a default (cmpxchg) cache, from any thread. */
 static inline __attribute__((always_inline)) void *hp_kmem_cache_alloc_cmpxchg(hp_kmem_cache_t *s)
 {
 	for (;;) {
-		hp_kmem_cache_cpu_t *c = hp_slub_this_cpu_(s);
-		uint64_t tid = __atomic_load_n(&c->tid, __ATOMIC_ACQUIRE);
-		void *obj = __atomic_load_n(&c->freelist, __ATOMIC_RELAXED);
+		hp_slub_txn_t t;
 
-		/* a held slot has freelist NULL, so this also sends us to the slow path */
-		if (unlikely(!obj))
+		if (unlikely(!hp_slub_alloc_begin_(s, &t)))
 			return hp_kmem_cache_alloc_slow(s, HP_SLUB_THIS_IP);
-		if (likely(hp_slub_cas_ft_(c, obj, tid, hp_slub_get_fp_racy_(s, obj), tid + HP_SLUB_TID_STEP)))
-			return obj;
+		if (likely(hp_slub_alloc_commit_(&t)))
+			return t.obj;
 	}
 }
 
@@ -480,9 +571,295 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_cmpxchg(hp_
 		}
 		fl = __atomic_load_n(&c->freelist, __ATOMIC_RELAXED);
 		hp_slub_set_fp_(s, x, fl);
-		if (likely(hp_slub_cas_ft_(c, fl, tid, x, tid + HP_SLUB_TID_STEP)))
+		if (likely(hp_slub_cas_ft_(c, fl, tid, x, tid + HP_SLUB_TID_ADVANCE)))
 			return;
 	}
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Fast path (c): rseq critical section + unlocked cmpxchg16b          */
+/* ------------------------------------------------------------------ */
+
+/* The kernel's this_cpu_try_cmpxchg128() is a cmpxchg16b WITHOUT the lock
+ * prefix, %gs-relative: it addresses the slot of the CPU that executes the
+ * instruction, and only that CPU ever writes it; an instruction is not
+ * interrupted midway, so it is atomic against preemption, which is all a
+ * per-CPU operation needs. The tid (which encodes the CPU) then makes the
+ * cmpxchg fail when the thread was preempted or moved between reading
+ * c->tid/c->freelist and the cmpxchg: after a move, the %gs-relative
+ * cmpxchg compares the OLD CPU's tid with the NEW CPU's slot.
+ *
+ * User space has no %gs-relative per-CPU addressing: the slot address is
+ * computed from rseq's cpu_id before the cmpxchg. Without more, a thread
+ * that read cpu_id = 0 and then moved to CPU 1 would execute its cmpxchg16b
+ * on CPU 0's slot FROM CPU 1, while a thread on CPU 0 may be executing its
+ * own cmpxchg16b on the same slot. The tid check does not help: both read
+ * the same (freelist, tid), and an unlocked cmpxchg16b is a separate read
+ * and write on the bus (the SDM: without LOCK it is not atomic, and it
+ * writes the destination even when the comparison fails), so the two can
+ * interleave read-read-write-write and both "succeed": one object handed
+ * out twice, or a free lost. So the bare stand-in is NOT safe, and the
+ * fast paths below run as a real rseq critical section (struct rseq_cs,
+ * an abort handler behind the RSEQ_SIG glibc registered; written here
+ * after the rseq(2) ABI, modelled on librseq's x86 macros): cpu_id is read
+ * inside it, and the kernel restarts it at the abort handler if the thread
+ * is preempted, migrated or signalled before the commit, which is the
+ * cmpxchg16b, its last instruction. A critical section therefore runs
+ * start-to-commit on one CPU with no other thread of that CPU in between,
+ * and only sections running on CPU k touch slot k: the unlocked
+ * cmpxchg16b is atomic enough, exactly as the kernel's is.
+ *
+ * The slow paths: a slot is held (tid bit 0, freelist NULL) by an rseq
+ * section on its own CPU too (hp_slub_rseq_hold_); the holder may then
+ * move and give the slot back from anywhere with a LOCKED cmpxchg16b.
+ * That foreign write is safe: while the slot is held, a fast alloc sees
+ * freelist NULL and a fast free sees tid odd, and neither executes its
+ * cmpxchg16b on it; the one interleaving where a section read tid before
+ * the release and freelist after it ends in a cmpxchg16b that reads the
+ * released value (x86 orders the loads), fails on the tid and writes back
+ * that same value, and no other foreign write can follow before a new
+ * hold, which again happens on CPU k. Holds of OTHER CPUs' slots (flush
+ * at kmem_cache_shrink/destroy, hp_slub_fork_prepare) would not be safe:
+ * for rseq caches shrink and destroy are quiescent, and fork takes no slot
+ * (no thread may be allocating from an rseq cache across a fork).
+ *
+ * The tid is still compared and advanced, as in the kernel, though inside
+ * a critical section it can only fail after a foreign release. Needs
+ * x86_64, glibc >= 2.35 with its rseq registration active in every thread
+ * that uses an rseq cache (not under valgrind, which refuses rseq, nor
+ * with GLIBC_TUNABLES=glibc.pthread.rseq=0): when hp_slub_init() finds
+ * rseq unavailable, HP_SLAB_PCPU_RSEQ caches become cmpxchg caches (b)
+ * (hp_slub_rseq_available() says which; hp_kmem_cache_get_info() shows the
+ * flags in effect). Cost: the cmpxchg stand-in's path with the lock
+ * prefix gone and one store (rseq->rseq_cs) added per operation. */
+int hp_slub_rseq_available(void);
+
+#if defined(__x86_64__) && defined(HP_SLUB_HAVE_RSEQ) && HP_SLUB_HAVE_RSEQ
+#define HP_SLUB_RSEQ_ASM 1
+#define HP_SLUB_RSEQ_SIG 0x53053053 /* glibc's RSEQ_SIG on x86 */
+#define HP_SLUB_STR2_(x) #x
+#define HP_SLUB_STR_(x) HP_SLUB_STR2_(x)
+
+static inline char *hp_slub_rseq_area_(void)
+{
+	extern const ptrdiff_t __rseq_offset;
+	char *tp;
+
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	return tp + __rseq_offset;
+}
+
+/* The critical section's descriptor (label 9), its abort handler behind
+ * the signature (label 4: restart from label 0), the store of &cs into
+ * rseq->rseq_cs, and label 1 (start_ip), where the caller's asm goes on;
+ * the commit must be followed by label 2 (post-commit). */
+#define HP_SLUB_RSEQ_PROLOGUE_(slot, rs)                                      \
+	".pushsection __rseq_cs, \"aw\"\n\t"                                  \
+	".balign 32\n"                                                        \
+	"9:\t.long 0, 0\n\t"                                                  \
+	".quad 1f, 2f - 1f, 4f\n\t"                                           \
+	".popsection\n\t"                                                     \
+	".pushsection __rseq_failure, \"ax\"\n\t"                             \
+	".byte 0x0f, 0xb9, 0x3d\n\t"                                          \
+	".long " HP_SLUB_STR_(HP_SLUB_RSEQ_SIG) "\n"                          \
+	"4:\tjmp 0f\n\t"                                                      \
+	".popsection\n"                                                       \
+	"0:\tleaq 9b(%%rip), %" slot "\n\t"                                   \
+	"movq %" slot ", 8(%" rs ")\n"                                        \
+	"1:\tmovl 4(%" rs "), %k" slot "\n\t"   /* rseq->cpu_id */            \
+	"shlq $" HP_SLUB_STR_(HP_SLUB_PCPU_UNIT_SHIFT) ", %" slot "\n\t"      \
+	"addq %[base], %" slot "\n\t"
+
+/* Pop: the object, or NULL (freelist empty or slot held: slow path).
+ * distro: the free pointer is CONFIG_SLAB_FREELIST_HARDENED-encoded
+ * (freelist_ptr_decode: ptr ^ s->random ^ swab(&ptr)). */
+static inline __attribute__((always_inline)) void *hp_slub_rseq_pop_(const hp_kmem_cache_t *s, int distro)
+{
+	char *rs = hp_slub_rseq_area_();
+	uintptr_t base = (uintptr_t)hp_slub_pcpu_base_ + hp_slub_hot_(s)->cpu_off;
+	uintptr_t off = hp_slub_hot_(s)->offset;
+	void *obj;
+	uint64_t tid, next, ntid;
+	uintptr_t slot;
+
+	if (!distro) {
+		__asm__ volatile(HP_SLUB_RSEQ_PROLOGUE_("[slot]", "[rs]")
+				 "movq 8(%[slot]), %%rdx\n\t"         /* tid */
+				 "movq (%[slot]), %%rax\n\t"          /* freelist */
+				 "testq %%rax, %%rax\n\t"
+				 "jz 3f\n\t"
+				 "movq (%%rax,%[off]), %%rbx\n\t"     /* get_freepointer */
+				 "leaq %c[step](%%rdx), %%rcx\n\t"    /* next_tid */
+				 "cmpxchg16b (%[slot])\n"
+				 "2:\tjnz 0b\n"
+				 "3:\n"
+				 : [slot] "=&r"(slot), "=&a"(obj), "=&d"(tid), "=&b"(next), "=&c"(ntid)
+				 : [rs] "r"(rs), [base] "r"(base), [off] "r"(off), [step] "i"(HP_SLUB_TID_ADVANCE)
+				 : "memory", "cc");
+	} else {
+		uintptr_t key = hp_slub_hot_(s)->random;
+
+		__asm__ volatile(HP_SLUB_RSEQ_PROLOGUE_("[slot]", "[rs]")
+				 "movq 8(%[slot]), %%rdx\n\t"
+				 "movq (%[slot]), %%rax\n\t"
+				 "testq %%rax, %%rax\n\t"
+				 "jz 3f\n\t"
+				 "leaq (%%rax,%[off]), %%rbx\n\t"     /* &ptr */
+				 "movq (%%rbx), %%rcx\n\t"
+				 "bswapq %%rbx\n\t"
+				 "xorq %%rcx, %%rbx\n\t"
+				 "xorq %[key], %%rbx\n\t"             /* decoded */
+				 "leaq %c[step](%%rdx), %%rcx\n\t"
+				 "cmpxchg16b (%[slot])\n"
+				 "2:\tjnz 0b\n"
+				 "3:\n"
+				 : [slot] "=&r"(slot), "=&a"(obj), "=&d"(tid), "=&b"(next), "=&c"(ntid)
+				 : [rs] "r"(rs), [base] "r"(base), [off] "r"(off), [key] "r"(key),
+				   [step] "i"(HP_SLUB_TID_ADVANCE)
+				 : "memory", "cc");
+		if (obj)   /* prefetch_freepointer() */
+			__builtin_prefetch((const char *)(uintptr_t)next + off, 1);
+	}
+	return obj;
+}
+
+/* Push x when it lies in this CPU's cpu slab and the slot is not held:
+ * 1, else 0 (the slow path). distro: encoded free pointer, and
+ * set_freepointer()'s BUG_ON(object == fp) naive double-free check (ud2). */
+static inline __attribute__((always_inline)) int hp_slub_rseq_push_(const hp_kmem_cache_t *s, void *x, int distro)
+{
+	char *rs = hp_slub_rseq_area_();
+	uintptr_t base = (uintptr_t)hp_slub_pcpu_base_ + hp_slub_hot_(s)->cpu_off;
+	uintptr_t off = hp_slub_hot_(s)->offset;
+	uintptr_t slot, tmp;
+	void *fl;
+	uint64_t tid, ntid;
+	int ok;
+
+	if (!distro) {
+		__asm__ volatile(HP_SLUB_RSEQ_PROLOGUE_("[slot]", "[rs]")
+				 "movq 8(%[slot]), %%rdx\n\t"         /* tid */
+				 "testb $1, %%dl\n\t"                 /* held */
+				 "jnz 3f\n\t"
+				 "movq %%rbx, %[tmp]\n\t"
+				 "subq %c[sa](%[slot]), %[tmp]\n\t"   /* x - slab_addr */
+				 "cmpq %c[sb](%[slot]), %[tmp]\n\t"   /* >= slab_bytes: not the cpu slab */
+				 "jae 3f\n\t"
+				 "movq (%[slot]), %%rax\n\t"          /* freelist */
+				 "movq %%rax, (%%rbx,%[off])\n\t"     /* set_freepointer */
+				 "leaq %c[step](%%rdx), %%rcx\n\t"
+				 "cmpxchg16b (%[slot])\n"
+				 "2:\tjnz 0b\n\t"
+				 "movl $1, %[ok]\n\t"
+				 "jmp 5f\n"
+				 "3:\txorl %[ok], %[ok]\n"
+				 "5:\n"
+				 : [slot] "=&r"(slot), [tmp] "=&r"(tmp), [ok] "=&r"(ok), "=&a"(fl), "=&d"(tid), "=&c"(ntid)
+				 : [rs] "r"(rs), [base] "r"(base), [off] "r"(off), "b"(x), [step] "i"(HP_SLUB_TID_ADVANCE),
+				   [sa] "i"(offsetof(hp_kmem_cache_cpu_t, slab_addr)),
+				   [sb] "i"(offsetof(hp_kmem_cache_cpu_t, slab_bytes))
+				 : "memory", "cc");
+	} else {
+		uintptr_t key = hp_slub_hot_(s)->random;
+
+		__asm__ volatile(HP_SLUB_RSEQ_PROLOGUE_("[slot]", "[rs]")
+				 "movq 8(%[slot]), %%rdx\n\t"
+				 "testb $1, %%dl\n\t"
+				 "jnz 3f\n\t"
+				 "movq %%rbx, %[tmp]\n\t"
+				 "subq %c[sa](%[slot]), %[tmp]\n\t"
+				 "cmpq %c[sb](%[slot]), %[tmp]\n\t"
+				 "jae 3f\n\t"
+				 "movq (%[slot]), %%rax\n\t"
+				 "cmpq %%rax, %%rbx\n\t"              /* BUG_ON(object == fp) */
+				 "jne 6f\n\t"
+				 "ud2\n"
+				 "6:\tleaq (%%rbx,%[off]), %[tmp]\n\t"  /* &ptr */
+				 "movq %[tmp], %%rcx\n\t"
+				 "bswapq %%rcx\n\t"
+				 "xorq %%rax, %%rcx\n\t"
+				 "xorq %[key], %%rcx\n\t"
+				 "movq %%rcx, (%[tmp])\n\t"           /* freelist_ptr_encode */
+				 "leaq %c[step](%%rdx), %%rcx\n\t"
+				 "cmpxchg16b (%[slot])\n"
+				 "2:\tjnz 0b\n\t"
+				 "movl $1, %[ok]\n\t"
+				 "jmp 5f\n"
+				 "3:\txorl %[ok], %[ok]\n"
+				 "5:\n"
+				 : [slot] "=&r"(slot), [tmp] "=&r"(tmp), [ok] "=&r"(ok), "=&a"(fl), "=&d"(tid), "=&c"(ntid)
+				 : [rs] "r"(rs), [base] "r"(base), [off] "r"(off), "b"(x), [key] "r"(key),
+				   [step] "i"(HP_SLUB_TID_ADVANCE),
+				   [sa] "i"(offsetof(hp_kmem_cache_cpu_t, slab_addr)),
+				   [sb] "i"(offsetof(hp_kmem_cache_cpu_t, slab_bytes))
+				 : "memory", "cc");
+	}
+	return ok;
+}
+
+/* A slow path's hold of this CPU's slot (local_lock in the kernel): in a
+ * critical section, (freelist, tid) -> (NULL, tid | 1). The slot, with
+ * *fl the freelist taken; NULL when it is already held (back off, retry). */
+static inline __attribute__((always_inline)) hp_kmem_cache_cpu_t *hp_slub_rseq_hold_(const hp_kmem_cache_t *s, void **fl)
+{
+	char *rs = hp_slub_rseq_area_();
+	uintptr_t base = (uintptr_t)hp_slub_pcpu_base_ + hp_slub_hot_(s)->cpu_off;
+	uintptr_t slot;
+	void *old;
+	uint64_t tid, nfl, ntid;
+	int ok;
+
+	__asm__ volatile(HP_SLUB_RSEQ_PROLOGUE_("[slot]", "[rs]")
+			 "movq 8(%[slot]), %%rdx\n\t"
+			 "testb $1, %%dl\n\t"
+			 "jnz 3f\n\t"
+			 "movq (%[slot]), %%rax\n\t"
+			 "xorl %%ebx, %%ebx\n\t"
+			 "leaq 1(%%rdx), %%rcx\n\t"
+			 "cmpxchg16b (%[slot])\n"
+			 "2:\tjnz 0b\n\t"
+			 "movl $1, %[ok]\n\t"
+			 "jmp 5f\n"
+			 "3:\txorl %[ok], %[ok]\n"
+			 "5:\n"
+			 : [slot] "=&r"(slot), [ok] "=&r"(ok), "=&a"(old), "=&d"(tid), "=&b"(nfl), "=&c"(ntid)
+			 : [rs] "r"(rs), [base] "r"(base)
+			 : "memory", "cc");
+	*fl = old;
+	return ok ? (hp_kmem_cache_cpu_t *)slot : NULL;
+}
+#endif /* HP_SLUB_RSEQ_ASM */
+
+void *hp_kmem_cache_alloc_ool(hp_kmem_cache_t *s);
+void hp_kmem_cache_free_ool(hp_kmem_cache_t *s, void *x);
+
+/* kmem_cache_alloc / kmem_cache_free for an HP_SLAB_PCPU_RSEQ cache of the
+ * `minimal` config, from any thread. Where rseq is unavailable the cache
+ * is a cmpxchg cache and these are the out-of-line entry points. */
+static inline __attribute__((always_inline)) void *hp_kmem_cache_alloc_rseq(hp_kmem_cache_t *s)
+{
+#ifdef HP_SLUB_RSEQ_ASM
+	if (likely(hp_slub_hot_(s)->path == HP_SLUB_PATH_RSEQ)) {
+		void *obj = hp_slub_rseq_pop_(s, 0);
+
+		if (likely(obj != NULL))
+			return obj;
+		return hp_kmem_cache_alloc_slow(s, HP_SLUB_THIS_IP);
+	}
+#endif
+	return hp_kmem_cache_alloc_ool(s);
+}
+static inline __attribute__((always_inline)) void hp_kmem_cache_free_rseq(hp_kmem_cache_t *s, void *x)
+{
+#ifdef HP_SLUB_RSEQ_ASM
+	if (likely(hp_slub_hot_(s)->path == HP_SLUB_PATH_RSEQ)) {
+		if (unlikely(!hp_slub_rseq_push_(s, x, 0)))
+			hp_kmem_cache_free_slow(s, x, HP_SLUB_THIS_IP);
+		return;
+	}
+#endif
+	hp_kmem_cache_free_ool(s, x);
 }
 
 /* ------------------------------------------------------------------ */
@@ -495,21 +872,27 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_cmpxchg(hp_
 static inline void *hp_kmem_cache_alloc(hp_kmem_cache_t *s)
 {
 	if (hp_slub_hot_(s)->flags & HP_SLAB_PCPU_PINNED) {
-		if (unlikely(!hp_slub_this_unit_))
-			return hp_kmem_cache_alloc_slow(s, HP_SLUB_THIS_IP);
+		if (unlikely(!hp_slub_this_unit_ || (hp_slub_hot_(s)->flags & HP_SLAB_KCONFIG_DISTRO)))
+			return hp_kmem_cache_alloc_ool(s);
 		return hp_kmem_cache_alloc_pinned(s);
 	}
+	if (hp_slub_hot_(s)->flags & (HP_SLAB_PCPU_RSEQ | HP_SLAB_KCONFIG_DISTRO))
+		return hp_kmem_cache_alloc_ool(s);
 	return hp_kmem_cache_alloc_cmpxchg(s);
 }
 /* kmem_cache_free(s, x); x == NULL is a no-op. */
 static inline void hp_kmem_cache_free(hp_kmem_cache_t *s, void *x)
 {
 	if (hp_slub_hot_(s)->flags & HP_SLAB_PCPU_PINNED) {
-		if (unlikely(!hp_slub_this_unit_)) {
-			hp_kmem_cache_free_slow(s, x, HP_SLUB_THIS_IP);
+		if (unlikely(!hp_slub_this_unit_ || (hp_slub_hot_(s)->flags & HP_SLAB_KCONFIG_DISTRO))) {
+			hp_kmem_cache_free_ool(s, x);
 			return;
 		}
 		hp_kmem_cache_free_pinned(s, x);
+		return;
+	}
+	if (hp_slub_hot_(s)->flags & (HP_SLAB_PCPU_RSEQ | HP_SLAB_KCONFIG_DISTRO)) {
+		hp_kmem_cache_free_ool(s, x);
 		return;
 	}
 	hp_kmem_cache_free_cmpxchg(s, x);
@@ -552,8 +935,12 @@ size_t hp_ksize(const void *p);
 /* krealloc: contents kept up to min(old ksize, size); size 0 frees and
  * returns HP_ZERO_SIZE_PTR. NULL (old block untouched) when out of memory. */
 void *hp_krealloc(const void *p, size_t size);
-/* kmalloc_slab(): the cache kmalloc(size) uses; NULL for 0 or > 8192. */
-hp_kmem_cache_t *hp_kmalloc_cache(size_t size, int pinned);
+/* The same over any kmalloc set (HP_KMALLOC_SET_*; sets other than 0 and
+ * 1 are created on first use). NULL for a set out of range. */
+void *hp_kmalloc_set(unsigned set, size_t size);
+/* kmalloc_slab(): the cache kmalloc(size) of a set uses (set 0: hp_kmalloc's,
+ * 1: hp_kmalloc_pinned's); NULL for 0 or > 8192 or a bad set. */
+hp_kmem_cache_t *hp_kmalloc_cache(size_t size, int set);
 /* kmalloc_size_roundup() */
 size_t hp_kmalloc_size_roundup(size_t size);
 

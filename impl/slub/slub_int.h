@@ -149,6 +149,19 @@ static inline int hardened(const hp_kmem_cache_t *s)
 {
 	return (s->hot.flags & HP_SLAB_FREELIST_HARDENED) != 0;
 }
+/* The cpu freelist is hidden in c->hfreelist (c->freelist stays NULL and
+ * c->slab_bytes 0, so the inline fast paths always go slow): hardened
+ * caches of the `minimal` config. `distro` caches keep theirs in
+ * c->freelist, as the kernel does, and only their out-of-line fast paths
+ * (which decode) may touch it. */
+static inline int hidden_fl(const hp_kmem_cache_t *s)
+{
+	return (s->hot.flags & (HP_SLAB_FREELIST_HARDENED | HP_SLAB_KCONFIG_DISTRO)) == HP_SLAB_FREELIST_HARDENED;
+}
+static inline int rseq_cache(const hp_kmem_cache_t *s)
+{
+	return (s->hot.flags & HP_SLAB_PCPU_RSEQ) != 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* Shared between slub.c and slub_debug.c                              */
