@@ -111,12 +111,17 @@ void hp_set_status(hp_results_t *out, const hp_job_t *j, hp_metric_t m,
 	hp_results_add_status(out, &s);
 }
 
-void hp_cpus_string(const int *cpus, int n, char *buf, size_t len)
+size_t hp_cpus_string(const int *cpus, int n, char *buf, size_t len)
 {
 	size_t off = 0;
-	buf[0] = '\0';
-	for (int i = 0; i < n && off < len; i++)
-		off += snprintf(buf + off, len - off, "%s%d", i ? "+" : "", cpus[i]);
+	if (len)
+		buf[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		int w = snprintf(off < len ? buf + off : NULL, off < len ? len - off : 0, "%s%d",
+				 i ? "+" : "", cpus[i]);
+		off += (size_t)(w > 0 ? w : 0);
+	}
+	return off;
 }
 
 /* ---- state ops that measure nothing ---- */

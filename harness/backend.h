@@ -81,7 +81,7 @@ void hp_set_status(hp_results_t *out, const hp_job_t *j, hp_metric_t m,
 	__attribute__((format(printf, 6, 7)));
 
 /* '+'-joined CPU numbers ("1+0"), the form of the record's cpus column. */
-void hp_cpus_string(const int *cpus, int n, char *buf, size_t len);
+size_t hp_cpus_string(const int *cpus, int n, char *buf, size_t len);
 const char *hp_job_op_unit(const hp_job_t *j);
 
 /* State ops that measure nothing (warm-up). With st->backend set to a

@@ -78,8 +78,8 @@ static void gb_report(const hp_gb_run_t *run, void *arg)
 		hp_strlcpy(g->skip_msg, run->skip_message, sizeof g->skip_msg);
 		return;
 	}
-	char cpus[96];
-	hp_cpus_string(g->actual_cpu, j->threads, cpus, sizeof cpus);
+	char cpus[sizeof ((hp_record_t *)0)->cpus];
+	hp_cpus_string(g->actual_cpu, j->threads, cpus, sizeof cpus);   /* fits: checked at run start */
 	int rep = run->repetition_index;
 	/* Google Benchmark (1.7, see gbench.h) sums iterations over threads and
 	 * divides the thread-averaged wall time by that sum. hotpath records

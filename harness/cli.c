@@ -27,7 +27,7 @@ static const char usage_head[] =
 	"  list      suites, cases, variants, and why a variant is unavailable\n"
 	"  env       the machine and every noise source found, with advice\n"
 	"  plot DIR  (re)draw the plots of a results folder\n"
-	"  compare A B   per benchmark: ratio of medians B/A, 95%% CI, verdict\n";
+	"  compare A B   per benchmark: ratio of medians B/A, 95% CI, verdict\n";
 static const char usage_tail[] =
 	"  test      run the test suite (meson test)\n"
 	"\n"

@@ -30,7 +30,9 @@ typedef struct hp_record {
 	char kind[16];          /* impl | baseline | kernel */
 	char param[48];
 	int threads;
-	char cpus[96];          /* CPUs the threads actually ran on, '+'-joined: "1+0" */
+	char cpus[1024];        /* CPUs the threads actually ran on, '+'-joined: "1+0";
+	                         * a run whose CPU list does not fit is refused at
+	                         * start (runner.c), never cut */
 	char metric[48];        /* real_time, cpu_time, tsc_cycles, instructions, ... */
 	char unit[24];          /* ns/call, cycles/switch, instr/call, ns/page ... */
 	int rep;

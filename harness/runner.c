@@ -468,6 +468,15 @@ static int run_setup(run_t *r)
 		fprintf(stderr, "hotpath run: %s\n", err);
 		return HP_EXIT_USAGE;
 	}
+	/* results.csv's cpus column holds the '+'-joined CPUs of the widest
+	 * thread count; refuse a selection it cannot hold rather than cut it */
+	size_t need = hp_cpus_string(r->re.cpus, r->re.ncpus, NULL, 0);
+	if (need >= sizeof ((hp_record_t *)0)->cpus) {
+		fprintf(stderr, "hotpath run: --cpus: %d CPUs make a cpus column of %zu characters; "
+			"results hold at most %zu: select fewer CPUs\n", r->re.ncpus, need,
+			sizeof ((hp_record_t *)0)->cpus - 1);
+		return HP_EXIT_USAGE;
+	}
 	r->re.seed = o->seed;
 	r->re.prof = o->profile;
 	r->re.reps = o->reps > 0 ? o->reps : o->profile->reps;

@@ -398,6 +398,7 @@ static void slot_release(const hp_kmem_cache_t *s, hp_kmem_cache_cpu_t *c, int l
 		return;
 	}
 	tid = LOAD(&c->tid);
+	hp_slub_tsan_release_(s);   /* an rseq pop acquires it (slub.h) */
 	/* nobody else can change a held slot */
 	if (!cas128(&c->freelist_tid, 0, tid, (uintptr_t)fl, (tid & ~(uint64_t)1) + HP_SLUB_TID_ADVANCE))
 		__builtin_trap();
@@ -1676,7 +1677,7 @@ hp_kmem_cache_t *hp_kmalloc_cache(size_t size, int set)
 	if (!size || size > HP_KMALLOC_MAX_CACHE_SIZE || set < 0 || set >= HP_KMALLOC_NR_SETS ||
 	    hp_slub_ensure_init() != 0 || kmalloc_set_create((unsigned)set) != 0)
 		return NULL;
-	return g.kmalloc[set][kmalloc_index(size)];
+	return LOAD_ACQ(&g.kmalloc[set][kmalloc_index(size)]);
 }
 
 size_t hp_kmalloc_size_roundup(size_t size)
@@ -1923,7 +1924,7 @@ static __attribute__((noinline)) void *kmalloc_cold(size_t size, unsigned set, u
 		return HP_ZERO_SIZE_PTR;
 	if (hp_slub_ensure_init() != 0 || kmalloc_set_create(set) != 0)
 		return NULL;
-	s = g.kmalloc[set][kmalloc_index(size)];
+	s = LOAD_ACQ(&g.kmalloc[set][kmalloc_index(size)]);
 	if (kmem_cache_debug(s))
 		return alloc_debug(s, caller, size);
 	if (s->hot.flags & HP_SLAB_KCONFIG_DISTRO) {
@@ -1953,7 +1954,7 @@ static inline __attribute__((always_inline)) void *kmalloc_fast(unsigned set, in
 		idx = fls_u(size - 1);
 	else
 		goto cold;
-	s = g.kmalloc[set][idx];
+	s = LOAD_ACQ(&g.kmalloc[set][idx]);   /* published by kmalloc_set_create */
 	if (set_known && set == HP_KMALLOC_SET_PINNED) {
 		/* never NULL: before set-up the set is all nocache, and a thread
 		 * that has no unit reads nounit's NULL freelist */

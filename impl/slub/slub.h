@@ -399,6 +399,23 @@ void hp_kmem_cache_free_slow(hp_kmem_cache_t *s, void *x, unsigned long caller);
 #endif
 #endif
 
+/* ThreadSanitizer cannot see the rseq stand-in's unlocked cmpxchg16b (it is
+ * inline asm), so every object handed from one thread to another through a
+ * CPU slot would be reported. Under TSan only, the rseq paths tell it what
+ * the slot's one-CPU ownership orders: a push or a slow path's give-back
+ * releases the cache, a pop or a hold acquires it. This orders every rseq
+ * operation on a cache after every earlier one, more than the slots do, so
+ * TSan may miss a race between rseq operations; it reports none falsely. */
+#ifdef HP_SLUB_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define hp_slub_tsan_acquire_(a) __tsan_acquire((void *)(uintptr_t)(a))
+#define hp_slub_tsan_release_(a) __tsan_release((void *)(uintptr_t)(a))
+#else
+#define hp_slub_tsan_acquire_(a) ((void)0)
+#define hp_slub_tsan_release_(a) ((void)0)
+#endif
+
 static inline const hp_kmem_cache_hot_t *hp_slub_hot_(const hp_kmem_cache_t *s)
 {
 	return (const hp_kmem_cache_hot_t *)(const void *)s;
@@ -721,6 +738,7 @@ static inline __attribute__((always_inline)) void *hp_slub_rseq_pop_(const hp_km
 		if (obj)   /* prefetch_freepointer() */
 			__builtin_prefetch((const char *)(uintptr_t)next + off, 1);
 	}
+	hp_slub_tsan_acquire_(s);
 	return obj;
 }
 
@@ -737,6 +755,7 @@ static inline __attribute__((always_inline)) int hp_slub_rseq_push_(const hp_kme
 	uint64_t tid, ntid;
 	int ok;
 
+	hp_slub_tsan_release_(s);
 	if (!distro) {
 		__asm__ volatile(HP_SLUB_RSEQ_PROLOGUE_("[slot]", "[rs]")
 				 "movq 8(%[slot]), %%rdx\n\t"         /* tid */
@@ -827,6 +846,8 @@ static inline __attribute__((always_inline)) hp_kmem_cache_cpu_t *hp_slub_rseq_h
 			 : [rs] "r"(rs), [base] "r"(base)
 			 : "memory", "cc");
 	*fl = old;
+	if (ok)
+		hp_slub_tsan_acquire_(s);
 	return ok ? (hp_kmem_cache_cpu_t *)slot : NULL;
 }
 #endif /* HP_SLUB_RSEQ_ASM */
