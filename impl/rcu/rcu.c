@@ -5,7 +5,6 @@
 #define HP_RCU_NO_MAP
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "hp_compiler.h"
+#include "hp_futex.h"
 
 #if defined(HP_RCU_BUILD_QSBR)
 #include "rcu_qsbr.h"
@@ -89,7 +89,7 @@ static struct {
 	cblist_t *lists;
 	int nlists;
 	pthread_t gp_thread;
-	int sleeping;                   /* futex word: the GP thread sleeps on it */
+	uint32_t sleeping;              /* futex word: the GP thread sleeps on it */
 	uint64_t poll_req;              /* highest cookie start_poll asked for */
 
 	pthread_mutex_t barrier_lock;   /* one rcu_barrier at a time */
@@ -161,11 +161,6 @@ __attribute__((unused)) static void wait_a_while(unsigned tries)
 
 		nanosleep(&ts, NULL);
 	}
-}
-
-__attribute__((unused)) static long futex(int *uaddr, int op, int val)
-{
-	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
 }
 
 /* ================================================================== */
@@ -593,7 +588,7 @@ static void kick(void)
 {
 	if (__atomic_load_n(&st.sleeping, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&st.sleeping, 0, __ATOMIC_SEQ_CST))
-		futex(&st.sleeping, FUTEX_WAKE_PRIVATE, 1);
+		hp_futex_wake(&st.sleeping, 1);
 }
 
 /* Callbacks of one list, oldest first (the list is a stack). */
@@ -633,7 +628,7 @@ static void *gp_thread_main(void *arg)
 		if (!work_pending()) {
 			__atomic_store_n(&st.sleeping, 1, __ATOMIC_SEQ_CST);
 			if (!work_pending())
-				futex(&st.sleeping, FUTEX_WAIT_PRIVATE, 1);
+				hp_futex_wait(&st.sleeping, 1, NULL);
 			__atomic_store_n(&st.sleeping, 0, __ATOMIC_SEQ_CST);
 			continue;
 		}

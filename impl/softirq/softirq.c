@@ -4,7 +4,6 @@
 #endif
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "softirq_int.h"
+#include "hp_futex.h"
 #include "hp_time.h"
 
 __thread hp_softirq_cpu_t *hp_softirq_cur_ IE;
@@ -36,16 +36,6 @@ static uint32_t self_tid(void)
 	if (!tls_tid)
 		tls_tid = (uint32_t)syscall(SYS_gettid);
 	return tls_tid;
-}
-
-static void futex_wait(uint32_t *w, uint32_t val, const struct timespec *ts)
-{
-	syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, ts, NULL, 0);
-}
-
-static void futex_wake(uint32_t *w, int n)
-{
-	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }
 
 static inline uint32_t pc(hp_softirq_cpu_t *c)
@@ -131,7 +121,7 @@ static void wake_ksoftirqd(hp_softirq_cpu_t *c, uint64_t *counter)
 		return;                 /* already woken: wake_up_process is a no-op */
 	if (__atomic_exchange_n(&c->ksd_wake, 1, __ATOMIC_SEQ_CST) == 0) {
 		ADD(*counter);
-		futex_wake(&c->ksd_wake, 1);
+		hp_futex_wake(&c->ksd_wake, 1);
 	}
 }
 
@@ -638,7 +628,7 @@ static void acquire_owner(hp_softirq_cpu_t *c, uint32_t me)
 		if (o == 0 && __atomic_compare_exchange_n(&c->owner, &o, me, false,
 							  __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
 			return;
-		futex_wait(&c->owner, o, NULL);
+		hp_futex_wait(&c->owner, o, NULL);
 	}
 }
 
@@ -680,7 +670,7 @@ int hp_softirq_cpu_detach(void)
 		wakeup_softirqd(c);
 	__atomic_store_n(&c->attached, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&c->owner, 0, __ATOMIC_SEQ_CST);
-	futex_wake(&c->owner, INT_MAX);
+	hp_futex_wake(&c->owner, INT_MAX);
 	if (__atomic_load_n(&c->kick, __ATOMIC_SEQ_CST))
 		wake_ksoftirqd(c, &c->st.idle_irq_wakeups);
 	return 0;
@@ -711,7 +701,7 @@ int hp_softirq_cond_resched(void)
 	ADD(c->st.ksoftirqd_switches);
 	__atomic_store_n(&c->need_resched, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->owner, c->ksd_tid, __ATOMIC_SEQ_CST);
-	futex_wake(&c->owner, INT_MAX);
+	hp_futex_wake(&c->owner, INT_MAX);
 	acquire_owner(c, me);
 	gain(c);
 	return 1;
@@ -732,14 +722,14 @@ static void *ksoftirqd_main(void *p)
 	sigdelset(&set, sys->cfg.signal);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 	__atomic_store_n(&c->ksd_tid, me, __ATOMIC_RELEASE);
-	futex_wake(&c->ksd_tid, 1);
+	hp_futex_wake(&c->ksd_tid, 1);
 
 	for (;;) {
 		uint32_t a;
 
 		while (!__atomic_load_n(&c->ksd_wake, __ATOMIC_ACQUIRE) &&
 		       !__atomic_load_n(&sys->stop, __ATOMIC_ACQUIRE))
-			futex_wait(&c->ksd_wake, 0, NULL);
+			hp_futex_wait(&c->ksd_wake, 0, NULL);
 		if (__atomic_load_n(&sys->stop, __ATOMIC_ACQUIRE))
 			break;
 		acquire_owner(c, me);
@@ -757,7 +747,7 @@ static void *ksoftirqd_main(void *p)
 		 * the CPU back; otherwise it becomes free. */
 		a = __atomic_load_n(&c->attached, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&c->owner, a, __ATOMIC_SEQ_CST);
-		futex_wake(&c->owner, INT_MAX);
+		hp_futex_wake(&c->owner, INT_MAX);
 		if (!a && __atomic_load_n(&c->kick, __ATOMIC_SEQ_CST))
 			__atomic_store_n(&c->ksd_wake, 1, __ATOMIC_SEQ_CST);
 	}
@@ -840,7 +830,7 @@ static void stop_threads(hp_softirq_sys_t *sys)
 		if (!c->ksd_started)
 			continue;
 		__atomic_store_n(&c->ksd_wake, 1, __ATOMIC_SEQ_CST);
-		futex_wake(&c->ksd_wake, 1);
+		hp_futex_wake(&c->ksd_wake, 1);
 		pthread_join(c->ksd_thread, NULL);
 		c->ksd_started = 0;
 	}
@@ -927,7 +917,7 @@ int hp_softirq_create(const hp_softirq_config_t *cfg, hp_softirq_sys_t **out)
 				break;
 		}
 		while (!__atomic_load_n(&c->ksd_tid, __ATOMIC_ACQUIRE))
-			futex_wait(&c->ksd_tid, 0, NULL);
+			hp_futex_wait(&c->ksd_tid, 0, NULL);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {

@@ -4,12 +4,11 @@
 #endif
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <sched.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "hp_futex.h"
 #include "softirq_int.h"
 
 /* Not in the kernel's state word: set by a thread sleeping in
@@ -25,7 +24,7 @@
 static void state_wake(hp_tasklet_t *t, uint32_t old)
 {
 	if (old & TL_WAITERS)
-		syscall(SYS_futex, &t->state, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+		hp_futex_wake(&t->state, INT_MAX);
 }
 
 /* tasklet_trylock(): test_and_set_bit(TASKLET_STATE_RUN). */
@@ -75,7 +74,7 @@ static void wait_clear(hp_tasklet_t *t, uint32_t bits)
 				continue;
 			s |= TL_WAITERS;
 		}
-		syscall(SYS_futex, &t->state, FUTEX_WAIT_PRIVATE, s, attached ? &ms : NULL, NULL, 0);
+		hp_futex_wait(&t->state, s, attached ? &ms : NULL);
 	}
 }
 
