@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hp_compiler.h"
+#include "hp_futex.h"
 #include "hp_rand.h"
 #include "hp_time.h"
 #include "nvme.h"
@@ -145,7 +146,7 @@ static void ctrl_fire(hp_nvme_queue_t *q, bool by_timer)
 	q->c_pending = 0;
 	atomic_fetch_add_explicit(&q->irq_seq, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(&q->irq_waiting, memory_order_seq_cst))
-		syscall(SYS_futex, &q->irq_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+		hp_futex_wake((uint32_t *)&q->irq_seq, INT_MAX);
 }
 
 /* Aggregation time: fire once the oldest unsignalled CQE is old enough. */
@@ -647,7 +648,7 @@ static void irq_wait(hp_nvme_queue_t *q)
 	if (seq == q->irq_handled) {
 		atomic_store_explicit(&q->irq_waiting, 1, memory_order_seq_cst);
 		if (atomic_load_explicit(&q->irq_seq, memory_order_seq_cst) == seq) {
-			syscall(SYS_futex, &q->irq_seq, FUTEX_WAIT_PRIVATE, seq, NULL, NULL, 0);
+			hp_futex_wait((uint32_t *)&q->irq_seq, seq, NULL);
 			q->hs.sleeps++;
 		}
 		atomic_store_explicit(&q->irq_waiting, 0, memory_order_relaxed);
