@@ -65,7 +65,7 @@ int main(void)
 	hp_nvme_stats_t st;
 	unsigned bad;
 
-	t_nvme_watchdog(30);
+	t_nvme_watchdog(10);
 	/* sleeps as asked: the 50 us default timer slack would dwarf them */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 

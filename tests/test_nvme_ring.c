@@ -210,7 +210,7 @@ static void ring(unsigned cqd, unsigned ncmds)
 
 int main(void)
 {
-	t_nvme_watchdog(30);
+	t_nvme_watchdog(10);
 	ring(QD, NCMDS);
 	ring(QD / 2, NCMDS / 4);
 	return t_done("nvme_ring");
