@@ -202,11 +202,15 @@ int hp_child_ended_badly(const hp_runenv_t *re, const hp_job_t *j, int nst, int 
 	return 0;
 }
 
-static void add_all(hp_results_t *out, const hp_results_t *got, int statuses)
+static void add_records(hp_results_t *out, const hp_results_t *got)
 {
 	for (size_t i = 0; i < got->nrec; i++)
 		hp_results_add(out, &got->rec[i]);
-	for (size_t i = 0; statuses && i < got->nst; i++)
+}
+
+static void add_statuses(hp_results_t *out, const hp_results_t *got)
+{
+	for (size_t i = 0; i < got->nst; i++)
 		hp_results_add_status(out, &got->st[i]);
 }
 
@@ -219,9 +223,11 @@ void hp_backend_child(const hp_runenv_t *re, const hp_job_t *j, hp_results_t *ou
 	int nst = hp_child_spawn(re, j, NULL, NULL, &got, &pid, &ws, out);
 	if (nst >= 0) {
 		double secs = hp_mono_s() - t0;
-		add_all(out, &got, 0);
+		/* the records of a child that crashed later are kept; its
+		 * statuses only when it ended well (else ended_badly set one) */
+		add_records(out, &got);
 		if (!hp_child_ended_badly(re, j, nst, ws, secs, out))
-			add_all(out, &got, 1);
+			add_statuses(out, &got);
 	}
 	hp_results_free(&got);
 }

@@ -15,6 +15,10 @@ pid = {r['variant']: r['value'] for r in rows if r['metric'] == 'pid'}
 assert set(pid) == {'inproc', 'child'}, pid
 assert pid['inproc'] != pid['child'], "the child variant ran in the runner's process"
 assert not any(r['variant'] == 'never' for r in rows)
+# every record exactly once: a child's records are merged once, not per status
+keys = [(r['variant'], r['threads'], r['metric'], r['rep']) for r in rows]
+dup = sorted({k for k in keys if keys.count(k) > 1})
+assert not dup, "records merged twice: %s" % dup[:4]
 PY
 t_json "$dir/results.json" "any(b.get('error_occurred') and 'never runs' in b['error_message'] and b['error_message'].startswith('unavailable') for b in d['benchmarks'])"
 grep -q "never runs" "$dir/summary.md" || t_fail "summary.md does not say why 'never' did not run"
