@@ -406,10 +406,11 @@ static int parse_root(perr_t *e, hp_scn_t *s, struct json_object *root)
 		if (parse_task(e, s, tk, tx, &s->task[s->ntask++]))
 			return -1;
 	}
-	for (int i = 0; i < s->ntask; i++)
+	for (int i = 0; i < s->ntask; i++) {
 		s->nthr += s->task[i].instance;
-	if (s->nthr > 100000)
-		return fail(e, "tasks: %d threads in all (at most 100000)", s->nthr);
+		if (s->nthr > HP_SIM_MAX_THREADS)
+			return fail(e, "tasks: more than %d threads in all (instances included)", HP_SIM_MAX_THREADS);
+	}
 	s->thr = calloc((size_t)s->nthr, sizeof(*s->thr));
 	if (!s->thr)
 		return fail(e, "out of memory");

@@ -29,8 +29,16 @@
 #include <json-c/json.h>
 
 #include "fair.h"
+#include "sim_hist.h"
 
 #define HP_SIM_MAX_CPUS 64
+/* Hard limits, so that no scenario runs away (issue 12): threads after
+ * expanding instances (the parser refuses more), and the events a run may
+ * simulate: hp_sim_run() estimates them before it starts and refuses a run
+ * above the limit (bad input), and stops one that gets there anyway. At the
+ * engine's ~10^7 events/s on one core, 2*10^9 events are a few minutes. */
+#define HP_SIM_MAX_THREADS 100000
+#define HP_SIM_MAX_EVENTS UINT64_C(2000000000)
 
 typedef struct hp_scn hp_scn_t;
 
@@ -59,6 +67,8 @@ typedef struct hp_sim_opts {
 	int scale_cpus;         /* CPUs the tunables scale with (the kernel's online CPUs); 0 = ncpus */
 	uint64_t window_start_ns, window_end_ns; /* measure in [start, end); end 0 = the whole run */
 	int ignore_affinity;    /* run every task on any simulated CPU, whatever its "cpus" says */
+	int no_balance;         /* no periodic or newly-idle load balancing (wake-up placement stays) */
+	uint64_t max_events;    /* refuse runs estimated above this many events; 0 = HP_SIM_MAX_EVENTS */
 	FILE *trace;            /* every switch as CSV, or NULL */
 } hp_sim_opts_t;
 
@@ -71,6 +81,9 @@ typedef struct hp_sim_task_res {
 	uint64_t switches;      /* times switched in */
 	uint64_t wakeups;       /* wake-ups from sleep or timer */
 	int64_t wakeup_p50_ns, wakeup_p99_ns, wakeup_max_ns; /* wake to run; -1 without wake-ups */
+	int64_t wakeup_p90_ns;
+	uint64_t migrations;    /* moves to another CPU: at wake-up or by load balancing */
+	hp_hist_t lat;          /* every wake-up latency in the window (sim_hist.h: quantiles within 0.79%) */
 } hp_sim_task_res_t;
 
 typedef struct hp_sim_res {
