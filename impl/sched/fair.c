@@ -942,6 +942,13 @@ int hp_dequeue_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se, int flags)
 	return dequeue_entity(rq, se, flags & ~DEQUEUE_DELAYED);
 }
 
+int hp_dequeue_delayed(hp_cfs_rq_t *rq, hp_sched_entity_t *se)
+{
+	if (!se->sched_delayed)
+		return 0;
+	return dequeue_entity(rq, se, HP_DEQUEUE_SLEEP | DEQUEUE_DELAYED);
+}
+
 void hp_migrate_sleeping_entity(const hp_cfs_rq_t *from, hp_sched_entity_t *se)
 {
 	if (!IS_EEVDF(from))

@@ -233,6 +233,11 @@ void hp_enqueue_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se, int flags);
  * se left the queue. */
 int hp_dequeue_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se, int flags);
 
+/* 6.12+: a delayed entity leaves its queue for good now (what a pick of it,
+ * or the load balancer moving it, does: DEQUEUE_SLEEP | DEQUEUE_DELAYED);
+ * its positive lag is clipped to 0. Returns 0 when se is not delayed. */
+int hp_dequeue_delayed(hp_cfs_rq_t *rq, hp_sched_entity_t *se);
+
 /* A sleeping entity woken on another queue (migrate_task_rq_fair()): CFS
  * makes its vruntime relative to the queue it leaves; enqueue it on the new
  * one with HP_ENQUEUE_WAKEUP | HP_ENQUEUE_MIGRATED. EEVDF needs nothing:

@@ -392,7 +392,8 @@ static int select_cpu(sim_t *s, const sim_task_t *t)
 
 static void wake(sim_t *s, sim_task_t *t)
 {
-	int cpu = select_cpu(s, t), flags;
+	/* 6.12+: a delayed sleeper is still queued where it slept (ttwu_runnable()) */
+	int cpu = t->se.sched_delayed ? t->cpu : select_cpu(s, t), flags;
 	sim_cpu_t *c = &s->cpu[cpu];
 
 	if (t->state == T_NEW) {
