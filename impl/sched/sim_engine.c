@@ -532,7 +532,9 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 		push(&s, hp_splitmix64(&rng) % 100000, E_WAKE, i, 0);
 	}
 	for (int c = 0; c < s.ncpu; c++)
-		push(&s, s.tick_ns, E_TICK, c, 0);
+		/* the tick's phase against the tasks' start is chance on a real
+		 * machine: drawn from the seed, per CPU */
+		push(&s, 1 + hp_splitmix64(&rng) % s.tick_ns, E_TICK, c, 0);
 	push(&s, scn->duration_ns, E_END, 0, 0);
 	if (o->trace)
 		fputs("time_ns,cpu,prev,next,reason\n", o->trace);
