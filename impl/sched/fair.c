@@ -199,6 +199,13 @@ void hp_cfs_rq_init(hp_cfs_rq_t *rq, hp_sched_policy_t policy, const hp_sched_tu
 	memset(rq, 0, sizeof(*rq));
 	rq->policy = policy;
 	rq->tun = *t;
+	/* Linux 6.15 made the base slice 0.70 ms (scaled as before); stable
+	 * 6.6.y and 6.12.y took the change too, the models of those releases
+	 * keep 0.75 ms */
+	if (policy >= HP_SCHED_EEVDF_6_17 && t->normalized_base_slice_ns == 750000ull) {
+		rq->tun.normalized_base_slice_ns = 700000ull;
+		rq->tun.base_slice_ns = 700000ull * t->factor;
+	}
 	rq->min_vruntime = (uint64_t)-(INT64_C(1) << 20);
 	hp_rb_init_cached(&rq->tasks);
 }
