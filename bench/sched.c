@@ -1296,7 +1296,7 @@ static int plot_fidelity(const char *plotdir, const hp_results_t *r, const char 
 		const char *param = fid_params[p].label;
 		char *buf = NULL;
 		size_t len = 0;
-		int rows = 0, closest, automodel;
+		int rows = 0, automodel;
 		FILE *f;
 
 		if (isnan(fid_value(r, param, "runs")))
@@ -1349,11 +1349,24 @@ static int plot_fidelity(const char *plotdir, const hp_results_t *r, const char 
 		free(buf);
 		if (!rows)
 			continue;
-		closest = (int)fid_value(r, param, "closest_model");
+		/* every model at the smallest distance (models that predict the
+		 * same tie) */
+		char closest_s[160] = "";
+		double best = INFINITY, dist[FID_NMODELS];
+
+		for (int m = 0; m < FID_NMODELS; m++) {
+			model_key(key, sizeof key, m, "dist_us");
+			dist[m] = fid_value(r, param, key);
+			if (dist[m] < best)
+				best = dist[m];
+		}
+		for (int m = 0; m < FID_NMODELS; m++)
+			if (dist[m] <= best)
+				snprintf(closest_s + strlen(closest_s), sizeof closest_s - strlen(closest_s), "%s%s",
+					 closest_s[0] ? " = " : "", hp_sched_policy_name(fid_models[m]));
 		automodel = (int)fid_value(r, param, "auto_model");
-		snprintf(gv, sizeof gv, "title='sched fidelity, %s: closest model %s, --policy auto %s';"
-			 " models='%s %s %s %s'", param,
-			 closest >= 0 && closest < FID_NMODELS ? hp_sched_policy_name(fid_models[closest]) : "-",
+		snprintf(gv, sizeof gv, "title='sched fidelity, %s: closest %s; --policy auto: %s';"
+			 " models='%s %s %s %s'", param, closest_s[0] ? closest_s : "-",
 			 automodel >= 0 && automodel < FID_NMODELS ? hp_sched_policy_name(fid_models[automodel]) : "-",
 			 hp_sched_policy_name(fid_models[0]), hp_sched_policy_name(fid_models[1]),
 			 hp_sched_policy_name(fid_models[2]), hp_sched_policy_name(fid_models[3]));
