@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -769,6 +770,30 @@ static int fid_rtapp(fid_run_t *r, const char *rtapp, const char *json, const ch
 	return 0;
 }
 
+/* fid_rtapp() with this thread off the measured CPU meanwhile: rt-app's
+ * autogroup at nice -20 would starve the sampler there and make it sample
+ * late. Back on its CPUs afterwards. */
+static int fid_rtapp_off_cpu(fid_run_t *r, const char *rtapp, const char *json, const char *out,
+			     double dur_s, fid_obs_t *ob, int cpu)
+{
+	cpu_set_t saved, others;
+	int moved = 0, rc;
+
+	if (sched_getaffinity(0, sizeof saved, &saved) == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		CPU_ZERO(&others);
+		for (long c = 0; c < n && c < CPU_SETSIZE; c++)
+			if (c != cpu)
+				CPU_SET((int)c, &others);
+		moved = CPU_COUNT(&others) > 0 && sched_setaffinity(0, sizeof others, &others) == 0;
+	}
+	rc = fid_rtapp(r, rtapp, json, out, dur_s, ob);
+	if (moved)
+		sched_setaffinity(0, sizeof saved, &saved);
+	return rc;
+}
+
 /* rt-app failed or did not show all its threads: r->err says how, with
  * the first error line of its output. */
 static void fid_rtapp_failed(fid_run_t *r, const char *out, const fid_obs_t *ob, int nthr)
@@ -850,7 +875,7 @@ static int fid_observe(fid_run_t *r, const hp_scn_t *scn, const char *src, int c
 		snprintf(r->err, sizeof r->err, "out of memory");
 	else if (write_rtapp_json(src, json, tmpl, cpu, err, sizeof err) != 0)
 		snprintf(r->err, sizeof r->err, "%s", err);
-	else if ((rc = fid_rtapp(r, rtapp, json, out, dur_s, ob)) == -2) {
+	else if ((rc = fid_rtapp_off_cpu(r, rtapp, json, out, dur_s, ob, cpu)) == -2) {
 		free(ob);
 		return -1;      /* keep the folder for its output */
 	} else if (rc == 0 && (!WIFEXITED(ob->status) || WEXITSTATUS(ob->status) != 0 ||
