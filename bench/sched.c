@@ -1415,7 +1415,7 @@ static int sim_verb_main(int argc, char **argv)
 
 static const hp_verb_t sim_verb = {
 	.name = "sim",
-	.usage = "sim FILE  simulate an rt-app scenario under CFS or EEVDF (hotpath sim --help)",
+	.usage = "sim FILE  simulate an rt-app scenario under CFS or EEVDF by kernel version, over seeds (hotpath sim --help)",
 	.main = sim_verb_main,
 };
 
