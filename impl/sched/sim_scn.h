@@ -18,12 +18,13 @@ typedef struct scn_ev {
 	uint64_t ns;            /* run/runtime/sleep length, timer period */
 	int timer;              /* EV_TIMER: index into hp_scn_t.timers */
 	int absolute;           /* EV_TIMER: "mode": "absolute" */
+	int slot;               /* EV_TIMER: shared timers: index among them; "unique" ones: index among the task's */
 } scn_ev_t;
 
 typedef struct scn_phase {
 	long loop;              /* >= 1 */
 	scn_ev_t *ev;
-	int nev;
+	int nev, capev;
 } scn_phase_t;
 
 typedef struct scn_task {
@@ -34,11 +35,13 @@ typedef struct scn_task {
 	uint64_t cpus;          /* allowed CPUs as a bit mask, 0 = all */
 	scn_phase_t *ph;
 	int nph;
+	int nunique;            /* "unique" timers of each of its threads */
 } scn_task_t;
 
 typedef struct scn_timer {
 	char ref[64];
 	int unique;             /* "unique..." refs: one timer per thread */
+	int slot;               /* shared timers: index among the shared ones */
 } scn_timer_t;
 
 typedef struct scn_thread {
@@ -52,7 +55,10 @@ struct hp_scn {
 	scn_task_t *task;
 	int ntask;
 	scn_timer_t *timers;
-	int ntimers;
+	int ntimers, captimers;
+	int nshared;            /* timers that are not "unique" */
+	int *thash;             /* while parsing: open-addressing index of timers by ref, thcap slots */
+	size_t thcap;
 	scn_thread_t *thr;
 	int nthr;
 };
