@@ -7,7 +7,7 @@ SC=$(cd "$(dirname "$0")/../scripts/scenarios" && pwd)
 "$HP" sim "$SC/nice_pair.json" --policy cfs --seed 3 --trace "$T_TMP/trace.csv" >"$T_TMP/b.csv" ||
 	t_fail "sim with --trace exited $?"
 cmp -s "$T_TMP/a.csv" "$T_TMP/b.csv" && t_ok "same seed, same CSV" || t_fail "same seed, different CSV"
-head -n 1 "$T_TMP/a.csv" | grep -q '^task,nice,weight,runtime_ns,share,switches,wakeups,wakeup_p50_ns,wakeup_p99_ns,wakeup_max_ns$' ||
+head -n 1 "$T_TMP/a.csv" | grep -q '^task,nice,weight,runtime_ns,share,switches,wakeups,wakeup_p50_ns,wakeup_p99_ns,wakeup_max_ns,migrations$' ||
 	t_fail "CSV header: $(head -n 1 "$T_TMP/a.csv")"
 [ "$(grep -c '^nice[01],' "$T_TMP/a.csv")" = 2 ] || t_fail "not one row per task: $(cat "$T_TMP/a.csv")"
 tail -n 1 "$T_TMP/a.csv" | grep -qE '^# jain_fairness=0\.99[0-9]+ .*policy=cfs' || t_fail "last line: $(tail -n 1 "$T_TMP/a.csv")"

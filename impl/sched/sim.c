@@ -654,7 +654,7 @@ static void opt_i64(FILE *f, int64_t v)
 
 void hp_sim_write_csv(FILE *f, const hp_sim_res_t *r, const hp_sim_opts_t *o)
 {
-	fputs("task,nice,weight,runtime_ns,share,switches,wakeups,wakeup_p50_ns,wakeup_p99_ns,wakeup_max_ns\n", f);
+	fputs("task,nice,weight,runtime_ns,share,switches,wakeups,wakeup_p50_ns,wakeup_p99_ns,wakeup_max_ns,migrations\n", f);
 	for (int i = 0; i < r->ntasks; i++) {
 		const hp_sim_task_res_t *q = &r->task[i];
 
@@ -664,7 +664,7 @@ void hp_sim_write_csv(FILE *f, const hp_sim_res_t *r, const hp_sim_opts_t *o)
 		opt_i64(f, q->wakeup_p50_ns);
 		opt_i64(f, q->wakeup_p99_ns);
 		opt_i64(f, q->wakeup_max_ns);
-		fputc('\n', f);
+		fprintf(f, ",%" PRIu64 "\n", q->migrations);
 	}
 	fprintf(f, "# jain_fairness=%.6f (runtime/weight, %d tasks) policy=%s cpus=%d hz=%d seed=%" PRIu64
 		" window_ns=%" PRIu64 "\n", r->jain, r->ntasks, hp_sched_policy_name(o->policy),

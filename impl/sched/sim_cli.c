@@ -27,7 +27,7 @@ static const char sim_usage[] =
 	"\n"
 	"Simulates the fair-class tasks of an rt-app scenario in virtual time. With one seed\n"
 	"it prints one CSV row per task: task,nice,weight,runtime_ns,share,switches,wakeups,\n"
-	"wakeup_p50_ns,wakeup_p99_ns,wakeup_max_ns; then Jain's fairness index as a comment.\n"
+	"wakeup_p50_ns,wakeup_p99_ns,wakeup_max_ns,migrations; then Jain's index as a comment.\n"
 	"With --seeds K it runs seeds N..N+K-1 and prints, per task and metric (p50_ns,\n"
 	"p90_ns, p99_ns of the wake-up latency, share, switches), the median over the seeds\n"
 	"and the central 95% interval of the per-seed values: task,metric,median,lo95,hi95,n.\n"

@@ -272,7 +272,9 @@ static void trace_migrate(sim_t *s, const sim_task_t *t, int from, int to, const
 		return;
 	fprintf(f, "%" PRIu64 ",%d,", s->now, to);
 	hp_sim_csv_field(f, t->name);
-	fprintf(f, ",cpu%d,%s\n", from, why);
+	fputc(',', f);
+	hp_sim_csv_field(f, t->name);
+	fprintf(f, ",migrate-%s-from-%d\n", why, from);
 }
 
 /* ================================================================== */
@@ -1026,7 +1028,7 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 	est = hp_sim_estimate_events(scn, o);
 	if (est > s.max_events) {
 		snprintf(err, errlen, "this run would simulate about %.3g events, more than the limit of %.3g"
-			 " (a few minutes here): shorten global.duration, lengthen the shortest events or use"
+			 " (HP_SIM_MAX_EVENTS): shorten global.duration, lengthen the shortest events or use"
 			 " fewer threads", (double)est, (double)s.max_events);
 		return -1;
 	}
