@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "hp_list.h"
+#include "sim_heap.h"
 #include "hp_rand.h"
 
 /* ================================================================== */
@@ -80,13 +81,6 @@ typedef struct sim_timer {
 	uint64_t t_next;
 } sim_timer_t;
 
-/* One pending event in the heap: slot = what fires (see ev_slot_*). */
-typedef struct sim_ev {
-	uint64_t time;
-	uint64_t seq;           /* ties fire in the order they were armed */
-	uint32_t slot;
-} sim_ev_t;
-
 typedef struct sim {
 	const hp_scn_t *scn;
 	const hp_sim_opts_t *o;
@@ -94,12 +88,7 @@ typedef struct sim {
 	int nt;
 	sim_cpu_t *cpu;
 	int ncpu;
-	/* indexed binary heap of armed timers: heap[0] fires first; pos[slot]
-	 * is the slot's index in heap, or -1 when it is not armed */
-	sim_ev_t *heap;
-	int32_t *pos;
-	uint32_t nheap, nslots;
-	uint64_t seq;
+	hp_evheap_t q;          /* every pending event: a fixed set of timer slots */
 	sim_timer_t *timers;    /* shared rt-app timers, then every thread's "unique" ones */
 	uint64_t now, w0, w1, tick_ns;
 	uint64_t events, max_events;
@@ -117,7 +106,7 @@ static inline sim_task_t *task_of(hp_sched_entity_t *se)
 }
 
 /* ================================================================== */
-/* Event queue: an indexed binary heap of timer slots                  */
+/* Event queue: timer slots in an indexed binary heap (sim_heap.h)     */
 /* ================================================================== */
 
 /* Slots: per CPU its tick and the end of its running event, per task its
@@ -127,96 +116,8 @@ static inline uint32_t slot_done(const sim_t *s, int cpu) { return (uint32_t)(s-
 static inline uint32_t slot_wake(const sim_t *s, int task) { return (uint32_t)(2 * s->ncpu + task); }
 static inline uint32_t slot_end(const sim_t *s) { return (uint32_t)(2 * s->ncpu + s->nt); }
 
-static inline int ev_before(const sim_ev_t *a, const sim_ev_t *b)
-{
-	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
-}
-
-static void heap_up(sim_t *s, uint32_t i)
-{
-	sim_ev_t e = s->heap[i];
-
-	while (i > 0) {
-		uint32_t p = (i - 1) / 2;
-
-		if (!ev_before(&e, &s->heap[p]))
-			break;
-		s->heap[i] = s->heap[p];
-		s->pos[s->heap[i].slot] = (int32_t)i;
-		i = p;
-	}
-	s->heap[i] = e;
-	s->pos[e.slot] = (int32_t)i;
-}
-
-static void heap_down(sim_t *s, uint32_t i)
-{
-	sim_ev_t e = s->heap[i];
-
-	for (;;) {
-		uint32_t c = 2 * i + 1;
-
-		if (c >= s->nheap)
-			break;
-		if (c + 1 < s->nheap && ev_before(&s->heap[c + 1], &s->heap[c]))
-			c++;
-		if (!ev_before(&s->heap[c], &e))
-			break;
-		s->heap[i] = s->heap[c];
-		s->pos[s->heap[i].slot] = (int32_t)i;
-		i = c;
-	}
-	s->heap[i] = e;
-	s->pos[e.slot] = (int32_t)i;
-}
-
-/* Arms slot at time, or moves it there when it is armed already (the
- * re-arm counts as new: it fires after events armed before it for the
- * same instant). O(log n). */
-static void arm(sim_t *s, uint32_t slot, uint64_t time)
-{
-	int32_t p = s->pos[slot];
-	sim_ev_t e = { time, s->seq++, slot };
-
-	if (p < 0) {
-		s->heap[s->nheap] = e;
-		heap_up(s, s->nheap++);
-		return;
-	}
-	s->heap[p] = e;
-	heap_up(s, (uint32_t)p);
-	heap_down(s, (uint32_t)s->pos[slot]);
-}
-
-static void cancel(sim_t *s, uint32_t slot)
-{
-	int32_t p = s->pos[slot];
-
-	if (p < 0)
-		return;
-	s->pos[slot] = -1;
-	if ((uint32_t)p == --s->nheap)
-		return;
-	uint32_t moved = s->heap[s->nheap].slot;
-
-	s->heap[p] = s->heap[s->nheap];
-	s->pos[moved] = p;
-	heap_up(s, (uint32_t)p);
-	heap_down(s, (uint32_t)s->pos[moved]);
-}
-
-static sim_ev_t pop(sim_t *s)
-{
-	sim_ev_t top = s->heap[0];
-
-	s->pos[top.slot] = -1;
-	if (--s->nheap) {
-		s->heap[0] = s->heap[s->nheap];
-		s->pos[s->heap[0].slot] = 0;
-		heap_down(s, 0);
-	}
-	return top;
-}
+static inline void arm(sim_t *s, uint32_t slot, uint64_t time) { hp_evheap_arm(&s->q, slot, time); }
+static inline void cancel(sim_t *s, uint32_t slot) { hp_evheap_cancel(&s->q, slot); }
 
 /* ================================================================== */
 /* Accounting and tracing                                              */
@@ -457,6 +358,9 @@ static int migrate_runnable(sim_t *s, sim_task_t *t, sim_cpu_t *src, sim_cpu_t *
 	account(s, dst, s->now);
 	hp_enqueue_entity(&dst->rq, &t->se, HP_ENQUEUE_MIGRATED);
 	cpu_add_task(dst, t);
+#ifdef HP_SIM_MUTATE_LOST_LOAD
+	dst->load -= t->se.load.weight;         /* test mutant: the checker must notice */
+#endif
 	return dst->curr && hp_check_preempt_wakeup(&dst->rq, &t->se);
 }
 
@@ -598,8 +502,10 @@ balanced:
 }
 
 /* rebalance_domains() from the tick: when the interval (times busy_factor
- * on a busy CPU, in jiffies, clamped to 1..HZ*CPUs/10) has passed. */
-static void periodic_balance(sim_t *s, sim_cpu_t *c)
+ * on a busy CPU, in jiffies, clamped to 1..HZ*CPUs/10) has passed. Runs
+ * the idle CPU's pick itself; returns 1 when the running task should be
+ * preempted (the caller schedules). */
+static int periodic_balance(sim_t *s, sim_cpu_t *c)
 {
 	int busy = c->curr != NULL, resched = 0;
 	uint64_t ms = (uint64_t)c->balance_interval_ms * (busy ? LB_BUSY_FACTOR : 1);
@@ -613,14 +519,15 @@ static void periodic_balance(sim_t *s, sim_cpu_t *c)
 	if (j < 1)
 		j = 1;
 	if (s->now < c->last_balance + j * s->tick_ns)
-		return;
+		return 0;
 	c->last_balance = s->now;
 	if (!load_balance(s, c, busy ? LB_NOT_IDLE : LB_IDLE, &resched))
-		return;
-	if (!c->curr)
+		return 0;
+	if (!c->curr) {
 		schedule(s, c, "balance");
-	else if (resched)
-		schedule(s, c, "preempt");
+		return 0;
+	}
+	return resched;
 }
 
 /* newidle_balance(): a CPU about to go idle pulls when some CPU has more
@@ -845,7 +752,7 @@ static int check_all(sim_t *s, const char *what)
 	}
 	for (int i = 0; i < s->nt; i++) {
 		sim_task_t *t = &s->t[i];
-		int listed = t->pending_lat & 2, armed = s->pos[slot_wake(s, i)] >= 0;
+		int listed = t->pending_lat & 2, armed = hp_evheap_armed(&s->q, slot_wake(s, i));
 
 		t->pending_lat &= 1;
 		if ((t->state == T_RUNNABLE) != !!listed)
@@ -949,15 +856,14 @@ static void sim_free(sim_t *s)
 			hp_hist_free(&s->t[i].lat);
 	free(s->t);
 	free(s->cpu);
-	free(s->heap);
-	free(s->pos);
+	hp_evheap_free(&s->q);
 	free(s->timers);
 }
 
 /* One event. 0, or -1 at the end of the run. */
 static int step(sim_t *s)
 {
-	sim_ev_t e = pop(s);
+	hp_evh_ent_t e = hp_evheap_pop(&s->q);
 	uint32_t slot = e.slot;
 
 	s->now = e.time;
@@ -967,13 +873,19 @@ static int step(sim_t *s)
 	if (slot < (uint32_t)s->ncpu) {
 		sim_cpu_t *c = &s->cpu[slot];
 
+		int resched = 0;
+
+		/* scheduler_tick(): the tick asks for a switch; the balancing
+		 * softirq runs before the switch happens (on the way out of the
+		 * interrupt), with the preempted task still running */
 		if (c->curr) {
 			account(s, c, s->now);
-			if (hp_entity_tick(&c->rq))
-				schedule(s, c, "tick");
+			resched = hp_entity_tick(&c->rq);
 		}
 		if (s->balance)
-			periodic_balance(s, c);
+			resched |= periodic_balance(s, c);
+		if (resched)
+			schedule(s, c, "tick");
 		arm(s, slot, s->now + s->tick_ns);
 	} else if (slot < 2u * (uint32_t)s->ncpu) {
 		sim_cpu_t *c = &s->cpu[slot - (uint32_t)s->ncpu];
@@ -1039,6 +951,9 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 	s.ncpu = o->ncpus;
 	s.nt = scn->nthr;
 	s.balance = !o->no_balance && o->ncpus > 1;
+#ifdef HP_SIM_MUTATE_NO_BALANCE
+	s.balance = 0;                          /* test mutant: 3 hogs on 2 CPUs must notice */
+#endif
 	s.w0 = o->window_start_ns;
 	s.w1 = o->window_end_ns ? o->window_end_ns : scn->duration_ns;
 	if (s.w1 > scn->duration_ns)
@@ -1054,18 +969,14 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 	s.lb_max_interval_ms = 2u * (unsigned)s.ncpu;
 	for (int i = 0; i < s.nt; i++)
 		nut += (size_t)scn->task[scn->thr[i].task].nunique;
-	s.nslots = 2u * (uint32_t)s.ncpu + (uint32_t)s.nt + 1;
 	s.t = calloc((size_t)s.nt, sizeof(*s.t));
 	s.cpu = calloc((size_t)s.ncpu, sizeof(*s.cpu));
 	s.timers = calloc((size_t)scn->nshared + nut + 1, sizeof(*s.timers));
-	s.heap = calloc(s.nslots, sizeof(*s.heap));
-	s.pos = malloc(s.nslots * sizeof(*s.pos));
-	if (!s.t || !s.cpu || !s.timers || !s.heap || !s.pos) {
+	if (!s.t || !s.cpu || !s.timers || hp_evheap_init(&s.q, 2u * (uint32_t)s.ncpu + (uint32_t)s.nt + 1)) {
 		snprintf(err, errlen, "out of memory");
 		rc = -2;
 		goto out;
 	}
-	memset(s.pos, 0xff, s.nslots * sizeof(*s.pos));
 	for (int c = 0; c < s.ncpu; c++) {
 		hp_cfs_rq_init(&s.cpu[c].rq, o->policy, &tun);
 		hp_list_init(&s.cpu[c].tasks);
@@ -1098,7 +1009,7 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 	if (o->trace)
 		fputs("time_ns,cpu,prev,next,reason\n", o->trace);
 
-	while (s.nheap && !s.oom) {
+	while (s.q.n && !s.oom) {
 		if (step(&s))
 			break;
 		if (o->check && !s.oom)
