@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -1146,6 +1147,166 @@ static const hp_case_t case_fid = {
 };
 
 /* ================================================================== */
+/* Simulator throughput: events per second and memory, by task count   */
+/* ================================================================== */
+
+/* N threads, each 200 µs of work then a sleep of N x 200 µs, on one CPU:
+ * the CPU is about half busy whatever N, every thread wakes and sleeps,
+ * and a simulated second is about 10,000 events. Each iteration simulates
+ * TP_SECONDS (about a million events) in a child process, so that the
+ * child's peak RSS is the run's own. */
+#define TP(n, s) { .label = s, .value = n }
+static const hp_param_t tp_params[] = {
+	TP(10, "10"), TP(1000, "1000"), TP(10000, "10000"), { .label = NULL },
+};
+#undef TP
+#define TP_SECONDS 100
+
+typedef struct tp_data {
+	hp_scn_t *scn;
+	char err[256];
+} tp_data_t;
+
+static void *tp_setup(hp_ctx_t *ctx)
+{
+	tp_data_t *d = calloc(1, sizeof(*d));
+	int n = (int)ctx->p->value, per = n < 1000 ? n : 1000;
+	size_t cap = 256 + (size_t)(n / per + 1) * 96, len;
+	char *json;
+
+	if (!d)
+		return NULL;
+	json = malloc(cap);
+	if (!json) {
+		snprintf(d->err, sizeof d->err, "out of memory");
+		return d;
+	}
+	len = (size_t)snprintf(json, cap, "{\"global\": {\"duration\": %d}, \"tasks\": {", TP_SECONDS);
+	for (int k = 0; k * per < n; k++)
+		len += (size_t)snprintf(json + len, cap - len, "%s\"t%d\": {\"instance\": %d, \"run\": 200, \"sleep\": %d}",
+					k ? ", " : "", k, per, 200 * n);
+	snprintf(json + len, cap - len, "}}");
+	d->scn = hp_scn_parse(json, "sim_throughput", d->err, sizeof d->err);
+	free(json);
+	return d;
+}
+
+static void tp_teardown(hp_ctx_t *ctx, void *data)
+{
+	tp_data_t *d = data;
+
+	(void)ctx;
+	if (d)
+		hp_scn_free(d->scn);
+	free(d);
+}
+
+static long rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long pages = 0, res = 0;
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* What the child reports through its pipe. */
+typedef struct tp_out {
+	double seconds;
+	uint64_t events;
+	long rss_start_kib;
+	int rc;
+	char err[200];
+} tp_out_t;
+
+static void tp_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	tp_data_t *d = ctx->data;
+	double secs = 0, cpu = 0, events = 0, peak = 0, grow = 0;
+
+	if (!d || !d->scn) {
+		hp_skip(st, d ? d->err : "out of memory");
+		return;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		int fds[2], status = 0;
+		struct rusage ru;
+		tp_out_t out;
+		pid_t pid;
+
+		memset(&out, 0, sizeof out);
+		if (pipe(fds) != 0 || (pid = fork()) < 0) {
+			hp_skip(st, "pipe/fork failed");
+			return;
+		}
+		if (pid == 0) {
+			hp_sim_opts_t o;
+			hp_sim_res_t r;
+			double t0;
+
+			close(fds[0]);
+			hp_sim_opts_default(&o);
+			o.seed = ctx->seed;
+			out.rss_start_kib = rss_kib();
+			t0 = hp_mono_s();
+			out.rc = hp_sim_run(d->scn, &o, &r, out.err, sizeof out.err);
+			out.seconds = hp_mono_s() - t0;
+			if (!out.rc) {
+				out.events = r.events;
+				hp_sim_res_free(&r);
+			}
+			_exit(write(fds[1], &out, sizeof out) == (ssize_t)sizeof out ? 0 : 1);
+		}
+		close(fds[1]);
+		if (read(fds[0], &out, sizeof out) != (ssize_t)sizeof out)
+			snprintf(out.err, sizeof out.err, "the simulation's child died"), out.rc = -2;
+		close(fds[0]);
+		if (wait4(pid, &status, 0, &ru) < 0 || out.rc) {
+			hp_skip(st, out.err[0] ? out.err : "the simulation's child failed");
+			return;
+		}
+		secs += out.seconds;
+		cpu += (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+		       1e-6 * (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+		events += (double)out.events;
+		if ((double)ru.ru_maxrss > peak)
+			peak = (double)ru.ru_maxrss;
+		if ((double)(ru.ru_maxrss - out.rss_start_kib) > grow)
+			grow = (double)(ru.ru_maxrss - out.rss_start_kib);
+	}
+	hp_set_iteration_time(st, secs);
+	hp_add_items(st, events);
+	hp_counter(st, "events_per_s", secs > 0 ? events / secs : 0);
+	/* per second of the child's CPU time (set-up included): what one core
+	 * gives when the machine is shared */
+	hp_counter(st, "events_per_cpu_s", cpu > 0 ? events / cpu : 0);
+	hp_counter(st, "events_per_run", n ? events / (double)n : 0);
+	hp_counter(st, "peak_rss_kib", peak);           /* the child's, inherited pages included */
+	hp_counter(st, "sim_rss_kib", grow);            /* what the simulation added to it */
+}
+
+static const hp_variant_t v_tp = { .name = "sim", .kind = HP_KIND_IMPL };
+
+static const hp_case_t case_tp = {
+	.name = "sim_throughput",
+	.desc = "hotpath sim's engine: simulated events per second and peak RSS, against the task count"
+		" (100 simulated seconds of run/sleep threads on one CPU, one child process per run)",
+	.op_unit = "run",
+	.item_unit = "event",
+	.param_name = "tasks",
+	.params = tp_params,
+	.manual_time = 1,
+	.setup = tp_setup,
+	.teardown = tp_teardown,
+	.run = tp_run,
+	.variants = (const hp_variant_t *const[]){ &v_tp, NULL },
+};
+
+/* ================================================================== */
 /* Plots of our own (the suite's .plots)                               */
 /* ================================================================== */
 
@@ -1427,7 +1588,7 @@ const hp_suite_t hp_suite_sched = {
 	.name = "sched",
 	.desc = "CFS and EEVDF run queues against nr_running, their baselines, and the simulator against the kernel",
 	.doc = "docs/suites/sched.md",
-	.cases = (const hp_case_t *const[]){ &case_pick, &case_enq, &case_tick, &case_fid, NULL },
+	.cases = (const hp_case_t *const[]){ &case_pick, &case_enq, &case_tick, &case_fid, &case_tp, NULL },
 	.plots = sched_plots,
 	.verbs = (const hp_verb_t *const[]){ &sim_verb, NULL },
 };
