@@ -121,7 +121,8 @@ static inline int hp_sched_is_eevdf(hp_sched_policy_t p)
 	return p != HP_SCHED_CFS_6_1;
 }
 
-/* "cfs-6.1", "eevdf-6.6", "eevdf-6.12", "eevdf-6.17". */
+/* Names of the models (no kernel counterpart; O(number of models)).
+ * "cfs-6.1", "eevdf-6.6", "eevdf-6.12", "eevdf-6.17". */
 const char *hp_sched_policy_name(hp_sched_policy_t p);
 /* A policy by its name or alias ("cfs", "eevdf"). 0, or -1 when unknown. */
 int hp_sched_policy_parse(const char *name, hp_sched_policy_t *p);
@@ -205,7 +206,7 @@ void hp_se_init(hp_sched_entity_t *se, int nice, uint32_t id);
  * __setparam_fair()): the slice, clamped to 0.1..100 ms; 0 goes back to the
  * base slice. Only on an entity that is not queued; the 6.6 model and CFS
  * ignore it. */
-void hp_se_set_slice(hp_sched_entity_t *se, uint64_t ns);
+void hp_se_set_slice(hp_sched_entity_t *se, uint64_t ns); /* O(1) */
 /* An empty queue. min_vruntime starts at 2^64 - 2^20 as in the kernel, so
  * that the wrap-around of virtual time is crossed after 1 ms, not years. */
 void hp_cfs_rq_init(hp_cfs_rq_t *rq, hp_sched_policy_t policy, const hp_sched_tunables_t *t);
@@ -237,7 +238,7 @@ int hp_dequeue_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se, int flags);
 /* 6.12+: a delayed entity leaves its queue for good now (what a pick of it,
  * or the load balancer moving it, does: DEQUEUE_SLEEP | DEQUEUE_DELAYED);
  * its positive lag is clipped to 0. Returns 0 when se is not delayed. */
-int hp_dequeue_delayed(hp_cfs_rq_t *rq, hp_sched_entity_t *se);
+int hp_dequeue_delayed(hp_cfs_rq_t *rq, hp_sched_entity_t *se); /* O(log n), as a dequeue */
 
 /* A sleeping entity woken on another queue (migrate_task_rq_fair()): CFS
  * makes its vruntime relative to the queue it leaves; enqueue it on the new
