@@ -13,17 +13,21 @@
 #include "rq_baselines.h"
 #include "fair.h"
 #include "sim.h"
+#include "sim_dist.h"
+#include "sim_hist.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -329,23 +333,22 @@ static const hp_case_t case_tick = {
 /* Fidelity: the simulator against the running kernel, with rt-app     */
 /* ================================================================== */
 
-/* Each task of each shipped scenario is one param: "scenario/thread". */
+/* Each shipped scenario is one param; its focus is the task whose
+ * latencies and share the table and plot compare (a periodic task where
+ * there is one). */
 typedef struct fid_point {
 	const char *scenario;   /* scripts/scenarios/<scenario>.json */
-	const char *thread;     /* a thread name as `hotpath sim` prints it */
+	const char *focus;      /* a thread name as `hotpath sim` prints it */
 } fid_point_t;
 
 static const fid_point_t fid_points[] = {
-	{ "nice_pair", "nice0" }, { "nice_pair", "nice1" },
-	{ "nice_mix", "nice0" }, { "nice_mix", "nice3" }, { "nice_mix", "nice7" },
-	{ "interactive", "hog-0" }, { "interactive", "hog-1" }, { "interactive", "ui" },
+	{ "nice_mix", "nice7" }, { "interactive", "ui" },
+	{ "periodic_nice", "periodic" }, { "lag_burst", "burst" },
 };
 
 #define FP(i, s) { .label = s, .value = i }
 static const hp_param_t fid_params[] = {
-	FP(0, "nice_pair/nice0"), FP(1, "nice_pair/nice1"),
-	FP(2, "nice_mix/nice0"), FP(3, "nice_mix/nice3"), FP(4, "nice_mix/nice7"),
-	FP(5, "interactive/hog-0"), FP(6, "interactive/hog-1"), FP(7, "interactive/ui"),
+	FP(0, "nice_mix"), FP(1, "interactive"), FP(2, "periodic_nice"), FP(3, "lag_burst"),
 	{ .label = NULL },
 };
 #undef FP
@@ -354,34 +357,57 @@ static const hp_param_t fid_params[] = {
 #define FID_SKIP_TAIL_NS 200000000ull   /* and the end, before rt-app stops its threads */
 #define FID_MAX_THREADS 32
 #define FID_MAX_OTHER 0.10              /* CPU share other work may take before the run is void */
+#define FID_RUNS 3                      /* rt-app runs per scenario */
+#define FID_SEEDS 20                    /* simulator seeds per model */
 
+/* The models compared, oldest first. */
+static const hp_sched_policy_t fid_models[] = {
+	HP_SCHED_CFS_6_1, HP_SCHED_EEVDF_6_6, HP_SCHED_EEVDF_6_12, HP_SCHED_EEVDF_6_17,
+};
+#define FID_NMODELS ((int)(sizeof fid_models / sizeof fid_models[0]))
+
+/* The latency quantiles compared: the metrics of sim_dist.h. */
+static const int fid_q[] = { HP_SIM_M_P10, HP_SIM_M_P25, HP_SIM_M_P50, HP_SIM_M_P75, HP_SIM_M_P90, HP_SIM_M_P99 };
+#define FID_NQ ((int)(sizeof fid_q / sizeof fid_q[0]))
+
+/* One thread of one rt-app run. */
 typedef struct fid_thread {
 	char name[80];
-	double share_meas, share_pred;
-	int64_t p50_meas, p99_meas, p50_pred, p99_pred;   /* -1: no samples */
+	double share_meas;
+	double q_meas[FID_NQ];  /* wake-up latency quantiles, ns; NAN: no samples */
 	size_t nlat_meas;
 } fid_thread_t;
 
-/* One rt-app run of a scenario, kept for the scenario's other params. */
+/* One rt-app run of a scenario. */
 typedef struct fid_run {
-	char scenario[32];
-	int cpu;
-	uint64_t seed;
-	int done;
 	char err[512];          /* non-empty: the measurement failed, why */
 	int nthr;
 	fid_thread_t thr[FID_MAX_THREADS];
 	double tasks_share;     /* sum of the measured shares: the CPU the scenario got */
-	double pred_total;      /* the same, predicted */
+	double pred_total;      /* the same, predicted (the newest model's median) */
 	double window_s;
-	char policy[8];
 } fid_run_t;
 
-static fid_run_t fid_cache[4];
+/* What the case reports for one scenario's focus task. */
+typedef struct fid_scn {
+	char scenario[32];
+	int cpu, done, focus, nruns;
+	char err[512];
+	hp_sched_policy_t auto_model;
+	int auto_known;
+	double window_s;
+	/* measured: median, min and max over the runs */
+	double share[3], q[FID_NQ][3], nlat;
+	/* predicted, per model: median and 95% interval over the seeds */
+	hp_dist_t pshare[FID_NMODELS], pq[FID_NMODELS][FID_NQ];
+	double dist_us[FID_NMODELS];    /* mean |predicted median - measured| over the quantiles */
+	int closest;                    /* index into fid_models, -1 without latencies */
+} fid_scn_t;
+
+static fid_scn_t fid_cache[4];
 
 typedef struct fid_data {
-	fid_run_t *run;
-	int thread;             /* index into run->thr, or -1 */
+	fid_scn_t *scn;
 	char err[512];
 } fid_data_t;
 
@@ -416,17 +442,6 @@ static const char *fid_available(const hp_ctx_t *ctx)
 	if (access("/proc/self/task", R_OK) != 0)
 		return "no /proc/<pid>/task (procfs) to read the threads' CPU time from";
 	return NULL;
-}
-
-/* The running kernel's fair class: EEVDF from Linux 6.6 on. */
-static hp_sched_policy_t kernel_policy(void)
-{
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	if (uname(&u) == 0)
-		sscanf(u.release, "%d.%d", &major, &minor);
-	return major > 6 || (major == 6 && minor >= 6) ? HP_SCHED_EEVDF : HP_SCHED_CFS;
 }
 
 /* CONFIG_HZ of the running kernel (/boot/config-*, else /proc/config.gz
@@ -635,38 +650,50 @@ static const char *scenario_dir(void)
 	return e && *e ? e : HP_SOURCE_ROOT "/scripts/scenarios";
 }
 
-/* The simulator's prediction for the scenario over the measured window:
- * each thread's name, share and wake-up percentiles into r. 0, or -1 with
- * r->err. */
-static int fid_predict(fid_run_t *r, const hp_scn_t *scn, const char *src, uint64_t seed)
+/* The simulator's prediction for the scenario over the measured window,
+ * per model: the focus task's share and latency quantiles over FID_SEEDS
+ * seeds, and every thread's predicted share (the newest model) for the
+ * busy-CPU check. 0, or -1 with f->err. */
+static int fid_predict(fid_scn_t *f, const hp_scn_t *scn, const char *src, const char *focus, double *pred_total)
 {
 	char err[512] = "";
 	hp_sim_opts_t o;
-	hp_sim_res_t res;
 
-	r->nthr = hp_scn_nthreads(scn);
-	for (int i = 0; i < r->nthr; i++)
-		snprintf(r->thr[i].name, sizeof r->thr[i].name, "%s", hp_scn_thread_name(scn, i));
+	f->focus = -1;
+	for (int i = 0; i < hp_scn_nthreads(scn); i++)
+		if (!strcmp(hp_scn_thread_name(scn, i), focus))
+			f->focus = i;
+	if (f->focus < 0) {
+		snprintf(f->err, sizeof f->err, "%s has no thread '%s'", src, focus);
+		return -1;
+	}
 	hp_sim_opts_default(&o);
-	o.policy = kernel_policy();
-	o.seed = seed;
+	o.seed = 1;
 	o.ncpus = 1;
 	o.hz = kernel_hz();
 	o.scale_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	o.ignore_affinity = 1;
 	o.window_start_ns = FID_SKIP_HEAD_NS;
 	o.window_end_ns = hp_scn_duration_ns(scn) - FID_SKIP_TAIL_NS;
-	snprintf(r->policy, sizeof r->policy, "%s", o.policy == HP_SCHED_EEVDF ? "eevdf" : "cfs");
-	if (hp_sim_run(scn, &o, &res, err, sizeof err) != 0) {
-		snprintf(r->err, sizeof r->err, "simulating %s: %s", src, err);
-		return -1;
+	for (int m = 0; m < FID_NMODELS; m++) {
+		hp_sim_dist_t d;
+
+		o.policy = fid_models[m];
+		if (hp_sim_run_seeds(scn, &o, FID_SEEDS, &d, err, sizeof err) != 0) {
+			snprintf(f->err, sizeof f->err, "simulating %s under %s: %s", src,
+				 hp_sched_policy_name(o.policy), err);
+			return -1;
+		}
+		f->pshare[m] = d.task[f->focus].m[HP_SIM_M_SHARE];
+		for (int k = 0; k < FID_NQ; k++)
+			f->pq[m][k] = d.task[f->focus].m[fid_q[k]];
+		if (m == FID_NMODELS - 1) {
+			*pred_total = 0;
+			for (int i = 0; i < d.ntasks; i++)
+				*pred_total += d.task[i].m[HP_SIM_M_SHARE].median;
+		}
+		hp_sim_dist_free(&d);
 	}
-	for (int i = 0; i < r->nthr; i++) {
-		r->thr[i].share_pred = res.task[i].share;
-		r->thr[i].p50_pred = res.task[i].wakeup_p50_ns;
-		r->thr[i].p99_pred = res.task[i].wakeup_p99_ns;
-	}
-	hp_sim_res_free(&res);
 	return 0;
 }
 
@@ -695,6 +722,20 @@ static int fid_rtapp(fid_run_t *r, const char *rtapp, const char *json, const ch
 	}
 	if (pid == 0) {
 		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int ag;
+
+		/* A session of its own is an autogroup of its own; at nice -20
+		 * (root only; otherwise it stays at 0 and the busy-CPU check
+		 * below decides) other work on the CPU takes little from it.
+		 * Within the group the tasks meet as on a flat queue, as modelled. */
+		setsid();
+		ag = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+		if (ag >= 0) {
+			if (write(ag, "-20", 3) < 0) {
+				/* not root: measured at nice 0 */
+			}
+			close(ag);
+		}
 
 		if (fd >= 0) {
 			dup2(fd, 1);
@@ -730,6 +771,30 @@ static int fid_rtapp(fid_run_t *r, const char *rtapp, const char *json, const ch
 	return 0;
 }
 
+/* fid_rtapp() with this thread off the measured CPU meanwhile: rt-app's
+ * autogroup at nice -20 would starve the sampler there and make it sample
+ * late. Back on its CPUs afterwards. */
+static int fid_rtapp_off_cpu(fid_run_t *r, const char *rtapp, const char *json, const char *out,
+			     double dur_s, fid_obs_t *ob, int cpu)
+{
+	cpu_set_t saved, others;
+	int moved = 0, rc;
+
+	if (sched_getaffinity(0, sizeof saved, &saved) == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		CPU_ZERO(&others);
+		for (long c = 0; c < n && c < CPU_SETSIZE; c++)
+			if (c != cpu)
+				CPU_SET((int)c, &others);
+		moved = CPU_COUNT(&others) > 0 && sched_setaffinity(0, sizeof others, &others) == 0;
+	}
+	rc = fid_rtapp(r, rtapp, json, out, dur_s, ob);
+	if (moved)
+		sched_setaffinity(0, sizeof saved, &saved);
+	return rc;
+}
+
 /* rt-app failed or did not show all its threads: r->err says how, with
  * the first error line of its output. */
 static void fid_rtapp_failed(fid_run_t *r, const char *out, const fid_obs_t *ob, int nthr)
@@ -761,9 +826,6 @@ static int fid_compare(fid_run_t *r, const hp_scn_t *scn, const char *logdir, co
 {
 	r->window_s = ob->tb - ob->ta;
 	r->tasks_share = 0;
-	r->pred_total = 0;
-	for (int i = 0; i < r->nthr; i++)
-		r->pred_total += r->thr[i].share_pred;
 	for (int i = 0; i < r->nthr; i++) {
 		const char *key = hp_scn_thread_key(scn, i);
 		char logp[4400];
@@ -781,8 +843,11 @@ static int fid_compare(fid_run_t *r, const hp_scn_t *scn, const char *logdir, co
 		snprintf(logp, sizeof logp, "%s/rt-%s-%d.log", logdir, key, i);
 		nl = read_latencies(logp, FID_SKIP_HEAD_NS * 1e-3, (dur_s * 1e9 - FID_SKIP_TAIL_NS) * 1e-3, &lat);
 		r->thr[i].nlat_meas = nl;
-		r->thr[i].p50_meas = hp_sim_pct(lat, nl, 50);
-		r->thr[i].p99_meas = hp_sim_pct(lat, nl, 99);
+		for (int k = 0; k < FID_NQ; k++) {
+			int64_t v = hp_sim_pct(lat, nl, (unsigned)hp_sim_metric_pct(fid_q[k]));
+
+			r->thr[i].q_meas[k] = v < 0 ? NAN : (double)v;
+		}
 		free(lat);
 	}
 	return 0;
@@ -811,7 +876,7 @@ static int fid_observe(fid_run_t *r, const hp_scn_t *scn, const char *src, int c
 		snprintf(r->err, sizeof r->err, "out of memory");
 	else if (write_rtapp_json(src, json, tmpl, cpu, err, sizeof err) != 0)
 		snprintf(r->err, sizeof r->err, "%s", err);
-	else if ((rc = fid_rtapp(r, rtapp, json, out, dur_s, ob)) == -2) {
+	else if ((rc = fid_rtapp_off_cpu(r, rtapp, json, out, dur_s, ob, cpu)) == -2) {
 		free(ob);
 		return -1;      /* keep the folder for its output */
 	} else if (rc == 0 && (!WIFEXITED(ob->status) || WEXITSTATUS(ob->status) != 0 ||
@@ -826,76 +891,131 @@ static int fid_observe(fid_run_t *r, const hp_scn_t *scn, const char *src, int c
 	return rc;
 }
 
-/* Runs the scenario under rt-app and through the simulator; fills r (or
- * r->err). Takes the scenario's duration, a few seconds. */
-static void fid_measure(fid_run_t *r, const char *scenario, int cpu, uint64_t seed)
+/* Median, min and max of n values (NANs left out) into out[3]. */
+static void med_min_max(double *v, int n, double out[3])
 {
-	char src[4096], err[512] = "";
-	hp_scn_t *scn;
-	double dur_s;
+	int k = 0;
 
-	snprintf(src, sizeof src, "%s/%s.json", scenario_dir(), scenario);
-	scn = hp_scn_load(src, err, sizeof err);
-	if (!scn) {
-		snprintf(r->err, sizeof r->err, "%s", err);
+	for (int i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			v[k++] = v[i];
+	if (!k) {
+		out[0] = out[1] = out[2] = NAN;
 		return;
 	}
+	out[0] = hp_median(v, (size_t)k);       /* sorts v */
+	out[1] = v[0];
+	out[2] = v[k - 1];
+}
+
+/* The scenario through the simulator (every model, FID_SEEDS seeds) and
+ * FID_RUNS times under rt-app; fills f (or f->err). Takes FID_RUNS times
+ * the scenario's duration. */
+static void fid_measure(fid_scn_t *f, const fid_point_t *pt, int cpu)
+{
+	char src[4096], err[512] = "", rel[256];
+	fid_run_t *runs = calloc(FID_RUNS, sizeof(*runs));
+	hp_scn_t *scn;
+	double dur_s, pred_total = 0, v[FID_RUNS];
+
+	snprintf(src, sizeof src, "%s/%s.json", scenario_dir(), pt->scenario);
+	scn = hp_scn_load(src, err, sizeof err);
+	if (!scn || !runs) {
+		snprintf(f->err, sizeof f->err, "%s", scn ? "out of memory" : err);
+		goto out;
+	}
+	f->auto_known = hp_sched_policy_auto(&f->auto_model, rel, sizeof rel) == 0;
 	dur_s = (double)hp_scn_duration_ns(scn) * 1e-9;
-	if (hp_scn_nthreads(scn) > FID_MAX_THREADS || dur_s * 1e9 <= FID_SKIP_HEAD_NS + FID_SKIP_TAIL_NS + 5e8)
-		snprintf(r->err, sizeof r->err, "%s: needs 1..%d threads and a duration of at least 1 s",
+	if (hp_scn_nthreads(scn) > FID_MAX_THREADS || dur_s * 1e9 <= FID_SKIP_HEAD_NS + FID_SKIP_TAIL_NS + 5e8) {
+		snprintf(f->err, sizeof f->err, "%s: needs 1..%d threads and a duration of at least 1 s",
 			 src, FID_MAX_THREADS);
-	else if (fid_predict(r, scn, src, seed) == 0 && fid_observe(r, scn, src, cpu, dur_s) == 0) {
+		goto out;
+	}
+	if (fid_predict(f, scn, src, pt->focus, &pred_total) != 0)
+		goto out;
+	for (int k = 0; k < FID_RUNS; k++) {
+		fid_run_t *r = &runs[k];
+
+		r->nthr = hp_scn_nthreads(scn);
+		for (int i = 0; i < r->nthr; i++)
+			snprintf(r->thr[i].name, sizeof r->thr[i].name, "%s", hp_scn_thread_name(scn, i));
+		if (fid_observe(r, scn, src, cpu, dur_s) != 0) {
+			snprintf(f->err, sizeof f->err, "run %d: %s", k + 1, r->err);
+			goto out;
+		}
 		/* Other work on the CPU (other processes, a hypervisor's steal)
 		 * takes its time from the scenario, which the model does not see:
 		 * it is a measurement of something else then, and says so. */
-		if (r->tasks_share < r->pred_total - FID_MAX_OTHER)
-			snprintf(r->err, sizeof r->err, "CPU %d was busy with other work: the scenario's tasks got"
-				 " %.0f%% of it, the model expects %.0f%%; measure on an idle CPU (--cpus)", cpu,
-				 100 * r->tasks_share, 100 * r->pred_total);
-		else
-			r->done = 1;
+		if (r->tasks_share < pred_total - FID_MAX_OTHER) {
+			snprintf(f->err, sizeof f->err, "run %d: CPU %d was busy with other work: the scenario's"
+				 " tasks got %.0f%% of it, the model expects %.0f%%; measure on an idle CPU (--cpus)",
+				 k + 1, cpu, 100 * r->tasks_share, 100 * pred_total);
+			goto out;
+		}
+		f->window_s = r->window_s;
 	}
+	f->nruns = FID_RUNS;
+	for (int k = 0; k < FID_RUNS; k++)
+		v[k] = runs[k].thr[f->focus].share_meas;
+	med_min_max(v, FID_RUNS, f->share);
+	for (int q = 0; q < FID_NQ; q++) {
+		for (int k = 0; k < FID_RUNS; k++)
+			v[k] = runs[k].thr[f->focus].q_meas[q];
+		med_min_max(v, FID_RUNS, f->q[q]);
+	}
+	for (int k = 0; k < FID_RUNS; k++)
+		v[k] = (double)runs[k].thr[f->focus].nlat_meas;
+	f->nlat = hp_median(v, FID_RUNS);
+	/* the distance of each model's latency quantiles from the measured ones */
+	f->closest = -1;
+	for (int m = 0; m < FID_NMODELS; m++) {
+		double sum = 0;
+		int n = 0;
+
+		for (int q = 0; q < FID_NQ; q++)
+			if (!isnan(f->q[q][0]) && f->pq[m][q].n) {
+				sum += fabs(f->pq[m][q].median - f->q[q][0]);
+				n++;
+			}
+		f->dist_us[m] = n ? sum / n * 1e-3 : NAN;
+		if (n && (f->closest < 0 || f->dist_us[m] < f->dist_us[f->closest]))
+			f->closest = m;
+	}
+	f->done = 1;
+out:
 	hp_scn_free(scn);
+	free(runs);
 }
 
 static void *fid_setup(hp_ctx_t *ctx)
 {
 	fid_data_t *d = calloc(1, sizeof(*d));
 	const fid_point_t *pt = &fid_points[ctx->p->value];
-	fid_run_t *r = NULL;
+	fid_scn_t *f = NULL;
 
 	if (!d)
 		return NULL;
-	d->thread = -1;
 	if (RUNNING_ON_VALGRIND) {
 		snprintf(d->err, sizeof d->err, "the fidelity check measures CPU shares, not instructions"
 			 " (run it with --metric time)");
 		return d;
 	}
+	/* the repetitions of a scenario report its FID_RUNS runs again */
 	for (size_t i = 0; i < sizeof fid_cache / sizeof fid_cache[0]; i++)
-		if (!strcmp(fid_cache[i].scenario, pt->scenario) && fid_cache[i].cpu == ctx->cpus[0] &&
-		    fid_cache[i].seed == ctx->seed)
-			r = &fid_cache[i];
-	if (!r) {
+		if (!strcmp(fid_cache[i].scenario, pt->scenario) && fid_cache[i].cpu == ctx->cpus[0])
+			f = &fid_cache[i];
+	if (!f) {
 		static unsigned next;
 
-		r = &fid_cache[next++ % (sizeof fid_cache / sizeof fid_cache[0])];
-		memset(r, 0, sizeof(*r));
-		snprintf(r->scenario, sizeof r->scenario, "%s", pt->scenario);
-		r->cpu = ctx->cpus[0];
-		r->seed = ctx->seed;
-		fid_measure(r, pt->scenario, ctx->cpus[0], ctx->seed);
+		f = &fid_cache[next++ % (sizeof fid_cache / sizeof fid_cache[0])];
+		memset(f, 0, sizeof(*f));
+		snprintf(f->scenario, sizeof f->scenario, "%s", pt->scenario);
+		f->cpu = ctx->cpus[0];
+		fid_measure(f, pt, ctx->cpus[0]);
 	}
-	d->run = r;
-	if (!r->done) {
-		snprintf(d->err, sizeof d->err, "%s", r->err);
-		return d;
-	}
-	for (int i = 0; i < r->nthr; i++)
-		if (!strcmp(r->thr[i].name, pt->thread))
-			d->thread = i;
-	if (d->thread < 0)
-		snprintf(d->err, sizeof d->err, "scenario %s has no thread '%s'", pt->scenario, pt->thread);
+	d->scn = f;
+	if (!f->done)
+		snprintf(d->err, sizeof d->err, "%s", f->err);
 	return d;
 }
 
@@ -905,27 +1025,106 @@ static void fid_teardown(hp_ctx_t *ctx, void *data)
 	free(data);
 }
 
-/* Reports the one measurement; its time is the measured window. */
+/* Counter names of a model: "cfs_6_1_p50_ns" and so on. */
+static void model_key(char *buf, size_t len, int m, const char *what)
+{
+	const char *n = hp_sched_policy_name(fid_models[m]);
+	size_t k = 0;
+
+	for (; *n && k + 1 < len; n++)
+		buf[k++] = *n == '-' || *n == '.' ? '_' : *n;
+	snprintf(buf + k, len - k, "_%s", what);
+}
+
+/* Is v inside the predicted interval? Latency quantiles come from the
+ * simulator's histogram, within HP_HIST_REL_ERR of the exact value, so the
+ * interval is widened by that much (rel_err 0 for shares). */
+static int inside(const hp_dist_t *d, double v, double rel_err)
+{
+	return d->n && !isnan(v) && v >= d->lo * (1 - rel_err) && v <= d->hi * (1 + rel_err);
+}
+
+/* Reports the scenario: its focus task measured (median, min, max over the
+ * runs) and predicted by each model (median and 95% interval over the
+ * seeds), whether the measurement falls inside each interval, each
+ * model's distance, the closest model and the one --policy auto picks.
+ * Model indices: 0 cfs-6.1, 1 eevdf-6.6, 2 eevdf-6.12, 3 eevdf-6.17. */
 static void fid_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	fid_data_t *d = ctx->data;
-	const fid_thread_t *t;
+	const fid_scn_t *f;
+	char name[96], what[48];
 
 	if (d->err[0]) {
 		hp_skip(st, d->err);
 		return;
 	}
-	t = &d->run->thr[d->thread];
-	hp_set_iteration_time(st, (double)n * d->run->window_s);
-	hp_counter(st, "share_predicted", t->share_pred);
-	hp_counter(st, "share_measured", t->share_meas);
-	hp_counter(st, "share_diff_pp", 100.0 * (t->share_meas - t->share_pred));
-	hp_counter(st, "scenario_cpu_share", d->run->tasks_share);
-	if (t->p50_pred >= 0 && t->p50_meas >= 0) {
-		hp_counter(st, "wakeup_p50_predicted_ns", (double)t->p50_pred);
-		hp_counter(st, "wakeup_p50_measured_ns", (double)t->p50_meas);
-		hp_counter(st, "wakeup_p99_predicted_ns", (double)t->p99_pred);
-		hp_counter(st, "wakeup_p99_measured_ns", (double)t->p99_meas);
+	f = d->scn;
+	hp_set_iteration_time(st, (double)n * f->window_s);
+	hp_counter(st, "runs", f->nruns);
+	hp_counter(st, "meas_share", f->share[0]);
+	hp_counter(st, "meas_share_min", f->share[1]);
+	hp_counter(st, "meas_share_max", f->share[2]);
+	hp_counter(st, "meas_lat_samples", f->nlat);
+	for (int q = 0; q < FID_NQ; q++) {
+		if (isnan(f->q[q][0]))
+			continue;
+		snprintf(name, sizeof name, "meas_%s", hp_sim_metric_name(fid_q[q]));
+		hp_counter(st, name, f->q[q][0]);
+		snprintf(name, sizeof name, "meas_%s_min", hp_sim_metric_name(fid_q[q]));
+		hp_counter(st, name, f->q[q][1]);
+		snprintf(name, sizeof name, "meas_%s_max", hp_sim_metric_name(fid_q[q]));
+		hp_counter(st, name, f->q[q][2]);
+	}
+	for (int m = 0; m < FID_NMODELS; m++) {
+		model_key(name, sizeof name, m, "share");
+		hp_counter(st, name, f->pshare[m].median);
+		model_key(name, sizeof name, m, "share_lo");
+		hp_counter(st, name, f->pshare[m].lo);
+		model_key(name, sizeof name, m, "share_hi");
+		hp_counter(st, name, f->pshare[m].hi);
+		model_key(name, sizeof name, m, "share_inside");
+		hp_counter(st, name, inside(&f->pshare[m], f->share[0], 0));
+		model_key(name, sizeof name, m, "share_diff_pp");
+		hp_counter(st, name, 100 * (f->share[0] - f->pshare[m].median));
+		for (int q = 0; q < FID_NQ; q++) {
+			const hp_dist_t *x = &f->pq[m][q];
+			const char *qn = hp_sim_metric_name(fid_q[q]);
+
+			if (!x->n)
+				continue;
+			snprintf(what, sizeof what, "%s", qn);
+			model_key(name, sizeof name, m, what);
+			hp_counter(st, name, x->median);
+			snprintf(what, sizeof what, "%.3s_lo_ns", qn);
+			model_key(name, sizeof name, m, what);
+			hp_counter(st, name, x->lo);
+			snprintf(what, sizeof what, "%.3s_hi_ns", qn);
+			model_key(name, sizeof name, m, what);
+			hp_counter(st, name, x->hi);
+			if (fid_q[q] == HP_SIM_M_P50 || fid_q[q] == HP_SIM_M_P99) {
+				snprintf(what, sizeof what, "%.3s_inside", qn);
+				model_key(name, sizeof name, m, what);
+				hp_counter(st, name, inside(x, f->q[q][0], HP_HIST_REL_ERR));
+			}
+		}
+		if (!isnan(f->dist_us[m])) {
+			model_key(name, sizeof name, m, "dist_us");
+			hp_counter(st, name, f->dist_us[m]);
+		}
+	}
+	if (f->closest >= 0)
+		hp_counter(st, "closest_model", f->closest);
+	if (f->auto_known) {
+		int a = -1;
+
+		for (int m = 0; m < FID_NMODELS; m++)
+			if (fid_models[m] == f->auto_model)
+				a = m;
+		hp_counter(st, "auto_model", a);
+		/* models that predict the same are equally close: a tie counts */
+		if (f->closest >= 0 && a >= 0)
+			hp_counter(st, "auto_is_closest", f->dist_us[a] <= f->dist_us[f->closest]);
 	}
 }
 
@@ -935,15 +1134,176 @@ static const hp_variant_t v_fid = {
 
 static const hp_case_t case_fid = {
 	.name = "fidelity",
-	.desc = "rt-app under this kernel vs hotpath sim: CPU share and wake-up latency per task",
+	.desc = "rt-app under this kernel (3 runs) vs hotpath sim under cfs-6.1, eevdf-6.6, eevdf-6.12 and"
+		" eevdf-6.17 (20 seeds each): a scenario's focus task, latency quantiles and share",
 	.op_unit = "window",
-	.param_name = "scenario/task",
+	.param_name = "scenario",
 	.params = fid_params,
 	.manual_time = 1,
 	.setup = fid_setup,
 	.teardown = fid_teardown,
 	.run = fid_run,
 	.variants = (const hp_variant_t *const[]){ &v_fid, NULL },
+};
+
+/* ================================================================== */
+/* Simulator throughput: events per second and memory, by task count   */
+/* ================================================================== */
+
+/* N threads, each 200 µs of work then a sleep of N x 200 µs, on one CPU:
+ * the CPU is about half busy whatever N, every thread wakes and sleeps,
+ * and a simulated second is about 10,000 events. Each iteration simulates
+ * TP_SECONDS (about a million events) in a child process, so that the
+ * child's peak RSS is the run's own. */
+#define TP(n, s) { .label = s, .value = n }
+static const hp_param_t tp_params[] = {
+	TP(10, "10"), TP(1000, "1000"), TP(10000, "10000"), { .label = NULL },
+};
+#undef TP
+#define TP_SECONDS 100
+
+typedef struct tp_data {
+	hp_scn_t *scn;
+	char err[256];
+} tp_data_t;
+
+static void *tp_setup(hp_ctx_t *ctx)
+{
+	tp_data_t *d = calloc(1, sizeof(*d));
+	int n = (int)ctx->p->value, per = n < 1000 ? n : 1000;
+	size_t cap = 256 + (size_t)(n / per + 1) * 96, len;
+	char *json;
+
+	if (!d)
+		return NULL;
+	json = malloc(cap);
+	if (!json) {
+		snprintf(d->err, sizeof d->err, "out of memory");
+		return d;
+	}
+	len = (size_t)snprintf(json, cap, "{\"global\": {\"duration\": %d}, \"tasks\": {", TP_SECONDS);
+	for (int k = 0; k * per < n; k++)
+		len += (size_t)snprintf(json + len, cap - len, "%s\"t%d\": {\"instance\": %d, \"run\": 200, \"sleep\": %d}",
+					k ? ", " : "", k, per, 200 * n);
+	snprintf(json + len, cap - len, "}}");
+	d->scn = hp_scn_parse(json, "sim_throughput", d->err, sizeof d->err);
+	free(json);
+	return d;
+}
+
+static void tp_teardown(hp_ctx_t *ctx, void *data)
+{
+	tp_data_t *d = data;
+
+	(void)ctx;
+	if (d)
+		hp_scn_free(d->scn);
+	free(d);
+}
+
+static long rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long pages = 0, res = 0;
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* What the child reports through its pipe. */
+typedef struct tp_out {
+	double seconds;
+	uint64_t events;
+	long rss_start_kib;
+	int rc;
+	char err[200];
+} tp_out_t;
+
+static void tp_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	tp_data_t *d = ctx->data;
+	double secs = 0, cpu = 0, events = 0, peak = 0, grow = 0;
+
+	if (!d || !d->scn) {
+		hp_skip(st, d ? d->err : "out of memory");
+		return;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		int fds[2], status = 0;
+		struct rusage ru;
+		tp_out_t out;
+		pid_t pid;
+
+		memset(&out, 0, sizeof out);
+		if (pipe(fds) != 0 || (pid = fork()) < 0) {
+			hp_skip(st, "pipe/fork failed");
+			return;
+		}
+		if (pid == 0) {
+			hp_sim_opts_t o;
+			hp_sim_res_t r;
+			double t0;
+
+			close(fds[0]);
+			hp_sim_opts_default(&o);
+			o.seed = ctx->seed;
+			out.rss_start_kib = rss_kib();
+			t0 = hp_mono_s();
+			out.rc = hp_sim_run(d->scn, &o, &r, out.err, sizeof out.err);
+			out.seconds = hp_mono_s() - t0;
+			if (!out.rc) {
+				out.events = r.events;
+				hp_sim_res_free(&r);
+			}
+			_exit(write(fds[1], &out, sizeof out) == (ssize_t)sizeof out ? 0 : 1);
+		}
+		close(fds[1]);
+		if (read(fds[0], &out, sizeof out) != (ssize_t)sizeof out)
+			snprintf(out.err, sizeof out.err, "the simulation's child died"), out.rc = -2;
+		close(fds[0]);
+		if (wait4(pid, &status, 0, &ru) < 0 || out.rc) {
+			hp_skip(st, out.err[0] ? out.err : "the simulation's child failed");
+			return;
+		}
+		secs += out.seconds;
+		cpu += (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+		       1e-6 * (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+		events += (double)out.events;
+		if ((double)ru.ru_maxrss > peak)
+			peak = (double)ru.ru_maxrss;
+		if ((double)(ru.ru_maxrss - out.rss_start_kib) > grow)
+			grow = (double)(ru.ru_maxrss - out.rss_start_kib);
+	}
+	hp_set_iteration_time(st, secs);
+	hp_add_items(st, events);
+	hp_counter(st, "events_per_s", secs > 0 ? events / secs : 0);
+	/* per second of the child's CPU time (set-up included): what one core
+	 * gives when the machine is shared */
+	hp_counter(st, "events_per_cpu_s", cpu > 0 ? events / cpu : 0);
+	hp_counter(st, "events_per_run", n ? events / (double)n : 0);
+	hp_counter(st, "peak_rss_kib", peak);           /* the child's, inherited pages included */
+	hp_counter(st, "sim_rss_kib", grow);            /* what the simulation added to it */
+}
+
+static const hp_variant_t v_tp = { .name = "sim", .kind = HP_KIND_IMPL };
+
+static const hp_case_t case_tp = {
+	.name = "sim_throughput",
+	.desc = "hotpath sim's engine: simulated events per second and peak RSS, against the task count"
+		" (100 simulated seconds of run/sleep threads on one CPU, one child process per run)",
+	.op_unit = "run",
+	.item_unit = "event",
+	.param_name = "tasks",
+	.params = tp_params,
+	.manual_time = 1,
+	.setup = tp_setup,
+	.teardown = tp_teardown,
+	.run = tp_run,
+	.variants = (const hp_variant_t *const[]){ &v_tp, NULL },
 };
 
 /* ================================================================== */
@@ -1091,52 +1451,116 @@ static int plot_nr_tick(const char *plotdir, const hp_results_t *r, const char *
 	return plot_nr(plotdir, r, tdir, "tick", err, errlen);
 }
 
-/* Measured against predicted share, one point per task, with the line of
- * perfect agreement and the +-3 percentage-point band. */
+/* The median over repetitions of one fidelity counter of one scenario, or NAN. */
+static double fid_value(const hp_results_t *r, const char *param, const char *metric)
+{
+	double v[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nrec && n < 64; i++) {
+		const hp_record_t *x = &r->rec[i];
+
+		if (!strcmp(x->suite, "sched") && !strcmp(x->case_, "fidelity") && !strcmp(x->param, param) &&
+		    !strcmp(x->metric, metric) && isfinite(x->value))
+			v[n++] = x->value;
+	}
+	return n ? hp_median(v, n) : NAN;
+}
+
+/* One plot per scenario: the focus task's wake-up latency quantiles
+ * measured under this kernel (median over the rt-app runs, bars from the
+ * fastest to the slowest run) beside each model's prediction (median over
+ * seeds, bars the 95% interval), the closest model named in the title. */
 static int plot_fidelity(const char *plotdir, const hp_results_t *r, const char *tdir,
 			 char *err, size_t errlen)
 {
-	hp_plot_pts_t pred = { 0 }, meas = { 0 };
-	char tmpl[4096], *buf = NULL;
-	size_t len = 0;
-	int n = 0, rc = -1;
-	FILE *f = NULL;
+	char tmpl[4096], name[96], key[96], gv[1024];
+	int made = 0;
 
-	if (collect(r, "fidelity", "share_predicted", &pred, err, errlen) != 0 ||
-	    collect(r, "fidelity", "share_measured", &meas, err, errlen) != 0)
-		goto out;
-	f = open_memstream(&buf, &len);
-	if (!f) {
-		snprintf(err, errlen, "sched plot fidelity: out of memory");
-		goto out;
-	}
-	fprintf(f, "# hotpath sched fidelity: per task, the simulator's predicted CPU share and the"
-		" share measured under this kernel with rt-app (median over repetitions)\n");
-	fprintf(f, "# predicted measured diff_pp task\n");
-	for (size_t i = 0; i < pred.n; i++)
-		for (size_t k = 0; k < meas.n; k++) {
-			if (strcmp(pred.p[i].param, meas.p[k].param))
-				continue;
-			double p = hp_median(pred.p[i].v, pred.p[i].n), m = hp_median(meas.p[k].v, meas.p[k].n);
-
-			fprintf(f, "%.6f %.6f %.3f \"%s\"\n", p, m, 100 * (m - p), pred.p[i].param);
-			n++;
-		}
-	if (!n) {
-		fclose(f);
-		rc = 0;
-		goto out;
-	}
-	if (write_dat(f, &buf, &len, plotdir, "sched-fidelity", err, errlen) != 0)
-		goto out;
 	snprintf(tmpl, sizeof tmpl, "%s/sched_fidelity.gp", tdir);
-	rc = hp_plot_render(plotdir, "sched-fidelity", tmpl,
-			    "title='sched suite: simulator against the running kernel'", err, errlen) < 0 ? -1 : 1;
-out:
-	free(buf);
-	hp_plot_pts_free(&pred);
-	hp_plot_pts_free(&meas);
-	return rc;
+	for (int p = 0; fid_params[p].label; p++) {
+		const char *param = fid_params[p].label;
+		char *buf = NULL;
+		size_t len = 0;
+		int rows = 0, automodel;
+		FILE *f;
+
+		if (isnan(fid_value(r, param, "runs")))
+			continue;
+		f = open_memstream(&buf, &len);
+		if (!f) {
+			snprintf(err, errlen, "sched plot fidelity: out of memory");
+			return -1;
+		}
+		fprintf(f, "# hotpath sched fidelity, %s: the focus task's wake-up latency quantiles in ms;"
+			" measured (rt-app, median min max over runs) and per model (median lo95 hi95 over seeds)\n",
+			param);
+		fprintf(f, "# x quantile meas meas_min meas_max");
+		for (int m = 0; m < FID_NMODELS; m++)
+			fprintf(f, " %s lo hi", hp_sched_policy_name(fid_models[m]));
+		fputc('\n', f);
+		for (int q = 0; q < FID_NQ; q++) {
+			const char *qn = hp_sim_metric_name(fid_q[q]);
+			double v;
+
+			snprintf(key, sizeof key, "meas_%s", qn);
+			v = fid_value(r, param, key);
+			if (isnan(v))
+				continue;
+			fprintf(f, "%d %.3s %.4f", q, qn, v * 1e-6);
+			snprintf(key, sizeof key, "meas_%s_min", qn);
+			fprintf(f, " %.4f", fid_value(r, param, key) * 1e-6);
+			snprintf(key, sizeof key, "meas_%s_max", qn);
+			fprintf(f, " %.4f", fid_value(r, param, key) * 1e-6);
+			for (int m = 0; m < FID_NMODELS; m++) {
+				char what[48];
+
+				model_key(key, sizeof key, m, qn);
+				fprintf(f, " %.4f", fid_value(r, param, key) * 1e-6);
+				snprintf(what, sizeof what, "%.3s_lo_ns", qn);
+				model_key(key, sizeof key, m, what);
+				fprintf(f, " %.4f", fid_value(r, param, key) * 1e-6);
+				snprintf(what, sizeof what, "%.3s_hi_ns", qn);
+				model_key(key, sizeof key, m, what);
+				fprintf(f, " %.4f", fid_value(r, param, key) * 1e-6);
+			}
+			fputc('\n', f);
+			rows++;
+		}
+		snprintf(name, sizeof name, "sched-fidelity-%s", param);
+		if (write_dat(f, &buf, &len, plotdir, name, err, errlen) != 0) {
+			free(buf);
+			return -1;
+		}
+		free(buf);
+		if (!rows)
+			continue;
+		/* every model at the smallest distance (models that predict the
+		 * same tie) */
+		char closest_s[160] = "";
+		double best = INFINITY, dist[FID_NMODELS];
+
+		for (int m = 0; m < FID_NMODELS; m++) {
+			model_key(key, sizeof key, m, "dist_us");
+			dist[m] = fid_value(r, param, key);
+			if (dist[m] < best)
+				best = dist[m];
+		}
+		for (int m = 0; m < FID_NMODELS; m++)
+			if (dist[m] <= best)
+				snprintf(closest_s + strlen(closest_s), sizeof closest_s - strlen(closest_s), "%s%s",
+					 closest_s[0] ? " = " : "", hp_sched_policy_name(fid_models[m]));
+		automodel = (int)fid_value(r, param, "auto_model");
+		snprintf(gv, sizeof gv, "title='sched fidelity, %s: closest %s; --policy auto: %s';"
+			 " models='%s %s %s %s'", param, closest_s[0] ? closest_s : "-",
+			 automodel >= 0 && automodel < FID_NMODELS ? hp_sched_policy_name(fid_models[automodel]) : "-",
+			 hp_sched_policy_name(fid_models[0]), hp_sched_policy_name(fid_models[1]),
+			 hp_sched_policy_name(fid_models[2]), hp_sched_policy_name(fid_models[3]));
+		if (hp_plot_render(plotdir, name, tmpl, gv, err, errlen) < 0)
+			return -1;
+		made++;
+	}
+	return made ? 1 : 0;
 }
 
 static const hp_plot_fn sched_plots[] = { plot_nr_pick, plot_nr_enq, plot_nr_tick, plot_fidelity, NULL };
@@ -1152,7 +1576,7 @@ static int sim_verb_main(int argc, char **argv)
 
 static const hp_verb_t sim_verb = {
 	.name = "sim",
-	.usage = "sim FILE  simulate an rt-app scenario under CFS or EEVDF (hotpath sim --help)",
+	.usage = "sim FILE  simulate an rt-app scenario under CFS or EEVDF by kernel version, over seeds (hotpath sim --help)",
 	.main = sim_verb_main,
 };
 
@@ -1164,7 +1588,7 @@ const hp_suite_t hp_suite_sched = {
 	.name = "sched",
 	.desc = "CFS and EEVDF run queues against nr_running, their baselines, and the simulator against the kernel",
 	.doc = "docs/suites/sched.md",
-	.cases = (const hp_case_t *const[]){ &case_pick, &case_enq, &case_tick, &case_fid, NULL },
+	.cases = (const hp_case_t *const[]){ &case_pick, &case_enq, &case_tick, &case_fid, &case_tp, NULL },
 	.plots = sched_plots,
 	.verbs = (const hp_verb_t *const[]){ &sim_verb, NULL },
 };

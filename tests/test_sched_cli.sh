@@ -7,7 +7,7 @@ SC=$(cd "$(dirname "$0")/../scripts/scenarios" && pwd)
 "$HP" sim "$SC/nice_pair.json" --policy cfs --seed 3 --trace "$T_TMP/trace.csv" >"$T_TMP/b.csv" ||
 	t_fail "sim with --trace exited $?"
 cmp -s "$T_TMP/a.csv" "$T_TMP/b.csv" && t_ok "same seed, same CSV" || t_fail "same seed, different CSV"
-head -n 1 "$T_TMP/a.csv" | grep -q '^task,nice,weight,runtime_ns,share,switches,wakeups,wakeup_p50_ns,wakeup_p99_ns,wakeup_max_ns$' ||
+head -n 1 "$T_TMP/a.csv" | grep -q '^task,nice,weight,runtime_ns,share,switches,wakeups,wakeup_p50_ns,wakeup_p99_ns,wakeup_max_ns,migrations$' ||
 	t_fail "CSV header: $(head -n 1 "$T_TMP/a.csv")"
 [ "$(grep -c '^nice[01],' "$T_TMP/a.csv")" = 2 ] || t_fail "not one row per task: $(cat "$T_TMP/a.csv")"
 tail -n 1 "$T_TMP/a.csv" | grep -qE '^# jain_fairness=0\.99[0-9]+ .*policy=cfs' || t_fail "last line: $(tail -n 1 "$T_TMP/a.csv")"
@@ -34,6 +34,27 @@ t_expect 2 "--policy: unknown policy 'fifo'" -- sim "$SC/nice_pair.json" --polic
 t_expect 2 "--cpus: '0'" -- sim "$SC/nice_pair.json" --cpus 0
 t_expect 2 "--hz: 'x'" -- sim "$SC/nice_pair.json" --hz x
 t_expect 2 "unexpected argument" -- sim "$SC/nice_pair.json" "$SC/nice_mix.json"
+
+# ---- models by kernel version, --policy auto, distributions over seeds
+for p in cfs-6.1 eevdf-6.6 eevdf-6.12 eevdf-6.17; do
+	"$HP" sim "$SC/lag_burst.json" --policy $p --seed 5 >"$T_TMP/$p.csv" || t_fail "sim --policy $p exited $?"
+	tail -n 1 "$T_TMP/$p.csv" | grep -q "policy=$p " || t_fail "$p: $(tail -n 1 "$T_TMP/$p.csv")"
+done
+cmp -s "$T_TMP/eevdf-6.6.csv" "$T_TMP/eevdf-6.12.csv" && t_fail "eevdf-6.6 and eevdf-6.12 predict the same for lag_burst"
+"$HP" sim "$SC/lag_burst.json" --policy auto >/dev/null 2>"$T_TMP/auto.err" || t_fail "--policy auto exited $?"
+grep -qE '^hotpath sim: --policy auto: (cfs-6\.1|eevdf-6\.(6|12|17)) \(running kernel .+\)$' "$T_TMP/auto.err" ||
+	t_fail "--policy auto did not name its model: $(cat "$T_TMP/auto.err")"
+"$HP" sim "$SC/lag_burst.json" --seeds 6 --seed 3 >"$T_TMP/d1.csv" || t_fail "--seeds 6 exited $?"
+"$HP" sim "$SC/lag_burst.json" --seed 3 --seeds 6 >"$T_TMP/d2.csv" || t_fail "--seeds 6 (again) exited $?"
+cmp -s "$T_TMP/d1.csv" "$T_TMP/d2.csv" && t_ok "same seed list, same distribution" || t_fail "same seed list, different distribution"
+head -n 1 "$T_TMP/d1.csv" | grep -qx 'task,metric,median,lo95,hi95,n' || t_fail "--seeds header: $(head -n 1 "$T_TMP/d1.csv")"
+[ "$(grep -c '^burst,\(p50_ns\|p90_ns\|p99_ns\|share\|switches\),' "$T_TMP/d1.csv")" = 5 ] || t_fail "--seeds rows: $(cat "$T_TMP/d1.csv")"
+tail -n 1 "$T_TMP/d1.csv" | grep -q 'policy=eevdf-6.17 seeds=3..8 (6)' || t_fail "--seeds comment: $(tail -n 1 "$T_TMP/d1.csv")"
+t_expect 2 "--seeds: '0' \\(valid: 1\\.\\.10000\\)" -- sim "$SC/lag_burst.json" --seeds 0
+t_expect 2 "--seeds: 'x'" -- sim "$SC/lag_burst.json" --seeds x
+t_expect 2 "--policy: unknown policy 'eevdf-6.7' \\(valid: cfs-6.1, eevdf-6.6, eevdf-6.12, eevdf-6.17" -- \
+	sim "$SC/lag_burst.json" --policy eevdf-6.7
+t_expect 2 "--trace: one seed only" -- sim "$SC/lag_burst.json" --seeds 2 --trace "$T_TMP/t.csv"
 
 # ---- the suite, smoke profile, small queues (fidelity runs rt-app: left out)
 rc=0

@@ -1,4 +1,4 @@
-/* test_sched_rq.c — CFS/EEVDF run queue: weight tables, fixed-point scaling, the run-queue checker after every operation of long seeded random sequences, EEVDF lag, vruntime wrap-around. */
+/* test_sched_rq.c — CFS/EEVDF run queue by kernel version: weight tables, fixed-point scaling, policy names and releases, the run-queue checker after every operation of long seeded random sequences (delayed dequeue included), EEVDF lag, vruntime wrap-around, and pick_eevdf against a brute-force oracle of each version with the running entity on and off the tree. */
 #include <inttypes.h>
 #include <stdint.h>
 
@@ -105,7 +105,7 @@ static void test_wrap(void)
 enum { UNUSED, QUEUED, ASLEEP };
 
 typedef struct seqstats {
-	long ops, clamps, lag_checks, picks, switches;
+	long ops, clamps, lag_checks, picks, switches, delayed, delayed_woken;
 } seqstats_t;
 
 static int check_rq(hp_cfs_rq_t *rq, const char *what, long op, uint64_t *minv)
@@ -165,13 +165,18 @@ static void sequence(hp_sched_policy_t pol, uint64_t base, uint64_t seed, long n
 				state[k] = QUEUED;
 			} else if (state[k] == ASLEEP) {
 				int64_t vlag = se[k].vlag;
-				int had = rq.nr_running > 0;
+				int had = rq.nr_running > 0, was_delayed = se[k].sched_delayed;
+
+				/* 6.12+: some sleepers get custom slices */
+				if (!se[k].on_rq && rnd_below(4) == 0)
+					hp_se_set_slice(&se[k], rnd_below(4) ? 0 : 50000 + rnd_below(5000000));
+				s->delayed_woken += was_delayed;
 
 				what = "wakeup";
 				hp_enqueue_entity(&rq, &se[k], HP_ENQUEUE_WAKEUP);
 				state[k] = QUEUED;
 				/* PLACE_LAG: once in, its lag is the one it slept with */
-				if (pol == HP_SCHED_EEVDF && had) {
+				if (hp_sched_is_eevdf(pol) && had && !was_delayed) {
 					int64_t lag = (int64_t)(hp_avg_vruntime(&rq) - se[k].vruntime);
 
 					s->lag_checks++;
@@ -187,9 +192,19 @@ static void sequence(hp_sched_policy_t pol, uint64_t base, uint64_t seed, long n
 				int was_curr = rq.curr == &se[k];
 
 				what = "dequeue sleep";
-				hp_dequeue_entity(&rq, &se[k], HP_DEQUEUE_SLEEP);
+				int left = hp_dequeue_entity(&rq, &se[k], HP_DEQUEUE_SLEEP);
 				state[k] = ASLEEP;
-				if (pol == HP_SCHED_EEVDF) {
+				T_CHECK_MSG(left == !se[k].sched_delayed && left == !se[k].on_rq,
+					    "op %ld: dequeue returned %d, delayed %d, on_rq %d", op, left,
+					    se[k].sched_delayed, se[k].on_rq);
+				T_CHECK_MSG(left || pol >= HP_SCHED_EEVDF_6_12, "op %ld: %s delayed a dequeue", op,
+					    hp_sched_policy_name(pol));
+				/* delayed: only what was not eligible */
+				if (!left) {
+					s->delayed++;
+					T_CHECK(!hp_entity_eligible(&rq, &se[k]));
+				}
+				if (hp_sched_is_eevdf(pol) && left) {
 					int64_t lim = (int64_t)hp_eevdf_lag_limit(&rq, &se[k]);
 
 					T_CHECK_MSG(se[k].vlag >= -lim && se[k].vlag <= lim,
@@ -229,20 +244,23 @@ static void test_sequences(void)
 		(UINT64_C(1) << 63) - (UINT64_C(1) << 20), /* crosses the sign bit */
 		0,
 	};
-	for (int p = 0; p < 2; p++) {
+	for (int p = 0; p < HP_SCHED_NPOLICIES; p++) {
 		seqstats_t s = { 0 };
 
 		for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++)
 			for (uint64_t seed = 1; seed <= 4; seed++)
-				sequence(p ? HP_SCHED_EEVDF : HP_SCHED_CFS, bases[b], seed * 7919 + b, 30000, &s);
+				sequence((hp_sched_policy_t)p, bases[b], seed * 7919 + b, 30000, &s);
 		printf("%s: %ld ops checked, %ld picks, %ld tick switches, %ld lags checked on wakeup,"
-		       " %ld clamped\n", p ? "eevdf" : "cfs", s.ops, s.picks, s.switches, s.lag_checks,
-		       s.clamps);
-		if (p) {
+		       " %ld clamped, %ld dequeues delayed (%ld woken while delayed)\n",
+		       hp_sched_policy_name((hp_sched_policy_t)p), s.ops, s.picks, s.switches, s.lag_checks,
+		       s.clamps, s.delayed, s.delayed_woken);
+		if (hp_sched_is_eevdf((hp_sched_policy_t)p)) {
 			T_CHECK(s.lag_checks > 1000);
 			/* the long runs must have pushed some lag into the clamp */
 			T_CHECK(s.clamps > 10);
 		}
+		if (p >= HP_SCHED_EEVDF_6_12)
+			T_CHECK(s.delayed > 1000 && s.delayed_woken > 100);
 	}
 }
 
@@ -250,60 +268,238 @@ static void test_sequences(void)
 /* Picks                                                               */
 /* ------------------------------------------------------------------ */
 
-/* EEVDF's pick, compared with a brute-force search over all entities:
- * the eligible one with the earliest deadline. */
-static void test_eevdf_pick_bruteforce(void)
+/* The brute-force side of the oracle: eligibility from the definition,
+ * sum(w_i * (v_i - v0)) >= (v - v0) * sum(w_i) over every queued entity,
+ * the running one included while queued (128-bit, no running sums). */
+static int bf_eligible(const hp_cfs_rq_t *rq, const hp_sched_entity_t *se, int n, const hp_sched_entity_t *all)
+{
+	__int128 sum = 0, load = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!all[i].on_rq)
+			continue;
+		sum += (__int128)(int64_t)(all[i].vruntime - rq->min_vruntime) * (__int128)all[i].load.weight;
+		load += all[i].load.weight;
+	}
+	return sum >= (__int128)(int64_t)(se->vruntime - rq->min_vruntime) * load;
+}
+
+/* RUN_TO_PARITY's protection as each version states it. */
+static int bf_protected(hp_sched_policy_t pol, const hp_sched_entity_t *c)
+{
+	if (pol >= HP_SCHED_EEVDF_6_17)
+		return (int64_t)(c->vprot - c->vruntime) > 0;
+	return (uint64_t)c->vlag == c->deadline;
+}
+
+/* 6.6's tie between the running entity and a queued one E with the same
+ * (earliest) deadline: the walk down the vruntime tree keeps the running
+ * entity when it meets E on its path, and takes E when E lies in the left
+ * subtree of an eligible node (all of which is eligible: the best-left
+ * branch). */
+static int e_in_eligible_left(const hp_cfs_rq_t *rq, const hp_sched_entity_t *e, int n,
+			      const hp_sched_entity_t *all)
+{
+	const hp_rb_node_t *c = &e->run_node, *p;
+
+	for (p = hp_rb_parent(c); p; c = p, p = hp_rb_parent(p))
+		if (p->left == c && bf_eligible(rq, hp_se_of(p), n, all))
+			return 1;
+	return 0;
+}
+
+typedef struct oracle_stats {
+	long picks, curr_on, curr_off_queued, curr_asleep, protected, ties_curr, ties_tree, lone;
+} oracle_stats_t;
+
+/* What pick_eevdf() of the queue's version returns, from the definition:
+ * candidates are the queued entities that are eligible (the running one
+ * too while queued); the protected running entity first; 6.12+: a lone
+ * entity without looking; else the earliest deadline, a tie between the
+ * running entity and a queued one going as described above. */
+static const hp_sched_entity_t *oracle_pick(const hp_cfs_rq_t *rq, int n, const hp_sched_entity_t *all,
+					    oracle_stats_t *st)
+{
+	hp_sched_policy_t pol = rq->policy;
+	const hp_sched_entity_t *curr = rq->curr, *best = NULL;
+
+	if (pol >= HP_SCHED_EEVDF_6_12 && rq->nr_running == 1) {
+		st->lone++;
+		if (curr && curr->on_rq)
+			return curr;
+		for (int i = 0; i < n; i++)
+			if (all[i].on_rq)
+				return &all[i];
+	}
+	if (curr && (!curr->on_rq || !bf_eligible(rq, curr, n, all)))
+		curr = NULL;
+	if (curr && bf_protected(pol, curr)) {
+		st->protected++;
+		return curr;
+	}
+	for (int i = 0; i < n; i++) {
+		const hp_sched_entity_t *se = &all[i];
+
+		if (!se->on_rq || se == rq->curr || !bf_eligible(rq, se, n, all))
+			continue;
+		if (!best || (int64_t)(se->deadline - best->deadline) < 0)
+			best = se;
+	}
+	if (curr && best && curr->deadline == best->deadline) {
+		int tree_wins = pol >= HP_SCHED_EEVDF_6_12 || e_in_eligible_left(rq, best, n, all);
+
+		if (tree_wins)
+			st->ties_tree++;
+		else
+			st->ties_curr++;
+		return tree_wins ? best : curr;
+	}
+	if (curr && (!best || (int64_t)(curr->deadline - best->deadline) < 0))
+		return curr;
+	return best;
+}
+
+/* pick_eevdf of every EEVDF version against oracle_pick(), with the running
+ * entity in every state: running and queued (off the tree), running after
+ * its dequeue (off the tree, not queued; 6.12+ maybe delayed), put back
+ * into the tree (no running entity), and with its deadline made equal to
+ * the best queued one's (ties) with its protection ended. Queued deadlines
+ * are made distinct so that the oracle's answer is unique. */
+static void test_eevdf_pick_oracle(hp_sched_policy_t pol)
 {
 	hp_sched_tunables_t tun;
 	hp_cfs_rq_t rq;
-	enum { N = 300 };
+	enum { N = 200 };
 	static hp_sched_entity_t se[N];
-	long checked = 0;
+	oracle_stats_t st = { 0 };
+	long bad = 0;
 
-	rng_state = 42;
+	rng_state = 42 + (uint64_t)pol;
 	hp_sched_tunables_init(&tun, 1, 250);
-	for (int round = 0; round < 50; round++) {
-		hp_cfs_rq_init(&rq, HP_SCHED_EEVDF, &tun);
-		int n = 1 + (int)rnd_below(N);
+	for (int round = 0; round < 60 && bad < 5; round++) {
+		int n = 1 + (int)rnd_below(round < 10 ? 4 : N);
 
+		hp_cfs_rq_init(&rq, pol, &tun);
 		for (int i = 0; i < n; i++) {
 			hp_se_init(&se[i], (int)rnd_below(40) - 20, (uint32_t)i);
+			if (rnd_below(3) == 0)
+				hp_se_set_slice(&se[i], 100000 + rnd_below(6000000));
 			se[i].vlag = (int64_t)rnd_below(8000000) - 4000000;
+			rq.clock += 1 + rnd_below(1000); /* distinct placements */
 			hp_enqueue_entity(&rq, &se[i], HP_ENQUEUE_WAKEUP);
 		}
-		for (int step = 0; step < 40; step++) {
-			hp_sched_entity_t *best = NULL, *got;
+		hp_pick_next_task(&rq);
+		for (int step = 0; step < 60 && bad < 5; step++) {
+			int what = (int)rnd_below(10);
+			const hp_sched_entity_t *want;
+			hp_sched_entity_t *got, *c = rq.curr;
 
-			/* the running entity goes back first, so that the whole
-			 * queue is in the tree (pick_next_task_fair's simple path) */
-			if (rq.curr)
-				hp_put_prev_entity(&rq, rq.curr);
-			for (int i = 0; i < n; i++) {
-				if (!se[i].on_rq || !hp_entity_eligible(&rq, &se[i]))
-					continue;
-				if (!best || (int64_t)(se[i].deadline - best->deadline) < 0)
-					best = &se[i];
+			if (what < 2 && c) {
+				/* "curr on the tree": the running entity goes back */
+				hp_put_prev_entity(&rq, c);
+			} else if (what < 3 && c && c->on_rq && rq.nr_running > 1) {
+				/* the running entity goes to sleep; it stays curr until the pick */
+				hp_dequeue_entity(&rq, c, HP_DEQUEUE_SLEEP);
+			} else if (what < 6 && c && c->on_rq && hp_se_of(rq.tasks.leftmost)) {
+				/* a tie: curr's deadline set to the best queued eligible one's
+				 * (curr is out of the tree, so no augment changes), protection off */
+				hp_sched_entity_t *b = NULL;
+
+				for (int i = 0; i < n; i++)
+					if (se[i].on_rq && &se[i] != c && hp_entity_eligible(&rq, &se[i]) &&
+					    (!b || (int64_t)(se[i].deadline - b->deadline) < 0))
+						b = &se[i];
+				if (b) {
+					c->deadline = b->deadline;
+					c->vlag = (int64_t)c->deadline + 1;
+					c->vprot = c->vruntime;
+				}
+			} else if (what < 7 && c && c->on_rq) {
+				/* protection ended, no tie */
+				c->vlag = (int64_t)c->deadline + 1;
+				c->vprot = c->vruntime;
 			}
-			got = hp_pick_next_entity(&rq);
-			T_CHECK(got != NULL && best != NULL);
-			/* ties in deadline may pick either */
-			T_CHECK_MSG(got && best && got->deadline == best->deadline,
-				    "round %d step %d: picked %u (deadline %llu), best %u (%llu)", round, step,
-				    got ? got->id : 0, got ? (unsigned long long)got->deadline : 0ULL,
-				    best ? best->id : 0, best ? (unsigned long long)best->deadline : 0ULL);
-			checked++;
-			if (!got)
-				break;
-			hp_set_next_entity(&rq, got);
-			/* RUN_TO_PARITY: right after the pick, the running entity
-			 * is what a pick returns while it stays eligible */
-			if (hp_entity_eligible(&rq, got))
-				T_CHECK(hp_pick_next_entity(&rq) == got);
+			if (rq.curr) {
+				if (rq.curr->on_rq)
+					st.curr_on++;
+				else
+					st.curr_asleep++;
+			} else {
+				st.curr_off_queued++;
+			}
+			/* distinct queued deadlines: a duplicate pair would make the
+			 * answer depend on insertion order, which the oracle does not model */
+			int dup = 0;
+			for (int i = 0; i < n && !dup; i++)
+				for (int j = i + 1; j < n && !dup; j++)
+					dup = se[i].on_rq && se[j].on_rq && &se[i] != rq.curr && &se[j] != rq.curr &&
+					      se[i].deadline == se[j].deadline;
+			if (!dup && rq.nr_running) {
+				want = oracle_pick(&rq, n, se, &st);
+				got = hp_pick_next_entity(&rq);
+				st.picks++;
+				if (got != want) {
+					bad++;
+					fprintf(stderr, "%s round %d step %d (%s, %u queued): picked %d (deadline %llu),"
+						" oracle %d (%llu); curr %d\n", hp_sched_policy_name(pol), round, step,
+						rq.curr ? (rq.curr->on_rq ? "curr queued" : "curr asleep") : "no curr",
+						rq.nr_running, got ? (int)got->id : -1,
+						got ? (unsigned long long)got->deadline : 0ULL, want ? (int)want->id : -1,
+						want ? (unsigned long long)want->deadline : 0ULL,
+						rq.curr ? (int)rq.curr->id : -1);
+				}
+			}
+			/* then a real switch, time passing, and sleepers back */
+			hp_pick_next_task(&rq);
 			rq.clock += rnd_below(3000000);
 			hp_update_curr(&rq);
+			for (int i = 0; i < n; i++)
+				if ((!se[i].on_rq || se[i].sched_delayed) && rnd_below(3) == 0 && &se[i] != rq.curr) {
+					hp_enqueue_entity(&rq, &se[i], HP_ENQUEUE_WAKEUP);
+					if (hp_check_preempt_wakeup(&rq, &se[i]))
+						hp_pick_next_task(&rq);
+				}
+			char err[256];
+			if (hp_cfs_rq_check(&rq, err, sizeof err)) {
+				fprintf(stderr, "%s: %s\n", hp_sched_policy_name(pol), err);
+				bad++;
+			}
 		}
 	}
-	printf("eevdf pick: %ld picks match a brute-force search\n", checked);
+	printf("%s pick oracle: %ld picks (curr queued %ld, curr asleep %ld, curr back in the tree %ld;"
+	       " protected %ld, ties kept by curr %ld, ties to the tree %ld, lone %ld), %ld wrong\n",
+	       hp_sched_policy_name(pol), st.picks, st.curr_on, st.curr_asleep, st.curr_off_queued,
+	       st.protected, st.ties_curr, st.ties_tree, st.lone, bad);
+	T_CHECK(bad == 0);
+	/* every branch of the oracle was exercised */
+	T_CHECK(st.picks > 2000 && st.curr_on > 300 && st.curr_asleep > 50 && st.curr_off_queued > 300);
+	T_CHECK(st.protected > 50 && st.ties_tree > 50);
+	if (pol == HP_SCHED_EEVDF_6_6)
+		T_CHECK(st.ties_curr > 50);
+	if (pol >= HP_SCHED_EEVDF_6_12)
+		T_CHECK(st.lone > 0);
+}
+
+static void test_policy_names(void)
+{
+	hp_sched_policy_t p;
+
+	for (int i = 0; i < HP_SCHED_NPOLICIES; i++)
+		T_CHECK(hp_sched_policy_parse(hp_sched_policy_name((hp_sched_policy_t)i), &p) == 0 && (int)p == i);
+	T_CHECK(hp_sched_policy_parse("cfs", &p) == 0 && p == HP_SCHED_CFS_6_1);
+	T_CHECK(hp_sched_policy_parse("eevdf", &p) == 0 && p == HP_SCHED_EEVDF_6_17);
+	T_CHECK(hp_sched_policy_parse("eevdf-6.7", &p) == -1 && hp_sched_policy_parse("", &p) == -1);
+	static const struct { const char *rel; hp_sched_policy_t want; } rels[] = {
+		{ "5.15.0-91-generic", HP_SCHED_CFS_6_1 }, { "6.1.0-13-amd64", HP_SCHED_CFS_6_1 },
+		{ "6.5.13", HP_SCHED_CFS_6_1 }, { "6.6.8-arch1", HP_SCHED_EEVDF_6_6 },
+		{ "6.11.0", HP_SCHED_EEVDF_6_6 }, { "6.12.9+bpo-amd64", HP_SCHED_EEVDF_6_12 },
+		{ "6.16.1", HP_SCHED_EEVDF_6_12 }, { "6.17.0", HP_SCHED_EEVDF_6_17 },
+		{ "6.18.44-fc-v1272", HP_SCHED_EEVDF_6_17 }, { "7.0.0", HP_SCHED_EEVDF_6_17 },
+	};
+	for (size_t i = 0; i < sizeof rels / sizeof rels[0]; i++)
+		T_CHECK_MSG(hp_sched_policy_for_release(rels[i].rel, &p) == 0 && p == rels[i].want,
+			    "%s gave %s", rels[i].rel, hp_sched_policy_name(p));
+	T_CHECK(hp_sched_policy_for_release("linux", &p) == -1 && hp_sched_policy_for_release("6", &p) == -1);
 }
 
 /* Every variant, baseline or not, runs the leftmost: after each switch the
@@ -360,11 +556,19 @@ static void test_baselines(void)
 
 int main(void)
 {
+#ifdef HP_SCHED_MUTATE_PICK_IGNORES_CURR
+	/* the mutant build: only the oracle, which must fail */
+	for (int p = HP_SCHED_EEVDF_6_6; p < HP_SCHED_NPOLICIES; p++)
+		test_eevdf_pick_oracle((hp_sched_policy_t)p);
+	return t_done("test_sched_rq (pick ignores curr: must fail)");
+#endif
 	test_tables();
 	test_calc_delta();
 	test_wrap();
 	test_sequences();
-	test_eevdf_pick_bruteforce();
+	test_policy_names();
+	for (int p = HP_SCHED_EEVDF_6_6; p < HP_SCHED_NPOLICIES; p++)
+		test_eevdf_pick_oracle((hp_sched_policy_t)p);
 	test_baselines();
 	return t_done("test_sched_rq");
 }

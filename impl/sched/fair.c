@@ -1,4 +1,4 @@
-/* fair.c — the fair class's run queue: CFS as in Linux 6.1 and EEVDF as in Linux 6.6. */
+/* fair.c — the fair class's run queue by kernel version: CFS as in Linux 6.1, EEVDF as in Linux 6.6, 6.12 and 6.17. */
 #include "fair.h"
 
 #include <stdio.h>
@@ -107,6 +107,64 @@ void hp_sched_tunables_init(hp_sched_tunables_t *t, int ncpus, int hz)
 	t->nr_latency = (unsigned)((t->latency_ns + t->min_granularity_ns - 1) / t->min_granularity_ns);
 	t->base_slice_ns = 750000ull * factor;
 	t->tick_ns = (1000000000ull + (uint64_t)hz / 2) / (uint64_t)hz;
+	t->normalized_base_slice_ns = 750000ull;
+}
+
+/* ================================================================== */
+/* Policies by kernel version                                          */
+/* ================================================================== */
+
+static const char *const policy_names[HP_SCHED_NPOLICIES] = {
+	[HP_SCHED_CFS_6_1] = "cfs-6.1",
+	[HP_SCHED_EEVDF_6_6] = "eevdf-6.6",
+	[HP_SCHED_EEVDF_6_12] = "eevdf-6.12",
+	[HP_SCHED_EEVDF_6_17] = "eevdf-6.17",
+};
+
+const char *hp_sched_policy_name(hp_sched_policy_t p)
+{
+	return (unsigned)p < HP_SCHED_NPOLICIES ? policy_names[p] : "?";
+}
+
+const char *hp_sched_policy_names(void)
+{
+	return "cfs-6.1, eevdf-6.6, eevdf-6.12, eevdf-6.17, cfs (= cfs-6.1), eevdf (= eevdf-6.17)";
+}
+
+int hp_sched_policy_parse(const char *name, hp_sched_policy_t *p)
+{
+	if (!strcmp(name, "cfs")) {
+		*p = HP_SCHED_CFS;
+		return 0;
+	}
+	if (!strcmp(name, "eevdf")) {
+		*p = HP_SCHED_EEVDF;
+		return 0;
+	}
+	for (int i = 0; i < HP_SCHED_NPOLICIES; i++)
+		if (!strcmp(name, policy_names[i])) {
+			*p = (hp_sched_policy_t)i;
+			return 0;
+		}
+	return -1;
+}
+
+int hp_sched_policy_for_release(const char *release, hp_sched_policy_t *p)
+{
+	unsigned major, minor;
+	int n = 0;
+
+	if (!release || sscanf(release, "%u.%u%n", &major, &minor, &n) != 2 || !n)
+		return -1;
+	if (major < 6 || (major == 6 && minor < 6))
+		*p = HP_SCHED_CFS_6_1;
+	else if (major == 6 && minor < 12)
+		*p = HP_SCHED_EEVDF_6_6;
+	else if (major == 6 && minor < 17)
+		*p = HP_SCHED_EEVDF_6_12;
+	else
+		*p = HP_SCHED_EEVDF_6_17;
+	return 0;
 }
 
 void hp_se_init(hp_sched_entity_t *se, int nice, uint32_t id)
@@ -122,11 +180,32 @@ void hp_se_init(hp_sched_entity_t *se, int nice, uint32_t id)
 	se->id = id;
 }
 
+void hp_se_set_slice(hp_sched_entity_t *se, uint64_t ns)
+{
+	if (!ns) {
+		se->custom_slice = 0;
+		return;
+	}
+	if (ns < 100000)
+		ns = 100000;
+	if (ns > 100000000)
+		ns = 100000000;
+	se->slice = ns;
+	se->custom_slice = 1;
+}
+
 void hp_cfs_rq_init(hp_cfs_rq_t *rq, hp_sched_policy_t policy, const hp_sched_tunables_t *t)
 {
 	memset(rq, 0, sizeof(*rq));
 	rq->policy = policy;
 	rq->tun = *t;
+	/* Linux 6.15 made the base slice 0.70 ms (scaled as before); stable
+	 * 6.6.y and 6.12.y took the change too, the models of those releases
+	 * keep 0.75 ms */
+	if (policy >= HP_SCHED_EEVDF_6_17 && t->normalized_base_slice_ns == 750000ull) {
+		rq->tun.normalized_base_slice_ns = 700000ull;
+		rq->tun.base_slice_ns = 700000ull * t->factor;
+	}
 	rq->min_vruntime = (uint64_t)-(INT64_C(1) << 20);
 	hp_rb_init_cached(&rq->tasks);
 }
@@ -141,7 +220,14 @@ void hp_cfs_rq_set_min_vruntime(hp_cfs_rq_t *rq, uint64_t v)
 /* The timeline and the EEVDF sums                                     */
 /* ================================================================== */
 
-#define IS_EEVDF(rq) ((rq)->policy == HP_SCHED_EEVDF)
+#define IS_EEVDF(rq) ((rq)->policy != HP_SCHED_CFS_6_1)
+/* 6.8 on: the tree is ordered by deadline, augmented with min_vruntime;
+ * with it come the 6.12 features (delayed dequeue, custom slices,
+ * PREEMPT_SHORT) in the models here */
+#define DL_TREE(rq) ((rq)->policy >= HP_SCHED_EEVDF_6_12)
+#define AT_612(rq) ((rq)->policy >= HP_SCHED_EEVDF_6_12)
+/* 6.17 on: RUN_TO_PARITY protects up to the shortest queued slice (vprot) */
+#define AT_617(rq) ((rq)->policy >= HP_SCHED_EEVDF_6_17)
 
 /* EEVDF keeps vruntimes relative to min_vruntime in its sums, so that the
  * products with weights stay small. */
@@ -176,6 +262,39 @@ static int min_deadline_update(hp_rb_node_t *n)
 
 static const hp_rb_augment_t min_deadline_cb = { min_deadline_update };
 
+/* 6.8+ (min_vruntime) and 6.12+ (min_slice): the smallest vruntime and
+ * slice below and at this node, for the deadline-ordered tree. */
+static int min_vruntime_update(hp_rb_node_t *n)
+{
+	hp_sched_entity_t *se = hp_se_of(n);
+	uint64_t mv = se->vruntime, ms = se->slice;
+
+	for (int i = 0; i < 2; i++) {
+		hp_rb_node_t *c = i ? n->right : n->left;
+
+		if (c) {
+			hp_sched_entity_t *ce = hp_se_of(c);
+
+			if ((int64_t)(ce->min_vruntime - mv) < 0)
+				mv = ce->min_vruntime;
+			if (ce->min_slice < ms)
+				ms = ce->min_slice;
+		}
+	}
+	if (se->min_vruntime == mv && se->min_slice == ms)
+		return 0;
+	se->min_vruntime = mv;
+	se->min_slice = ms;
+	return 1;
+}
+
+static const hp_rb_augment_t min_vruntime_cb = { min_vruntime_update };
+
+static inline int deadline_before(const hp_sched_entity_t *a, const hp_sched_entity_t *b)
+{
+	return (int64_t)(a->deadline - b->deadline) < 0;
+}
+
 static inline void avg_vruntime_add(hp_cfs_rq_t *rq, const hp_sched_entity_t *se)
 {
 	rq->avg_vruntime += entity_key(rq, se) * (int64_t)se->load.weight;
@@ -193,12 +312,14 @@ static inline void avg_vruntime_sub(hp_cfs_rq_t *rq, const hp_sched_entity_t *se
 static always_inline void timeline_insert(hp_cfs_rq_t *rq, hp_sched_entity_t *se)
 {
 	hp_rb_node_t **link = &rq->tasks.root.node, *parent = NULL;
-	int leftmost = 1;
+	int leftmost = 1, by_deadline = DL_TREE(rq);
 
 	while (*link) {
+		const hp_sched_entity_t *pe;
+
 		parent = *link;
-		if (hp_vruntime_before(se->vruntime,
-				       hp_rb_entry(parent, hp_sched_entity_t, run_node)->vruntime)) {
+		pe = hp_rb_entry(parent, hp_sched_entity_t, run_node);
+		if (by_deadline ? deadline_before(se, pe) : hp_vruntime_before(se->vruntime, pe->vruntime)) {
 			link = &parent->left;
 		} else {
 			link = &parent->right;
@@ -206,7 +327,12 @@ static always_inline void timeline_insert(hp_cfs_rq_t *rq, hp_sched_entity_t *se
 		}
 	}
 	hp_rb_link_node(&se->run_node, parent, link);
-	if (IS_EEVDF(rq)) {
+	if (by_deadline) {
+		avg_vruntime_add(rq, se);
+		se->min_vruntime = se->vruntime;
+		se->min_slice = se->slice;
+		hp_rb_insert_cached(&se->run_node, &rq->tasks, leftmost, &min_vruntime_cb);
+	} else if (IS_EEVDF(rq)) {
 		avg_vruntime_add(rq, se);
 		se->min_deadline = se->deadline;
 		hp_rb_insert_cached(&se->run_node, &rq->tasks, leftmost, &min_deadline_cb);
@@ -217,7 +343,10 @@ static always_inline void timeline_insert(hp_cfs_rq_t *rq, hp_sched_entity_t *se
 
 static always_inline void timeline_erase(hp_cfs_rq_t *rq, hp_sched_entity_t *se)
 {
-	if (IS_EEVDF(rq)) {
+	if (DL_TREE(rq)) {
+		hp_rb_erase_cached(&se->run_node, &rq->tasks, &min_vruntime_cb);
+		avg_vruntime_sub(rq, se);
+	} else if (IS_EEVDF(rq)) {
 		hp_rb_erase_cached(&se->run_node, &rq->tasks, &min_deadline_cb);
 		avg_vruntime_sub(rq, se);
 	} else {
@@ -240,8 +369,12 @@ static always_inline void update_min_vruntime(hp_cfs_rq_t *rq)
 		else
 			curr = NULL;
 	}
-	if (left)
-		v = curr ? hp_vruntime_min(v, left->vruntime) : left->vruntime;
+	if (left) {
+		/* the deadline-ordered tree keeps its smallest vruntime at the root */
+		uint64_t lv = DL_TREE(rq) ? hp_se_of(rq->tasks.root.node)->min_vruntime : left->vruntime;
+
+		v = curr ? hp_vruntime_min(v, lv) : lv;
+	}
 	d = (int64_t)(v - rq->min_vruntime);
 	if (d > 0) {
 		if (IS_EEVDF(rq))
@@ -281,7 +414,8 @@ static always_inline uint64_t avg_vruntime(const hp_cfs_rq_t *rq)
 	return rq->min_vruntime + (uint64_t)avg;
 }
 
-static always_inline int entity_eligible(const hp_cfs_rq_t *rq, const hp_sched_entity_t *se)
+/* vruntime_eligible() (6.8): would an entity at vruntime v be eligible? */
+static always_inline int vruntime_eligible(const hp_cfs_rq_t *rq, uint64_t v)
 {
 	const hp_sched_entity_t *curr = rq->curr;
 	int64_t avg = rq->avg_vruntime, load = (int64_t)rq->avg_load;
@@ -290,7 +424,12 @@ static always_inline int entity_eligible(const hp_cfs_rq_t *rq, const hp_sched_e
 		avg += entity_key(rq, curr) * (int64_t)curr->load.weight;
 		load += (int64_t)curr->load.weight;
 	}
-	return avg >= entity_key(rq, se) * load;
+	return avg >= (int64_t)(v - rq->min_vruntime) * load;
+}
+
+static always_inline int entity_eligible(const hp_cfs_rq_t *rq, const hp_sched_entity_t *se)
+{
+	return vruntime_eligible(rq, se->vruntime);
 }
 
 uint64_t hp_avg_vruntime(const hp_cfs_rq_t *rq)
@@ -331,7 +470,9 @@ static always_inline void update_deadline(hp_cfs_rq_t *rq, hp_sched_entity_t *se
 {
 	if ((int64_t)(se->vruntime - se->deadline) < 0)
 		return;
-	se->slice = rq->tun.base_slice_ns;
+	/* 6.12: a custom slice stays */
+	if (!(AT_612(rq) && se->custom_slice))
+		se->slice = rq->tun.base_slice_ns;
 	se->deadline = se->vruntime + hp_calc_delta_fair(se->slice, se);
 	if (rq->nr_running > 1) {
 		rq->need_resched = 1;
@@ -339,22 +480,84 @@ static always_inline void update_deadline(hp_cfs_rq_t *rq, hp_sched_entity_t *se
 	}
 }
 
-/* pick_eevdf(): among eligible entities, the earliest deadline. The tree is
- * ordered by vruntime, so eligibility (v <= V) holds for a prefix of it:
- * walking down, an ineligible node sends us left; at an eligible node its
- * whole left subtree is eligible too, and min_deadline says whether the
- * best deadline is down there, at the node, or further right. */
-static hp_sched_entity_t *pick_eevdf(hp_cfs_rq_t *rq)
+/* ------------------------------------------------------------------ */
+/* RUN_TO_PARITY's slice protection, by version                        */
+/* ------------------------------------------------------------------ */
+
+/* cfs_rq_min_slice() (6.12): the shortest slice queued, curr included. */
+static uint64_t rq_min_slice(const hp_cfs_rq_t *rq)
+{
+	const hp_sched_entity_t *curr = rq->curr;
+	uint64_t m = UINT64_MAX;
+
+	if (curr && curr->on_rq)
+		m = curr->slice;
+	if (rq->tasks.root.node) {
+		uint64_t r = hp_se_of(rq->tasks.root.node)->min_slice;
+
+		if (r < m)
+			m = r;
+	}
+	return m;
+}
+
+/* At pick. To 6.16 the deadline the pick was made with is stashed in vlag
+ * (unused until dequeue); 6.17 protects until vprot: the deadline, or
+ * sooner when a queued entity has a shorter slice. */
+static always_inline void set_protect_slice(hp_cfs_rq_t *rq, hp_sched_entity_t *se)
+{
+	if (AT_617(rq)) {
+		uint64_t slice = rq_min_slice(rq), vprot = se->deadline;
+
+		if (se->slice < slice)
+			slice = se->slice;
+		if (slice != se->slice)
+			vprot = hp_vruntime_min(vprot, se->vruntime + hp_calc_delta_fair(slice, se));
+		se->vprot = vprot;
+	} else {
+		se->vlag = (int64_t)se->deadline;
+	}
+}
+
+static always_inline int protect_slice(const hp_cfs_rq_t *rq, const hp_sched_entity_t *se)
+{
+	if (AT_617(rq))
+		return (int64_t)(se->vprot - se->vruntime) > 0;
+	return (uint64_t)se->vlag == se->deadline;
+}
+
+static always_inline void cancel_protect_slice(hp_cfs_rq_t *rq, hp_sched_entity_t *se)
+{
+	if (!protect_slice(rq, se))
+		return;
+	if (AT_617(rq))
+		se->vprot = se->vruntime;
+	else
+		se->vlag = (int64_t)se->deadline + 1;
+}
+
+/* pick_eevdf() as in 6.6: among eligible entities, the earliest deadline.
+ * The tree is ordered by vruntime, so eligibility (v <= V) holds for a
+ * prefix of it: walking down, an ineligible node sends us left; at an
+ * eligible node its whole left subtree is eligible too, and min_deadline
+ * says whether the best deadline is down there, at the node, or further
+ * right. The running entity (eligible, queued) is the starting best, so a
+ * node met on the walk replaces it only with a strictly earlier deadline;
+ * the best left subtree replaces it when its minimum is not later. */
+static hp_sched_entity_t *pick_eevdf_66(hp_cfs_rq_t *rq)
 {
 	hp_rb_node_t *node = rq->tasks.root.node;
-	hp_sched_entity_t *curr = rq->curr, *best = NULL, *best_left = NULL;
+	hp_sched_entity_t *curr = rq->curr, *best, *best_left = NULL;
 
+#ifdef HP_SCHED_MUTATE_PICK_IGNORES_CURR
+	curr = NULL; /* the oracle test's mutant: the running entity never competes */
+#endif
 	if (curr && (!curr->on_rq || !entity_eligible(rq, curr)))
 		curr = NULL;
+	best = curr;
 	/* RUN_TO_PARITY: the running entity keeps the CPU until it has used the
-	 * slice it was picked with (its deadline is still the one stashed in
-	 * vlag at pick time), as long as it stays eligible. */
-	if (curr && (uint64_t)curr->vlag == curr->deadline)
+	 * slice it was picked with, as long as it stays eligible. */
+	if (curr && protect_slice(rq, curr))
 		return curr;
 
 	while (node) {
@@ -364,7 +567,7 @@ static hp_sched_entity_t *pick_eevdf(hp_cfs_rq_t *rq)
 			node = node->left;
 			continue;
 		}
-		if (!best || (int64_t)(se->deadline - best->deadline) < 0)
+		if (!best || deadline_before(se, best))
 			best = se;
 		if (node->left) {
 			hp_sched_entity_t *left = hp_se_of(node->left);
@@ -381,7 +584,7 @@ static hp_sched_entity_t *pick_eevdf(hp_cfs_rq_t *rq)
 		node = node->right;
 	}
 
-	if (best_left && (int64_t)(best_left->min_deadline - best->deadline) < 0) {
+	if (best_left && (!best || (int64_t)(best_left->min_deadline - best->deadline) <= 0)) {
 		/* descend the eligible subtree to the node holding its minimum */
 		node = &best_left->run_node;
 		while (node) {
@@ -397,14 +600,62 @@ static hp_sched_entity_t *pick_eevdf(hp_cfs_rq_t *rq)
 				node = node->right;
 		}
 	}
-
-	if (!best || (curr && (int64_t)(curr->deadline - best->deadline) < 0))
-		best = curr;
 	/* Cannot happen with consistent sums (someone is always eligible); the
 	 * kernel then warns and takes the leftmost, and so do we. */
 	if (!best)
 		best = hp_se_of(rq->tasks.leftmost);
 	return best;
+}
+
+/* pick_eevdf() as in 6.8 to 6.18, on the deadline-ordered tree: a lone
+ * entity without looking; the protected running entity; else the first
+ * eligible entity in deadline order (the leftmost if eligible, else a
+ * descent that goes left whenever the left subtree holds an eligible
+ * vruntime); the running entity only with a strictly earlier deadline. */
+static hp_sched_entity_t *pick_eevdf_612(hp_cfs_rq_t *rq)
+{
+	hp_rb_node_t *node = rq->tasks.root.node;
+	hp_sched_entity_t *first = hp_se_of(rq->tasks.leftmost), *curr = rq->curr, *best = NULL;
+
+#ifdef HP_SCHED_MUTATE_PICK_IGNORES_CURR
+	curr = NULL;
+#endif
+	if (rq->nr_running == 1)
+		return curr && curr->on_rq ? curr : first;
+	if (curr && (!curr->on_rq || !entity_eligible(rq, curr)))
+		curr = NULL;
+	if (curr && protect_slice(rq, curr))
+		return curr;
+	if (first && entity_eligible(rq, first)) {
+		best = first;
+	} else {
+		while (node) {
+			hp_rb_node_t *left = node->left;
+			hp_sched_entity_t *se;
+
+			/* an eligible entity on the left has an earlier deadline */
+			if (left && vruntime_eligible(rq, hp_se_of(left)->min_vruntime)) {
+				node = left;
+				continue;
+			}
+			se = hp_se_of(node);
+			if (entity_eligible(rq, se)) {
+				best = se;
+				break;
+			}
+			node = node->right;
+		}
+	}
+	if (!best || (curr && deadline_before(curr, best)))
+		best = curr;
+	if (!best)
+		best = first;
+	return best;
+}
+
+static always_inline hp_sched_entity_t *pick_eevdf(hp_cfs_rq_t *rq)
+{
+	return DL_TREE(rq) ? pick_eevdf_612(rq) : pick_eevdf_66(rq);
 }
 
 /* ================================================================== */
@@ -518,6 +769,14 @@ static always_inline int update_curr(hp_cfs_rq_t *rq)
 	if (IS_EEVDF(rq))
 		update_deadline(rq, curr);
 	update_min_vruntime(rq);
+	/* 6.12 PREEMPT_SHORT's other half (did_preempt_short()): once its
+	 * protection is gone, the running entity goes as soon as it is no
+	 * longer eligible */
+	if (AT_612(rq) && curr->on_rq && rq->nr_running > 1 && !protect_slice(rq, curr) &&
+	    !entity_eligible(rq, curr)) {
+		rq->need_resched = 1;
+		clear_buddies(rq, curr);
+	}
 	return rq->need_resched;
 }
 
@@ -532,9 +791,10 @@ static always_inline void place_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se, i
 		uint64_t v = avg_vruntime(rq), vslice;
 		int64_t lag = 0;
 
-		se->slice = rq->tun.base_slice_ns;
+		if (!(AT_612(rq) && se->custom_slice))
+			se->slice = rq->tun.base_slice_ns;
 		vslice = hp_calc_delta_fair(se->slice, se);
-		if (rq->nr_running) {
+		if (rq->nr_running && se->vlag) {
 			const hp_sched_entity_t *curr = rq->curr;
 			int64_t load = (int64_t)rq->avg_load;
 
@@ -550,6 +810,13 @@ static always_inline void place_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se, i
 			lag /= load;
 		}
 		se->vruntime = v - (uint64_t)lag;
+		/* 6.12 PLACE_REL_DEADLINE: moved between queues, not asleep:
+		 * the deadline keeps its distance */
+		if (se->rel_deadline) {
+			se->deadline += se->vruntime;
+			se->rel_deadline = 0;
+			return;
+		}
 		/* a newcomer starts halfway through a slice, like the average
 		 * task it joins (PLACE_DEADLINE_INITIAL) */
 		if (flags & HP_ENQUEUE_INITIAL)
@@ -571,10 +838,41 @@ static always_inline void place_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se, i
 	se->vruntime = hp_vruntime_max(se->vruntime, rq->min_vruntime - (rq->tun.latency_ns >> 1));
 }
 
+static void update_entity_lag(hp_cfs_rq_t *rq, hp_sched_entity_t *se);
+
+/* requeue_delayed_entity() (6.12): a delayed entity woken before a pick
+ * took it out is still queued; it only stops being delayed. If it has
+ * meanwhile earned positive lag, it starts again at the average with a
+ * fresh deadline instead (DELAY_ZERO). */
+static void requeue_delayed(hp_cfs_rq_t *rq, hp_sched_entity_t *se)
+{
+	int is_curr = rq->curr == se;
+
+	update_curr(rq);
+	update_entity_lag(rq, se);
+	if (se->vlag > 0) {
+		rq->nr_running--;
+		if (!is_curr)
+			timeline_erase(rq, se);
+		/* V without se: its lag was measured with se in the average, and
+		 * placement adds se's weight back (nr_running only gates it) */
+		se->vlag = 0;
+		place_entity(rq, se, 0);
+		if (!is_curr)
+			timeline_insert(rq, se);
+		rq->nr_running++;
+	}
+	se->sched_delayed = 0;
+}
+
 void hp_enqueue_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se, int flags)
 {
 	int is_curr = rq->curr == se;
 
+	if (se->sched_delayed) {
+		requeue_delayed(rq, se);
+		return;
+	}
 	if (IS_EEVDF(rq)) {
 		/* Linux 6.6 places every entity it enqueues; the running one
 		 * before update_curr() so that its own time is not counted twice */
@@ -606,13 +904,28 @@ void hp_enqueue_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se, int flags)
 	se->on_rq = 1;
 }
 
-void hp_dequeue_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se, int flags)
+/* The internal flag of a pick's final dequeue of a delayed entity. */
+#define DEQUEUE_DELAYED 0x100
+
+static int dequeue_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se, int flags)
 {
 	update_curr(rq);
+	/* 6.12 DELAY_DEQUEUE: a sleeper that has had more than its share
+	 * stays queued, competing (and being passed over) until it is picked
+	 * again or woken */
+	if (AT_612(rq) && !(flags & DEQUEUE_DELAYED) && (flags & HP_DEQUEUE_SLEEP) &&
+	    !entity_eligible(rq, se)) {
+		se->sched_delayed = 1;
+		return 0;
+	}
 	clear_buddies(rq, se);
 	/* the lag is taken while se still counts in the average */
 	if (IS_EEVDF(rq))
 		update_entity_lag(rq, se);
+	if (AT_612(rq) && !(flags & HP_DEQUEUE_SLEEP)) {
+		se->deadline -= se->vruntime;
+		se->rel_deadline = 1;
+	}
 	if (se != rq->curr)
 		timeline_erase(rq, se);
 	se->on_rq = 0;
@@ -622,6 +935,25 @@ void hp_dequeue_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se, int flags)
 	if (!IS_EEVDF(rq) && !(flags & HP_DEQUEUE_SLEEP))
 		se->vruntime -= rq->min_vruntime;
 	update_min_vruntime(rq);
+	if (flags & DEQUEUE_DELAYED) {
+		/* DELAY_ZERO: it waited for the 0-lag point; no credit beyond */
+		se->sched_delayed = 0;
+		if (se->vlag > 0)
+			se->vlag = 0;
+	}
+	return 1;
+}
+
+int hp_dequeue_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se, int flags)
+{
+	return dequeue_entity(rq, se, flags & ~DEQUEUE_DELAYED);
+}
+
+int hp_dequeue_delayed(hp_cfs_rq_t *rq, hp_sched_entity_t *se)
+{
+	if (!se->sched_delayed)
+		return 0;
+	return dequeue_entity(rq, se, HP_DEQUEUE_SLEEP | DEQUEUE_DELAYED);
 }
 
 void hp_migrate_sleeping_entity(const hp_cfs_rq_t *from, hp_sched_entity_t *se)
@@ -655,9 +987,9 @@ static always_inline void set_next_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se
 	clear_buddies(rq, se);
 	if (se->on_rq) {
 		timeline_erase(rq, se);
-		/* RUN_TO_PARITY remembers the deadline the pick was made with */
+		/* RUN_TO_PARITY: what protects the pick's slice */
 		if (IS_EEVDF(rq))
-			se->vlag = (int64_t)se->deadline;
+			set_protect_slice(rq, se);
 	}
 	se->exec_start = rq->clock;
 	rq->curr = se;
@@ -681,13 +1013,24 @@ void hp_set_next_entity(hp_cfs_rq_t *rq, hp_sched_entity_t *se)
 
 hp_sched_entity_t *hp_pick_next_task(hp_cfs_rq_t *rq)
 {
-	hp_sched_entity_t *se;
+	hp_sched_entity_t *se, *prev = rq->curr;
 
-	if (rq->curr)
-		put_prev_entity(rq, rq->curr);
-	se = pick_next_entity(rq);
-	if (se)
-		set_next_entity(rq, se);
+	for (;;) {
+		if (rq->curr && rq->curr->on_rq)
+			update_curr(rq);
+		se = pick_next_entity(rq);
+		if (!se || !se->sched_delayed)
+			break;
+		/* 6.12: a delayed entity picked is dequeued for good (the
+		 * sleep it asked for), and the pick goes again */
+		dequeue_entity(rq, se, HP_DEQUEUE_SLEEP | DEQUEUE_DELAYED);
+	}
+	if (se != prev) {
+		if (prev)
+			put_prev_entity(rq, prev);
+		if (se)
+			set_next_entity(rq, se);
+	}
 	rq->need_resched = 0;
 	return se;
 }
@@ -712,8 +1055,19 @@ int hp_check_preempt_wakeup(hp_cfs_rq_t *rq, hp_sched_entity_t *se)
 		return rq->need_resched;
 	if (IS_EEVDF(rq)) {
 		update_curr(rq);
+		/* 6.12 PREEMPT_SHORT (do_preempt_short()): an eligible wakee with a
+		 * shorter slice ends the running entity's protection when its
+		 * deadline is earlier or the running entity is no longer eligible */
+		if (AT_612(rq) && curr->on_rq && se->slice < curr->slice && entity_eligible(rq, se) &&
+		    (deadline_before(se, curr) || !entity_eligible(rq, curr)))
+			cancel_protect_slice(rq, curr);
 		if (pick_eevdf(rq) == se)
 			rq->need_resched = 1;
+		else if (AT_617(rq) && curr->on_rq)
+			/* update_protect_slice(): not preempted, but the
+			 * protection shrinks to the shortest queued slice */
+			curr->vprot = hp_vruntime_min(curr->vprot, curr->vruntime +
+						      hp_calc_delta_fair(rq_min_slice(rq), curr));
 		return rq->need_resched;
 	}
 	update_curr(rq);
@@ -760,6 +1114,36 @@ static int check_min_deadline(const hp_rb_node_t *n, uint64_t *out, char *err, s
 	return 0;
 }
 
+/* The same for the deadline-ordered tree's min_vruntime and min_slice. */
+static int check_min_vruntime(const hp_rb_node_t *n, uint64_t *mv_out, uint64_t *ms_out, char *err,
+			      size_t errlen)
+{
+	const hp_sched_entity_t *se = hp_se_of(n);
+	uint64_t mv = se->vruntime, ms = se->slice, v, sl;
+
+	for (int i = 0; i < 2; i++) {
+		const hp_rb_node_t *c = i ? n->right : n->left;
+
+		if (!c)
+			continue;
+		if (check_min_vruntime(c, &v, &sl, err, errlen))
+			return -1;
+		if ((int64_t)(v - mv) < 0)
+			mv = v;
+		if (sl < ms)
+			ms = sl;
+	}
+	if (se->min_vruntime != mv || se->min_slice != ms) {
+		snprintf(err, errlen, "entity %u: min_vruntime %llu / min_slice %llu, its subtree's minima are %llu / %llu",
+			 se->id, (unsigned long long)se->min_vruntime, (unsigned long long)se->min_slice,
+			 (unsigned long long)mv, (unsigned long long)ms);
+		return -1;
+	}
+	*mv_out = mv;
+	*ms_out = ms;
+	return 0;
+}
+
 int hp_cfs_rq_check(const hp_cfs_rq_t *rq, char *err, size_t errlen)
 {
 	const hp_rb_node_t *n, *first = hp_rb_first(&rq->tasks.root);
@@ -785,10 +1169,16 @@ int hp_cfs_rq_check(const hp_cfs_rq_t *rq, char *err, size_t errlen)
 			snprintf(err, errlen, "entity %u is in the tree but not on_rq", se->id);
 			return -1;
 		}
-		if (prev && hp_vruntime_before(se->vruntime, prev->vruntime)) {
-			snprintf(err, errlen, "keys out of order: entity %u (vruntime %llu) after %u (%llu)",
-				 se->id, (unsigned long long)se->vruntime, prev->id,
-				 (unsigned long long)prev->vruntime);
+		if (se->sched_delayed && !AT_612(rq)) {
+			snprintf(err, errlen, "entity %u is delayed under %s (no delayed dequeue)", se->id,
+				 hp_sched_policy_name(rq->policy));
+			return -1;
+		}
+		if (prev && (DL_TREE(rq) ? deadline_before(se, prev) : hp_vruntime_before(se->vruntime, prev->vruntime))) {
+			snprintf(err, errlen, "keys out of order: entity %u (%s %llu) after %u (%llu)", se->id,
+				 DL_TREE(rq) ? "deadline" : "vruntime",
+				 (unsigned long long)(DL_TREE(rq) ? se->deadline : se->vruntime), prev->id,
+				 (unsigned long long)(DL_TREE(rq) ? prev->deadline : prev->vruntime));
 			return -1;
 		}
 		count++;
@@ -828,8 +1218,14 @@ int hp_cfs_rq_check(const hp_cfs_rq_t *rq, char *err, size_t errlen)
 				 (long long)avg, (unsigned long long)avg_load);
 			return -1;
 		}
-		if (rq->tasks.root.node && check_min_deadline(rq->tasks.root.node, &m, err, errlen))
+		if (DL_TREE(rq)) {
+			uint64_t ms;
+
+			if (rq->tasks.root.node && check_min_vruntime(rq->tasks.root.node, &m, &ms, err, errlen))
+				return -1;
+		} else if (rq->tasks.root.node && check_min_deadline(rq->tasks.root.node, &m, err, errlen)) {
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -856,13 +1252,13 @@ static void *cfs_create(const hp_sched_tunables_t *t, size_t max_tasks)
 static void *eevdf_create(const hp_sched_tunables_t *t, size_t max_tasks)
 {
 	(void)max_tasks;
-	return rq_create(HP_SCHED_EEVDF, t);
+	return rq_create(HP_SCHED_EEVDF_6_6, t);
 }
 
 static void ops_destroy(void *rq) { free(rq); }
 static void ops_set_clock(void *rq, uint64_t now) { hp_cfs_rq_set_clock(rq, now); }
 static void ops_enqueue(void *rq, hp_sched_entity_t *se, int flags) { hp_enqueue_entity(rq, se, flags); }
-static void ops_dequeue(void *rq, hp_sched_entity_t *se, int flags) { hp_dequeue_entity(rq, se, flags); }
+static void ops_dequeue(void *rq, hp_sched_entity_t *se, int flags) { (void)hp_dequeue_entity(rq, se, flags); }
 static hp_sched_entity_t *ops_pick_next(void *rq) { return hp_pick_next_task(rq); }
 static int ops_tick(void *rq) { return hp_entity_tick(rq); }
 static hp_sched_entity_t *ops_curr(void *rq) { return ((hp_cfs_rq_t *)rq)->curr; }

@@ -15,9 +15,32 @@
  * The simulation runs in virtual time (ns) on `ncpus` CPUs, each with an
  * hp_cfs_rq_t of the chosen policy: a tick every 1/HZ, wake-ups from sleep
  * and timer events, wake-up preemption, and the switch itself costing
- * nothing. A woken task goes to its previous CPU if idle, else the first
- * idle CPU it may use, else its previous CPU; there is no periodic load
- * balancing. Same scenario and options, same output, byte for byte.
+ * nothing. Same scenario and options, same output, byte for byte.
+ *
+ * More than one CPU (sim_engine.c; a documented subset of Linux 6.6's
+ * kernel/sched/fair.c over one flat scheduling domain, each CPU a group):
+ * - wake-up placement, select_idle_sibling(): the previous CPU if idle,
+ *   else the recently used one if idle, else the first idle CPU after the
+ *   previous one, else the previous one; a new thread: an idle CPU, else
+ *   the least loaded (fork balancing);
+ * - periodic load balancing from the tick, every balance_interval (the
+ *   CPU count in ms, x16 on a busy CPU, doubled up to twice the CPU count
+ *   while balanced): the busiest (overloaded: 2+ runnable) CPU, an
+ *   imbalance_pct of 117, tasks moved by count to an idle CPU and by load
+ *   (weight) up to the imbalance to a busy one, cache-hot tasks (ran in
+ *   the last 0.5 ms) kept until balancing has failed twice, active
+ *   balancing of the running task after four failures;
+ * - newly-idle balancing: a CPU with nothing to run pulls first when some
+ *   CPU has 2+ runnable tasks.
+ * Not modelled: NUMA and SMT domains (one flat domain), CPU capacity and
+ * asymmetry, PELT (a CPU's load is the sum of its runnable tasks' weights,
+ * utilization is not tracked: one runnable task makes a CPU fully busy),
+ * uclamp, misfit tasks, NOHZ (idle CPUs keep ticking and balance every
+ * interval instead of being kicked), the avg_idle cut-off of newly-idle
+ * balancing, SIS_UTIL's limit on the idle scan, wake_affine() towards a
+ * waker's CPU (wakers here are timers), RT/DL/stop classes (the active
+ * balance is instant), migration costs. Migrations (at wake-up and by
+ * balancing) are counted per task.
  */
 #ifndef HP_SIM_H
 #define HP_SIM_H
@@ -29,8 +52,17 @@
 #include <json-c/json.h>
 
 #include "fair.h"
+#include "sim_hist.h"
 
 #define HP_SIM_MAX_CPUS 64
+/* Hard limits, so that no scenario runs away (issue 12): threads after
+ * expanding instances (the parser refuses more), and the events a run may
+ * simulate: hp_sim_run() estimates them before it starts and refuses a run
+ * above the limit (bad input, -1), and stops one whose events or
+ * task-program steps get there anyway (-1 too). At the engine's 10^6 to
+ * 10^7 events/s on one core, 2*10^9 events are minutes. */
+#define HP_SIM_MAX_THREADS 100000
+#define HP_SIM_MAX_EVENTS UINT64_C(2000000000)
 
 typedef struct hp_scn hp_scn_t;
 
@@ -59,6 +91,9 @@ typedef struct hp_sim_opts {
 	int scale_cpus;         /* CPUs the tunables scale with (the kernel's online CPUs); 0 = ncpus */
 	uint64_t window_start_ns, window_end_ns; /* measure in [start, end); end 0 = the whole run */
 	int ignore_affinity;    /* run every task on any simulated CPU, whatever its "cpus" says */
+	int no_balance;         /* no periodic or newly-idle load balancing (wake-up placement stays) */
+	uint64_t max_events;    /* refuse runs estimated above this many events; 0 = HP_SIM_MAX_EVENTS */
+	int check;              /* verify every invariant after every event (tests; O(tasks) each) */
 	FILE *trace;            /* every switch as CSV, or NULL */
 } hp_sim_opts_t;
 
@@ -71,6 +106,9 @@ typedef struct hp_sim_task_res {
 	uint64_t switches;      /* times switched in */
 	uint64_t wakeups;       /* wake-ups from sleep or timer */
 	int64_t wakeup_p50_ns, wakeup_p99_ns, wakeup_max_ns; /* wake to run; -1 without wake-ups */
+	int64_t wakeup_p90_ns;
+	uint64_t migrations;    /* moves to another CPU: at wake-up or by load balancing */
+	hp_hist_t lat;          /* every wake-up latency in the window (sim_hist.h: quantiles within 0.79%) */
 } hp_sim_task_res_t;
 
 typedef struct hp_sim_res {
@@ -88,6 +126,10 @@ void hp_sim_sort_ns(int64_t *v, size_t n);
 int64_t hp_sim_pct(const int64_t *v, size_t n, unsigned p);
 
 void hp_sim_opts_default(hp_sim_opts_t *o);
+/* An estimate of the events hp_sim_run() would simulate (its
+ * HP_SIM_MAX_EVENTS check before it starts): per thread the loops that fit
+ * the duration times the events of a loop, plus the ticks. O(scenario size). */
+uint64_t hp_sim_estimate_events(const hp_scn_t *s, const hp_sim_opts_t *o);
 /* Runs the scenario. 0; -1 with err when the options do not fit it (e.g.
  * a task pinned to a CPU that is not simulated: bad input); -2 with err on
  * an internal error (out of memory, a task that never advances). */
