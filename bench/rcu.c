@@ -56,6 +56,7 @@ VARIANT(v_memb, "memb", HP_KIND_IMPL, &hp_rcu_ops_impl_memb);
 VARIANT(v_preempt, "preempt", HP_KIND_IMPL, &hp_rcu_ops_impl_preempt);
 VARIANT(v_urcu_qsbr, "urcu-qsbr", HP_KIND_BASELINE, &hp_rcu_ops_urcu_qsbr);
 VARIANT(v_urcu_memb, "urcu-memb", HP_KIND_BASELINE, &hp_rcu_ops_urcu_memb);
+VARIANT(v_urcu_signal, "urcu-signal", HP_KIND_BASELINE, &hp_rcu_ops_urcu_signal);
 VARIANT(v_urcu_mb, "urcu-mb", HP_KIND_BASELINE, &hp_rcu_ops_urcu_mb);
 VARIANT(v_urcu_bp, "urcu-bp", HP_KIND_BASELINE, &hp_rcu_ops_urcu_bp);
 VARIANT(v_rwlock, "rwlock", HP_KIND_BASELINE, &hp_rcu_ops_rwlock);
@@ -65,7 +66,7 @@ VARIANT(v_brlock, "brlock", HP_KIND_BASELINE, &hp_rcu_ops_brlock);
 #undef VARIANT
 
 static const hp_variant_t *const all_variants[] = {
-	&v_qsbr, &v_memb, &v_preempt, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_mb, &v_urcu_bp,
+	&v_qsbr, &v_memb, &v_preempt, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_signal, &v_urcu_mb, &v_urcu_bp,
 	&v_rwlock, &v_mutex, &v_seqlock, &v_brlock, NULL,
 };
 
@@ -83,15 +84,15 @@ static const hp_variant_t *const scaling_variants[] = {
 };
 
 static const hp_variant_t *const mostly_variants[] = {
-	&v_qsbr, &v_memb, &v_urcu_memb, &v_rwlock, &v_seqlock, NULL,
+	&v_qsbr, &v_memb, &v_urcu_memb, &v_urcu_signal, &v_rwlock, &v_seqlock, NULL,
 };
 
 static const hp_variant_t *const gp_variants[] = {
-	&v_qsbr, &v_memb, &v_preempt, &v_urcu_qsbr, &v_urcu_memb, NULL,
+	&v_qsbr, &v_memb, &v_preempt, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_signal, NULL,
 };
 
 static const hp_variant_t *const cb_variants[] = {
-	&v_qsbr, &v_memb, &v_urcu_qsbr, &v_urcu_memb, NULL,
+	&v_qsbr, &v_memb, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_signal, NULL,
 };
 
 /* ------------------------------------------------------------------ */

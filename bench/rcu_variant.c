@@ -26,6 +26,9 @@
 #elif defined(RCU_V_URCU_MEMB)
 #define V_SYM urcu_memb
 #include "rcu_v_urcu.h"
+#elif defined(RCU_V_URCU_SIGNAL)
+#define V_SYM urcu_signal
+#include "rcu_v_urcu.h"
 #elif defined(RCU_V_URCU_MB)
 #define V_SYM urcu_mb
 #include "rcu_v_urcu.h"
