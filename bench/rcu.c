@@ -45,6 +45,9 @@ static const char *rcu_available(const hp_ctx_t *ctx)
 	if (VT(ctx)->liburcu)
 		return "liburcu is not ThreadSanitizer-aware: its variants are off in TSan builds";
 #endif
+	if (!strcmp(ctx->c->name, "gp_latency") && (ctx->p->value & HP_RCU_GP_EXP) && !VT(ctx)->has_exp)
+		return "liburcu has no synchronize_rcu_expedited (one kind of grace period;"
+		       " memb's and signal's already force the readers' barriers)";
 	return NULL;
 }
 
@@ -155,12 +158,13 @@ static const hp_case_t c_read_mostly = {
 
 static const hp_param_t gp_params[] = {
 	{ .label = "readers", .value = HP_RCU_GP_READERS, .min_cpus = 2 },
+	{ .label = "readers_exp", .value = HP_RCU_GP_READERS | HP_RCU_GP_EXP, .min_cpus = 2 },
 	{ .label = NULL },
 };
 
 static const hp_case_t c_gp_latency = {
 	.name = "gp_latency",
-	.desc = "synchronize_rcu with a busy reader on every other selected CPU",
+	.desc = "synchronize_rcu (readers) or synchronize_rcu_expedited (readers_exp), a busy reader on every other CPU",
 	.op_unit = "gp",
 	.param_name = "readers",
 	.params = gp_params,

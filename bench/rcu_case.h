@@ -42,6 +42,13 @@
 #error "rcu_case.h: V_SYM (the variant's table name) must be defined"
 #endif
 
+/* variants without synchronize_rcu_expedited (gp_latency's exp params
+ * report them unavailable before anything runs) */
+#ifndef V_HAS_EXP
+#define V_HAS_EXP 0
+static inline void v_synchronize_exp(void) {}
+#endif
+
 #define V_LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define V_ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
@@ -565,7 +572,7 @@ static void *gp_setup(hp_ctx_t *ctx)
 
 	warm_gp_threads(ctx);
 	s = sh_new(ctx, 1, 0);
-	if (!s || ctx->p->value != HP_RCU_GP_READERS || ON_VALGRIND())
+	if (!s || !(ctx->p->value & HP_RCU_GP_READERS) || ON_VALGRIND())
 		return s;
 	/* one busy reader on every selected CPU but the measuring one */
 	for (int i = 0; i < ctx->ncpus && s->nbg < MAX_THREADS; i++) {
@@ -581,14 +588,19 @@ static void *gp_setup(hp_ctx_t *ctx)
 
 static void gp_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
-	(void)ctx;
-	if (!V_HAS_GP)
+	int exp = (ctx->p->value & HP_RCU_GP_EXP) != 0;
+
+	if (!V_HAS_GP || (exp && !V_HAS_EXP))
 		return;
 	hp_pause(st);
 	v_thread_enter();
 	hp_resume(st);
-	for (uint64_t i = 0; i < n; i++)
-		v_synchronize();
+	if (exp)
+		for (uint64_t i = 0; i < n; i++)
+			v_synchronize_exp();
+	else
+		for (uint64_t i = 0; i < n; i++)
+			v_synchronize();
 	hp_pause(st);
 	if (v_membarrier() >= 0)
 		hp_counter(st, "membarrier", v_membarrier());
@@ -654,6 +666,7 @@ static void cb_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 const hp_rcu_ops_t HP_RCU_VT_CAT(hp_rcu_ops_, V_SYM) = {
 	.name = V_NAME,
 	.has_gp = V_HAS_GP,
+	.has_exp = V_HAS_EXP,
 	.liburcu = V_LIBURCU,
 	.membarrier = v_membarrier,
 	.read_side = { read_side_setup, case_teardown, read_side_run },

@@ -1,4 +1,4 @@
-/* test_rcu_progress.c — forward progress of one impl/rcu flavour (built per flavour with -D): grace periods under continuous reading, a call_rcu flood drains, rcu_barrier waits for exactly the callbacks queued before it, polled cookies wait for older readers. */
+/* test_rcu_progress.c — forward progress of one impl/rcu flavour (built per flavour with -D): grace periods (normal and expedited) under continuous reading, an expedited one waits for an older reader, a call_rcu flood drains, rcu_barrier waits for exactly the callbacks queued before it, polled cookies wait for older readers. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -82,12 +82,21 @@ static void test_gp_under_reading(void)
 	for (int i = 0; i < 200; i++)
 		hp_synchronize_rcu();
 	hp_rcu_stats(&s1);
-	ST(stop, 1);
-	for (int i = 0; i < 3; i++)
-		pthread_join(th[i], NULL);
 	T_CHECK_MSG(s1.gps - s0.gps >= 1, "no grace period completed");
 	printf("gp_under_reading: 200 synchronize_rcu in %.3f s with 3 busy readers (%llu grace periods)\n",
 	       hp_mono_s() - t0, (unsigned long long)(s1.gps - s0.gps));
+	s0 = s1;
+	t0 = hp_mono_s();
+	for (int i = 0; i < 50; i++)
+		hp_synchronize_rcu_expedited();
+	hp_rcu_stats(&s1);
+	ST(stop, 1);
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	T_CHECK_MSG(s1.exp_gps - s0.exp_gps >= 1, "no expedited grace period completed");
+	T_CHECK(s1.exp_gps - s0.exp_gps <= s1.gps - s0.gps);
+	printf("gp_under_reading: 50 synchronize_rcu_expedited in %.3f s (%llu grace periods)\n",
+	       hp_mono_s() - t0, (unsigned long long)(s1.exp_gps - s0.exp_gps));
 }
 
 /* ================================================================== */
@@ -277,6 +286,40 @@ static void test_polled(void)
 	printf("polled: cookies wait for older readers, then complete\n");
 }
 
+/* ================================================================== */
+/* An expedited grace period waits for a reader already inside         */
+/* ================================================================== */
+
+static int exp_done;
+
+static void *exp_writer(void *arg)
+{
+	(void)arg;
+	hp_synchronize_rcu_expedited();
+	ST(exp_done, 1);
+	return NULL;
+}
+
+static void test_expedited_waits(void)
+{
+	pthread_t rd, wr;
+
+	ST(in_cs, 0);
+	ST(leave_cs, 0);
+	ST(exp_done, 0);
+	T_CHECK(pthread_create(&rd, NULL, holding_reader, NULL) == 0);
+	while (!LD(in_cs))
+		t_sleep_us(100);
+	T_CHECK(pthread_create(&wr, NULL, exp_writer, NULL) == 0);
+	t_sleep_us(100000);
+	T_CHECK_MSG(!LD(exp_done), "synchronize_rcu_expedited returned while an older reader was inside");
+	ST(leave_cs, 1);
+	pthread_join(wr, NULL);
+	pthread_join(rd, NULL);
+	T_CHECK(LD(exp_done));
+	printf("expedited: waits for a reader already inside, then returns\n");
+}
+
 int main(void)
 {
 	hp_rcu_stats_t s;
@@ -296,11 +339,19 @@ int main(void)
 			T_CHECK_STR(s.mb, "signal");
 		else
 			T_CHECK(strcmp(s.mb, "membarrier") == 0 || strcmp(s.mb, "signal") == 0);
+		/* normal grace periods: the kernel's own (global) where there is
+		 * membarrier and the command, else the expedited barrier */
+		if (strcmp(s.mb, "membarrier") == 0)
+			T_CHECK(strcmp(s.mb_normal, "membarrier-global") == 0 ||
+				strcmp(s.mb_normal, "membarrier") == 0);
+		else
+			T_CHECK_STR(s.mb_normal, s.mb);
 	}
 #endif
 	test_gp_under_reading();
 	test_flood_drains();
 	test_barrier();
 	test_polled();
+	test_expedited_waits();
 	return t_done("rcu_progress");
 }

@@ -19,8 +19,11 @@
 #elif defined(T_RCU_BROKEN)
 #include "rcu_broken.h"
 #define EXPECT_BROKEN 1
+#elif defined(T_RCU_BROKEN_EXP)
+#include "rcu_broken_exp.h"         /* only the expedited grace period is wrong */
+#define EXPECT_BROKEN 1
 #else
-#error "build with -DT_RCU_QSBR, -DT_RCU_MEMB, -DT_RCU_PREEMPT or -DT_RCU_BROKEN"
+#error "build with -DT_RCU_QSBR, -DT_RCU_MEMB, -DT_RCU_PREEMPT, -DT_RCU_BROKEN or -DT_RCU_BROKEN_EXP"
 #endif
 
 #include "hp_compiler.h"
@@ -239,7 +242,7 @@ static void *reader_main(void *arg)
 /* ================================================================== */
 
 static elem_t *removed;                 /* writer only: waiting for more GPs */
-static uint64_t writes, w_sync, w_cb, w_poll;
+static uint64_t writes, w_sync, w_exp, w_cb, w_poll;
 
 /* rcu_torture_pipe_update(): one more grace period for every removed element. */
 static void removed_advance(void)
@@ -308,13 +311,20 @@ static void *writer_main(void *arg)
 		if (!old)
 			continue;
 		ST(old->pipe, 1);
-		switch (r % 3) {
+		switch (r % 4) {
 		case 0:         /* synchronous */
 			old->next = removed;
 			removed = old;
 			hp_synchronize_rcu();
 			removed_advance();
 			w_sync++;
+			break;
+		case 3:         /* synchronous, expedited */
+			old->next = removed;
+			removed = old;
+			hp_synchronize_rcu_expedited();
+			removed_advance();
+			w_exp++;
 			break;
 		case 1:         /* asynchronous */
 			hp_call_rcu(&old->rh, torture_cb);
@@ -352,10 +362,11 @@ static void *fakewriter_main(void *arg)
 	while (!LD(stop)) {
 		uint64_t r = hp_splitmix64(&rng);
 
-		switch (r % 4) {
+		switch (r % 5) {
 		case 0: hp_synchronize_rcu(); break;
 		case 1: hp_cond_synchronize_rcu(hp_get_state_synchronize_rcu()); break;
 		case 2: hp_rcu_barrier(); break;
+		case 3: hp_synchronize_rcu_expedited(); break;
 		default: break;
 		}
 		t_sleep_us(20 + (long)((r >> 8) % 200));
@@ -445,11 +456,13 @@ int main(int argc, char **argv)
 		bad_age += hist[k];
 
 	printf("flavour %s, barrier %s, %d readers, %.1f s\n", s1.flavour, s1.mb, nreaders, hp_mono_s() - t0);
-	printf("reads %llu (%llu in signal handlers), writes %llu (sync %llu, call_rcu %llu, polled %llu)\n",
-	       (unsigned long long)reads, (unsigned long long)sig_reads, (unsigned long long)writes,
-	       (unsigned long long)w_sync, (unsigned long long)w_cb, (unsigned long long)w_poll);
-	printf("grace periods %llu, callbacks %llu\n", (unsigned long long)(s1.gps - s0.gps),
-	       (unsigned long long)(s1.cbs_invoked - s0.cbs_invoked));
+	printf("reads %llu (%llu in signal handlers), writes %llu (sync %llu, expedited %llu, call_rcu %llu,"
+	       " polled %llu)\n", (unsigned long long)reads, (unsigned long long)sig_reads,
+	       (unsigned long long)writes, (unsigned long long)w_sync, (unsigned long long)w_exp,
+	       (unsigned long long)w_cb, (unsigned long long)w_poll);
+	printf("grace periods %llu (%llu expedited; normal ones order readers with %s), callbacks %llu\n",
+	       (unsigned long long)(s1.gps - s0.gps), (unsigned long long)(s1.exp_gps - s0.exp_gps),
+	       s1.mb_normal, (unsigned long long)(s1.cbs_invoked - s0.cbs_invoked));
 	printf("ages seen:");
 	for (int k = 0; k <= PIPE_LEN; k++)
 		printf(" %llu", (unsigned long long)hist[k]);
@@ -457,12 +470,17 @@ int main(int argc, char **argv)
 	       (unsigned long long)dead, (unsigned long long)torn);
 
 #ifdef EXPECT_BROKEN
+#ifdef T_RCU_BROKEN_EXP
+#define HP_RCU_PFX_STR_BROKEN "broken_exp"
+#else
+#define HP_RCU_PFX_STR_BROKEN "broken"
+#endif
 	/* the point of this build: the torture test must catch the flavour */
 	T_CHECK_MSG(bad_age + dead + torn > 0,
 		    "the torture test did not catch the broken flavour in %.1f s", secs);
 	if (bad_age + dead + torn > 0)
 		printf("caught the broken flavour, as it must\n");
-	return t_done("rcu_torture_broken");
+	return t_done("rcu_torture_" HP_RCU_PFX_STR_BROKEN);
 #else
 	T_CHECK_MSG(bad_age == 0, "%llu reads saw an element more than one grace period after its removal",
 		    (unsigned long long)bad_age);
@@ -471,7 +489,8 @@ int main(int argc, char **argv)
 	/* the test must have done something */
 	T_CHECK(reads > 1000);
 	T_CHECK(writes > 10);
-	T_CHECK(w_sync > 0 && w_cb > 0 && w_poll > 0);
+	T_CHECK(w_sync > 0 && w_exp > 0 && w_cb > 0 && w_poll > 0);
+	T_CHECK(s1.exp_gps > s0.exp_gps);
 	T_CHECK(sig_reads > 0);
 	T_CHECK(s1.gps > s0.gps);
 	T_CHECK(hist[0] + hist[1] > 0);

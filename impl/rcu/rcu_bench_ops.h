@@ -31,6 +31,7 @@ typedef struct hp_rcu_vcase {
 typedef struct hp_rcu_ops {
 	const char *name;
 	int has_gp;                     /* grace periods: synchronize_rcu, call_rcu */
+	int has_exp;                    /* synchronize_rcu_expedited */
 	int liburcu;                    /* liburcu's code (not ThreadSanitizer-aware) */
 	int (*membarrier)(void);        /* 1/0: writer uses membarrier(2); -1: n/a */
 	hp_rcu_vcase_t read_side, read_scaling, read_mostly, gp_latency, call_rcu;

@@ -23,7 +23,32 @@
  * synchronize_rcu()      waits for every critical section that began before
  *                        it: one grace period. Never inside a critical
  *                        section (reported and aborted: it would deadlock).
- *                        Callers that overlap share a grace period.
+ *                        Callers that overlap share a grace period. The
+ *                        normal kind, as the kernel's: cheap for the readers'
+ *                        CPUs, slow to finish. memb and preempt order the
+ *                        readers with membarrier(MEMBARRIER_CMD_GLOBAL),
+ *                        which the kernel implements with its own normal
+ *                        synchronize_rcu() (no IPI; about a millisecond or
+ *                        more), and the writer backs off to sleeps while it
+ *                        waits; where that command is missing (nohz_full,
+ *                        old kernels) or the signal fallback runs, the
+ *                        normal grace period orders readers as the
+ *                        expedited one does.
+ * synchronize_rcu_expedited()   synchronize_rcu_expedited()
+ *                        (kernel/rcu/tree_exp.h, Linux 6.6): the same
+ *                        guarantee, forced now: memb and preempt IPI every
+ *                        CPU running a thread of the process
+ *                        (MEMBARRIER_CMD_PRIVATE_EXPEDITED) or signal every
+ *                        registered thread, as the kernel IPIs every CPU;
+ *                        the writer then polls without sleeping (spin, then
+ *                        sched_yield). qsbr cannot force a reader (its read
+ *                        side records nothing a barrier could expose), so
+ *                        its expedited grace period differs only in never
+ *                        sleeping while it waits for the readers' reports.
+ *                        A caller arriving while a normal grace period
+ *                        runs waits for it first (one lock serialises
+ *                        grace periods). Cost: two membarrier calls (a few
+ *                        microseconds) and CPU time spent polling.
  * call_rcu(head, fn)     fn(head) runs on the grace-period thread after a
  *                        grace period. Lock-free push onto the list of the
  *                        CPU the caller runs on (sched_getcpu()).
@@ -75,6 +100,7 @@ extern hp_rcu_gp_t HP_RCU_F(gp);
 void HP_RCU_F(register_thread)(void);
 void HP_RCU_F(unregister_thread)(void);
 void HP_RCU_F(synchronize_rcu)(void);
+void HP_RCU_F(synchronize_rcu_expedited)(void);
 void HP_RCU_F(call_rcu)(hp_rcu_head_t *head, hp_rcu_callback_t func);
 void HP_RCU_F(rcu_barrier)(void);
 unsigned long HP_RCU_F(get_state_synchronize_rcu)(void);

@@ -21,6 +21,7 @@
 #define hp_rcu_thread_offline HP_RCU_MNAME(thread_offline)
 #define hp_rcu_thread_online HP_RCU_MNAME(thread_online)
 #define hp_synchronize_rcu HP_RCU_MNAME(synchronize_rcu)
+#define hp_synchronize_rcu_expedited HP_RCU_MNAME(synchronize_rcu_expedited)
 #define hp_call_rcu HP_RCU_MNAME(call_rcu)
 #define hp_rcu_barrier HP_RCU_MNAME(rcu_barrier)
 #define hp_get_state_synchronize_rcu HP_RCU_MNAME(get_state_synchronize_rcu)

@@ -50,8 +50,12 @@ typedef struct hp_rcu_stats {
 	const char *flavour;     /* "qsbr", "memb", "preempt", "broken" */
 	const char *mb;          /* how the writer orders readers: "membarrier",
 				    "signal" (fallback), "none" (qsbr, broken) */
+	const char *mb_normal;   /* what a normal (non-expedited) grace period
+				    uses: "membarrier-global" (the kernel's own
+				    normal grace period, no IPIs), else as mb */
 	uint64_t gp_seq;         /* rcu_seq-style counter: odd while a GP runs */
-	uint64_t gps;            /* grace periods completed */
+	uint64_t gps;            /* grace periods completed (both kinds) */
+	uint64_t exp_gps;        /* of which expedited */
 	uint64_t cbs_invoked;    /* call_rcu callbacks invoked */
 	uint64_t cb_batches;     /* batches the grace-period thread ran */
 } hp_rcu_stats_t;
