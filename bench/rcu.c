@@ -57,6 +57,7 @@ static const char *rcu_available(const hp_ctx_t *ctx)
 VARIANT(v_qsbr, "qsbr", HP_KIND_IMPL, &hp_rcu_ops_impl_qsbr);
 VARIANT(v_memb, "memb", HP_KIND_IMPL, &hp_rcu_ops_impl_memb);
 VARIANT(v_preempt, "preempt", HP_KIND_IMPL, &hp_rcu_ops_impl_preempt);
+VARIANT(v_srcu, "srcu", HP_KIND_IMPL, &hp_rcu_ops_impl_srcu);
 VARIANT(v_urcu_qsbr, "urcu-qsbr", HP_KIND_BASELINE, &hp_rcu_ops_urcu_qsbr);
 VARIANT(v_urcu_memb, "urcu-memb", HP_KIND_BASELINE, &hp_rcu_ops_urcu_memb);
 VARIANT(v_urcu_signal, "urcu-signal", HP_KIND_BASELINE, &hp_rcu_ops_urcu_signal);
@@ -69,7 +70,7 @@ VARIANT(v_brlock, "brlock", HP_KIND_BASELINE, &hp_rcu_ops_brlock);
 #undef VARIANT
 
 static const hp_variant_t *const all_variants[] = {
-	&v_qsbr, &v_memb, &v_preempt, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_signal, &v_urcu_mb, &v_urcu_bp,
+	&v_qsbr, &v_memb, &v_preempt, &v_srcu, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_signal, &v_urcu_mb, &v_urcu_bp,
 	&v_rwlock, &v_mutex, &v_seqlock, &v_brlock, NULL,
 };
 
@@ -91,8 +92,10 @@ static const hp_variant_t *const mostly_variants[] = {
 };
 
 static const hp_variant_t *const gp_variants[] = {
-	&v_qsbr, &v_memb, &v_preempt, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_signal, NULL,
+	&v_qsbr, &v_memb, &v_preempt, &v_srcu, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_signal, NULL,
 };
+
+static const hp_variant_t *const srcu_variants[] = { &v_srcu, NULL };
 
 static const hp_variant_t *const cb_variants[] = {
 	&v_qsbr, &v_memb, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_signal, NULL,
@@ -111,6 +114,7 @@ DISPATCH(read_scaling)
 DISPATCH(read_mostly)
 DISPATCH(gp_latency)
 DISPATCH(call_rcu)
+DISPATCH(srcu_domains)
 #undef DISPATCH
 
 /* ------------------------------------------------------------------ */
@@ -178,6 +182,22 @@ static const hp_case_t c_call_rcu = {
 	.op_unit = "callback",
 	.setup = call_rcu_setup, .teardown = call_rcu_teardown, .run = call_rcu_run,
 	.variants = cb_variants,
+};
+
+static const hp_param_t srcu_params[] = {
+	{ .label = "idle", .value = 0 },
+	{ .label = "blocked_other", .value = 1 },
+	{ .label = NULL },
+};
+
+static const hp_case_t c_srcu_domains = {
+	.name = "srcu_domains",
+	.desc = "synchronize_srcu on one domain, alone or with a reader asleep inside each of 4 other domains",
+	.op_unit = "gp",
+	.param_name = "others",
+	.params = srcu_params,
+	.setup = srcu_domains_setup, .teardown = srcu_domains_teardown, .run = srcu_domains_run,
+	.variants = srcu_variants,
 };
 
 /* ------------------------------------------------------------------ */
@@ -369,7 +389,8 @@ const hp_suite_t hp_suite_rcu = {
 	.desc = "RCU read sides, grace periods and call_rcu: impl flavours vs liburcu and locks",
 	.doc = "docs/suites/rcu.md",
 	.cases = (const hp_case_t *const[]){
-		&c_read_side, &c_read_scaling, &c_read_mostly, &c_gp_latency, &c_call_rcu, NULL,
+		&c_read_side, &c_read_scaling, &c_read_mostly, &c_gp_latency, &c_call_rcu,
+		&c_srcu_domains, NULL,
 	},
 	.plots = rcu_plots,
 };

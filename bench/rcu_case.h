@@ -652,6 +652,97 @@ static void cb_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	hp_resume(st);
 }
 
+#ifdef V_SRCU
+/* ================================================================== */
+/* srcu_domains: synchronize_srcu beside readers asleep in other domains */
+/* ================================================================== */
+
+#define SRCU_OTHER 4            /* other domains, one sleeping reader each */
+
+typedef struct srcu_sh {
+	hp_srcu_struct_t other[SRCU_OTHER];
+	pthread_t th[SRCU_OTHER];
+	int nth, ninit;
+	int stop, ready;
+} srcu_sh_t;
+
+typedef struct srcu_arg {
+	srcu_sh_t *s;
+	int k;
+} srcu_arg_t;
+
+static srcu_arg_t srcu_args[SRCU_OTHER];
+
+/* Enters its domain and sleeps there until the case ends. */
+static void *srcu_sleeper_main(void *arg)
+{
+	srcu_arg_t *a = arg;
+	int idx = hp_srcu_read_lock(&a->s->other[a->k]);
+	struct timespec ts = { 0, 1000000 };
+
+	__atomic_fetch_add(&a->s->ready, 1, __ATOMIC_ACQ_REL);
+	while (!__atomic_load_n(&a->s->stop, __ATOMIC_ACQUIRE))
+		nanosleep(&ts, NULL);
+	hp_srcu_read_unlock(&a->s->other[a->k], idx);
+	return NULL;
+}
+
+static void srcu_dom_teardown(hp_ctx_t *ctx, void *data)
+{
+	srcu_sh_t *s = data;
+
+	(void)ctx;
+	if (!s)
+		return;
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < s->nth; i++)
+		pthread_join(s->th[i], NULL);
+	for (int i = 0; i < s->ninit; i++)
+		hp_cleanup_srcu_struct(&s->other[i]);
+	free(s);
+}
+
+static void *srcu_dom_setup(hp_ctx_t *ctx)
+{
+	srcu_sh_t *s = calloc(1, sizeof *s);
+
+	(void)v_domain();
+	if (!s)
+		return NULL;
+	for (; s->ninit < SRCU_OTHER; s->ninit++)
+		if (hp_init_srcu_struct(&s->other[s->ninit]) != 0) {
+			srcu_dom_teardown(ctx, s);
+			return NULL;
+		}
+	if (ctx->p->value == 0)
+		return s;
+	for (int k = 0; k < SRCU_OTHER; k++) {
+		srcu_args[k] = (srcu_arg_t){ s, k };
+		if (pthread_create(&s->th[s->nth], NULL, srcu_sleeper_main, &srcu_args[k]) != 0)
+			break;
+		s->nth++;
+	}
+	while (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) < s->nth)
+		sched_yield();
+	return s;
+}
+
+static void srcu_dom_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	srcu_sh_t *s = ctx->data;
+	int blocked = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		hp_synchronize_srcu(&v_dom);
+	hp_pause(st);
+	for (int k = 0; k < s->nth; k++)
+		blocked += hp_srcu_readers_active(&s->other[k]) != 0;
+	/* the readers really were inside their domains all along */
+	hp_counter(st, "blocked_domains", blocked);
+	hp_resume(st);
+}
+#endif
+
 /* ================================================================== */
 /* The variant's ops table                                             */
 /* ================================================================== */
@@ -674,6 +765,9 @@ const hp_rcu_ops_t HP_RCU_VT_CAT(hp_rcu_ops_, V_SYM) = {
 	.read_mostly = { hash_setup, case_teardown, hash_run },
 	.gp_latency = { gp_setup, case_teardown, gp_run },
 	.call_rcu = { cb_setup, case_teardown, cb_run },
+#ifdef V_SRCU
+	.srcu_domains = { srcu_dom_setup, srcu_dom_teardown, srcu_dom_run },
+#endif
 };
 
 #endif
