@@ -97,6 +97,9 @@ static const hp_variant_t *const gp_variants[] = {
 
 static const hp_variant_t *const srcu_variants[] = { &v_srcu, NULL };
 
+/* preempt's call_rcu and kfree_rcu paths are memb's */
+static const hp_variant_t *const kfree_variants[] = { &v_qsbr, &v_memb, NULL };
+
 static const hp_variant_t *const cb_variants[] = {
 	&v_qsbr, &v_memb, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_signal, NULL,
 };
@@ -115,6 +118,7 @@ DISPATCH(read_mostly)
 DISPATCH(gp_latency)
 DISPATCH(call_rcu)
 DISPATCH(srcu_domains)
+DISPATCH(kfree_rcu)
 #undef DISPATCH
 
 /* ------------------------------------------------------------------ */
@@ -198,6 +202,22 @@ static const hp_case_t c_srcu_domains = {
 	.params = srcu_params,
 	.setup = srcu_domains_setup, .teardown = srcu_domains_teardown, .run = srcu_domains_run,
 	.variants = srcu_variants,
+};
+
+static const hp_param_t kfree_params[] = {
+	{ .label = "per_object", .value = 0 },
+	{ .label = "batched", .value = 1 },
+	{ .label = NULL },
+};
+
+static const hp_case_t c_kfree_rcu = {
+	.name = "kfree_rcu",
+	.desc = "free 64-byte objects after a grace period: kvfree_call_rcu (batched) or one call_rcu each",
+	.op_unit = "object",
+	.param_name = "retire",
+	.params = kfree_params,
+	.setup = kfree_rcu_setup, .teardown = kfree_rcu_teardown, .run = kfree_rcu_run,
+	.variants = kfree_variants,
 };
 
 /* ------------------------------------------------------------------ */
@@ -390,7 +410,7 @@ const hp_suite_t hp_suite_rcu = {
 	.doc = "docs/suites/rcu.md",
 	.cases = (const hp_case_t *const[]){
 		&c_read_side, &c_read_scaling, &c_read_mostly, &c_gp_latency, &c_call_rcu,
-		&c_srcu_domains, NULL,
+		&c_srcu_domains, &c_kfree_rcu, NULL,
 	},
 	.plots = rcu_plots,
 };

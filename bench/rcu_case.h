@@ -652,6 +652,107 @@ static void cb_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	hp_resume(st);
 }
 
+#ifdef V_HAS_KFREE
+/* ================================================================== */
+/* kfree_rcu: batched per CPU against one call_rcu per object           */
+/* ================================================================== */
+
+#include <malloc.h>
+
+#define KF_OBJ 64               /* bytes per object, head included */
+
+typedef struct kf_obj {
+	v_head_t rh;
+	char pad[KF_OBJ - sizeof(v_head_t)];
+} kf_obj_t;
+
+static uint64_t kf_freed;       /* per_object: objects the callbacks freed */
+
+static void kf_free_cb(v_head_t *h)
+{
+	free(h);
+	__atomic_fetch_add(&kf_freed, 1, __ATOMIC_RELAXED);
+}
+
+static void *kf_setup(hp_ctx_t *ctx)
+{
+	warm_gp_threads(ctx);
+	return sh_new(ctx, 1, 0);
+}
+
+/* Bytes malloc has handed out and not taken back (the whole process's;
+ * the case reports the rise over its start). 0 where the allocator does
+ * not say (sanitizers replace malloc). */
+static double kf_heap(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return (double)mi.uordblks + (double)mi.hblkhd;
+}
+
+/* One op = malloc one 64-byte object and retire it: kvfree_call_rcu
+ * (batched) or call_rcu with a callback that frees it (per_object). The
+ * batch ends with kvfree_rcu_barrier / rcu_barrier inside the timing, so
+ * every object is freed when the clock stops. Every 1024 ops, outside the
+ * clock, the heap in use is sampled for the peak. */
+static void kf_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	int batched = ctx->p->value != 0;
+	double h0, peak = 0;
+	hp_rcu_stats_t s0, s1;
+
+	hp_pause(st);
+	v_thread_enter();
+	h0 = kf_heap();
+	hp_rcu_stats(&s0);
+	__atomic_store_n(&kf_freed, 0, __ATOMIC_RELAXED);
+	hp_resume(st);
+	for (uint64_t done = 0; done < n;) {
+		uint64_t m = n - done < QS_EVERY ? n - done : QS_EVERY;
+
+		for (uint64_t i = 0; i < m; i++) {
+			kf_obj_t *o = malloc(sizeof *o);
+
+			if (!o) {
+				hp_skip(st, "rcu: kfree_rcu: out of memory");
+				break;
+			}
+			o->pad[0] = (char)i;
+			if (batched)
+				v_kfree_rcu(o);
+			else
+				v_retire(&o->rh, kf_free_cb);
+		}
+		done += m;
+		v_quiescent();
+		hp_pause(st);
+		if (kf_heap() - h0 > peak)
+			peak = kf_heap() - h0;
+		hp_resume(st);
+	}
+	if (batched)
+		v_kfree_barrier();
+	else
+		v_barrier();
+	hp_pause(st);
+	hp_rcu_stats(&s1);
+	{
+		uint64_t freed = batched ? s1.kfree_freed - s0.kfree_freed
+					 : __atomic_load_n(&kf_freed, __ATOMIC_RELAXED);
+
+		if (freed != n)
+			hp_skip(st, "rcu: kfree_rcu: an object was not freed by the end of the batch");
+		if (batched)
+			hp_counter(st, "objs_per_gp_cb", (double)n /
+				   (double)(s1.kfree_pages - s0.kfree_pages ? s1.kfree_pages - s0.kfree_pages : 1));
+		if (kf_heap() > 0)
+			hp_counter(st, "peak_heap_kib", peak / 1024);
+	}
+	v_thread_exit();
+	hp_resume(st);
+}
+#endif
+
 #ifdef V_SRCU
 /* ================================================================== */
 /* srcu_domains: synchronize_srcu beside readers asleep in other domains */
@@ -767,6 +868,9 @@ const hp_rcu_ops_t HP_RCU_VT_CAT(hp_rcu_ops_, V_SYM) = {
 	.call_rcu = { cb_setup, case_teardown, cb_run },
 #ifdef V_SRCU
 	.srcu_domains = { srcu_dom_setup, srcu_dom_teardown, srcu_dom_run },
+#endif
+#ifdef V_HAS_KFREE
+	.kfree_rcu = { kf_setup, case_teardown, kf_run },
 #endif
 };
 

@@ -1,4 +1,4 @@
-/* test_rcu_progress.c — forward progress of one impl/rcu flavour (built per flavour with -D): grace periods (normal and expedited) under continuous reading, an expedited one waits for an older reader, a call_rcu flood drains, rcu_barrier waits for exactly the callbacks queued before it, polled cookies wait for older readers. */
+/* test_rcu_progress.c — forward progress of one impl/rcu flavour (built per flavour with -D): grace periods (normal and expedited) under continuous reading, an expedited one waits for an older reader, a call_rcu flood drains, kfree_rcu's batched pages wait for older readers and its barrier frees them all, rcu_barrier waits for exactly the callbacks queued before it, polled cookies wait for older readers. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -320,6 +320,53 @@ static void test_expedited_waits(void)
 	printf("expedited: waits for a reader already inside, then returns\n");
 }
 
+/* ================================================================== */
+/* kfree_rcu: a full page waits for an older reader; the barrier frees  */
+/* ================================================================== */
+
+#define KF_PAGE_OBJS 509        /* pointers in one bulk page (rcu.c) */
+
+static void test_kfree_rcu(void)
+{
+	pthread_t rd;
+	hp_rcu_stats_t s0, s1;
+
+	hp_kvfree_rcu_barrier();        /* nothing left over from before */
+	hp_rcu_stats(&s0);
+	ST(in_cs, 0);
+	ST(leave_cs, 0);
+	T_CHECK(pthread_create(&rd, NULL, holding_reader, NULL) == 0);
+	while (!LD(in_cs))
+		t_sleep_us(100);
+	/* a full page, queued for one grace period, and a partial one */
+	for (int i = 0; i < KF_PAGE_OBJS + 10; i++) {
+		char *p = malloc(32);
+
+		T_CHECK(p != NULL);
+		p[0] = (char)i;
+		hp_kvfree_call_rcu(p);
+	}
+	t_sleep_us(200000);
+	hp_rcu_stats(&s1);
+	T_CHECK_MSG(s1.kfree_queued - s0.kfree_queued == KF_PAGE_OBJS + 10, "%llu queued",
+		    (unsigned long long)(s1.kfree_queued - s0.kfree_queued));
+	T_CHECK_MSG(s1.kfree_pages - s0.kfree_pages == 1, "%llu pages queued, want the one full page",
+		    (unsigned long long)(s1.kfree_pages - s0.kfree_pages));
+	T_CHECK_MSG(s1.kfree_freed == s0.kfree_freed,
+		    "kfree_rcu freed %llu objects while a reader older than them was inside",
+		    (unsigned long long)(s1.kfree_freed - s0.kfree_freed));
+	ST(leave_cs, 1);
+	pthread_join(rd, NULL);
+	hp_kvfree_rcu_barrier();
+	hp_rcu_stats(&s1);
+	T_CHECK_MSG(s1.kfree_freed - s0.kfree_freed == KF_PAGE_OBJS + 10,
+		    "kvfree_rcu_barrier returned with %llu of %d objects freed",
+		    (unsigned long long)(s1.kfree_freed - s0.kfree_freed), KF_PAGE_OBJS + 10);
+	T_CHECK(s1.kfree_pages - s0.kfree_pages == 2);
+	printf("kfree_rcu: a full page of %d waited for the reader; the barrier freed all %d in 2 pages\n",
+	       KF_PAGE_OBJS, KF_PAGE_OBJS + 10);
+}
+
 int main(void)
 {
 	hp_rcu_stats_t s;
@@ -353,5 +400,6 @@ int main(void)
 	test_barrier();
 	test_polled();
 	test_expedited_waits();
+	test_kfree_rcu();
 	return t_done("rcu_progress");
 }

@@ -66,6 +66,24 @@
 /* State                                                               */
 /* ================================================================== */
 
+/* kfree_rcu's bulk page (struct kvfree_rcu_bulk_data): pointers to free
+ * after one grace period, and the one rcu_head the batch is queued with. */
+#define KRC_PAGE 4096
+#define KRC_NREC ((KRC_PAGE - sizeof(hp_rcu_head_t) - sizeof(size_t)) / sizeof(void *))
+typedef struct krc_page {
+	hp_rcu_head_t rh;
+	size_t nr;
+	void *rec[KRC_NREC];
+} krc_page_t;
+_Static_assert(sizeof(krc_page_t) <= KRC_PAGE, "a bulk page is one page");
+
+/* struct kfree_rcu_cpu: the page being filled on one CPU, under its lock
+ * (the kernel's krcp->lock; here a thread may migrate, so it is a mutex). */
+typedef struct krc {
+	pthread_mutex_t lock;
+	krc_page_t *cur;
+} __attribute__((aligned(64))) krc_t;
+
 HP_RCU_TLS hp_rcu_reader_t F(reader);
 
 /* qsbr: 1 (0 means offline). memb: epoch 1 with a nesting count of 1, so
@@ -106,6 +124,8 @@ static struct {
 	hp_rcu_head_t *bar_heads;       /* one per list */
 
 	uint64_t gps, exp_gps, cbs_invoked, cb_batches;
+	krc_t *krcs;                    /* one per callback list */
+	uint64_t kfree_queued, kfree_freed, kfree_pages;
 	pthread_key_t exit_key;
 } st = {
 	.gp_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -294,8 +314,13 @@ static void init(void)
 	st.nlists = n;
 	st.lists = aligned_alloc(64, sizeof(cblist_t) * (size_t)n);
 	st.bar_heads = calloc((size_t)n, sizeof(hp_rcu_head_t));
-	if (!st.lists || !st.bar_heads)
+	st.krcs = aligned_alloc(64, sizeof(krc_t) * (size_t)n);
+	if (!st.lists || !st.bar_heads || !st.krcs)
 		die("out of memory for %d callback lists", n);
+	for (int i = 0; i < n; i++) {
+		pthread_mutex_init(&st.krcs[i].lock, NULL);
+		st.krcs[i].cur = NULL;
+	}
 	memset(st.lists, 0, sizeof(cblist_t) * (size_t)n);
 	if (pthread_key_create(&st.exit_key, unregister_at_exit) != 0)
 		die("pthread_key_create failed");
@@ -817,6 +842,83 @@ void F(rcu_barrier)(void)
 }
 
 /* ================================================================== */
+/* kfree_rcu: objects batched per CPU into pages of pointers           */
+/* ================================================================== */
+
+/* kfree_rcu_work(): the page's grace period has elapsed: free it all. */
+static void krc_free_page(hp_rcu_head_t *h)
+{
+	krc_page_t *p = hp_container_of(h, krc_page_t, rh);
+	size_t nr = p->nr;
+
+	for (size_t i = 0; i < nr; i++)
+		free(p->rec[i]);
+	free(p);
+	__atomic_fetch_add(&st.kfree_freed, nr, __ATOMIC_RELAXED);
+}
+
+static void krc_queue(krc_page_t *p)
+{
+	__atomic_fetch_add(&st.kfree_pages, 1, __ATOMIC_RELAXED);
+	F(call_rcu)(&p->rh, krc_free_page);
+}
+
+void F(kvfree_call_rcu)(void *ptr)
+{
+	krc_page_t *p, *full = NULL;
+	krc_t *k;
+	int cpu;
+
+	if (!ptr)
+		return;
+	ensure_init();
+	cpu = sched_getcpu();
+	k = &st.krcs[(unsigned)(cpu < 0 ? 0 : cpu) % (unsigned)st.nlists];
+	lock(&k->lock);
+	p = k->cur;
+	if (unlikely(!p)) {
+		p = malloc(sizeof *p);
+		if (!p) {
+			/* no page: the kernel's headless fallback, wait and free */
+			unlock(&k->lock);
+			F(synchronize_rcu)();
+			free(ptr);
+			__atomic_fetch_add(&st.kfree_queued, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&st.kfree_freed, 1, __ATOMIC_RELAXED);
+			return;
+		}
+		p->nr = 0;
+		k->cur = p;
+	}
+	p->rec[p->nr++] = ptr;
+	if (p->nr == KRC_NREC) {
+		k->cur = NULL;
+		full = p;
+	}
+	unlock(&k->lock);
+	__atomic_fetch_add(&st.kfree_queued, 1, __ATOMIC_RELAXED);
+	if (full)
+		krc_queue(full);
+}
+
+void F(kvfree_rcu_barrier)(void)
+{
+	ensure_init();
+	for (int i = 0; i < st.nlists; i++) {
+		krc_t *k = &st.krcs[i];
+		krc_page_t *p;
+
+		lock(&k->lock);
+		p = k->cur;
+		k->cur = NULL;
+		unlock(&k->lock);
+		if (p)
+			krc_queue(p);
+	}
+	F(rcu_barrier)();
+}
+
+/* ================================================================== */
 /* Statistics                                                          */
 /* ================================================================== */
 
@@ -832,4 +934,7 @@ void F(stats)(hp_rcu_stats_t *s)
 	s->exp_gps = __atomic_load_n(&st.exp_gps, __ATOMIC_RELAXED);
 	s->cbs_invoked = __atomic_load_n(&st.cbs_invoked, __ATOMIC_RELAXED);
 	s->cb_batches = __atomic_load_n(&st.cb_batches, __ATOMIC_RELAXED);
+	s->kfree_queued = __atomic_load_n(&st.kfree_queued, __ATOMIC_RELAXED);
+	s->kfree_freed = __atomic_load_n(&st.kfree_freed, __ATOMIC_RELAXED);
+	s->kfree_pages = __atomic_load_n(&st.kfree_pages, __ATOMIC_RELAXED);
 }

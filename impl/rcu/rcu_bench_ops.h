@@ -36,6 +36,7 @@ typedef struct hp_rcu_ops {
 	int (*membarrier)(void);        /* 1/0: writer uses membarrier(2); -1: n/a */
 	hp_rcu_vcase_t read_side, read_scaling, read_mostly, gp_latency, call_rcu;
 	hp_rcu_vcase_t srcu_domains;    /* srcu only; zero elsewhere */
+	hp_rcu_vcase_t kfree_rcu;       /* impl RCU flavours only; zero elsewhere */
 } hp_rcu_ops_t;
 
 /* impl/rcu's flavours and SRCU, compiled from bench/rcu_variant.c with

@@ -54,6 +54,25 @@
  *                        CPU the caller runs on (sched_getcpu()).
  * rcu_barrier()          waits until every callback queued before it has
  *                        run. Not from a callback (aborted: deadlock).
+ * kvfree_call_rcu(ptr)   kfree_rcu_mightsleep(ptr) / kvfree_call_rcu()
+ *                        (kernel/rcu/tree.c, Linux 6.6), head-less: free(ptr)
+ *                        after a grace period. The pointer goes into the
+ *                        calling CPU's bulk page (a 4 KiB array of 509
+ *                        pointers, struct kvfree_rcu_bulk_data) under that
+ *                        CPU's lock; a full page is queued with one
+ *                        call_rcu, and its callback frees every pointer
+ *                        in it: one grace period and one callback per 509
+ *                        objects. No page (malloc failed): synchronize_rcu
+ *                        and free now, as the kernel's head-less fallback.
+ *                        Where user space differs: the kernel's monitor
+ *                        drains partly filled pages after a few jiffies;
+ *                        here they wait until full or kvfree_rcu_barrier().
+ *                        Cost: sched_getcpu, an uncontended mutex, a store;
+ *                        a malloc every 509 objects. May sleep (qsbr: not
+ *                        from inside a read-side section either).
+ * kvfree_rcu_barrier()   kvfree_rcu_barrier() (Linux 6.12): queues every
+ *                        partly filled page, then rcu_barrier(): every
+ *                        pointer given before it has been freed.
  * get_state_synchronize_rcu()   a cookie (rcu_seq_snap, kernel/rcu/rcu.h):
  *                        complete once a full grace period has elapsed
  *                        after this call. Starts nothing.
@@ -103,6 +122,8 @@ void HP_RCU_F(synchronize_rcu)(void);
 void HP_RCU_F(synchronize_rcu_expedited)(void);
 void HP_RCU_F(call_rcu)(hp_rcu_head_t *head, hp_rcu_callback_t func);
 void HP_RCU_F(rcu_barrier)(void);
+void HP_RCU_F(kvfree_call_rcu)(void *ptr);
+void HP_RCU_F(kvfree_rcu_barrier)(void);
 unsigned long HP_RCU_F(get_state_synchronize_rcu)(void);
 unsigned long HP_RCU_F(start_poll_synchronize_rcu)(void);
 bool HP_RCU_F(poll_state_synchronize_rcu)(unsigned long cookie);

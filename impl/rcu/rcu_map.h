@@ -24,6 +24,8 @@
 #define hp_synchronize_rcu_expedited HP_RCU_MNAME(synchronize_rcu_expedited)
 #define hp_call_rcu HP_RCU_MNAME(call_rcu)
 #define hp_rcu_barrier HP_RCU_MNAME(rcu_barrier)
+#define hp_kvfree_call_rcu HP_RCU_MNAME(kvfree_call_rcu)
+#define hp_kvfree_rcu_barrier HP_RCU_MNAME(kvfree_rcu_barrier)
 #define hp_get_state_synchronize_rcu HP_RCU_MNAME(get_state_synchronize_rcu)
 #define hp_start_poll_synchronize_rcu HP_RCU_MNAME(start_poll_synchronize_rcu)
 #define hp_poll_state_synchronize_rcu HP_RCU_MNAME(poll_state_synchronize_rcu)

@@ -58,6 +58,9 @@ typedef struct hp_rcu_stats {
 	uint64_t exp_gps;        /* of which expedited */
 	uint64_t cbs_invoked;    /* call_rcu callbacks invoked */
 	uint64_t cb_batches;     /* batches the grace-period thread ran */
+	uint64_t kfree_queued;   /* objects given to kvfree_call_rcu */
+	uint64_t kfree_freed;    /* of which freed */
+	uint64_t kfree_pages;    /* bulk pages queued (one call_rcu each) */
 } hp_rcu_stats_t;
 
 /* ------------------------------------------------------------------ */
