@@ -290,7 +290,7 @@ static void mb_all(int exp)
 		if (r == self)
 			continue;
 		while (__atomic_load_n(&r->need_mb, __ATOMIC_ACQUIRE))
-			wait_a_while(tries++, 1);
+			wait_a_while(tries++, exp);
 	}
 	unlock(&st.reg_lock);
 	hp_rcu_smp_mb();
