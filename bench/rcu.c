@@ -2,7 +2,9 @@
  * liburcu's flavours and the locks used instead of RCU.
  *
  * Cases read_side, read_scaling, read_mostly (with its update-fraction
- * sweep and plot), gp_latency and call_rcu. Every variant runs the same
+ * sweep and plot), gp_latency (normal and expedited), call_rcu,
+ * srcu_domains (SRCU only) and kfree_rcu (batched against one call_rcu per
+ * object). Every variant runs the same
  * case code, rcu_case.h compiled once per variant (rcu_variant.c).
  * Documented in docs/suites/rcu.md.
  */
