@@ -2,7 +2,9 @@
  * liburcu's flavours and the locks used instead of RCU.
  *
  * Cases read_side, read_scaling, read_mostly (with its update-fraction
- * sweep and plot), gp_latency and call_rcu. Every variant runs the same
+ * sweep and plot), gp_latency (normal and expedited), call_rcu,
+ * srcu_domains (SRCU only) and kfree_rcu (batched against one call_rcu per
+ * object). Every variant runs the same
  * case code, rcu_case.h compiled once per variant (rcu_variant.c).
  * Documented in docs/suites/rcu.md.
  */
@@ -45,6 +47,9 @@ static const char *rcu_available(const hp_ctx_t *ctx)
 	if (VT(ctx)->liburcu)
 		return "liburcu is not ThreadSanitizer-aware: its variants are off in TSan builds";
 #endif
+	if (!strcmp(ctx->c->name, "gp_latency") && (ctx->p->value & HP_RCU_GP_EXP) && !VT(ctx)->has_exp)
+		return "liburcu has no synchronize_rcu_expedited (one kind of grace period;"
+		       " memb's and signal's already force the readers' barriers)";
 	return NULL;
 }
 
@@ -54,8 +59,10 @@ static const char *rcu_available(const hp_ctx_t *ctx)
 VARIANT(v_qsbr, "qsbr", HP_KIND_IMPL, &hp_rcu_ops_impl_qsbr);
 VARIANT(v_memb, "memb", HP_KIND_IMPL, &hp_rcu_ops_impl_memb);
 VARIANT(v_preempt, "preempt", HP_KIND_IMPL, &hp_rcu_ops_impl_preempt);
+VARIANT(v_srcu, "srcu", HP_KIND_IMPL, &hp_rcu_ops_impl_srcu);
 VARIANT(v_urcu_qsbr, "urcu-qsbr", HP_KIND_BASELINE, &hp_rcu_ops_urcu_qsbr);
 VARIANT(v_urcu_memb, "urcu-memb", HP_KIND_BASELINE, &hp_rcu_ops_urcu_memb);
+VARIANT(v_urcu_signal, "urcu-signal", HP_KIND_BASELINE, &hp_rcu_ops_urcu_signal);
 VARIANT(v_urcu_mb, "urcu-mb", HP_KIND_BASELINE, &hp_rcu_ops_urcu_mb);
 VARIANT(v_urcu_bp, "urcu-bp", HP_KIND_BASELINE, &hp_rcu_ops_urcu_bp);
 VARIANT(v_rwlock, "rwlock", HP_KIND_BASELINE, &hp_rcu_ops_rwlock);
@@ -65,7 +72,7 @@ VARIANT(v_brlock, "brlock", HP_KIND_BASELINE, &hp_rcu_ops_brlock);
 #undef VARIANT
 
 static const hp_variant_t *const all_variants[] = {
-	&v_qsbr, &v_memb, &v_preempt, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_mb, &v_urcu_bp,
+	&v_qsbr, &v_memb, &v_preempt, &v_srcu, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_signal, &v_urcu_mb, &v_urcu_bp,
 	&v_rwlock, &v_mutex, &v_seqlock, &v_brlock, NULL,
 };
 
@@ -83,15 +90,20 @@ static const hp_variant_t *const scaling_variants[] = {
 };
 
 static const hp_variant_t *const mostly_variants[] = {
-	&v_qsbr, &v_memb, &v_urcu_memb, &v_rwlock, &v_seqlock, NULL,
+	&v_qsbr, &v_memb, &v_urcu_memb, &v_urcu_signal, &v_rwlock, &v_seqlock, NULL,
 };
 
 static const hp_variant_t *const gp_variants[] = {
-	&v_qsbr, &v_memb, &v_preempt, &v_urcu_qsbr, &v_urcu_memb, NULL,
+	&v_qsbr, &v_memb, &v_preempt, &v_srcu, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_signal, NULL,
 };
 
+static const hp_variant_t *const srcu_variants[] = { &v_srcu, NULL };
+
+/* preempt's call_rcu and kfree_rcu paths are memb's */
+static const hp_variant_t *const kfree_variants[] = { &v_qsbr, &v_memb, NULL };
+
 static const hp_variant_t *const cb_variants[] = {
-	&v_qsbr, &v_memb, &v_urcu_qsbr, &v_urcu_memb, NULL,
+	&v_qsbr, &v_memb, &v_urcu_qsbr, &v_urcu_memb, &v_urcu_signal, NULL,
 };
 
 /* ------------------------------------------------------------------ */
@@ -107,6 +119,8 @@ DISPATCH(read_scaling)
 DISPATCH(read_mostly)
 DISPATCH(gp_latency)
 DISPATCH(call_rcu)
+DISPATCH(srcu_domains)
+DISPATCH(kfree_rcu)
 #undef DISPATCH
 
 /* ------------------------------------------------------------------ */
@@ -154,12 +168,13 @@ static const hp_case_t c_read_mostly = {
 
 static const hp_param_t gp_params[] = {
 	{ .label = "readers", .value = HP_RCU_GP_READERS, .min_cpus = 2 },
+	{ .label = "readers_exp", .value = HP_RCU_GP_READERS | HP_RCU_GP_EXP, .min_cpus = 2 },
 	{ .label = NULL },
 };
 
 static const hp_case_t c_gp_latency = {
 	.name = "gp_latency",
-	.desc = "synchronize_rcu with a busy reader on every other selected CPU",
+	.desc = "synchronize_rcu (readers) or synchronize_rcu_expedited (readers_exp), a busy reader on every other CPU",
 	.op_unit = "gp",
 	.param_name = "readers",
 	.params = gp_params,
@@ -173,6 +188,38 @@ static const hp_case_t c_call_rcu = {
 	.op_unit = "callback",
 	.setup = call_rcu_setup, .teardown = call_rcu_teardown, .run = call_rcu_run,
 	.variants = cb_variants,
+};
+
+static const hp_param_t srcu_params[] = {
+	{ .label = "idle", .value = 0 },
+	{ .label = "blocked_other", .value = 1 },
+	{ .label = NULL },
+};
+
+static const hp_case_t c_srcu_domains = {
+	.name = "srcu_domains",
+	.desc = "synchronize_srcu on one domain, alone or with a reader asleep inside each of 4 other domains",
+	.op_unit = "gp",
+	.param_name = "others",
+	.params = srcu_params,
+	.setup = srcu_domains_setup, .teardown = srcu_domains_teardown, .run = srcu_domains_run,
+	.variants = srcu_variants,
+};
+
+static const hp_param_t kfree_params[] = {
+	{ .label = "per_object", .value = 0 },
+	{ .label = "batched", .value = 1 },
+	{ .label = NULL },
+};
+
+static const hp_case_t c_kfree_rcu = {
+	.name = "kfree_rcu",
+	.desc = "free 64-byte objects after a grace period: kvfree_call_rcu (batched) or one call_rcu each",
+	.op_unit = "object",
+	.param_name = "retire",
+	.params = kfree_params,
+	.setup = kfree_rcu_setup, .teardown = kfree_rcu_teardown, .run = kfree_rcu_run,
+	.variants = kfree_variants,
 };
 
 /* ------------------------------------------------------------------ */
@@ -364,7 +411,8 @@ const hp_suite_t hp_suite_rcu = {
 	.desc = "RCU read sides, grace periods and call_rcu: impl flavours vs liburcu and locks",
 	.doc = "docs/suites/rcu.md",
 	.cases = (const hp_case_t *const[]){
-		&c_read_side, &c_read_scaling, &c_read_mostly, &c_gp_latency, &c_call_rcu, NULL,
+		&c_read_side, &c_read_scaling, &c_read_mostly, &c_gp_latency, &c_call_rcu,
+		&c_srcu_domains, &c_kfree_rcu, NULL,
 	},
 	.plots = rcu_plots,
 };

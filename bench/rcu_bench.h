@@ -14,8 +14,10 @@
  * update fraction of each thread's operations in parts per million. */
 #define HP_RCU_MODE_UPDATER (-1)
 
-/* gp_latency param: a busy reader on every other selected CPU. */
+/* gp_latency param bits: a busy reader on every other selected CPU; the
+ * expedited grace period instead of the normal one. */
 #define HP_RCU_GP_READERS 1
+#define HP_RCU_GP_EXP 2
 
 /* Period of the background updater of read_mostly/upd. */
 #define HP_RCU_UPDATER_PERIOD_NS 100000

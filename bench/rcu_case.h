@@ -42,6 +42,13 @@
 #error "rcu_case.h: V_SYM (the variant's table name) must be defined"
 #endif
 
+/* variants without synchronize_rcu_expedited (gp_latency's exp params
+ * report them unavailable before anything runs) */
+#ifndef V_HAS_EXP
+#define V_HAS_EXP 0
+static inline void v_synchronize_exp(void) {}
+#endif
+
 #define V_LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define V_ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
@@ -565,7 +572,7 @@ static void *gp_setup(hp_ctx_t *ctx)
 
 	warm_gp_threads(ctx);
 	s = sh_new(ctx, 1, 0);
-	if (!s || ctx->p->value != HP_RCU_GP_READERS || ON_VALGRIND())
+	if (!s || !(ctx->p->value & HP_RCU_GP_READERS) || ON_VALGRIND())
 		return s;
 	/* one busy reader on every selected CPU but the measuring one */
 	for (int i = 0; i < ctx->ncpus && s->nbg < MAX_THREADS; i++) {
@@ -581,14 +588,19 @@ static void *gp_setup(hp_ctx_t *ctx)
 
 static void gp_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
-	(void)ctx;
-	if (!V_HAS_GP)
+	int exp = (ctx->p->value & HP_RCU_GP_EXP) != 0;
+
+	if (!V_HAS_GP || (exp && !V_HAS_EXP))
 		return;
 	hp_pause(st);
 	v_thread_enter();
 	hp_resume(st);
-	for (uint64_t i = 0; i < n; i++)
-		v_synchronize();
+	if (exp)
+		for (uint64_t i = 0; i < n; i++)
+			v_synchronize_exp();
+	else
+		for (uint64_t i = 0; i < n; i++)
+			v_synchronize();
 	hp_pause(st);
 	if (v_membarrier() >= 0)
 		hp_counter(st, "membarrier", v_membarrier());
@@ -640,6 +652,198 @@ static void cb_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	hp_resume(st);
 }
 
+#ifdef V_HAS_KFREE
+/* ================================================================== */
+/* kfree_rcu: batched per CPU against one call_rcu per object           */
+/* ================================================================== */
+
+#include <malloc.h>
+
+#define KF_OBJ 64               /* bytes per object, head included */
+
+typedef struct kf_obj {
+	v_head_t rh;
+	char pad[KF_OBJ - sizeof(v_head_t)];
+} kf_obj_t;
+
+static uint64_t kf_freed;       /* per_object: objects the callbacks freed */
+
+static void kf_free_cb(v_head_t *h)
+{
+	free(h);
+	__atomic_fetch_add(&kf_freed, 1, __ATOMIC_RELAXED);
+}
+
+static void *kf_setup(hp_ctx_t *ctx)
+{
+	warm_gp_threads(ctx);
+	return sh_new(ctx, 1, 0);
+}
+
+/* Bytes malloc has handed out and not taken back (the whole process's;
+ * the case reports the rise over its start). 0 where the allocator does
+ * not say (sanitizers replace malloc). */
+static double kf_heap(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return (double)mi.uordblks + (double)mi.hblkhd;
+}
+
+/* One op = malloc one 64-byte object and retire it: kvfree_call_rcu
+ * (batched) or call_rcu with a callback that frees it (per_object). The
+ * batch ends with kvfree_rcu_barrier / rcu_barrier inside the timing, so
+ * every object is freed when the clock stops. Every 1024 ops, outside the
+ * clock, the heap in use is sampled for the peak. */
+static void kf_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	int batched = ctx->p->value != 0;
+	double h0, peak = 0;
+	hp_rcu_stats_t s0, s1;
+
+	hp_pause(st);
+	v_thread_enter();
+	h0 = kf_heap();
+	hp_rcu_stats(&s0);
+	__atomic_store_n(&kf_freed, 0, __ATOMIC_RELAXED);
+	hp_resume(st);
+	for (uint64_t done = 0; done < n;) {
+		uint64_t m = n - done < QS_EVERY ? n - done : QS_EVERY;
+
+		for (uint64_t i = 0; i < m; i++) {
+			kf_obj_t *o = malloc(sizeof *o);
+
+			if (!o) {
+				hp_skip(st, "rcu: kfree_rcu: out of memory");
+				break;
+			}
+			o->pad[0] = (char)i;
+			if (batched)
+				v_kfree_rcu(o);
+			else
+				v_retire(&o->rh, kf_free_cb);
+		}
+		done += m;
+		v_quiescent();
+		hp_pause(st);
+		if (kf_heap() - h0 > peak)
+			peak = kf_heap() - h0;
+		hp_resume(st);
+	}
+	if (batched)
+		v_kfree_barrier();
+	else
+		v_barrier();
+	hp_pause(st);
+	hp_rcu_stats(&s1);
+	{
+		uint64_t freed = batched ? s1.kfree_freed - s0.kfree_freed
+					 : __atomic_load_n(&kf_freed, __ATOMIC_RELAXED);
+
+		if (freed != n)
+			hp_skip(st, "rcu: kfree_rcu: an object was not freed by the end of the batch");
+		if (batched)
+			hp_counter(st, "objs_per_gp_cb", (double)n /
+				   (double)(s1.kfree_pages - s0.kfree_pages ? s1.kfree_pages - s0.kfree_pages : 1));
+		if (kf_heap() > 0)
+			hp_counter(st, "peak_heap_kib", peak / 1024);
+	}
+	v_thread_exit();
+	hp_resume(st);
+}
+#endif
+
+#ifdef V_SRCU
+/* ================================================================== */
+/* srcu_domains: synchronize_srcu beside readers asleep in other domains */
+/* ================================================================== */
+
+#define SRCU_OTHER 4            /* other domains, one sleeping reader each */
+
+typedef struct srcu_sh {
+	hp_srcu_struct_t other[SRCU_OTHER];
+	pthread_t th[SRCU_OTHER];
+	int nth, ninit;
+	int stop, ready;
+} srcu_sh_t;
+
+typedef struct srcu_arg {
+	srcu_sh_t *s;
+	int k;
+} srcu_arg_t;
+
+static srcu_arg_t srcu_args[SRCU_OTHER];
+
+/* Enters its domain and sleeps there until the case ends. */
+static void *srcu_sleeper_main(void *arg)
+{
+	srcu_arg_t *a = arg;
+	int idx = hp_srcu_read_lock(&a->s->other[a->k]);
+	struct timespec ts = { 0, 1000000 };
+
+	__atomic_fetch_add(&a->s->ready, 1, __ATOMIC_ACQ_REL);
+	while (!__atomic_load_n(&a->s->stop, __ATOMIC_ACQUIRE))
+		nanosleep(&ts, NULL);
+	hp_srcu_read_unlock(&a->s->other[a->k], idx);
+	return NULL;
+}
+
+static void srcu_dom_teardown(hp_ctx_t *ctx, void *data)
+{
+	srcu_sh_t *s = data;
+
+	(void)ctx;
+	if (!s)
+		return;
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < s->nth; i++)
+		pthread_join(s->th[i], NULL);
+	for (int i = 0; i < s->ninit; i++)
+		hp_cleanup_srcu_struct(&s->other[i]);
+	free(s);
+}
+
+static void *srcu_dom_setup(hp_ctx_t *ctx)
+{
+	srcu_sh_t *s = calloc(1, sizeof *s);
+
+	(void)v_domain();
+	if (!s)
+		return NULL;
+	for (; s->ninit < SRCU_OTHER; s->ninit++)
+		if (hp_init_srcu_struct(&s->other[s->ninit]) != 0) {
+			srcu_dom_teardown(ctx, s);
+			return NULL;
+		}
+	if (ctx->p->value == 0)
+		return s;
+	for (int k = 0; k < SRCU_OTHER; k++) {
+		srcu_args[k] = (srcu_arg_t){ s, k };
+		if (pthread_create(&s->th[s->nth], NULL, srcu_sleeper_main, &srcu_args[k]) != 0)
+			break;
+		s->nth++;
+	}
+	while (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) < s->nth)
+		sched_yield();
+	return s;
+}
+
+static void srcu_dom_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	srcu_sh_t *s = ctx->data;
+	int blocked = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		hp_synchronize_srcu(&v_dom);
+	hp_pause(st);
+	for (int k = 0; k < s->nth; k++)
+		blocked += hp_srcu_readers_active(&s->other[k]) != 0;
+	/* the readers really were inside their domains all along */
+	hp_counter(st, "blocked_domains", blocked);
+	hp_resume(st);
+}
+#endif
+
 /* ================================================================== */
 /* The variant's ops table                                             */
 /* ================================================================== */
@@ -654,6 +858,7 @@ static void cb_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 const hp_rcu_ops_t HP_RCU_VT_CAT(hp_rcu_ops_, V_SYM) = {
 	.name = V_NAME,
 	.has_gp = V_HAS_GP,
+	.has_exp = V_HAS_EXP,
 	.liburcu = V_LIBURCU,
 	.membarrier = v_membarrier,
 	.read_side = { read_side_setup, case_teardown, read_side_run },
@@ -661,6 +866,12 @@ const hp_rcu_ops_t HP_RCU_VT_CAT(hp_rcu_ops_, V_SYM) = {
 	.read_mostly = { hash_setup, case_teardown, hash_run },
 	.gp_latency = { gp_setup, case_teardown, gp_run },
 	.call_rcu = { cb_setup, case_teardown, cb_run },
+#ifdef V_SRCU
+	.srcu_domains = { srcu_dom_setup, srcu_dom_teardown, srcu_dom_run },
+#endif
+#ifdef V_HAS_KFREE
+	.kfree_rcu = { kf_setup, case_teardown, kf_run },
+#endif
 };
 
 #endif

@@ -20,11 +20,17 @@
 #elif defined(RCU_V_IMPL_PREEMPT)
 #define V_SYM impl_preempt
 #include "rcu_v_impl.h"
+#elif defined(RCU_V_IMPL_SRCU)
+#define V_SYM impl_srcu
+#include "rcu_v_srcu.h"
 #elif defined(RCU_V_URCU_QSBR)
 #define V_SYM urcu_qsbr
 #include "rcu_v_urcu.h"
 #elif defined(RCU_V_URCU_MEMB)
 #define V_SYM urcu_memb
+#include "rcu_v_urcu.h"
+#elif defined(RCU_V_URCU_SIGNAL)
+#define V_SYM urcu_signal
 #include "rcu_v_urcu.h"
 #elif defined(RCU_V_URCU_MB)
 #define V_SYM urcu_mb

@@ -1,4 +1,4 @@
-/* test_rcu_progress.c — forward progress of one impl/rcu flavour (built per flavour with -D): grace periods under continuous reading, a call_rcu flood drains, rcu_barrier waits for exactly the callbacks queued before it, polled cookies wait for older readers. */
+/* test_rcu_progress.c — forward progress of one impl/rcu flavour (built per flavour with -D): grace periods (normal and expedited) under continuous reading, an expedited one waits for an older reader, a call_rcu flood drains, kfree_rcu's batched pages wait for older readers and its barrier frees them all, rcu_barrier waits for exactly the callbacks queued before it, polled cookies wait for older readers. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -79,15 +79,27 @@ static void test_gp_under_reading(void)
 		T_CHECK(pthread_create(&th[i], NULL, busy_reader, NULL) == 0);
 	hp_rcu_stats(&s0);
 	t0 = hp_mono_s();
-	for (int i = 0; i < 200; i++)
+	/* normal grace periods of memb and preempt each wait for two of the
+	 * kernel's (membarrier global): milliseconds, far more on a loaded
+	 * machine, so fewer of them */
+	for (int i = 0; i < 20; i++)
 		hp_synchronize_rcu();
+	hp_rcu_stats(&s1);
+	T_CHECK_MSG(s1.gps - s0.gps >= 1, "no grace period completed");
+	printf("gp_under_reading: 20 synchronize_rcu in %.3f s with 3 busy readers (%llu grace periods)\n",
+	       hp_mono_s() - t0, (unsigned long long)(s1.gps - s0.gps));
+	s0 = s1;
+	t0 = hp_mono_s();
+	for (int i = 0; i < 50; i++)
+		hp_synchronize_rcu_expedited();
 	hp_rcu_stats(&s1);
 	ST(stop, 1);
 	for (int i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
-	T_CHECK_MSG(s1.gps - s0.gps >= 1, "no grace period completed");
-	printf("gp_under_reading: 200 synchronize_rcu in %.3f s with 3 busy readers (%llu grace periods)\n",
-	       hp_mono_s() - t0, (unsigned long long)(s1.gps - s0.gps));
+	T_CHECK_MSG(s1.exp_gps - s0.exp_gps >= 1, "no expedited grace period completed");
+	T_CHECK(s1.exp_gps - s0.exp_gps <= s1.gps - s0.gps);
+	printf("gp_under_reading: 50 synchronize_rcu_expedited in %.3f s (%llu grace periods)\n",
+	       hp_mono_s() - t0, (unsigned long long)(s1.exp_gps - s0.exp_gps));
 }
 
 /* ================================================================== */
@@ -277,13 +289,94 @@ static void test_polled(void)
 	printf("polled: cookies wait for older readers, then complete\n");
 }
 
+/* ================================================================== */
+/* An expedited grace period waits for a reader already inside         */
+/* ================================================================== */
+
+static int exp_done;
+
+static void *exp_writer(void *arg)
+{
+	(void)arg;
+	hp_synchronize_rcu_expedited();
+	ST(exp_done, 1);
+	return NULL;
+}
+
+static void test_expedited_waits(void)
+{
+	pthread_t rd, wr;
+
+	ST(in_cs, 0);
+	ST(leave_cs, 0);
+	ST(exp_done, 0);
+	T_CHECK(pthread_create(&rd, NULL, holding_reader, NULL) == 0);
+	while (!LD(in_cs))
+		t_sleep_us(100);
+	T_CHECK(pthread_create(&wr, NULL, exp_writer, NULL) == 0);
+	t_sleep_us(100000);
+	T_CHECK_MSG(!LD(exp_done), "synchronize_rcu_expedited returned while an older reader was inside");
+	ST(leave_cs, 1);
+	pthread_join(wr, NULL);
+	pthread_join(rd, NULL);
+	T_CHECK(LD(exp_done));
+	printf("expedited: waits for a reader already inside, then returns\n");
+}
+
+/* ================================================================== */
+/* kfree_rcu: a full page waits for an older reader; the barrier frees  */
+/* ================================================================== */
+
+#define KF_PAGE_OBJS 509        /* pointers in one bulk page (rcu.c) */
+
+static void test_kfree_rcu(void)
+{
+	pthread_t rd;
+	hp_rcu_stats_t s0, s1;
+
+	hp_kvfree_rcu_barrier();        /* nothing left over from before */
+	hp_rcu_stats(&s0);
+	ST(in_cs, 0);
+	ST(leave_cs, 0);
+	T_CHECK(pthread_create(&rd, NULL, holding_reader, NULL) == 0);
+	while (!LD(in_cs))
+		t_sleep_us(100);
+	/* a full page, queued for one grace period, and a partial one */
+	for (int i = 0; i < KF_PAGE_OBJS + 10; i++) {
+		char *p = malloc(32);
+
+		T_CHECK(p != NULL);
+		p[0] = (char)i;
+		hp_kvfree_call_rcu(p);
+	}
+	t_sleep_us(200000);
+	hp_rcu_stats(&s1);
+	T_CHECK_MSG(s1.kfree_queued - s0.kfree_queued == KF_PAGE_OBJS + 10, "%llu queued",
+		    (unsigned long long)(s1.kfree_queued - s0.kfree_queued));
+	T_CHECK_MSG(s1.kfree_pages - s0.kfree_pages == 1, "%llu pages queued, want the one full page",
+		    (unsigned long long)(s1.kfree_pages - s0.kfree_pages));
+	T_CHECK_MSG(s1.kfree_freed == s0.kfree_freed,
+		    "kfree_rcu freed %llu objects while a reader older than them was inside",
+		    (unsigned long long)(s1.kfree_freed - s0.kfree_freed));
+	ST(leave_cs, 1);
+	pthread_join(rd, NULL);
+	hp_kvfree_rcu_barrier();
+	hp_rcu_stats(&s1);
+	T_CHECK_MSG(s1.kfree_freed - s0.kfree_freed == KF_PAGE_OBJS + 10,
+		    "kvfree_rcu_barrier returned with %llu of %d objects freed",
+		    (unsigned long long)(s1.kfree_freed - s0.kfree_freed), KF_PAGE_OBJS + 10);
+	T_CHECK(s1.kfree_pages - s0.kfree_pages == 2);
+	printf("kfree_rcu: a full page of %d waited for the reader; the barrier freed all %d in 2 pages\n",
+	       KF_PAGE_OBJS, KF_PAGE_OBJS + 10);
+}
+
 int main(void)
 {
 	hp_rcu_stats_t s;
 
 	skip_signal_fallback_under_tsan();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	alarm(60);      /* a hang fails the test rather than the test run */
+	alarm(110);     /* a hang fails the test rather than the test run (timeout 120) */
 	hp_rcu_stats(&s);
 	printf("flavour %s, barrier %s\n", s.flavour, s.mb);
 #if defined(T_RCU_QSBR)
@@ -296,11 +389,20 @@ int main(void)
 			T_CHECK_STR(s.mb, "signal");
 		else
 			T_CHECK(strcmp(s.mb, "membarrier") == 0 || strcmp(s.mb, "signal") == 0);
+		/* normal grace periods: the kernel's own (global) where there is
+		 * membarrier and the command, else the expedited barrier */
+		if (strcmp(s.mb, "membarrier") == 0)
+			T_CHECK(strcmp(s.mb_normal, "membarrier-global") == 0 ||
+				strcmp(s.mb_normal, "membarrier") == 0);
+		else
+			T_CHECK_STR(s.mb_normal, s.mb);
 	}
 #endif
 	test_gp_under_reading();
 	test_flood_drains();
 	test_barrier();
 	test_polled();
+	test_expedited_waits();
+	test_kfree_rcu();
 	return t_done("rcu_progress");
 }

@@ -15,11 +15,11 @@ rm = [r for r in rows if r["case"] == "read_mostly"]
 top = max(int(r["threads"]) for r in rm)
 # one thread per selected CPU, and no other thread count (HP_THREADS_ALL)
 assert {int(r["threads"]) for r in rm} == {top}, sorted({r["threads"] for r in rm})
-variants = {"qsbr", "memb", "urcu-memb", "rwlock", "seqlock"}
+variants = {"qsbr", "memb", "urcu-memb", "urcu-signal", "rwlock", "seqlock"}
 sweep = {"0%": 0, "0.1%": 1000, "1%": 10000, "10%": 100000, "50%": 500000}
 have = {r["variant"] for r in rm if r["metric"] == "real_time"}
-# urcu-memb is absent only where liburcu is (the variant says unavailable)
-assert variants - {"urcu-memb"} <= have, have
+# liburcu's are absent only where liburcu is (the variant says unavailable)
+assert variants - {"urcu-memb", "urcu-signal"} <= have, have
 for v in have:
     for p in list(sweep) + ["upd"]:
         t = [float(r["value"]) for r in rm if r["variant"] == v and r["param"] == p

@@ -19,8 +19,49 @@
 #elif defined(T_RCU_BROKEN)
 #include "rcu_broken.h"
 #define EXPECT_BROKEN 1
+#elif defined(T_RCU_BROKEN_EXP)
+#include "rcu_broken_exp.h"         /* only the expedited grace period is wrong */
+#define EXPECT_BROKEN 1
+#elif defined(T_RCU_SRCU) || defined(T_RCU_SRCU_BROKEN)
+#include "srcu.h"                   /* _BROKEN: linked with the build that never flips */
+#define IS_SRCU 1
+#ifdef T_RCU_SRCU_BROKEN
+#define EXPECT_BROKEN 1
+#endif
 #else
-#error "build with -DT_RCU_QSBR, -DT_RCU_MEMB, -DT_RCU_PREEMPT or -DT_RCU_BROKEN"
+#error "build with -DT_RCU_QSBR, _MEMB, _PREEMPT, _BROKEN, _BROKEN_EXP, _SRCU or _SRCU_BROKEN"
+#endif
+
+#ifdef IS_SRCU
+/* SRCU through the names the test uses for RCU: one domain; no
+ * registration, quiescent states, callbacks or polled API (the writer's
+ * and fake writer's mixes use synchronize and its expedited kind only).
+ * Readers sleep inside sections now and then, as SRCU allows. */
+static hp_srcu_struct_t dom;
+#define T_HAS_CB 0
+#define T_READ_LOCK() hp_srcu_read_lock(&dom)
+#define T_READ_UNLOCK(i) hp_srcu_read_unlock(&dom, (i))
+#define hp_synchronize_rcu() hp_synchronize_srcu(&dom)
+#define hp_synchronize_rcu_expedited() hp_synchronize_srcu_expedited(&dom)
+#define hp_rcu_register_thread() ((void)0)
+#define hp_rcu_unregister_thread() ((void)0)
+#define hp_rcu_quiescent_state() ((void)0)
+#define hp_rcu_thread_offline() ((void)0)
+#define hp_rcu_thread_online() ((void)0)
+#define HP_RCU_PFX_STR_T "srcu"
+static void t_stats(hp_rcu_stats_t *s)
+{
+	memset(s, 0, sizeof *s);
+	s->flavour = "srcu";
+	s->mb = s->mb_normal = "none";
+	s->gps = __atomic_load_n(&dom.gps, __ATOMIC_RELAXED);
+	s->exp_gps = __atomic_load_n(&dom.exp_gps, __ATOMIC_RELAXED);
+}
+#else
+#define T_HAS_CB 1
+#define T_READ_LOCK() (hp_rcu_read_lock(), 0)
+#define T_READ_UNLOCK(i) ((void)(i), hp_rcu_read_unlock())
+#define t_stats(s) hp_rcu_stats(s)
 #endif
 
 #include "hp_compiler.h"
@@ -143,10 +184,10 @@ static void read_once(reader_t *rd, uint64_t *rng, int in_handler)
 	uint64_t r = hp_splitmix64(rng);
 	int depth = 1 + (int)(r % 3), at = (int)((r >> 8) % (uint64_t)depth);
 	elem_t *p = NULL;
-	int pipe0 = 0, pipe1 = 0, bad = 0;
+	int pipe0 = 0, pipe1 = 0, bad = 0, idx[3];
 
 	for (int d = 0; d < depth; d++) {
-		hp_rcu_read_lock();
+		idx[d] = T_READ_LOCK();
 		if (d == at)
 			p = hp_rcu_dereference(cur);
 	}
@@ -170,8 +211,8 @@ static void read_once(reader_t *rd, uint64_t *rng, int in_handler)
 		if (!LD(p->alive))
 			bad |= 1;
 	}
-	for (int d = 0; d < depth; d++)
-		hp_rcu_read_unlock();
+	for (int d = depth - 1; d >= 0; d--)
+		T_READ_UNLOCK(idx[d]);
 	if (!p)
 		return;
 	if (pipe1 < pipe0)
@@ -239,7 +280,7 @@ static void *reader_main(void *arg)
 /* ================================================================== */
 
 static elem_t *removed;                 /* writer only: waiting for more GPs */
-static uint64_t writes, w_sync, w_cb, w_poll;
+static uint64_t writes, w_sync, w_exp, w_cb, w_poll;
 
 /* rcu_torture_pipe_update(): one more grace period for every removed element. */
 static void removed_advance(void)
@@ -260,6 +301,7 @@ static void removed_advance(void)
 	}
 }
 
+#if T_HAS_CB
 /* rcu_torture_cb(): age by one, requeue until old enough to free. */
 static void torture_cb(hp_rcu_head_t *h)
 {
@@ -272,6 +314,7 @@ static void torture_cb(hp_rcu_head_t *h)
 	else
 		hp_call_rcu(&e->rh, torture_cb);
 }
+#endif
 
 static elem_t *alloc_elem(void)
 {
@@ -308,7 +351,8 @@ static void *writer_main(void *arg)
 		if (!old)
 			continue;
 		ST(old->pipe, 1);
-		switch (r % 3) {
+		/* without callbacks and polling (SRCU): synchronous, either kind */
+		switch (T_HAS_CB ? r % 4 : (r % 2) * 3) {
 		case 0:         /* synchronous */
 			old->next = removed;
 			removed = old;
@@ -316,6 +360,14 @@ static void *writer_main(void *arg)
 			removed_advance();
 			w_sync++;
 			break;
+		case 3:         /* synchronous, expedited */
+			old->next = removed;
+			removed = old;
+			hp_synchronize_rcu_expedited();
+			removed_advance();
+			w_exp++;
+			break;
+#if T_HAS_CB
 		case 1:         /* asynchronous */
 			hp_call_rcu(&old->rh, torture_cb);
 			w_cb++;
@@ -337,6 +389,7 @@ static void *writer_main(void *arg)
 			w_poll++;
 			break;
 		}
+#endif
 		}
 		if ((r >> 16) % 8 == 0)
 			t_sleep_us(1 + (long)((r >> 24) % 50));
@@ -352,10 +405,13 @@ static void *fakewriter_main(void *arg)
 	while (!LD(stop)) {
 		uint64_t r = hp_splitmix64(&rng);
 
-		switch (r % 4) {
+		switch (r % 5) {
 		case 0: hp_synchronize_rcu(); break;
+#if T_HAS_CB
 		case 1: hp_cond_synchronize_rcu(hp_get_state_synchronize_rcu()); break;
 		case 2: hp_rcu_barrier(); break;
+#endif
+		case 3: hp_synchronize_rcu_expedited(); break;
 		default: break;
 		}
 		t_sleep_us(20 + (long)((r >> 8) % 200));
@@ -408,7 +464,10 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	T_CHECK(sigaction(TEST_SIG, &sa, NULL) == 0);
 
-	hp_rcu_stats(&s0);
+#ifdef IS_SRCU
+	T_CHECK(hp_init_srcu_struct(&dom) == 0);
+#endif
+	t_stats(&s0);
 	for (int i = 0; i < nreaders; i++) {
 		readers[i].rng = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
 		readers[i].sig_rng = 0xbf58476d1ce4e5b9ull * (uint64_t)(i + 1);
@@ -430,8 +489,13 @@ int main(int argc, char **argv)
 	pthread_join(fw, NULL);
 	for (int i = 0; i < nreaders; i++)
 		pthread_join(readers[i].thread, NULL);
+#if T_HAS_CB
 	hp_rcu_barrier();
-	hp_rcu_stats(&s1);
+#else
+	T_CHECK_MSG(!hp_srcu_readers_active(&dom), "a reader is still counted inside after all left");
+	hp_cleanup_srcu_struct(&dom);
+#endif
+	t_stats(&s1);
 
 	for (int i = 0; i < nreaders; i++) {
 		for (int k = 0; k <= PIPE_LEN; k++)
@@ -445,11 +509,13 @@ int main(int argc, char **argv)
 		bad_age += hist[k];
 
 	printf("flavour %s, barrier %s, %d readers, %.1f s\n", s1.flavour, s1.mb, nreaders, hp_mono_s() - t0);
-	printf("reads %llu (%llu in signal handlers), writes %llu (sync %llu, call_rcu %llu, polled %llu)\n",
-	       (unsigned long long)reads, (unsigned long long)sig_reads, (unsigned long long)writes,
-	       (unsigned long long)w_sync, (unsigned long long)w_cb, (unsigned long long)w_poll);
-	printf("grace periods %llu, callbacks %llu\n", (unsigned long long)(s1.gps - s0.gps),
-	       (unsigned long long)(s1.cbs_invoked - s0.cbs_invoked));
+	printf("reads %llu (%llu in signal handlers), writes %llu (sync %llu, expedited %llu, call_rcu %llu,"
+	       " polled %llu)\n", (unsigned long long)reads, (unsigned long long)sig_reads,
+	       (unsigned long long)writes, (unsigned long long)w_sync, (unsigned long long)w_exp,
+	       (unsigned long long)w_cb, (unsigned long long)w_poll);
+	printf("grace periods %llu (%llu expedited; normal ones order readers with %s), callbacks %llu\n",
+	       (unsigned long long)(s1.gps - s0.gps), (unsigned long long)(s1.exp_gps - s0.exp_gps),
+	       s1.mb_normal, (unsigned long long)(s1.cbs_invoked - s0.cbs_invoked));
 	printf("ages seen:");
 	for (int k = 0; k <= PIPE_LEN; k++)
 		printf(" %llu", (unsigned long long)hist[k]);
@@ -457,12 +523,19 @@ int main(int argc, char **argv)
 	       (unsigned long long)dead, (unsigned long long)torn);
 
 #ifdef EXPECT_BROKEN
+#if defined(T_RCU_BROKEN_EXP)
+#define HP_RCU_PFX_STR_BROKEN "broken_exp"
+#elif defined(T_RCU_SRCU_BROKEN)
+#define HP_RCU_PFX_STR_BROKEN "srcu_broken"
+#else
+#define HP_RCU_PFX_STR_BROKEN "broken"
+#endif
 	/* the point of this build: the torture test must catch the flavour */
 	T_CHECK_MSG(bad_age + dead + torn > 0,
 		    "the torture test did not catch the broken flavour in %.1f s", secs);
 	if (bad_age + dead + torn > 0)
 		printf("caught the broken flavour, as it must\n");
-	return t_done("rcu_torture_broken");
+	return t_done("rcu_torture_" HP_RCU_PFX_STR_BROKEN);
 #else
 	T_CHECK_MSG(bad_age == 0, "%llu reads saw an element more than one grace period after its removal",
 		    (unsigned long long)bad_age);
@@ -471,7 +544,9 @@ int main(int argc, char **argv)
 	/* the test must have done something */
 	T_CHECK(reads > 1000);
 	T_CHECK(writes > 10);
-	T_CHECK(w_sync > 0 && w_cb > 0 && w_poll > 0);
+	T_CHECK(w_sync > 0 && w_exp > 0);
+	T_CHECK(!T_HAS_CB || (w_cb > 0 && w_poll > 0));
+	T_CHECK(s1.exp_gps > s0.exp_gps);
 	T_CHECK(sig_reads > 0);
 	T_CHECK(s1.gps > s0.gps);
 	T_CHECK(hist[0] + hist[1] > 0);

@@ -13,6 +13,7 @@
 
 extern const hp_rcu_ops_t hp_rcu_ops_urcu_qsbr __attribute__((weak));
 extern const hp_rcu_ops_t hp_rcu_ops_urcu_memb __attribute__((weak));
+extern const hp_rcu_ops_t hp_rcu_ops_urcu_signal __attribute__((weak));
 extern const hp_rcu_ops_t hp_rcu_ops_urcu_mb __attribute__((weak));
 extern const hp_rcu_ops_t hp_rcu_ops_urcu_bp __attribute__((weak));
 

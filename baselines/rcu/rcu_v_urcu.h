@@ -1,5 +1,5 @@
 /* rcu_v_urcu.h — suite rcu: liburcu's flavours as the primitives of
- * bench/rcu_case.h (-DRCU_V_URCU_QSBR, _MEMB, _MB or _BP; the list of
+ * bench/rcu_case.h (-DRCU_V_URCU_QSBR, _MEMB, _SIGNAL, _MB or _BP; the list of
  * primitives is in impl/rcu/rcu_v_impl.h).
  *
  * _LGPL_SOURCE inlines liburcu's read side, as impl/rcu's is inlined. Each
@@ -9,7 +9,11 @@
  * liburcu 0.13: memb, mb and bp order readers with membarrier(2) where the
  * kernel has it, with smp_mb() on the read side otherwise (memb tests a flag
  * for that on every lock/unlock); mb always uses smp_mb() on the read side;
- * bp registers threads on their first read_lock.
+ * bp registers threads on their first read_lock. signal never fences on the
+ * read side: its writer sends SIGUSR1 to every registered thread and waits
+ * for each handler's smp_mb() (impl memb's design, without membarrier);
+ * the library installs that handler from a constructor, and a registered
+ * thread must not block the signal.
  */
 #ifndef HP_RCU_V_URCU_H
 #define HP_RCU_V_URCU_H
@@ -25,6 +29,10 @@
 #include <urcu/urcu-memb.h>
 #define V_NAME "urcu-memb"
 #define U(x) urcu_memb_##x
+#elif defined(RCU_V_URCU_SIGNAL)
+#include <urcu/urcu-signal.h>
+#define V_NAME "urcu-signal"
+#define U(x) urcu_signal_##x
 #elif defined(RCU_V_URCU_MB)
 #include <urcu/urcu-mb.h>
 #define V_NAME "urcu-mb"
@@ -34,7 +42,7 @@
 #define V_NAME "urcu-bp"
 #define U(x) urcu_bp_##x
 #else
-#error "rcu_v_urcu.h: define RCU_V_URCU_QSBR, _MEMB, _MB or _BP"
+#error "rcu_v_urcu.h: define RCU_V_URCU_QSBR, _MEMB, _SIGNAL, _MB or _BP"
 #endif
 
 #define V_HAS_GP 1
@@ -93,7 +101,7 @@ static inline int v_membarrier(void)
 	return urcu_memb_has_sys_membarrier != 0;
 #elif defined(RCU_V_URCU_BP)
 	return urcu_bp_has_sys_membarrier != 0;
-#elif defined(RCU_V_URCU_MB)
+#elif defined(RCU_V_URCU_MB) || defined(RCU_V_URCU_SIGNAL)
 	return 0;
 #else
 	return -1;

@@ -1,7 +1,7 @@
 /* rcu.c — impl/rcu: registration, grace periods, call_rcu, rcu_barrier and
  * the polled API; one source built once per flavour with
- * -DHP_RCU_BUILD_QSBR, _MEMB, _PREEMPT or _BROKEN (as liburcu builds its
- * flavours). What each flavour does is documented in its header. */
+ * -DHP_RCU_BUILD_QSBR, _MEMB, _PREEMPT, _BROKEN or _BROKEN_EXP (as liburcu
+ * builds its flavours). What each flavour does is documented in its header. */
 #define HP_RCU_NO_MAP
 #include <errno.h>
 #include <limits.h>
@@ -42,8 +42,14 @@
 #define NAME "broken"
 #define KIND_EPOCH 1
 #define BROKEN 1
+#elif defined(HP_RCU_BUILD_BROKEN_EXP)
+#include "rcu_broken_exp.h"
+#define PFX broken_exp
+#define NAME "broken_exp"
+#define KIND_EPOCH 1
+#define BROKEN_EXP 1
 #else
-#error "build rcu.c with one of -DHP_RCU_BUILD_QSBR, _MEMB, _PREEMPT, _BROKEN"
+#error "build rcu.c with one of -DHP_RCU_BUILD_QSBR, _MEMB, _PREEMPT, _BROKEN, _BROKEN_EXP"
 #endif
 
 #define F(x) HP_RCU_CAT3(hp_rcu_, PFX, _##x)
@@ -59,6 +65,24 @@
 /* ================================================================== */
 /* State                                                               */
 /* ================================================================== */
+
+/* kfree_rcu's bulk page (struct kvfree_rcu_bulk_data): pointers to free
+ * after one grace period, and the one rcu_head the batch is queued with. */
+#define KRC_PAGE 4096
+#define KRC_NREC ((KRC_PAGE - sizeof(hp_rcu_head_t) - sizeof(size_t)) / sizeof(void *))
+typedef struct krc_page {
+	hp_rcu_head_t rh;
+	size_t nr;
+	void *rec[KRC_NREC];
+} krc_page_t;
+_Static_assert(sizeof(krc_page_t) <= KRC_PAGE, "a bulk page is one page");
+
+/* struct kfree_rcu_cpu: the page being filled on one CPU, under its lock
+ * (the kernel's krcp->lock; here a thread may migrate, so it is a mutex). */
+typedef struct krc {
+	pthread_mutex_t lock;
+	krc_page_t *cur;
+} __attribute__((aligned(64))) krc_t;
 
 HP_RCU_TLS hp_rcu_reader_t F(reader);
 
@@ -85,6 +109,7 @@ static struct {
 	hp_rcu_reader_t *readers;       /* registered threads */
 	uint64_t seq;                   /* rcu_seq: low bit set while a GP runs */
 	int mb;                         /* MB_*: chosen once by init() */
+	int mb_global;                  /* MEMBARRIER_CMD_GLOBAL available (normal GPs) */
 
 	cblist_t *lists;
 	int nlists;
@@ -98,7 +123,9 @@ static struct {
 	int bar_left;                   /* barrier callbacks not run yet */
 	hp_rcu_head_t *bar_heads;       /* one per list */
 
-	uint64_t gps, cbs_invoked, cb_batches;
+	uint64_t gps, exp_gps, cbs_invoked, cb_batches;
+	krc_t *krcs;                    /* one per callback list */
+	uint64_t kfree_queued, kfree_freed, kfree_pages;
 	pthread_key_t exit_key;
 } st = {
 	.gp_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -147,12 +174,15 @@ static void unlock(pthread_mutex_t *m)
 /* A writer waiting for a reader: spins while the reader is likely to leave
  * its section within microseconds, yields while it might be waiting for
  * this CPU, then sleeps from 5 us up to 1 ms. Polling (rather than a futex
- * the reader would wake) keeps the read side free of a wake-up test. */
-__attribute__((unused)) static void wait_a_while(unsigned tries)
+ * the reader would wake) keeps the read side free of a wake-up test. An
+ * expedited grace period never sleeps: it spins, then yields, for as long
+ * as it waits (latency bought with CPU time, as the kernel's expedited
+ * path buys it with IPIs). */
+__attribute__((unused)) static void wait_a_while(unsigned tries, int exp)
 {
 	if (tries < SPIN_TRIES) {
 		hp_cpu_relax();
-	} else if (tries < SPIN_TRIES + YIELD_TRIES) {
+	} else if (exp || tries < SPIN_TRIES + YIELD_TRIES) {
 		sched_yield();
 	} else {
 		unsigned k = tries - SPIN_TRIES - YIELD_TRIES;
@@ -182,6 +212,8 @@ static void mb_handler(int sig)
 	errno = saved;
 }
 
+/* Also notes whether MEMBARRIER_CMD_GLOBAL (the normal grace period's
+ * barrier) is there: the kernel refuses it with nohz_full CPUs. */
 static int membarrier_ok(void)
 {
 	const char *force = getenv("HP_RCU_FORCE_SIGNAL");
@@ -192,6 +224,7 @@ static int membarrier_ok(void)
 	cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
 	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED))
 		return 0;
+	st.mb_global = (cmds & MEMBARRIER_CMD_GLOBAL) != 0;
 	return syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 }
 
@@ -212,16 +245,24 @@ static void mb_init(void)
 	st.mb = MB_SIGNAL;
 }
 
-/* smp_mb() on every CPU running a registered thread, and on this one. */
-static void mb_all(void)
+/* smp_mb() on every CPU running a registered thread, and on this one.
+ * Expedited: IPIs now (MEMBARRIER_CMD_PRIVATE_EXPEDITED). Normal: where it
+ * exists, MEMBARRIER_CMD_GLOBAL, which waits for the kernel's normal grace
+ * period (every CPU passes a context switch, user-mode tick or idle, each
+ * a full barrier) and disturbs no CPU. The signal fallback is the same for
+ * both kinds. */
+static void mb_all(int exp)
 {
 	hp_rcu_reader_t *self = &F(reader), *r;
 	unsigned tries = 0;
 
 	hp_rcu_smp_mb();
 	if (st.mb == MB_MEMBARRIER) {
-		if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
-			die("membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): %s", strerror(errno));
+		int cmd = exp || !st.mb_global ? MEMBARRIER_CMD_PRIVATE_EXPEDITED : MEMBARRIER_CMD_GLOBAL;
+
+		if (syscall(__NR_membarrier, cmd, 0, 0) != 0)
+			die("membarrier(%s): %s", cmd == MEMBARRIER_CMD_GLOBAL ?
+			    "MEMBARRIER_CMD_GLOBAL" : "MEMBARRIER_CMD_PRIVATE_EXPEDITED", strerror(errno));
 		hp_rcu_smp_mb();
 		return;
 	}
@@ -244,7 +285,7 @@ static void mb_all(void)
 		if (r == self)
 			continue;
 		while (__atomic_load_n(&r->need_mb, __ATOMIC_ACQUIRE))
-			wait_a_while(tries++);
+			wait_a_while(tries++, exp);
 	}
 	unlock(&st.reg_lock);
 	hp_rcu_smp_mb();
@@ -268,8 +309,13 @@ static void init(void)
 	st.nlists = n;
 	st.lists = aligned_alloc(64, sizeof(cblist_t) * (size_t)n);
 	st.bar_heads = calloc((size_t)n, sizeof(hp_rcu_head_t));
-	if (!st.lists || !st.bar_heads)
+	st.krcs = aligned_alloc(64, sizeof(krc_t) * (size_t)n);
+	if (!st.lists || !st.bar_heads || !st.krcs)
 		die("out of memory for %d callback lists", n);
+	for (int i = 0; i < n; i++) {
+		pthread_mutex_init(&st.krcs[i].lock, NULL);
+		st.krcs[i].cur = NULL;
+	}
 	memset(st.lists, 0, sizeof(cblist_t) * (size_t)n);
 	if (pthread_key_create(&st.exit_key, unregister_at_exit) != 0)
 		die("pthread_key_create failed");
@@ -400,7 +446,7 @@ static int reader_done(hp_rcu_reader_t *r, uint64_t target)
 /* Waits until every registered thread is done with `target`. The registry
  * lock is held while spinning and dropped while yielding or sleeping, so
  * threads can register and unregister meanwhile; the scan then restarts. */
-static void wait_readers(uint64_t target)
+static void wait_readers(uint64_t target, int exp)
 {
 	hp_rcu_reader_t *r;
 	unsigned tries = 0;
@@ -410,11 +456,11 @@ restart:
 	for (r = st.readers; r; r = r->reg_next) {
 		while (!reader_done(r, target)) {
 			if (tries < SPIN_TRIES) {
-				wait_a_while(tries++);
+				wait_a_while(tries++, exp);
 				continue;
 			}
 			unlock(&st.reg_lock);
-			wait_a_while(tries++);
+			wait_a_while(tries++, exp);
 			lock(&st.reg_lock);
 			goto restart;
 		}
@@ -424,14 +470,15 @@ restart:
 }
 #endif
 
-/* One grace period; the caller holds gp_lock. */
-__attribute__((unused)) static void gp_run_locked(void)
+/* One grace period, expedited or not; the caller holds gp_lock. */
+__attribute__((unused)) static void gp_run_locked(int exp)
 {
 	uint64_t s = st.seq;
 
 	__atomic_store_n(&st.seq, s + 1, __ATOMIC_SEQ_CST);      /* rcu_seq_start */
 #if defined(BROKEN)
 	/* wrong on purpose: waits for nobody */
+	(void)exp;
 #elif defined(KIND_QSBR)
 	{
 		uint64_t g = F(gp).ctr + 1;
@@ -439,7 +486,7 @@ __attribute__((unused)) static void gp_run_locked(void)
 		hp_rcu_smp_mb();
 		__atomic_store_n(&F(gp).ctr, g, __ATOMIC_RELAXED);
 		hp_rcu_smp_mb();
-		wait_readers(g);
+		wait_readers(g, exp);
 		hp_rcu_smp_mb();
 	}
 #elif defined(KIND_EPOCH)
@@ -449,11 +496,14 @@ __attribute__((unused)) static void gp_run_locked(void)
 		 * update made before this grace period. */
 		uint64_t g = F(gp).ctr + EPOCH_ONE;
 
-		mb_all();
+		mb_all(exp);
 		__atomic_store_n(&F(gp).ctr, g, __ATOMIC_RELAXED);
 		hp_rcu_smp_mb();
-		wait_readers(g >> HP_RCU_NEST_BITS);
-		mb_all();
+#if defined(BROKEN_EXP)
+		if (!exp)       /* wrong on purpose: the expedited kind waits for nobody */
+#endif
+			wait_readers(g >> HP_RCU_NEST_BITS, exp);
+		mb_all(exp);
 	}
 #else
 	{
@@ -466,12 +516,14 @@ __attribute__((unused)) static void gp_run_locked(void)
 		for (r = st.readers; r; r = r->reg_next)
 			__atomic_store_n(&r->special, k, __ATOMIC_RELAXED);
 		unlock(&st.reg_lock);
-		mb_all();
-		wait_readers(k);
-		mb_all();
+		mb_all(exp);
+		wait_readers(k, exp);
+		mb_all(exp);
 	}
 #endif
 	__atomic_store_n(&st.gps, st.gps + 1, __ATOMIC_RELAXED);
+	if (exp)
+		__atomic_store_n(&st.exp_gps, st.exp_gps + 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&st.seq, s + 2, __ATOMIC_RELEASE);      /* rcu_seq_end */
 }
 
@@ -531,9 +583,10 @@ bool F(poll_state_synchronize_rcu)(unsigned long cookie)
 #endif
 }
 
-void F(synchronize_rcu)(void)
+static void synchronize(int exp)
 {
 #if defined(BROKEN)
+	(void)exp;
 	return;
 #else
 	hp_rcu_reader_t *r = &F(reader);
@@ -552,13 +605,23 @@ void F(synchronize_rcu)(void)
 	lock(&st.gp_lock);
 	/* callers that queued on the lock share the grace period that ran */
 	if (!F(poll_state_synchronize_rcu)(cookie))
-		gp_run_locked();
+		gp_run_locked(exp);
 	unlock(&st.gp_lock);
 #if defined(KIND_QSBR)
 	if (was_online)
 		F(thread_online)();
 #endif
 #endif
+}
+
+void F(synchronize_rcu)(void)
+{
+	synchronize(0);
+}
+
+void F(synchronize_rcu_expedited)(void)
+{
+	synchronize(1);
 }
 
 void F(cond_synchronize_rcu)(unsigned long cookie)
@@ -638,7 +701,7 @@ static void *gp_thread_main(void *arg)
 		cookie = F(get_state_synchronize_rcu)();
 		lock(&st.gp_lock);
 		if (!F(poll_state_synchronize_rcu)(cookie))
-			gp_run_locked();
+			gp_run_locked(0);
 		unlock(&st.gp_lock);
 		for (int i = 0; i < st.nlists; i++)
 			if (batch[i])
@@ -774,6 +837,83 @@ void F(rcu_barrier)(void)
 }
 
 /* ================================================================== */
+/* kfree_rcu: objects batched per CPU into pages of pointers           */
+/* ================================================================== */
+
+/* kfree_rcu_work(): the page's grace period has elapsed: free it all. */
+static void krc_free_page(hp_rcu_head_t *h)
+{
+	krc_page_t *p = hp_container_of(h, krc_page_t, rh);
+	size_t nr = p->nr;
+
+	for (size_t i = 0; i < nr; i++)
+		free(p->rec[i]);
+	free(p);
+	__atomic_fetch_add(&st.kfree_freed, nr, __ATOMIC_RELAXED);
+}
+
+static void krc_queue(krc_page_t *p)
+{
+	__atomic_fetch_add(&st.kfree_pages, 1, __ATOMIC_RELAXED);
+	F(call_rcu)(&p->rh, krc_free_page);
+}
+
+void F(kvfree_call_rcu)(void *ptr)
+{
+	krc_page_t *p, *full = NULL;
+	krc_t *k;
+	int cpu;
+
+	if (!ptr)
+		return;
+	ensure_init();
+	cpu = sched_getcpu();
+	k = &st.krcs[(unsigned)(cpu < 0 ? 0 : cpu) % (unsigned)st.nlists];
+	lock(&k->lock);
+	p = k->cur;
+	if (unlikely(!p)) {
+		p = malloc(sizeof *p);
+		if (!p) {
+			/* no page: the kernel's headless fallback, wait and free */
+			unlock(&k->lock);
+			F(synchronize_rcu)();
+			free(ptr);
+			__atomic_fetch_add(&st.kfree_queued, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&st.kfree_freed, 1, __ATOMIC_RELAXED);
+			return;
+		}
+		p->nr = 0;
+		k->cur = p;
+	}
+	p->rec[p->nr++] = ptr;
+	if (p->nr == KRC_NREC) {
+		k->cur = NULL;
+		full = p;
+	}
+	unlock(&k->lock);
+	__atomic_fetch_add(&st.kfree_queued, 1, __ATOMIC_RELAXED);
+	if (full)
+		krc_queue(full);
+}
+
+void F(kvfree_rcu_barrier)(void)
+{
+	ensure_init();
+	for (int i = 0; i < st.nlists; i++) {
+		krc_t *k = &st.krcs[i];
+		krc_page_t *p;
+
+		lock(&k->lock);
+		p = k->cur;
+		k->cur = NULL;
+		unlock(&k->lock);
+		if (p)
+			krc_queue(p);
+	}
+	F(rcu_barrier)();
+}
+
+/* ================================================================== */
 /* Statistics                                                          */
 /* ================================================================== */
 
@@ -783,8 +923,13 @@ void F(stats)(hp_rcu_stats_t *s)
 	memset(s, 0, sizeof *s);
 	s->flavour = NAME;
 	s->mb = st.mb == MB_MEMBARRIER ? "membarrier" : st.mb == MB_SIGNAL ? "signal" : "none";
+	s->mb_normal = st.mb == MB_MEMBARRIER && st.mb_global ? "membarrier-global" : s->mb;
 	s->gp_seq = __atomic_load_n(&st.seq, __ATOMIC_ACQUIRE);
 	s->gps = __atomic_load_n(&st.gps, __ATOMIC_RELAXED);
+	s->exp_gps = __atomic_load_n(&st.exp_gps, __ATOMIC_RELAXED);
 	s->cbs_invoked = __atomic_load_n(&st.cbs_invoked, __ATOMIC_RELAXED);
 	s->cb_batches = __atomic_load_n(&st.cb_batches, __ATOMIC_RELAXED);
+	s->kfree_queued = __atomic_load_n(&st.kfree_queued, __ATOMIC_RELAXED);
+	s->kfree_freed = __atomic_load_n(&st.kfree_freed, __ATOMIC_RELAXED);
+	s->kfree_pages = __atomic_load_n(&st.kfree_pages, __ATOMIC_RELAXED);
 }

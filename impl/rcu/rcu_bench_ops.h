@@ -31,13 +31,17 @@ typedef struct hp_rcu_vcase {
 typedef struct hp_rcu_ops {
 	const char *name;
 	int has_gp;                     /* grace periods: synchronize_rcu, call_rcu */
+	int has_exp;                    /* synchronize_rcu_expedited */
 	int liburcu;                    /* liburcu's code (not ThreadSanitizer-aware) */
 	int (*membarrier)(void);        /* 1/0: writer uses membarrier(2); -1: n/a */
 	hp_rcu_vcase_t read_side, read_scaling, read_mostly, gp_latency, call_rcu;
+	hp_rcu_vcase_t srcu_domains;    /* srcu only; zero elsewhere */
+	hp_rcu_vcase_t kfree_rcu;       /* impl RCU flavours only; zero elsewhere */
 } hp_rcu_ops_t;
 
-/* impl/rcu's flavours, compiled from bench/rcu_variant.c with
- * -DRCU_V_IMPL_QSBR, _MEMB, _PREEMPT */
+/* impl/rcu's flavours and SRCU, compiled from bench/rcu_variant.c with
+ * -DRCU_V_IMPL_QSBR, _MEMB, _PREEMPT, _SRCU */
 extern const hp_rcu_ops_t hp_rcu_ops_impl_qsbr, hp_rcu_ops_impl_memb, hp_rcu_ops_impl_preempt;
+extern const hp_rcu_ops_t hp_rcu_ops_impl_srcu;
 
 #endif

@@ -23,12 +23,56 @@
  * synchronize_rcu()      waits for every critical section that began before
  *                        it: one grace period. Never inside a critical
  *                        section (reported and aborted: it would deadlock).
- *                        Callers that overlap share a grace period.
+ *                        Callers that overlap share a grace period. The
+ *                        normal kind, as the kernel's: cheap for the readers'
+ *                        CPUs, slow to finish. memb and preempt order the
+ *                        readers with membarrier(MEMBARRIER_CMD_GLOBAL),
+ *                        which the kernel implements with its own normal
+ *                        synchronize_rcu() (no IPI; about a millisecond or
+ *                        more), and the writer backs off to sleeps while it
+ *                        waits; where that command is missing (nohz_full,
+ *                        old kernels) or the signal fallback runs, the
+ *                        normal grace period orders readers as the
+ *                        expedited one does.
+ * synchronize_rcu_expedited()   synchronize_rcu_expedited()
+ *                        (kernel/rcu/tree_exp.h, Linux 6.6): the same
+ *                        guarantee, forced now: memb and preempt IPI every
+ *                        CPU running a thread of the process
+ *                        (MEMBARRIER_CMD_PRIVATE_EXPEDITED) or signal every
+ *                        registered thread, as the kernel IPIs every CPU;
+ *                        the writer then polls without sleeping (spin, then
+ *                        sched_yield). qsbr cannot force a reader (its read
+ *                        side records nothing a barrier could expose), so
+ *                        its expedited grace period differs only in never
+ *                        sleeping while it waits for the readers' reports.
+ *                        A caller arriving while a normal grace period
+ *                        runs waits for it first (one lock serialises
+ *                        grace periods). Cost: two membarrier calls (a few
+ *                        microseconds) and CPU time spent polling.
  * call_rcu(head, fn)     fn(head) runs on the grace-period thread after a
  *                        grace period. Lock-free push onto the list of the
  *                        CPU the caller runs on (sched_getcpu()).
  * rcu_barrier()          waits until every callback queued before it has
  *                        run. Not from a callback (aborted: deadlock).
+ * kvfree_call_rcu(ptr)   kfree_rcu_mightsleep(ptr) / kvfree_call_rcu()
+ *                        (kernel/rcu/tree.c, Linux 6.6), head-less: free(ptr)
+ *                        after a grace period. The pointer goes into the
+ *                        calling CPU's bulk page (a 4 KiB array of 509
+ *                        pointers, struct kvfree_rcu_bulk_data) under that
+ *                        CPU's lock; a full page is queued with one
+ *                        call_rcu, and its callback frees every pointer
+ *                        in it: one grace period and one callback per 509
+ *                        objects. No page (malloc failed): synchronize_rcu
+ *                        and free now, as the kernel's head-less fallback.
+ *                        Where user space differs: the kernel's monitor
+ *                        drains partly filled pages after a few jiffies;
+ *                        here they wait until full or kvfree_rcu_barrier().
+ *                        Cost: sched_getcpu, an uncontended mutex, a store;
+ *                        a malloc every 509 objects. May sleep (qsbr: not
+ *                        from inside a read-side section either).
+ * kvfree_rcu_barrier()   kvfree_rcu_barrier() (Linux 6.12): queues every
+ *                        partly filled page, then rcu_barrier(): every
+ *                        pointer given before it has been freed.
  * get_state_synchronize_rcu()   a cookie (rcu_seq_snap, kernel/rcu/rcu.h):
  *                        complete once a full grace period has elapsed
  *                        after this call. Starts nothing.
@@ -75,8 +119,11 @@ extern hp_rcu_gp_t HP_RCU_F(gp);
 void HP_RCU_F(register_thread)(void);
 void HP_RCU_F(unregister_thread)(void);
 void HP_RCU_F(synchronize_rcu)(void);
+void HP_RCU_F(synchronize_rcu_expedited)(void);
 void HP_RCU_F(call_rcu)(hp_rcu_head_t *head, hp_rcu_callback_t func);
 void HP_RCU_F(rcu_barrier)(void);
+void HP_RCU_F(kvfree_call_rcu)(void *ptr);
+void HP_RCU_F(kvfree_rcu_barrier)(void);
 unsigned long HP_RCU_F(get_state_synchronize_rcu)(void);
 unsigned long HP_RCU_F(start_poll_synchronize_rcu)(void);
 bool HP_RCU_F(poll_state_synchronize_rcu)(unsigned long cookie);

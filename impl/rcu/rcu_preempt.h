@@ -25,8 +25,12 @@
  *   it, or will see the special word at its outermost unlock.
  * - a preempted reader is not queued on a blocked-tasks list and cannot be
  *   priority-boosted: it holds the grace period until it runs and unlocks.
- * - no tick, no normal (non-expedited) grace periods, no context-switch
- *   reporting: every grace period is the expedited kind.
+ * - no tick and no context-switch reporting: both kinds of grace period
+ *   ask every reader and scan; hp_rcu_preempt_synchronize_rcu_expedited()
+ *   orders them with MEMBARRIER_CMD_PRIVATE_EXPEDITED (IPIs, as the
+ *   kernel's), hp_rcu_preempt_synchronize_rcu() with MEMBARRIER_CMD_GLOBAL
+ *   (the kernel's own normal grace period, no IPI, about 1 ms) where the
+ *   kernel has it, and backs off to sleeps while it polls.
  *
  * Cost (x86-64, gcc 12 -O2):
  * - hp_rcu_preempt_read_lock: a TLS load, an increment and a store.
@@ -34,7 +38,8 @@
  *   load and test of the special word (one predictable branch); the slow
  *   path (once per grace period per thread, at most) is a full barrier and
  *   two stores.
- * - synchronize_rcu: a store per registered thread, two membarrier calls and
+ * - synchronize_rcu(_expedited): a store per registered thread, two
+ *   membarrier calls (global / private expedited) and
  *   one scan polling each thread's nesting and report.
  *
  * Signal safety: as the kernel's nesting counter is interrupt-safe, read

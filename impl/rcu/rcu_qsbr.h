@@ -27,6 +27,11 @@
  *   to 1 ms) until each is offline or has reported; no system call when the
  *   readers report promptly. The caller, if online, is taken offline for
  *   the wait (as liburcu does).
+ * - synchronize_rcu_expedited: the same, but the writer never sleeps while
+ *   it waits (spins, then yields). Nothing can force a qsbr reader: its
+ *   read side records nothing, so a signal or barrier could not tell
+ *   whether it is inside a critical section (the kernel's non-preemptible
+ *   expedited IPI reads the preempt count instead).
  *
  * Mechanism: a 64-bit grace-period counter (never wraps). A reader's word
  * holds the counter value at its last quiescent state, 0 when offline; a

@@ -50,10 +50,17 @@ typedef struct hp_rcu_stats {
 	const char *flavour;     /* "qsbr", "memb", "preempt", "broken" */
 	const char *mb;          /* how the writer orders readers: "membarrier",
 				    "signal" (fallback), "none" (qsbr, broken) */
+	const char *mb_normal;   /* what a normal (non-expedited) grace period
+				    uses: "membarrier-global" (the kernel's own
+				    normal grace period, no IPIs), else as mb */
 	uint64_t gp_seq;         /* rcu_seq-style counter: odd while a GP runs */
-	uint64_t gps;            /* grace periods completed */
+	uint64_t gps;            /* grace periods completed (both kinds) */
+	uint64_t exp_gps;        /* of which expedited */
 	uint64_t cbs_invoked;    /* call_rcu callbacks invoked */
 	uint64_t cb_batches;     /* batches the grace-period thread ran */
+	uint64_t kfree_queued;   /* objects given to kvfree_call_rcu */
+	uint64_t kfree_freed;    /* of which freed */
+	uint64_t kfree_pages;    /* bulk pages queued (one call_rcu each) */
 } hp_rcu_stats_t;
 
 /* ------------------------------------------------------------------ */

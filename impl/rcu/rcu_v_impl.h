@@ -15,6 +15,10 @@
  *   v_retire(h, fn)         after v_write_unlock: fn(h) now (locks) or after
  *                           a grace period (call_rcu)
  *   v_synchronize(), v_barrier()   synchronize_rcu, rcu_barrier
+ *   V_HAS_EXP, v_synchronize_exp()   1 and synchronize_rcu_expedited where
+ *                           the variant has one (impl); else 0 and nothing
+ *   V_HAS_KFREE, v_kfree_rcu(p), v_kfree_barrier()   kvfree_call_rcu and
+ *                           kvfree_rcu_barrier (impl RCU flavours only)
  *   v_membarrier()          1/0: the writer orders readers with membarrier(2);
  *                           -1: does not apply
  */
@@ -72,6 +76,11 @@ static inline void v_write_unlock(v_lock_t *lk) { pthread_mutex_unlock(&lk->m); 
 #define v_publish(p, v) hp_rcu_assign_pointer(p, v)
 static inline void v_retire(v_head_t *h, void (*fn)(v_head_t *)) { hp_call_rcu(h, fn); }
 static inline void v_synchronize(void) { hp_synchronize_rcu(); }
+#define V_HAS_EXP 1
+#define V_HAS_KFREE 1
+static inline void v_kfree_rcu(void *p) { hp_kvfree_call_rcu(p); }
+static inline void v_kfree_barrier(void) { hp_kvfree_rcu_barrier(); }
+static inline void v_synchronize_exp(void) { hp_synchronize_rcu_expedited(); }
 static inline void v_barrier(void) { hp_rcu_barrier(); }
 
 static inline int v_membarrier(void)
