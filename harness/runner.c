@@ -100,7 +100,7 @@ int hp_select_suites(const char *list, const hp_suite_t **out, int max,
 		     char *err, size_t errlen)
 {
 	int n = 0;
-	if (!list || !*list) {
+	if (!list) {
 		for (int i = 0; hp_suites[i]; i++) {
 			if (n >= max - 1)
 				return too_many_suites(max, err, errlen);
@@ -186,12 +186,111 @@ static int plan_case(plan_t *pl, const hp_suite_t *s, const hp_case_t *c, int nc
 	return 0;
 }
 
+/* Saturating: a size estimate past any limit stays past it. */
+static unsigned long sat_add(unsigned long a, unsigned long b)
+{
+	return a > ULONG_MAX - b ? ULONG_MAX : a + b;
+}
+
+static unsigned long sat_mul(unsigned long a, unsigned long b)
+{
+	return b && a > ULONG_MAX / b ? ULONG_MAX : a * b;
+}
+
+/* glibc's regcomp recurses once per nested group (20000 of them overflow
+ * the stack) and copies a group once per count of a bounded repetition
+ * ((a{1,255}){1,255}){1,255} takes gigabytes), so both are bounded before
+ * regcomp sees the pattern: the length, the nesting, and an estimate of
+ * the compiled size (an atom is 1, a group the sum of its atoms, x{m,n}
+ * the size of x times max(m, n)). */
+int hp_filter_check(const char *re, char *err, size_t errlen)
+{
+	size_t len = strlen(re);
+	if (len > HP_FILTER_MAX_LEN) {
+		snprintf(err, errlen, "the regular expression is %zu characters long (limit %d)",
+			 len, HP_FILTER_MAX_LEN);
+		return -1;
+	}
+	unsigned long sum[HP_FILTER_MAX_DEPTH + 1] = { 0 }, last[HP_FILTER_MAX_DEPTH + 1] = { 0 };
+	int d = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = re[i];
+		if (c == '(') {
+			if (d == HP_FILTER_MAX_DEPTH) {
+				snprintf(err, errlen, "groups nested more than %d deep (at character %zu)",
+					 HP_FILTER_MAX_DEPTH, i + 1);
+				return -1;
+			}
+			d++;
+			sum[d] = last[d] = 0;
+			continue;
+		}
+		if (c == ')' && d > 0) {
+			unsigned long g = sum[d] ? sum[d] : 1;
+			d--;
+			sum[d] = sat_add(sum[d], g);
+			last[d] = g;
+			continue;
+		}
+		if (c == '{' && i + 1 < len && re[i + 1] >= '0' && re[i + 1] <= '9') {
+			unsigned long m = 0, n = 0, *cur = &m;
+			size_t k = i + 1;
+			for (; k < len && re[k] != '}'; k++) {
+				if (re[k] == ',' && cur == &m)
+					cur = &n;
+				else if (re[k] >= '0' && re[k] <= '9')
+					*cur = sat_add(sat_mul(*cur, 10), (unsigned long)(re[k] - '0'));
+				else
+					break;
+			}
+			if (k < len && re[k] == '}') {
+				unsigned long times = m > n ? m : n, rep = sat_mul(last[d], times ? times : 1);
+				sum[d] = sat_add(sum[d] - last[d], rep);
+				last[d] = rep;
+				i = k;
+				continue;
+			}
+		}
+		if (c == '*' || c == '+' || c == '?' || c == '|' || c == '^' || c == '$')
+			continue;
+		last[d] = 1;
+		if (c == '\\' && i + 1 < len) {
+			i++;
+		} else if (c == '[') {
+			/* a bracket expression is one atom: [], []...] and [^]...] start with a literal ] */
+			size_t k = i + 1;
+			if (k < len && re[k] == '^')
+				k++;
+			if (k < len && re[k] == ']')
+				k++;
+			while (k < len && re[k] != ']')
+				k++;
+			i = k < len ? k : len - 1;
+		}
+		sum[d] = sat_add(sum[d], 1);
+	}
+	unsigned long total = sum[0];
+	for (int k = 1; k <= d; k++)
+		total = sat_add(total, sum[k]);
+	if (total > HP_FILTER_MAX_SIZE) {
+		snprintf(err, errlen, "the regular expression's repetitions expand to more than %d atoms "
+			 "(nested {m,n} multiply; limit %d)", HP_FILTER_MAX_SIZE, HP_FILTER_MAX_SIZE);
+		return -1;
+	}
+	return 0;
+}
+
 /* The --filter, compiled; 0 or an exit code with a message printed. */
 static int filter_compile(const char *filter_re, regex_t *re, int *have)
 {
 	*have = 0;
 	if (!filter_re || !*filter_re)
 		return 0;
+	char why[256];
+	if (hp_filter_check(filter_re, why, sizeof why) != 0) {
+		fprintf(stderr, "hotpath run: --filter: %s\n", why);
+		return HP_EXIT_USAGE;
+	}
 	int rc = regcomp(re, filter_re, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
 		char m[256];
