@@ -93,7 +93,14 @@ static void set_err(char *err, size_t errlen, const char *path, long line, const
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(err, errlen, "%s:%ld: %s", path, line, msg);
+	/* the reason comes first in importance: a path too long for err loses
+	 * its middle, never the message */
+	size_t plen = strlen(path), room = strlen(msg) + 32 < errlen ? errlen - strlen(msg) - 32 : 0;
+	if (plen > room && room >= 16)
+		snprintf(err, errlen, "%.*s...%s:%ld: %s", (int)(room / 2 - 2), path,
+			 path + plen - (room / 2 - 2), line, msg);
+	else
+		snprintf(err, errlen, "%s:%ld: %s", path, line, msg);
 }
 
 /* Parses one record starting at *pos; *line counts physical lines.
@@ -200,6 +207,47 @@ static int csv_int(int *dst, const char *v, int col, int min, const char *path, 
 	return 0;
 }
 
+/* Metrics that count or time something: never negative. */
+static int is_count_metric(const char *m)
+{
+	static const char *const names[] = {
+		"real_time", "cpu_time", "tsc_cycles", "real_time_per_item", "iterations",
+		"instructions", "perf_cycles", "perf_instructions", "perf_cache_misses",
+		"perf_branch_misses",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(m, names[i]))
+			return 1;
+	return 0;
+}
+
+/* What the writers can produce (docs/results-format.md, "What the readers
+ * accept"): a finite value of magnitude at most HP_VALUE_MAX; for a time or
+ * a count, not negative; real time and iterations above 0 (no operation
+ * takes no time). strtod reads "nan", "inf" and 1e308 as numbers. */
+static int csv_value_ok(const hp_record_t *x, const char *path, long line, char *err,
+			size_t errlen)
+{
+	double v = x->value;
+	const char *why = NULL;
+
+	if (isnan(v))
+		why = "is not a number (NaN)";
+	else if (isinf(v))
+		why = "is infinite";
+	else if (fabs(v) > HP_VALUE_MAX)
+		why = "is beyond any measurable value (|value| > 1e15)";
+	else if (v < 0 && is_count_metric(x->metric))
+		why = "is negative (a time or a count)";
+	else if (v == 0 && (!strcmp(x->metric, "real_time") || !strcmp(x->metric, "real_time_per_item") ||
+			    !strcmp(x->metric, "iterations")))
+		why = "is zero (no operation takes no time)";
+	if (!why)
+		return 0;
+	set_err(err, errlen, path, line, "value \"%.17g\" of metric %s %s", v, x->metric, why);
+	return -1;
+}
+
 static int csv_to_record(const csv_row_t *row, hp_record_t *x, const char *path, long line,
 			 char *err, size_t errlen)
 {
@@ -226,7 +274,7 @@ static int csv_to_record(const csv_row_t *row, hp_record_t *x, const char *path,
 		set_err(err, errlen, path, line, "value \"%.40s\" is not a number", f[10]);
 		return -1;
 	}
-	return 0;
+	return csv_value_ok(x, path, line, err, errlen);
 }
 
 
@@ -275,6 +323,16 @@ int hp_read_csv(const char *path, hp_results_t *r, char *err, size_t errlen)
 	}
 	if (csv_header(s, n, &pos, &line, &row, path, err, errlen) < 0)
 		goto out;
+	/* the writer ends every line with a newline: a file without one was
+	 * cut (a full disk, a copy stopped half-way), maybe inside a value */
+	if (s[n - 1] != '\n') {
+		long last = 1;
+		for (size_t i = 0; i < n; i++)
+			last += s[i] == '\n';
+		set_err(err, errlen, path, last, "the last line has no terminating newline: the file "
+			"is cut short (damaged); its last value cannot be trusted");
+		goto out;
+	}
 
 	for (;;) {
 		hp_record_t x;

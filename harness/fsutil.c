@@ -36,21 +36,30 @@ static char *parent_dir(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
-/* Makes the rename itself durable; a failure here is not worth failing a
- * write whose data is already safely in place. */
-static void fsync_parent(const char *path)
+/* Makes the rename itself durable. 0, or -1 with errno when the folder
+ * cannot be synced (EINVAL, a file system without directory sync, is not
+ * an error). */
+static int fsync_parent(const char *path)
 {
 	char *dir = parent_dir(path);
-	int fd;
+	int fd, rc = 0, saved = 0;
 
 	if (!dir)
-		return;
+		return -1;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
+	if (fd < 0) {
+		saved = errno;
+		rc = -1;
+	} else {
+		if (fsync(fd) != 0 && errno != EINVAL) {
+			saved = errno;
+			rc = -1;
+		}
 		close(fd);
 	}
 	free(dir);
+	errno = saved;
+	return rc;
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -99,8 +108,7 @@ int hp_write_atomic(const char *path, const void *data, size_t len)
 	if (rename(tmp, path) < 0)
 		goto fail;
 	free(tmp);
-	fsync_parent(path);
-	return 0;
+	return fsync_parent(path);
 
 fail:
 	saved = errno;

@@ -21,6 +21,9 @@
 #include "fsutil.h"
 #include "stats.h"
 
+/* The largest magnitude a reader accepts for a value (1e15 ns is 11 days
+ * per operation): anything past it is a damaged file. */
+#define HP_VALUE_MAX 1e15
 #define HP_CSV_HEADER "suite,case,variant,kind,param,threads,cpus,metric,unit,rep,value"
 
 typedef struct hp_record {
@@ -100,6 +103,11 @@ int hp_write_results_json(const char *path, const hp_results_t *r,
  * ratio to the impl variant; then every benchmark that did not run, with
  * its reason. `title_note` is printed under the title (may be NULL). */
 int hp_write_summary(const char *path, const hp_results_t *r, const char *title_note);
+/* The same for a run that may not have finished: with complete 0 (Ctrl-C,
+ * a failed write, the run still going) the closing line says the rest did
+ * not start instead of "Every benchmark ran.". */
+int hp_write_summary_run(const char *path, const hp_results_t *r, const char *title_note,
+			 int complete);
 
 /* ---- readers (csvio.c) ------------------------------------------------ */
 /* Reads a results.csv written by hp_write_csv (header checked). Returns 0,

@@ -536,8 +536,10 @@ typedef struct run {
 	int failed;
 	int interrupted;
 	int plots;
+	int write_failed;               /* a result file could not be written: the run stopped */
 	int nby[HP_ST_FAILED + 1];      /* statuses by kind */
-	char note[256];
+	char note[PATH_MAX + 512];
+	char write_err[PATH_MAX + 256];
 } run_t;
 
 /* Suites, filter, topology, CPUs, run environment (checked in the order
@@ -593,8 +595,10 @@ static int run_start(run_t *r)
 	json_object_object_add(r->env, "repetitions", json_object_new_int(re->reps));
 	snprintf(path, sizeof path, "%s/env.json", r->dir);
 	if (hp_write_json_atomic(path, r->env) != 0) {
+		/* a full disk or a read-only folder: nothing ran, leave no empty run folder */
 		fprintf(stderr, "hotpath run: cannot write %s: %s\n", path, strerror(errno));
-		return HP_EXIT_USAGE;
+		rmdir(r->dir);
+		return HP_EXIT_FAIL;
 	}
 	snprintf(path, sizeof path, "%s/topology.xml", r->dir);
 	if (hp_topo_export_xml(re->topo, path, err, sizeof err) != 0)
@@ -634,10 +638,12 @@ static void run_loop(run_t *r)
 		r->done++;
 		snprintf(r->note, sizeof r->note, "Incomplete: %zu of %zu benchmarks done so far.",
 			 r->done, r->plan.n);
-		if (hp_write_outputs(r->dir, &r->res, r->env, r->note) != 0) {
+		if (hp_write_outputs(r->dir, &r->res, r->env, r->note, 0, r->write_err,
+				     sizeof r->write_err) != 0) {
 			progress_end(&r->pg);
-			fprintf(stderr, "hotpath run: cannot write results in %s: %s\n", r->dir, strerror(errno));
-			r->failed++;
+			fprintf(stderr, "hotpath run: %s; stopping after %zu of %zu benchmarks\n",
+				r->write_err, r->done, r->plan.n);
+			r->write_failed = 1;
 			break;
 		}
 	}
@@ -662,12 +668,18 @@ static void warn_cpu_mismatch(run_t *r)
 	}
 }
 
+static void env_status(run_t *r)
+{
+	json_object_object_add(r->env, "status",
+			       json_object_new_string(r->write_failed ? "failed" :
+						      r->interrupted ? "interrupted" : "complete"));
+}
+
 /* The final fields of env.json: status, duration, counts by status. */
 static void env_finish(run_t *r)
 {
 	struct json_object *env = r->env;
-	json_object_object_add(env, "status",
-			       json_object_new_string(r->interrupted ? "interrupted" : "complete"));
+	env_status(r);
 	json_object_object_add(env, "duration_s", json_object_new_double(hp_mono_s() - r->pg.t0));
 	struct json_object *counts = json_object_new_object();
 	for (size_t k = 0; k < r->res.nst; k++)
@@ -707,28 +719,57 @@ static void run_plots(run_t *r)
 		snprintf(m, sizeof m, "plots failed: %s", err);
 		hp_env_warn(r->env, m);
 		fprintf(stderr, "hotpath: %s\n", m);
+		r->failed++;    /* a plot asked for and not drawn is a failed output: exit 1 */
 	}
 }
 
-/* The last version of every file, then the summary on stdout. */
-static void run_finish(run_t *r)
+/* The note under summary.md's title and on the closing line: it counts
+ * what really ran. */
+static void run_note(run_t *r)
 {
 	size_t njobs = r->plan.n;
-	if (r->interrupted)
+	if (r->write_failed)
+		snprintf(r->note, sizeof r->note, "Stopped: %zu of %zu benchmarks ran; the run stopped "
+			 "because a result file could not be written (%s).", r->done, njobs, r->write_err);
+	else if (r->interrupted)
 		snprintf(r->note, sizeof r->note, "Interrupted: %zu of %zu benchmarks finished; their results are complete, the rest did not run.",
 			 r->done, njobs);
 	else
-		snprintf(r->note, sizeof r->note, "Complete: %zu benchmarks.", njobs);
-	env_finish(r);
-	run_plots(r);
+		snprintf(r->note, sizeof r->note, "Complete: %zu benchmarks.", r->done);
+}
+
+/* The last version of every file, then the summary on stdout. Result files
+ * first: when they cannot be written (a full disk) no plot is drawn and the
+ * closing line says the run stopped. */
+static void run_finish(run_t *r)
+{
 	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/env.json", r->dir);
-	int wrc = hp_write_json_atomic(path, r->env);
-	wrc |= hp_write_outputs(r->dir, &r->res, r->env, r->note);
-	if (wrc != 0) {
-		fprintf(stderr, "hotpath run: cannot write results in %s: %s\n", r->dir, strerror(errno));
-		r->failed++;
+	run_note(r);
+	env_finish(r);
+	int complete = !r->interrupted && !r->write_failed;
+	if (!r->write_failed &&
+	    hp_write_outputs(r->dir, &r->res, r->env, r->note, complete, r->write_err, sizeof r->write_err) != 0) {
+		fprintf(stderr, "hotpath run: %s\n", r->write_err);
+		r->write_failed = 1;
+		complete = 0;
+		run_note(r);
+		env_status(r);
 	}
+	if (!r->write_failed)
+		run_plots(r);
+	/* env.json and results.json again: the plots' warnings and the final status */
+	snprintf(path, sizeof path, "%s/env.json", r->dir);
+	if (hp_write_json_atomic(path, r->env) != 0) {
+		if (!r->write_failed)
+			fprintf(stderr, "hotpath run: cannot write %s: %s\n", path, strerror(errno));
+		r->write_failed = 1;
+	} else if (hp_write_outputs(r->dir, &r->res, r->env, r->note, complete, r->write_err,
+				    sizeof r->write_err) != 0 && !r->write_failed) {
+		fprintf(stderr, "hotpath run: %s\n", r->write_err);
+		r->write_failed = 1;
+	}
+	if (r->write_failed)
+		r->failed++;
 	if (!r->o->quiet) {
 		const int *nby = r->nby;
 		printf("hotpath: %s (%d ok, %d unavailable, %d skipped, %d failed)\n", r->note,
