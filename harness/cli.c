@@ -17,6 +17,7 @@
 #include "plot.h"
 #include "compare.h"
 #include "metrics.h"
+#include "fsutil.h"
 
 /* The help, in two parts: the commands the suites add go between them. */
 static const char usage_head[] =
@@ -384,9 +385,18 @@ static int cmd_env(cli_t *c, const char *cmdline)
 			     .command_line = cmdline, .metric = "time", .profile = "quick",
 			     .gbench_build = hp_gb_library_build() };
 	struct json_object *env = hp_env_capture(t, &eo);
-	if (c->json)
-		printf("%s\n", json_object_to_json_string_ext(env, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	else
+	if (c->json) {
+		size_t len;
+		char *text = hp_json_text(env, &len);
+		if (!text) {
+			fprintf(stderr, "hotpath env: out of memory\n");
+			json_object_put(env);
+			hp_topo_free(t);
+			return HP_EXIT_INTERNAL;
+		}
+		fwrite(text, 1, len, stdout);
+		free(text);
+	} else
 		hp_env_print(env, stdout);
 	json_object_put(env);
 	hp_topo_free(t);

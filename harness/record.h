@@ -113,6 +113,11 @@ int hp_write_summary_run(const char *path, const hp_results_t *r, const char *ti
 /* Reads a results.csv written by hp_write_csv (header checked). Returns 0,
  * or -1 with a message naming the file and line. */
 int hp_read_csv(const char *path, hp_results_t *r, char *err, size_t errlen);
+/* The same checks, streaming: fn gets each record in file order (nonzero
+ * from fn stops with "out of memory"); the reader holds one record, not the
+ * file. 0, or -1 with err (records before the bad line were passed on). */
+int hp_read_csv_each(const char *path, int (*fn)(const hp_record_t *x, void *arg), void *arg,
+		     char *err, size_t errlen);
 
 /* ---- records as JSON (jsonout.c; child process -> runner, one object per line) */
 struct json_object *hp_record_to_json(const hp_record_t *rec);
