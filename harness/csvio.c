@@ -226,8 +226,8 @@ static int is_count_metric(const char *m)
  * HP_VALUE_MAX; real time and iterations above 0 (no operation takes no
  * time). A case's own counters may be any finite value. strtod reads
  * "nan", "inf" and 1e308 as numbers. */
-static int csv_value_ok(const hp_record_t *x, const char *path, long line, char *err,
-			size_t errlen)
+static int csv_value_ok(const hp_record_t *x, const char *text, const char *path, long line,
+			char *err, size_t errlen)
 {
 	double v = x->value;
 	const char *why = NULL;
@@ -245,7 +245,7 @@ static int csv_value_ok(const hp_record_t *x, const char *path, long line, char 
 		why = "is zero (no operation takes no time)";
 	if (!why)
 		return 0;
-	set_err(err, errlen, path, line, "value \"%.17g\" of metric %s %s", v, x->metric, why);
+	set_err(err, errlen, path, line, "value \"%.40s\" of metric %s %s", text, x->metric, why);
 	return -1;
 }
 
@@ -275,7 +275,7 @@ static int csv_to_record(const csv_row_t *row, hp_record_t *x, const char *path,
 		set_err(err, errlen, path, line, "value \"%.40s\" is not a number", f[10]);
 		return -1;
 	}
-	return csv_value_ok(x, path, line, err, errlen);
+	return csv_value_ok(x, f[10], path, line, err, errlen);
 }
 
 
