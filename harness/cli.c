@@ -17,6 +17,7 @@
 #include "plot.h"
 #include "compare.h"
 #include "metrics.h"
+#include "fsutil.h"
 
 /* The help, in two parts: the commands the suites add go between them. */
 static const char usage_head[] =
@@ -115,6 +116,25 @@ static char *join_args(int argc, char **argv)
 	return s;
 }
 
+/* An argument for a message: its first 200 bytes, control bytes as \xNN
+ * (a raw one would garble the terminal). Overwritten by the next call. */
+static const char *printable_arg(const char *a)
+{
+	static char buf[4 * 200 + 4];
+	size_t o = 0, i = 0;
+	for (; a[i] && i < 200; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, sizeof buf - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	if (a[i])
+		o += (size_t)snprintf(buf + o, sizeof buf - o, "...");
+	buf[o] = 0;
+	return buf;
+}
+
 /* Options shared by run, list and env. */
 enum { O_SUITE = 1, O_FILTER, O_CPUS, O_PROFILE, O_REPS, O_SEED, O_METRIC, O_OUT, O_NOPLOTS, O_QUIET, O_JSON, O_HELP };
 static const struct option run_opts[] = {
@@ -155,13 +175,19 @@ static int allowed(const char *cmd, int opt)
 	return 0;
 }
 
+/* Decimal, or hex with 0x; never octal: "010" is ten, "09" is nine. */
 static int parse_u64(const char *s, uint64_t *v)
 {
-	if (!s || !*s || *s == '-')
+	if (!s || !*s || *s < '0' || *s > '9')
+		return -1;
+	int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	if (hex && !s[2])
 		return -1;
 	char *end;
 	errno = 0;
-	unsigned long long x = strtoull(s, &end, 0);
+	unsigned long long x = strtoull(hex ? s + 2 : s, &end, hex ? 16 : 10);
+	if (hex && (s[2] == '-' || s[2] == '+' || s[2] == ' '))
+		return -1;
 	if (errno || *end)
 		return -1;
 	*v = x;
@@ -183,9 +209,13 @@ static int parse_opts(const char *cmd, int argc, char **argv, cli_t *c)
 		if (o == 'h')
 			o = O_HELP;
 		if (o == '?') {
-			if (optopt)
+			/* optopt is a long option's value (an enum, not a character)
+			 * when it was given a value it does not take: --quiet=1 */
+			if (optopt >= O_SUITE && optopt <= O_HELP)
+				return usage_error("%s: option '--%s' takes no value", cmd, opt_name(optopt));
+			if (optopt > ' ' && optopt < 0x7f)
 				return usage_error("%s: unknown option '-%c'", cmd, optopt);
-			return usage_error("%s: unknown option '%s'", cmd, argv[optind - 1]);
+			return usage_error("%s: unknown option '%s'", cmd, printable_arg(argv[optind - 1]));
 		}
 		if (o == ':')
 			return usage_error("%s: option '--%s' needs a value", cmd, opt_name(optopt));
@@ -196,7 +226,12 @@ static int parse_opts(const char *cmd, int argc, char **argv, cli_t *c)
 		case O_HELP:
 			print_usage();
 			return HP_EXIT_OK;
-		case O_SUITE: c->run.suites = optarg; break;
+		case O_SUITE:
+			/* an empty list is an error, not "all" (an unset shell variable) */
+			if (!*optarg)
+				return usage_error("--suite: empty suite list (leave --suite out to run every suite)");
+			c->run.suites = optarg;
+			break;
 		case O_FILTER: c->run.filter = optarg; break;
 		case O_CPUS: c->run.cpus_spec = optarg; break;
 		case O_PROFILE:
@@ -211,7 +246,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, cli_t *c)
 			break;
 		case O_SEED:
 			if (parse_u64(optarg, &v) != 0)
-				return usage_error("--seed: '%s' is not an unsigned 64-bit number", optarg);
+				return usage_error("--seed: '%s' is not an unsigned 64-bit number (decimal, or hex with 0x)", optarg);
 			c->run.seed = v;
 			break;
 		case O_METRIC:
@@ -221,6 +256,11 @@ static int parse_opts(const char *cmd, int argc, char **argv, cli_t *c)
 		case O_OUT:
 			if (!*optarg)
 				return usage_error("--out: empty folder name");
+			for (const char *q = optarg; *q; q++)
+				if ((unsigned char)*q < 0x20 || *q == 0x7f)
+					return usage_error("--out: the folder name holds control character 0x%02x at "
+							   "byte %zu (valid: a path without control characters)",
+							   (unsigned char)*q, (size_t)(q - optarg));
 			c->run.out = optarg;
 			break;
 		case O_NOPLOTS: c->run.no_plots = 1; break;
@@ -345,9 +385,18 @@ static int cmd_env(cli_t *c, const char *cmdline)
 			     .command_line = cmdline, .metric = "time", .profile = "quick",
 			     .gbench_build = hp_gb_library_build() };
 	struct json_object *env = hp_env_capture(t, &eo);
-	if (c->json)
-		printf("%s\n", json_object_to_json_string_ext(env, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	else
+	if (c->json) {
+		size_t len;
+		char *text = hp_json_text(env, &len);
+		if (!text) {
+			fprintf(stderr, "hotpath env: out of memory\n");
+			json_object_put(env);
+			hp_topo_free(t);
+			return HP_EXIT_INTERNAL;
+		}
+		fwrite(text, 1, len, stdout);
+		free(text);
+	} else
 		hp_env_print(env, stdout);
 	json_object_put(env);
 	hp_topo_free(t);
@@ -384,7 +433,7 @@ static int unknown_command(const char *cmd)
 	return rc;
 }
 
-int main(int argc, char **argv)
+static int cli_main(int argc, char **argv)
 {
 	if (argc < 2)
 		return unknown_command(NULL);
@@ -436,5 +485,23 @@ int main(int argc, char **argv)
 	else
 		rc = hp_run(&c.run);
 	free(cl);
+	return rc;
+}
+
+/* What a command printed must have reached stdout: `hotpath list > /dev/full`
+ * is a failure (exit 1), not a success with nothing written. */
+int main(int argc, char **argv)
+{
+	int rc = cli_main(argc, argv);
+	errno = 0;
+	int bad = fflush(stdout) != 0;
+	int e = errno;
+	bad |= ferror(stdout) != 0;
+	if (bad) {
+		fprintf(stderr, "hotpath%s%s: cannot write to standard output: %s\n", argc > 1 ? " " : "",
+			argc > 1 ? printable_arg(argv[1]) : "", e ? strerror(e) : "write error");
+		if (rc == HP_EXIT_OK)
+			rc = HP_EXIT_FAIL;
+	}
 	return rc;
 }

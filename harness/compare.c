@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "hp_rand.h"
 #include "compare.h"
 #include "keymap.h"
@@ -63,13 +65,13 @@ typedef struct side_bench {
 	char metric[48], unit[24];
 	int prio;               /* hp_primary_rank of metric */
 	double *v;
-	size_t n;
+	size_t n, cap;
 } side_bench_t;
 
 typedef struct side {
 	keymap_t ids;           /* bench key -> index into b */
 	side_bench_t *b;
-	size_t n;
+	size_t n, cap;
 } side_t;
 
 static void side_free(side_t *s)
@@ -81,65 +83,82 @@ static void side_free(side_t *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int side_build(const hp_results_t *r, side_t *s)
+/* Adds one record: its benchmark if new, and its value when its metric is
+ * the benchmark's best so far (hp_primary_rank; among the rest, the first
+ * seen). A better metric arriving later drops the values kept so far, so
+ * memory holds one metric's values per benchmark, never the file. 0, or -1
+ * when out of memory. */
+static int side_add(side_t *s, const hp_record_t *x)
 {
-	size_t *bid = malloc((r->nrec ? r->nrec : 1) * sizeof(*bid));
 	char key[HP_BENCH_KEY_MAX];
+	int p = hp_primary_rank(x->metric);
+	size_t id;
+	side_bench_t *b;
 
-	memset(s, 0, sizeof(*s));
-	keymap_init(&s->ids);
-	if (!bid)
-		goto nomem;
-	/* first pass: benchmarks and, for each, its best metric */
-	for (size_t i = 0; i < r->nrec; i++) {
-		const hp_record_t *x = &r->rec[i];
-		size_t id;
-		int p = hp_primary_rank(x->metric);
-
-		hp_bench_key(key, sizeof(key), x->suite, x->case_, x->variant, x->param, x->threads);
-		id = keymap_id(&s->ids, key);
-		if (id == KEYMAP_NONE)
-			goto nomem;
-		bid[i] = id;
-		if (id == s->n) {
-			side_bench_t *nb = realloc(s->b, (s->n + 1) * sizeof(*nb));
+	hp_bench_key(key, sizeof(key), x->suite, x->case_, x->variant, x->param, x->threads);
+	id = keymap_id(&s->ids, key);
+	if (id == KEYMAP_NONE)
+		return -1;
+	if (id == s->n) {
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? 2 * s->cap : 16;
+			side_bench_t *nb = realloc(s->b, cap * sizeof(*nb));
 
 			if (!nb)
-				goto nomem;
+				return -1;
 			s->b = nb;
-			memset(&s->b[s->n], 0, sizeof(s->b[s->n]));
-			hp_bench_name(s->b[s->n].name, sizeof(s->b[s->n].name), x->suite, x->case_,
-				      x->variant, x->param, x->threads);
-			/* above any rank: the first metric seen is taken */
-			s->b[s->n].prio = HP_NPRIMARY + 1;
-			s->n++;
+			s->cap = cap;
 		}
-		if (p < s->b[id].prio) {
-			s->b[id].prio = p;
-			hp_strlcpy(s->b[id].metric, x->metric, sizeof(s->b[id].metric));
-			hp_strlcpy(s->b[id].unit, x->unit, sizeof(s->b[id].unit));
-		}
+		memset(&s->b[s->n], 0, sizeof(s->b[s->n]));
+		hp_bench_name(s->b[s->n].name, sizeof(s->b[s->n].name), x->suite, x->case_,
+			      x->variant, x->param, x->threads);
+		/* above any rank: the first metric seen is taken */
+		s->b[s->n].prio = HP_NPRIMARY + 1;
+		s->n++;
 	}
-	/* second pass: the values of that metric */
-	for (size_t i = 0; i < r->nrec; i++) {
-		side_bench_t *b = &s->b[bid[i]];
-		double *nv;
+	b = &s->b[id];
+	if (p < b->prio) {
+		b->prio = p;
+		b->n = 0;
+		hp_strlcpy(b->metric, x->metric, sizeof(b->metric));
+		hp_strlcpy(b->unit, x->unit, sizeof(b->unit));
+	}
+	if (strcmp(x->metric, b->metric))
+		return 0;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 8;
+		double *nv = realloc(b->v, cap * sizeof(*nv));
 
-		if (strcmp(r->rec[i].metric, b->metric))
-			continue;
-		nv = realloc(b->v, (b->n + 1) * sizeof(*nv));
 		if (!nv)
-			goto nomem;
+			return -1;
 		b->v = nv;
-		b->v[b->n++] = r->rec[i].value;
+		b->cap = cap;
 	}
-	free(bid);
+	b->v[b->n++] = x->value;
 	return 0;
-nomem:
-	free(bid);
-	side_free(s);
-	errno = ENOMEM;
-	return -1;
+}
+
+static void side_init(side_t *s)
+{
+	memset(s, 0, sizeof(*s));
+	keymap_init(&s->ids);
+}
+
+static int side_build(const hp_results_t *r, side_t *s)
+{
+	side_init(s);
+	for (size_t i = 0; i < r->nrec; i++)
+		if (side_add(s, &r->rec[i]) < 0) {
+			side_free(s);
+			errno = ENOMEM;
+			return -1;
+		}
+	return 0;
+}
+
+static int side_add_cb(const hp_record_t *x, void *arg)
+{
+	return side_add(arg, x);
 }
 
 /* ==================================================================== */
@@ -323,8 +342,38 @@ static int is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* 0, or -1 after a message naming the folder. */
-static int load_dir(const char *dir, hp_results_t *r)
+/* What env.json says about a run that compare reports on. */
+typedef struct run_info {
+	char status[32];        /* "" when env.json has none */
+	char metric[32];
+} run_info_t;
+
+/* env.json must be a JSON object (what the runner writes); its status and
+ * metric are kept when present. 0, or -1 after a message. */
+static int load_env(const char *path, run_info_t *ri)
+{
+	struct json_object *o = json_object_from_file(path), *v;
+
+	memset(ri, 0, sizeof(*ri));
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		fprintf(stderr, "hotpath compare: %s: not a JSON object (%s)\n", path,
+			o ? "another JSON value" : json_util_get_last_err() ? json_util_get_last_err() : "unreadable");
+		json_object_put(o);
+		return -1;
+	}
+	if (json_object_object_get_ex(o, "status", &v) && json_object_is_type(v, json_type_string))
+		hp_strlcpy(ri->status, json_object_get_string(v), sizeof(ri->status));
+	if (json_object_object_get_ex(o, "metric", &v) && json_object_is_type(v, json_type_string))
+		hp_strlcpy(ri->metric, json_object_get_string(v), sizeof(ri->metric));
+	json_object_put(o);
+	return 0;
+}
+
+/* Reads a folder's results.csv straight into s (its benchmarks and their
+ * primary values: memory grows with the benchmarks, not the rows).
+ * 0, or -1 after a message naming the folder (errno ENOMEM when out of
+ * memory). */
+static int load_dir(const char *dir, side_t *s, run_info_t *ri)
 {
 	char *csv = dir_file(dir, "results.csv"), *env = dir_file(dir, "env.json"), err[1024];
 	int rc = -1;
@@ -339,9 +388,11 @@ static int load_dir(const char *dir, hp_results_t *r)
 		fprintf(stderr, "hotpath compare: %s is not a results folder (no env.json)\n", dir);
 		goto out;
 	}
+	if (load_env(env, ri) < 0)
+		goto out;
 	/* err holds a path, a line number and a reason; a longer path is
 	 * cut in the message only, never in what is read */
-	if (hp_read_csv(csv, r, err, sizeof(err)) < 0) {
+	if (hp_read_csv_each(csv, side_add_cb, s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hotpath compare: %s\n", err);
 		goto out;
 	}
@@ -442,19 +493,29 @@ typedef struct tally {
 	size_t cnt[3], undecided, only_a, only_b, min_n;
 } tally_t;
 
+static const char *ratio_fmt(double r)
+{
+	return isfinite(r) && r >= 1e-3 && r < 1e6 ? "%.3f" : "%.4g";
+}
+
 /* Row i + 1 of the table from comparison row x. */
 static void table_row(table_t *t, size_t i, const hp_cmp_row_t *x, const side_bench_t *A,
 		      tally_t *ty)
 {
 	int det = is_deterministic(A->metric);
+	char lo[64], hi[64];
 
 	t->cell[i + 1][0] = key_cell(x->key);
 	if (!t->cell[i + 1][0])
 		t->oom = 1;
 	fmt_val(t, i + 1, 1, x->median_a, A->unit);
 	fmt_val(t, i + 1, 2, x->median_b, A->unit);
-	cellf(t, i + 1, 3, "%.3f", x->ratio);
-	cellf(t, i + 1, 4, "[%.3f, %.3f]", x->lo, x->hi);
+	/* %.3f of a ratio of 1e15 would print 16 digits and more: far from 1,
+	 * four significant digits */
+	cellf(t, i + 1, 3, ratio_fmt(x->ratio), x->ratio);
+	snprintf(lo, sizeof(lo), ratio_fmt(x->lo), x->lo);
+	snprintf(hi, sizeof(hi), ratio_fmt(x->hi), x->hi);
+	cellf(t, i + 1, 4, "[%s, %s]", lo, hi);
 	/* with too few repetitions no verdict is given: printing "same"
 	 * would read as "no difference" next to a ratio of 0.66 */
 	if (!det && (x->na < CMP_MIN_REPS || x->nb < CMP_MIN_REPS)) {
@@ -557,34 +618,39 @@ out:
 	return rc;
 }
 
+/* A side that did not finish: its missing benchmarks are not "only in"
+ * the other side by choice. */
+static void run_notes(FILE *out, const char *label, const char *dir, const run_info_t *ri)
+{
+	if (!ri->status[0] || !strcmp(ri->status, "complete"))
+		return;
+	fprintf(out, "note: %s (%s) did not finish: env.json says status \"%s\"%s\n", label, dir,
+		ri->status, !strcmp(ri->status, "running") ? " (the run crashed or is still going)" :
+		"; the benchmarks after the ones it holds did not run");
+}
+
 int hp_compare_dirs(const char *a, const char *b, FILE *out)
 {
-	hp_results_t ra, rb;
+	run_info_t ia, ib;
 	side_t sa, sb;
 	int rc = 2;
 
 	if (!out)
 		out = stdout;
-	hp_results_init(&ra);
-	hp_results_init(&rb);
-	if (load_dir(a, &ra) < 0 || load_dir(b, &rb) < 0)
+	side_init(&sa);
+	side_init(&sb);
+	if (load_dir(a, &sa, &ia) < 0 || load_dir(b, &sb, &ib) < 0)
 		goto out;
-	rc = 99;
-	if (side_build(&ra, &sa) < 0)
-		goto oom;
-	if (side_build(&rb, &sb) < 0) {
-		side_free(&sa);
-		goto oom;
-	}
+	run_notes(out, "A", a, &ia);
+	run_notes(out, "B", b, &ib);
+	if (ia.metric[0] && ib.metric[0] && strcmp(ia.metric, ib.metric))
+		fprintf(out, "note: A was run with --metric %s and B with --metric %s: benchmarks are "
+			"compared only where both sides have the same primary metric\n", ia.metric, ib.metric);
 	rc = report(out, a, b, &sa, &sb) < 0 ? 99 : 0;
+	if (rc != 0)
+		fprintf(stderr, "hotpath compare: out of memory\n");
+out:
 	side_free(&sa);
 	side_free(&sb);
-	if (rc == 0)
-		goto out;
-oom:
-	fprintf(stderr, "hotpath compare: out of memory\n");
-out:
-	hp_results_free(&ra);
-	hp_results_free(&rb);
 	return rc;
 }

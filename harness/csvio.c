@@ -93,7 +93,14 @@ static void set_err(char *err, size_t errlen, const char *path, long line, const
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(err, errlen, "%s:%ld: %s", path, line, msg);
+	/* the reason comes first in importance: a path too long for err loses
+	 * its middle, never the message */
+	size_t plen = strlen(path), room = strlen(msg) + 32 < errlen ? errlen - strlen(msg) - 32 : 0;
+	if (plen > room && room >= 16)
+		snprintf(err, errlen, "%.*s...%s:%ld: %s", (int)(room / 2 - 2), path,
+			 path + plen - (room / 2 - 2), line, msg);
+	else
+		snprintf(err, errlen, "%s:%ld: %s", path, line, msg);
 }
 
 /* Parses one record starting at *pos; *line counts physical lines.
@@ -200,6 +207,48 @@ static int csv_int(int *dst, const char *v, int col, int min, const char *path, 
 	return 0;
 }
 
+/* Metrics that count or time something: never negative. */
+static int is_count_metric(const char *m)
+{
+	static const char *const names[] = {
+		"real_time", "cpu_time", "tsc_cycles", "real_time_per_item", "iterations",
+		"instructions", "perf_cycles", "perf_instructions", "perf_cache_misses",
+		"perf_branch_misses",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(m, names[i]))
+			return 1;
+	return 0;
+}
+
+/* What the writers can produce (docs/results-format.md, "What the readers
+ * accept"): a finite value; for a time or a count, between 0 and
+ * HP_VALUE_MAX; real time and iterations above 0 (no operation takes no
+ * time). A case's own counters may be any finite value. strtod reads
+ * "nan", "inf" and 1e308 as numbers. */
+static int csv_value_ok(const hp_record_t *x, const char *text, const char *path, long line,
+			char *err, size_t errlen)
+{
+	double v = x->value;
+	const char *why = NULL;
+
+	if (isnan(v))
+		why = "is not a number (NaN)";
+	else if (isinf(v))
+		why = "is infinite";
+	else if (fabs(v) > HP_VALUE_MAX && is_count_metric(x->metric))
+		why = "is beyond any measurable time or count (more than 1e15)";
+	else if (v < 0 && is_count_metric(x->metric))
+		why = "is negative (a time or a count)";
+	else if (v == 0 && (!strcmp(x->metric, "real_time") || !strcmp(x->metric, "real_time_per_item") ||
+			    !strcmp(x->metric, "iterations")))
+		why = "is zero (no operation takes no time)";
+	if (!why)
+		return 0;
+	set_err(err, errlen, path, line, "value \"%.40s\" of metric %s %s", text, x->metric, why);
+	return -1;
+}
+
 static int csv_to_record(const csv_row_t *row, hp_record_t *x, const char *path, long line,
 			 char *err, size_t errlen)
 {
@@ -226,7 +275,7 @@ static int csv_to_record(const csv_row_t *row, hp_record_t *x, const char *path,
 		set_err(err, errlen, path, line, "value \"%.40s\" is not a number", f[10]);
 		return -1;
 	}
-	return 0;
+	return csv_value_ok(x, f[10], path, line, err, errlen);
 }
 
 
@@ -257,41 +306,139 @@ static int csv_header(const char *s, size_t n, size_t *pos, long *line, csv_row_
 	return -1;
 }
 
-int hp_read_csv(const char *path, hp_results_t *r, char *err, size_t errlen)
+/* The buffer of physical lines the reader holds: one record (a quoted
+ * field may span lines), never the whole file. */
+typedef struct csv_in {
+	FILE *f;
+	char *buf, *line;
+	size_t len, cap, lcap;
+	long next_line;         /* number of the next physical line to read */
+	int ended_nl;           /* the last line read ended with '\n' */
+	int eof;
+} csv_in_t;
+
+/* Appends the next physical line to in->buf. 1, 0 at end of file, -1 on a
+ * read error (errno set). */
+static int csv_in_line(csv_in_t *in)
 {
-	size_t n = 0, pos = 0, nrec0 = r->nrec;
+	ssize_t k;
+	char *p;
+
+	if (in->eof)
+		return 0;
+	errno = 0;
+	k = getline(&in->line, &in->lcap, in->f);
+	if (k < 0) {
+		if (ferror(in->f))
+			return -1;
+		in->eof = 1;
+		return 0;
+	}
+	p = hp_grow(in->buf, &in->cap, in->len + (size_t)k + 1, 1);
+	if (!p) {
+		errno = ENOMEM;
+		return -1;
+	}
+	in->buf = p;
+	memcpy(in->buf + in->len, in->line, (size_t)k);
+	in->len += (size_t)k;
+	in->ended_nl = in->line[k - 1] == '\n';
+	in->next_line++;
+	return 1;
+}
+
+/* The next record of the file into row. 1, 0 at end of file, -1 with err.
+ * *start gets the record's first line. Blank lines are skipped. */
+static int csv_in_record(csv_in_t *in, csv_row_t *row, const char *path, long *start,
+			 int skip_blank, char *err, size_t errlen)
+{
+	for (;;) {
+		const char *why = NULL;
+		size_t pos = 0;
+		long line = 0;
+		int k;
+
+		in->len = 0;
+		k = csv_in_line(in);
+		if (k < 0) {
+			set_err(err, errlen, path, in->next_line, "cannot read: %s", strerror(errno));
+			return -1;
+		}
+		if (k == 0)
+			return 0;
+		*start = in->next_line - 1;
+		/* the writer ends every line with a newline: a file without one
+		 * was cut (a full disk, a copy stopped half-way), maybe inside a
+		 * value */
+		for (;;) {
+			if (!in->ended_nl) {
+				set_err(err, errlen, path, in->next_line - 1, "the last line has no "
+					"terminating newline: the file is cut short (damaged); its last "
+					"value cannot be trusted");
+				return -1;
+			}
+			pos = 0;
+			k = csv_next(in->buf, in->len, &pos, &line, row, &why);
+			/* a quoted field with a newline goes on on the next line */
+			if (k < 0 && why && !strncmp(why, "unterminated quoted", 19)) {
+				int more = csv_in_line(in);
+
+				if (more < 0) {
+					set_err(err, errlen, path, in->next_line, "cannot read: %s", strerror(errno));
+					return -1;
+				}
+				if (more > 0)
+					continue;
+			}
+			break;
+		}
+		if (k < 0) {
+			set_err(err, errlen, path, *start, "%s", why);
+			return -1;
+		}
+		if (skip_blank && (in->len == 1 || (in->len == 2 && in->buf[0] == '\r')))
+			continue;       /* a blank line carries nothing */
+		return 1;
+	}
+}
+
+int hp_read_csv_each(const char *path, int (*fn)(const hp_record_t *x, void *arg), void *arg,
+		     char *err, size_t errlen)
+{
+	csv_in_t in = { .next_line = 1 };
 	csv_row_t row = { 0 };
-	const char *why = NULL;
-	long line = 1, start;
-	char *s;
+	long start = 1;
 	int k, rc = -1;
 
 	if (err && errlen)
 		err[0] = '\0';
-	s = hp_slurp(path, &n);
-	if (!s) {
+	in.f = fopen(path, "rb");
+	if (!in.f) {
 		set_err(err, errlen, path, 0, "cannot read: %s", strerror(errno));
 		return -1;
 	}
-	if (csv_header(s, n, &pos, &line, &row, path, err, errlen) < 0)
+	/* the header: parsed like any row, so a wrong one can be shown back */
+	k = csv_in_record(&in, &row, path, &start, 0, err, errlen);
+	if (k <= 0) {
+		if (k == 0)
+			set_err(err, errlen, path, 1, "empty file, expected the header \"%s\"", HP_CSV_HEADER);
 		goto out;
+	}
+	{
+		long line = 1;
+		size_t pos = 0;
 
+		if (csv_header(in.buf, in.len, &pos, &line, &row, path, err, errlen) < 0)
+			goto out;
+	}
 	for (;;) {
 		hp_record_t x;
 
-		/* blank lines carry nothing; tolerate them rather than fail */
-		while (pos < n && (s[pos] == '\n' || (s[pos] == '\r' && pos + 1 < n && s[pos + 1] == '\n'))) {
-			pos += s[pos] == '\r' ? 2 : 1;
-			line++;
-		}
-		start = line;
-		k = csv_next(s, n, &pos, &line, &row, &why);
+		k = csv_in_record(&in, &row, path, &start, 1, err, errlen);
+		if (k < 0)
+			goto out;
 		if (k == 0)
 			break;
-		if (k < 0) {
-			set_err(err, errlen, path, start, "%s", why);
-			goto out;
-		}
 		if (row.nf != CSV_NCOL) {
 			set_err(err, errlen, path, start, "%d fields, expected %d (%s)", row.nf, CSV_NCOL,
 				HP_CSV_HEADER);
@@ -299,16 +446,31 @@ int hp_read_csv(const char *path, hp_results_t *r, char *err, size_t errlen)
 		}
 		if (csv_to_record(&row, &x, path, start, err, errlen) < 0)
 			goto out;
-		if (!hp_results_add(r, &x)) {
+		if (fn(&x, arg) != 0) {
 			set_err(err, errlen, path, start, "out of memory");
 			goto out;
 		}
 	}
 	rc = 0;
 out:
+	free(row.buf);
+	free(in.buf);
+	free(in.line);
+	fclose(in.f);
+	return rc;
+}
+
+static int add_record(const hp_record_t *x, void *arg)
+{
+	return hp_results_add(arg, x) ? 0 : -1;
+}
+
+int hp_read_csv(const char *path, hp_results_t *r, char *err, size_t errlen)
+{
+	size_t nrec0 = r->nrec;
+	int rc = hp_read_csv_each(path, add_record, r, err, errlen);
+
 	if (rc < 0)
 		r->nrec = nrec0;    /* all or nothing */
-	free(row.buf);
-	free(s);
 	return rc;
 }

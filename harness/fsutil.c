@@ -36,21 +36,30 @@ static char *parent_dir(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
-/* Makes the rename itself durable; a failure here is not worth failing a
- * write whose data is already safely in place. */
-static void fsync_parent(const char *path)
+/* Makes the rename itself durable. 0, or -1 with errno when the folder
+ * cannot be synced (EINVAL, a file system without directory sync, is not
+ * an error). */
+static int fsync_parent(const char *path)
 {
 	char *dir = parent_dir(path);
-	int fd;
+	int fd, rc = 0, saved = 0;
 
 	if (!dir)
-		return;
+		return -1;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
+	if (fd < 0) {
+		saved = errno;
+		rc = -1;
+	} else {
+		if (fsync(fd) != 0 && errno != EINVAL) {
+			saved = errno;
+			rc = -1;
+		}
 		close(fd);
 	}
 	free(dir);
+	errno = saved;
+	return rc;
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -99,8 +108,7 @@ int hp_write_atomic(const char *path, const void *data, size_t len)
 	if (rename(tmp, path) < 0)
 		goto fail;
 	free(tmp);
-	fsync_parent(path);
-	return 0;
+	return fsync_parent(path);
 
 fail:
 	saved = errno;
@@ -115,25 +123,89 @@ fail_noclose:
 	return -1;
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n) (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;              /* overlong */
+	else if (s[0] == 0xed)
+		hi = 0x9f;              /* surrogates */
+	else if (s[0] == 0xf0)
+		lo = 0x90;              /* overlong */
+	else if (s[0] == 0xf4)
+		hi = 0x8f;              /* above U+10FFFF */
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+char *hp_json_text(struct json_object *obj, size_t *len)
+{
+	const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t n, o = 0;
+	char *buf;
+
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	n = strlen(s);
+	/* json-c copies a string's bytes as they are: each byte that does not
+	 * start a valid sequence becomes U+FFFD (3 bytes) */
+	if (n > (SIZE_MAX - 2) / 3) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	buf = malloc(3 * n + 2);
+	if (!buf)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+
+		if (k) {
+			memcpy(buf + o, s + i, k);
+			o += k;
+			i += k;
+		} else {
+			memcpy(buf + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	buf[o++] = '\n';         /* a text file ends with a newline */
+	buf[o] = '\0';
+	*len = o;
+	return buf;
+}
+
 int hp_write_json_atomic(const char *path, struct json_object *obj)
 {
-	const char *s;
 	char *buf;
 	size_t n;
 	int rc, saved;
 
-	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!s) {
-		errno = ENOMEM;
-		return -1;
-	}
-	n = strlen(s);
-	buf = malloc(n + 1);
+	buf = hp_json_text(obj, &n);
 	if (!buf)
 		return -1;
-	memcpy(buf, s, n);
-	buf[n] = '\n';          /* a text file ends with a newline */
-	rc = hp_write_atomic(path, buf, n + 1);
+	rc = hp_write_atomic(path, buf, n);
 	saved = errno;
 	free(buf);
 	errno = saved;

@@ -15,8 +15,13 @@ void hp_strlcpy(char *dst, const char *src, size_t len);
 /* Writes `len` bytes to path through path.tmp + fsync + rename; the old file,
  * if any, is never half-replaced. Returns 0 or -1 with errno set. */
 int hp_write_atomic(const char *path, const void *data, size_t len);
-/* Serializes a json-c object (pretty, a newline at the end) to path
- * atomically. */
+/* A json-c object as text (pretty, a newline at the end, NUL-terminated,
+ * its length without the NUL in *len), always valid UTF-8: json-c writes a
+ * string's bytes unchecked, so each byte that does not begin a valid UTF-8
+ * sequence (a non-UTF-8 --out or --filter in the command line) is replaced
+ * by U+FFFD. malloc'd; NULL with errno set. */
+char *hp_json_text(struct json_object *obj, size_t *len);
+/* Serializes a json-c object (hp_json_text) to path atomically. */
 int hp_write_json_atomic(const char *path, struct json_object *obj);
 /* Ends an open_memstream(&buf, &len) stream: its bytes go to path
  * atomically; f is closed and *buf freed whatever happens. 0 or -1 with

@@ -477,6 +477,33 @@ static void gp_warn(const char *name, const char *ext, const char *said)
 		fprintf(stderr, "hotpath plot: gnuplot on %s.%s: %s\n", name, ext, msg);
 }
 
+/* NULL when the image file ends as a complete one of its kind does (gnuplot
+ * exits 0 on a full disk with the file cut short), else what is wrong. */
+static const char *image_incomplete(const char *path, const char *ext)
+{
+	static const char png_end[12] = { 0, 0, 0, 0, 'I', 'E', 'N', 'D', (char)0xae, 0x42, 0x60, (char)0x82 };
+	char tail[1024];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return "cannot be read back";
+	off_t end = lseek(fd, 0, SEEK_END);
+	off_t from = end > (off_t)sizeof tail ? end - (off_t)sizeof tail : 0;
+	ssize_t n = end > 0 ? pread(fd, tail, (size_t)(end - from), from) : 0;
+	close(fd);
+	if (n <= 0)
+		return "is empty";
+	/* the last non-blank bytes */
+	while (n > 0 && (tail[n - 1] == '\n' || tail[n - 1] == '\r' || tail[n - 1] == ' '))
+		n--;
+	if (!strcmp(ext, "svg"))
+		return n >= 6 && !memcmp(tail + n - 6, "</svg>", 6) ? NULL : "is cut short (no closing </svg>)";
+	if (!strcmp(ext, "png"))
+		return n >= 12 && !memcmp(tail + n - 12, png_end, 12) ? NULL : "is cut short (no IEND chunk)";
+	if (!strcmp(ext, "pdf"))
+		return n >= 5 && !memcmp(tail + n - 5, "%%EOF", 5) ? NULL : "is cut short (no %%EOF)";
+	return NULL;
+}
+
 /* Draws one image of a plot to tmp with gnuplot. 0, or -1 with err (and
  * no tmp left behind). On success *said holds gnuplot's output. */
 static int render_one(const char *name, const char *tmpl, size_t t, const char *dat,
@@ -492,8 +519,14 @@ static int render_one(const char *name, const char *tmpl, size_t t, const char *
 	int saved = errno;
 	free(e);
 	struct stat sst;
-	if (st == 0 && stat(tmp, &sst) == 0 && sst.st_size > 0)
-		return 0;
+	if (st == 0 && stat(tmp, &sst) == 0 && sst.st_size > 0) {
+		const char *cut = image_incomplete(tmp, terms[t].ext);
+		if (!cut)
+			return 0;
+		snprintf(err, errlen, "gnuplot's %s.%s %s (a full disk?)", name, terms[t].ext, cut);
+		unlink(tmp);
+		return -1;
+	}
 	char msg[1024];
 	one_line(said->s ? said->s : "", msg, sizeof msg);
 	if (st < 0)
@@ -524,10 +557,15 @@ static int render(const char *plotdir, const char *name, const char *tmpl,
 			return -1;
 		}
 		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			fsync(fd);
-			close(fd);
+		if (fd < 0 || fsync(fd) != 0) {
+			snprintf(err, errlen, "cannot sync %s: %s", tmp, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			unlink(tmp);
+			free(said.s);
+			return -1;
 		}
+		close(fd);
 		if (rename(tmp, fin) != 0) {
 			snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, fin, strerror(errno));
 			unlink(tmp);

@@ -21,6 +21,9 @@
 #include "fsutil.h"
 #include "stats.h"
 
+/* The largest magnitude a reader accepts for a value (1e15 ns is 11 days
+ * per operation): anything past it is a damaged file. */
+#define HP_VALUE_MAX 1e15
 #define HP_CSV_HEADER "suite,case,variant,kind,param,threads,cpus,metric,unit,rep,value"
 
 typedef struct hp_record {
@@ -102,11 +105,21 @@ int hp_write_results_json(const char *path, const hp_results_t *r,
  * ratio to the impl variant; then every benchmark that did not run, with
  * its reason. `title_note` is printed under the title (may be NULL). */
 int hp_write_summary(const char *path, const hp_results_t *r, const char *title_note);
+/* The same for a run that may not have finished: with complete 0 (Ctrl-C,
+ * a failed write, the run still going) the closing line says the rest did
+ * not start instead of "Every benchmark ran.". */
+int hp_write_summary_run(const char *path, const hp_results_t *r, const char *title_note,
+			 int complete);
 
 /* ---- readers (csvio.c) ------------------------------------------------ */
 /* Reads a results.csv written by hp_write_csv (header checked). Returns 0,
  * or -1 with a message naming the file and line. */
 int hp_read_csv(const char *path, hp_results_t *r, char *err, size_t errlen);
+/* The same checks, streaming: fn gets each record in file order (nonzero
+ * from fn stops with "out of memory"); the reader holds one record, not the
+ * file. 0, or -1 with err (records before the bad line were passed on). */
+int hp_read_csv_each(const char *path, int (*fn)(const hp_record_t *x, void *arg), void *arg,
+		     char *err, size_t errlen);
 
 /* ---- records as JSON (jsonout.c; child process -> runner, one object per line) */
 struct json_object *hp_record_to_json(const hp_record_t *rec);

@@ -48,20 +48,26 @@ int hp_make_run_dir(const char *out, char *dir, size_t len, char *err, size_t er
 }
 
 int hp_write_outputs(const char *dir, const hp_results_t *r, struct json_object *env,
-		     const char *note)
+		     const char *note, int complete, char *err, size_t errlen)
 {
 	char p[PATH_MAX];
-	int rc = 0;
+	/* stop at the first failure: each file is written whole or not at all */
 	snprintf(p, sizeof p, "%s/results.csv", dir);
-	rc |= hp_write_csv(p, r);
+	if (hp_write_csv(p, r) != 0)
+		goto fail;
 	snprintf(p, sizeof p, "%s/results.json", dir);
 	/* results.json takes ownership of its context; env stays ours */
 	struct json_object *ctx = NULL;
 	json_object_deep_copy(env, &ctx, NULL);
-	rc |= hp_write_results_json(p, r, ctx);
+	if (hp_write_results_json(p, r, ctx) != 0)
+		goto fail;
 	snprintf(p, sizeof p, "%s/summary.md", dir);
-	rc |= hp_write_summary(p, r, note);
-	return rc;
+	if (hp_write_summary_run(p, r, note, complete) != 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot write %s: %s", p, strerror(errno));
+	return -1;
 }
 
 void hp_env_warn(struct json_object *env, const char *msg)

@@ -13,9 +13,11 @@
 int hp_make_run_dir(const char *out, char *dir, size_t len, char *err, size_t errlen);
 
 /* results.csv, results.json (with env as its context) and summary.md (with
- * note) in dir, each atomically. 0, or nonzero with errno set. */
+ * note; complete 0 while the run goes on or after it stopped early) in dir,
+ * each atomically, stopping at the first that cannot be written. 0, or -1
+ * with err naming that file and the reason. */
 int hp_write_outputs(const char *dir, const hp_results_t *r, struct json_object *env,
-		     const char *note);
+		     const char *note, int complete, char *err, size_t errlen);
 
 /* Appends msg to env's "warnings" array (created when missing). */
 void hp_env_warn(struct json_object *env, const char *msg);

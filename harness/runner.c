@@ -100,7 +100,7 @@ int hp_select_suites(const char *list, const hp_suite_t **out, int max,
 		     char *err, size_t errlen)
 {
 	int n = 0;
-	if (!list || !*list) {
+	if (!list) {
 		for (int i = 0; hp_suites[i]; i++) {
 			if (n >= max - 1)
 				return too_many_suites(max, err, errlen);
@@ -186,12 +186,111 @@ static int plan_case(plan_t *pl, const hp_suite_t *s, const hp_case_t *c, int nc
 	return 0;
 }
 
+/* Saturating: a size estimate past any limit stays past it. */
+static unsigned long sat_add(unsigned long a, unsigned long b)
+{
+	return a > ULONG_MAX - b ? ULONG_MAX : a + b;
+}
+
+static unsigned long sat_mul(unsigned long a, unsigned long b)
+{
+	return b && a > ULONG_MAX / b ? ULONG_MAX : a * b;
+}
+
+/* glibc's regcomp recurses once per nested group (20000 of them overflow
+ * the stack) and copies a group once per count of a bounded repetition
+ * ((a{1,255}){1,255}){1,255} takes gigabytes), so both are bounded before
+ * regcomp sees the pattern: the length, the nesting, and an estimate of
+ * the compiled size (an atom is 1, a group the sum of its atoms, x{m,n}
+ * the size of x times max(m, n)). */
+int hp_filter_check(const char *re, char *err, size_t errlen)
+{
+	size_t len = strlen(re);
+	if (len > HP_FILTER_MAX_LEN) {
+		snprintf(err, errlen, "the regular expression is %zu characters long (limit %d)",
+			 len, HP_FILTER_MAX_LEN);
+		return -1;
+	}
+	unsigned long sum[HP_FILTER_MAX_DEPTH + 1] = { 0 }, last[HP_FILTER_MAX_DEPTH + 1] = { 0 };
+	int d = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = re[i];
+		if (c == '(') {
+			if (d == HP_FILTER_MAX_DEPTH) {
+				snprintf(err, errlen, "groups nested more than %d deep (at character %zu)",
+					 HP_FILTER_MAX_DEPTH, i + 1);
+				return -1;
+			}
+			d++;
+			sum[d] = last[d] = 0;
+			continue;
+		}
+		if (c == ')' && d > 0) {
+			unsigned long g = sum[d] ? sum[d] : 1;
+			d--;
+			sum[d] = sat_add(sum[d], g);
+			last[d] = g;
+			continue;
+		}
+		if (c == '{' && i + 1 < len && re[i + 1] >= '0' && re[i + 1] <= '9') {
+			unsigned long m = 0, n = 0, *cur = &m;
+			size_t k = i + 1;
+			for (; k < len && re[k] != '}'; k++) {
+				if (re[k] == ',' && cur == &m)
+					cur = &n;
+				else if (re[k] >= '0' && re[k] <= '9')
+					*cur = sat_add(sat_mul(*cur, 10), (unsigned long)(re[k] - '0'));
+				else
+					break;
+			}
+			if (k < len && re[k] == '}') {
+				unsigned long times = m > n ? m : n, rep = sat_mul(last[d], times ? times : 1);
+				sum[d] = sat_add(sum[d] - last[d], rep);
+				last[d] = rep;
+				i = k;
+				continue;
+			}
+		}
+		if (c == '*' || c == '+' || c == '?' || c == '|' || c == '^' || c == '$')
+			continue;
+		last[d] = 1;
+		if (c == '\\' && i + 1 < len) {
+			i++;
+		} else if (c == '[') {
+			/* a bracket expression is one atom: [], []...] and [^]...] start with a literal ] */
+			size_t k = i + 1;
+			if (k < len && re[k] == '^')
+				k++;
+			if (k < len && re[k] == ']')
+				k++;
+			while (k < len && re[k] != ']')
+				k++;
+			i = k < len ? k : len - 1;
+		}
+		sum[d] = sat_add(sum[d], 1);
+	}
+	unsigned long total = sum[0];
+	for (int k = 1; k <= d; k++)
+		total = sat_add(total, sum[k]);
+	if (total > HP_FILTER_MAX_SIZE) {
+		snprintf(err, errlen, "the regular expression's repetitions expand to more than %d atoms "
+			 "(nested {m,n} multiply; limit %d)", HP_FILTER_MAX_SIZE, HP_FILTER_MAX_SIZE);
+		return -1;
+	}
+	return 0;
+}
+
 /* The --filter, compiled; 0 or an exit code with a message printed. */
 static int filter_compile(const char *filter_re, regex_t *re, int *have)
 {
 	*have = 0;
 	if (!filter_re || !*filter_re)
 		return 0;
+	char why[256];
+	if (hp_filter_check(filter_re, why, sizeof why) != 0) {
+		fprintf(stderr, "hotpath run: --filter: %s\n", why);
+		return HP_EXIT_USAGE;
+	}
 	int rc = regcomp(re, filter_re, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
 		char m[256];
@@ -437,8 +536,10 @@ typedef struct run {
 	int failed;
 	int interrupted;
 	int plots;
+	int write_failed;               /* a result file could not be written: the run stopped */
 	int nby[HP_ST_FAILED + 1];      /* statuses by kind */
-	char note[256];
+	char note[PATH_MAX + 512];
+	char write_err[PATH_MAX + 256];
 } run_t;
 
 /* Suites, filter, topology, CPUs, run environment (checked in the order
@@ -503,8 +604,10 @@ static int run_start(run_t *r)
 	json_object_object_add(r->env, "repetitions", json_object_new_int(re->reps));
 	snprintf(path, sizeof path, "%s/env.json", r->dir);
 	if (hp_write_json_atomic(path, r->env) != 0) {
+		/* a full disk or a read-only folder: nothing ran, leave no empty run folder */
 		fprintf(stderr, "hotpath run: cannot write %s: %s\n", path, strerror(errno));
-		return HP_EXIT_USAGE;
+		rmdir(r->dir);
+		return HP_EXIT_FAIL;
 	}
 	snprintf(path, sizeof path, "%s/topology.xml", r->dir);
 	if (hp_topo_export_xml(re->topo, path, err, sizeof err) != 0)
@@ -544,10 +647,12 @@ static void run_loop(run_t *r)
 		r->done++;
 		snprintf(r->note, sizeof r->note, "Incomplete: %zu of %zu benchmarks done so far.",
 			 r->done, r->plan.n);
-		if (hp_write_outputs(r->dir, &r->res, r->env, r->note) != 0) {
+		if (hp_write_outputs(r->dir, &r->res, r->env, r->note, 0, r->write_err,
+				     sizeof r->write_err) != 0) {
 			progress_end(&r->pg);
-			fprintf(stderr, "hotpath run: cannot write results in %s: %s\n", r->dir, strerror(errno));
-			r->failed++;
+			fprintf(stderr, "hotpath run: %s; stopping after %zu of %zu benchmarks\n",
+				r->write_err, r->done, r->plan.n);
+			r->write_failed = 1;
 			break;
 		}
 	}
@@ -572,12 +677,18 @@ static void warn_cpu_mismatch(run_t *r)
 	}
 }
 
+static void env_status(run_t *r)
+{
+	json_object_object_add(r->env, "status",
+			       json_object_new_string(r->write_failed ? "failed" :
+						      r->interrupted ? "interrupted" : "complete"));
+}
+
 /* The final fields of env.json: status, duration, counts by status. */
 static void env_finish(run_t *r)
 {
 	struct json_object *env = r->env;
-	json_object_object_add(env, "status",
-			       json_object_new_string(r->interrupted ? "interrupted" : "complete"));
+	env_status(r);
 	json_object_object_add(env, "duration_s", json_object_new_double(hp_mono_s() - r->pg.t0));
 	struct json_object *counts = json_object_new_object();
 	for (size_t k = 0; k < r->res.nst; k++)
@@ -617,28 +728,57 @@ static void run_plots(run_t *r)
 		snprintf(m, sizeof m, "plots failed: %s", err);
 		hp_env_warn(r->env, m);
 		fprintf(stderr, "hotpath: %s\n", m);
+		r->failed++;    /* a plot asked for and not drawn is a failed output: exit 1 */
 	}
 }
 
-/* The last version of every file, then the summary on stdout. */
-static void run_finish(run_t *r)
+/* The note under summary.md's title and on the closing line: it counts
+ * what really ran. */
+static void run_note(run_t *r)
 {
 	size_t njobs = r->plan.n;
-	if (r->interrupted)
+	if (r->write_failed)
+		snprintf(r->note, sizeof r->note, "Stopped: %zu of %zu benchmarks ran; the run stopped "
+			 "because a result file could not be written (%s).", r->done, njobs, r->write_err);
+	else if (r->interrupted)
 		snprintf(r->note, sizeof r->note, "Interrupted: %zu of %zu benchmarks finished; their results are complete, the rest did not run.",
 			 r->done, njobs);
 	else
-		snprintf(r->note, sizeof r->note, "Complete: %zu benchmarks.", njobs);
-	env_finish(r);
-	run_plots(r);
+		snprintf(r->note, sizeof r->note, "Complete: %zu benchmarks.", r->done);
+}
+
+/* The last version of every file, then the summary on stdout. Result files
+ * first: when they cannot be written (a full disk) no plot is drawn and the
+ * closing line says the run stopped. */
+static void run_finish(run_t *r)
+{
 	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/env.json", r->dir);
-	int wrc = hp_write_json_atomic(path, r->env);
-	wrc |= hp_write_outputs(r->dir, &r->res, r->env, r->note);
-	if (wrc != 0) {
-		fprintf(stderr, "hotpath run: cannot write results in %s: %s\n", r->dir, strerror(errno));
-		r->failed++;
+	run_note(r);
+	env_finish(r);
+	int complete = !r->interrupted && !r->write_failed;
+	if (!r->write_failed &&
+	    hp_write_outputs(r->dir, &r->res, r->env, r->note, complete, r->write_err, sizeof r->write_err) != 0) {
+		fprintf(stderr, "hotpath run: %s\n", r->write_err);
+		r->write_failed = 1;
+		complete = 0;
+		run_note(r);
+		env_status(r);
 	}
+	if (!r->write_failed)
+		run_plots(r);
+	/* env.json and results.json again: the plots' warnings and the final status */
+	snprintf(path, sizeof path, "%s/env.json", r->dir);
+	if (hp_write_json_atomic(path, r->env) != 0) {
+		if (!r->write_failed)
+			fprintf(stderr, "hotpath run: cannot write %s: %s\n", path, strerror(errno));
+		r->write_failed = 1;
+	} else if (hp_write_outputs(r->dir, &r->res, r->env, r->note, complete, r->write_err,
+				    sizeof r->write_err) != 0 && !r->write_failed) {
+		fprintf(stderr, "hotpath run: %s\n", r->write_err);
+		r->write_failed = 1;
+	}
+	if (r->write_failed)
+		r->failed++;
 	if (!r->o->quiet) {
 		const int *nby = r->nby;
 		printf("hotpath: %s (%d ok, %d unavailable, %d skipped, %d failed)\n", r->note,

@@ -45,11 +45,20 @@ int hp_run(const hp_run_opts_t *o);
  * its records and status as JSON lines to the fd given by --fd. */
 int hp_child_main(int argc, char **argv);
 
+/* Limits of a --filter, checked before regcomp (whose recursion and
+ * copies of bounded repetitions are otherwise unbounded). */
+#define HP_FILTER_MAX_LEN 256
+#define HP_FILTER_MAX_DEPTH 8
+#define HP_FILTER_MAX_SIZE 10000
+/* 0 when re is within those limits, else -1 with err naming the limit. */
+int hp_filter_check(const char *re, char *err, size_t errlen);
+
 const char *hp_metric_name(hp_metric_t m);
 int hp_metric_parse(const char *s, hp_metric_t *m);
 
 /* Fills out[] (room for max entries, the last one the NULL terminator) with
- * the suites of the comma list (every suite when list is NULL or empty),
+ * the suites of the comma list (every suite when list is NULL; "" and ","
+ * are errors),
  * each once, in the order given. Returns how many, or -1 with err: an
  * unknown suite (the message lists the valid ones), an empty list, or more
  * suites than max - 1 (the message names that limit). */

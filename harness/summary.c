@@ -228,7 +228,7 @@ static int summary_results(FILE *f, const hp_results_t *r, const size_t *sidx, h
 	return 0;
 }
 
-static void summary_not_run(FILE *f, const hp_results_t *r)
+static void summary_not_run(FILE *f, const hp_results_t *r, int complete)
 {
 	char name[HP_BENCH_KEY_MAX];
 	size_t ndone = 0;
@@ -256,11 +256,22 @@ static void summary_not_run(FILE *f, const hp_results_t *r)
 		fputc('\n', f);
 		ndone++;
 	}
-	if (!ndone)
+	/* after Ctrl-C or a failed write the rest never started: "every
+	 * benchmark ran" would contradict the note under the title */
+	if (!complete)
+		fputs("The run did not finish (see the note under the title): the benchmarks "
+		      "after the last one above did not start.\n", f);
+	else if (!ndone)
 		fputs("Every benchmark ran.\n", f);
 }
 
 int hp_write_summary(const char *path, const hp_results_t *r, const char *title_note)
+{
+	return hp_write_summary_run(path, r, title_note, 1);
+}
+
+int hp_write_summary_run(const char *path, const hp_results_t *r, const char *title_note,
+			 int complete)
 {
 	hp_sortkey_t *keys = calloc(r->nrec + 1, sizeof(*keys));
 	size_t *sidx = hp_index_alloc(r->nrec), len = 0;
@@ -288,7 +299,7 @@ int hp_write_summary(const char *path, const hp_results_t *r, const char *title_
 		errno = saved;
 		goto out;
 	}
-	summary_not_run(f, r);
+	summary_not_run(f, r, complete);
 	rc = hp_memstream_commit(f, &buf, &len, path);
 out:
 	saved = errno;

@@ -275,8 +275,9 @@ static void test_csv_roundtrip(void)
 	hp_results_init(&a);
 	hp_results_init(&b);
 	for (size_t i = 0; i < n; i++) {
+		/* a case's own counter: any finite value (a time is checked, see test_csv_values) */
 		hp_record_t x = mk("su,ite", "ca\"se", "var\niant", "impl", params[i], 1 + (int)i,
-				   "real_time", "ns/call", (int)i, vals[i]);
+				   "exact_counter", "ns/call", (int)i, vals[i]);
 
 		T_CHECK(hp_results_add(&a, &x) != NULL);
 	}
@@ -345,6 +346,44 @@ static void test_csv_errors(void)
 	expect_csv_error(buf, "3", "closing quote");
 	snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,c\"c,v,impl,-,1,0,m,u,0,1\n", row);
 	expect_csv_error(buf, "3", "quote inside");
+
+	/* issue 12: a file cut inside its last value, and values no writer makes */
+	snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,c,v,impl,-,1,0,real_time,ns/call,1,4", row);
+	expect_csv_error(buf, "3", "no terminating newline");
+	snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,\"c\nd", row);
+	expect_csv_error(buf, "4", "no terminating newline");
+	static const struct { const char *metric, *value, *why; } bad[] = {
+		{ "real_time", "nan", "(NaN)" }, { "real_time", "NAN", "(NaN)" },
+		{ "cpu_time", "-nan", "(NaN)" }, { "real_time", "inf", "infinite" },
+		{ "my_counter", "-inf", "infinite" }, { "my_counter", "1e999", "not a number" },
+		{ "real_time", "-5", "negative" }, { "instructions", "-1e-9", "negative" },
+		{ "real_time", "0", "zero" }, { "iterations", "0", "zero" },
+		{ "real_time", "1e308", "more than 1e15" }, { "perf_cycles", "2e15", "more than 1e15" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,c,v,impl,-,1,0,%s,ns/call,1,%s\n", row,
+			 bad[i].metric, bad[i].value);
+		expect_csv_error(buf, "3", bad[i].why);
+	}
+	/* a counter of the case's own may be zero or negative, an instruction count zero */
+	path_in(p, sizeof(p), "counters.csv");
+	write_file(p, HP_CSV_HEADER "\ns,c,v,impl,-,1,0,my_counter,x,0,-3\ns,c,v,impl,-,1,0,instructions,instr,0,0\n");
+	hp_results_init(&r);
+	T_CHECK_MSG(hp_read_csv(p, &r, err, sizeof(err)) == 0, "%s", err);
+	T_CHECK(r.nrec == 2 && r.rec[0].value == -3);
+	hp_results_free(&r);
+	/* a path longer than the message keeps the reason (its middle is cut) */
+	{
+		char longp[1500], big[1100];
+
+		memset(big, 'd', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		snprintf(longp, sizeof(longp), "/nonexistent/%s/results.csv", big);
+		hp_results_init(&r);
+		T_CHECK(hp_read_csv(longp, &r, err, sizeof(err)) == -1);
+		T_CHECK_MSG(strstr(err, "No such file or directory") && strstr(err, "/results.csv:0:"),
+			    "%s", err);
+	}
 
 	/* missing file: named */
 	hp_results_init(&r);
