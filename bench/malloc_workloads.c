@@ -401,6 +401,9 @@ static const char *impl_available(const hp_ctx_t *ctx)
 static const hp_variant_t v_hotpath_impl = {
 	.name = "hotpath_malloc", .kind = HP_KIND_IMPL, .available = impl_available,
 	.ops = &hp_mem_libc_ops, .child_env = "LD_PRELOAD=" HP_MALLOC_HOTPATH_SO,
+	.work = "the workload's malloc(size) + free(p) through the PLT into libhotpath-malloc "
+		"(hp_kmalloc/hp_kfree of impl/slub behind the malloc API)",
+	.work_class = HP_WORK_MALLOC,
 };
 
 static const hp_variant_t *const wl_variants[] = {

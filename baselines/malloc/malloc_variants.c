@@ -183,20 +183,20 @@ static int bind_one(const char *lib, const char *name, void **fn, char *why, siz
 int hp_malloc_fixed_bind(const hp_variant_t *v, size_t size, char *why, size_t len)
 {
 	if (v == &hp_v_jemalloc_fixed)
-		return bind_one("jemalloc", "mallocx", (void **)&je_mallocx, why, len) |
-		       bind_one("jemalloc", "sdallocx", (void **)&je_sdallocx, why, len);
+		return bind_one("jemalloc", "mallocx", (void **)&je_mallocx, why, len) ||
+		       bind_one("jemalloc", "sdallocx", (void **)&je_sdallocx, why, len) ? -1 : 0;
 	if (v == &hp_v_mimalloc_fixed) {
 		if (size > MI_SMALL_MAX) {
 			snprintf(why, len, "mimalloc: mi_malloc_small serves sizes <= %zu (MI_SMALL_SIZE_MAX), not %zu",
 				 MI_SMALL_MAX, size);
 			return -1;
 		}
-		return bind_one("mimalloc", "mi_malloc_small", (void **)&mi_small, why, len) |
-		       bind_one("mimalloc", "mi_free_size", (void **)&mi_free_sz, why, len);
+		return bind_one("mimalloc", "mi_malloc_small", (void **)&mi_small, why, len) ||
+		       bind_one("mimalloc", "mi_free_size", (void **)&mi_free_sz, why, len) ? -1 : 0;
 	}
 	if (v == &hp_v_tcmalloc_fixed)
-		return bind_one("tcmalloc", "tc_malloc", (void **)&tc_alloc, why, len) |
-		       bind_one("tcmalloc", "tc_free_sized", (void **)&tc_free_sz, why, len);
+		return bind_one("tcmalloc", "tc_malloc", (void **)&tc_alloc, why, len) ||
+		       bind_one("tcmalloc", "tc_free_sized", (void **)&tc_free_sz, why, len) ? -1 : 0;
 	snprintf(why, len, "%s has no fixed-size API", v && v->name ? v->name : "(null)");
 	return -1;
 }
