@@ -591,7 +591,7 @@ static const hp_case_t case_trace = {
  * = 8192. Fixed, not the run's CPU count, so the figures depend on the seed
  * alone. */
 #define TUNE_CPUS 4
-#define TUNE_OPS 49152            /* ops before the trace wraps */
+#define TUNE_OPS 49152            /* bursts are added until the trace has this many ops */
 #define TUNE_BURST_MIN 128        /* pages allocated (then freed) per burst */
 #define TUNE_BURST_MAX 1536
 enum { TOP_FREE = 0, TOP_ALLOC = 1, TOP_TICK = 2 };
@@ -612,7 +612,9 @@ static tune_t *tune_make(uint64_t seed)
 	tune_t *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
-	t->ops = calloc(TUNE_OPS, sizeof *t->ops);
+	/* every burst is whole (all it allocates it frees), so the trace can
+	 * wrap with nothing held: room for one more burst and a tick */
+	t->ops = calloc(TUNE_OPS + 2 * TUNE_BURST_MAX + 1, sizeof *t->ops);
 	t->slot = calloc(TRACE_SLOTS, sizeof *t->slot);
 	t->slot_order = calloc(TRACE_SLOTS, 1);
 	uint16_t *live = calloc(TRACE_SLOTS, sizeof *live);
@@ -627,7 +629,7 @@ static tune_t *tune_make(uint64_t seed)
 		unsigned target = TUNE_BURST_MIN + XO_BELOW(&r, TUNE_BURST_MAX - TUNE_BURST_MIN + 1), pages = 0;
 		int nlive = 0;
 		uint8_t order[TRACE_SLOTS];
-		while (pages < target && nlive < TRACE_SLOTS && n < TUNE_OPS) {
+		while (pages < target) {
 			unsigned o = XO_BELOW(&r, 10) ? 0 : 1 + XO_BELOW(&r, HP_PAGE_ALLOC_COSTLY_ORDER);
 			order[nlive] = (uint8_t)o;
 			live[nlive] = (uint16_t)nlive;
@@ -635,13 +637,13 @@ static tune_t *tune_make(uint64_t seed)
 			nlive++;
 			pages += 1u << o;
 		}
-		while (nlive && n < TUNE_OPS) {
+		while (nlive) {
 			int k = (int)XO_BELOW(&r, (unsigned)nlive);
 			uint16_t sl = live[k];
 			live[k] = live[--nlive];
 			t->ops[n++] = (top_t){ .slot = sl, .order = order[sl], .alloc = TOP_FREE };
 		}
-		if (n < TUNE_OPS && XO_BELOW(&r, 4) == 0)
+		if (XO_BELOW(&r, 4) == 0)
 			t->ops[n++] = (top_t){ .alloc = TOP_TICK };
 	}
 	t->len = n;
@@ -739,6 +741,7 @@ static void tune_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	hp_pause(st);
 	hp_buddy_stats_t s;
 	hp_buddy_get_stats(z, &s);
+	/* what a batch that stopped mid-burst holds */
 	for (size_t sl = 0; sl < TRACE_SLOTS; sl++)
 		if (t->slot[sl]) {
 			hp_buddy_free_pages_addr_cpu(z, 0, t->slot[sl], t->slot_order[sl]);
