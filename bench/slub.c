@@ -79,6 +79,21 @@ static const hp_mem_ops_t impl_distro_ops = {
 	.alloc_bulk = impl_distro_alloc_bulk, .free_bulk = impl_free_bulk,
 };
 
+/* cpu-slab's rseq stand-in and generation sheaves (7.0; W2, issue 10 §3):
+ * one ops table per loops compilation, set = its kmalloc set */
+#define IMPL_OPS(id, nm, set)                                                                        \
+	static void *id##_kmalloc(size_t size) { return hp_kmalloc_set(set, size); }                \
+	static size_t id##_alloc_bulk(size_t size, size_t n, void **out)                             \
+	{                                                                                            \
+		hp_kmem_cache_t *s = hp_kmalloc_cache(size, set);                                    \
+		return s ? hp_kmem_cache_alloc_bulk(s, n, out) : 0;                                  \
+	}                                                                                            \
+	static const hp_mem_ops_t id = { .name = nm, .alloc = id##_kmalloc, .free = impl_free,       \
+					 .alloc_bulk = id##_alloc_bulk, .free_bulk = impl_free_bulk }
+IMPL_OPS(impl_rseq_ops, "slub-rseq", HP_KMALLOC_SET_RSEQ);
+IMPL_OPS(impl_sheaves_ops, "slub-sheaves", HP_KMALLOC_SET_SHEAVES);
+IMPL_OPS(impl_sheaves_pinned_ops, "slub-sheaves-pinned", HP_KMALLOC_SET_SHEAVES_PINNED);
+
 static const char *impl_available(const hp_ctx_t *ctx)
 {
 	(void)ctx;
@@ -126,22 +141,41 @@ IMPL_V(v_distro_cache, "impl-distro", &impl_distro_ops,
        "hp_kmem_cache_alloc_ool(s) + hp_kmem_cache_free_ool(s, p), distro config (pinned): hooks, kfence gate, "
        "hardened free pointers, cache_from_obj", HP_WORK_FIXED_API);
 
+/* generation sheaves (7.0) beside cpu-slab (6.6); cpu-slab's rseq stand-in (c) */
+#define GEN_V(id, nm, opsp, what)                                                                                 \
+	IMPL_V(id, nm, opsp, "inline kmem_cache_alloc/free, " what "; cache fixed at setup, no call, no size lookup", \
+	       HP_WORK_INLINE_CACHE);                                                                              \
+	IMPL_V(id##_bulk, nm, opsp, "kmem_cache_alloc_bulk + kmem_cache_free_bulk of 16 objects, " what,          \
+	       HP_WORK_BULK);                                                                                      \
+	IMPL_V(id##_call, nm, opsp, "kmalloc(size) + kfree(p) out of line, minimal config: size class at run time, " \
+	       "kfree from the page descriptor; " what, HP_WORK_MALLOC);                                          \
+	IMPL_V(id##_cache, nm, opsp, "hp_kmem_cache_alloc_ool(s) + hp_kmem_cache_free_ool(s, p), minimal config, " \
+	       what, HP_WORK_FIXED_API)
+GEN_V(v_rseq, "impl-rseq", &impl_rseq_ops, "cpu-slab (6.6) stand-in (c): rseq critical section + unlocked cmpxchg16b each way");
+GEN_V(v_sheaves, "impl-sheaves", &impl_sheaves_ops,
+      "sheaves (7.0): pop/push on this CPU's main sheaf in an rseq critical section (the local_trylock stand-in), "
+      "no atomic; free is a push whatever the slab");
+GEN_V(v_sheaves_pinned, "impl-sheaves-pinned", &impl_sheaves_pinned_ops,
+      "sheaves (7.0), pinned thread owns its CPU's sheaves: plain pop/push on main");
+
 /* The variant lists, one per work class. A new stand-in or generation adds
  * one IMPL_V per class above and one entry per list. */
 static const hp_variant_t *const inline_variants[] = {
-	&v_pinned, &v_cmpxchg, HP_MALLOC_VARIANTS, NULL,
+	&v_pinned, &v_cmpxchg, &v_rseq, &v_sheaves, &v_sheaves_pinned, HP_MALLOC_VARIANTS, NULL,
 };
 static const hp_variant_t *const bulk_variants[] = {
-	&v_pinned_bulk, &v_cmpxchg_bulk, HP_MALLOC_VARIANTS, NULL,
+	&v_pinned_bulk, &v_cmpxchg_bulk, &v_rseq_bulk, &v_sheaves_bulk, &v_sheaves_pinned_bulk, HP_MALLOC_VARIANTS, NULL,
 };
 static const hp_variant_t *const trace_variants[] = {
-	&v_pinned_call, &v_cmpxchg_call, HP_MALLOC_VARIANTS, NULL,
+	&v_pinned_call, &v_cmpxchg_call, &v_rseq_call, &v_sheaves_call, &v_sheaves_pinned_call, HP_MALLOC_VARIANTS, NULL,
 };
 static const hp_variant_t *const kmalloc_variants[] = {
-	&v_pinned_call, &v_cmpxchg_call, &v_distro_call, HP_MALLOC_VARIANTS, NULL,
+	&v_pinned_call, &v_cmpxchg_call, &v_distro_call, &v_rseq_call, &v_sheaves_call, &v_sheaves_pinned_call,
+	HP_MALLOC_VARIANTS, NULL,
 };
 static const hp_variant_t *const cache_variants[] = {
-	&v_pinned_cache, &v_cmpxchg_cache, &v_distro_cache, HP_MALLOC_FIXED_VARIANTS, NULL,
+	&v_pinned_cache, &v_cmpxchg_cache, &v_distro_cache, &v_rseq_cache, &v_sheaves_cache, &v_sheaves_pinned_cache,
+	HP_MALLOC_FIXED_VARIANTS, NULL,
 };
 
 /* The loops compiled for the variant (slub_variant.c): impl's two fast
@@ -151,6 +185,9 @@ static const slub_loops_t *loops_of(const hp_ctx_t *ctx)
 {
 	return ctx->v->ops == &impl_pinned_ops ? &hp_slub_loops_pinned
 	       : ctx->v->ops == &impl_cmpxchg_ops ? &hp_slub_loops_cmpxchg
+	       : ctx->v->ops == &impl_rseq_ops ? &hp_slub_loops_rseq
+	       : ctx->v->ops == &impl_sheaves_ops ? &hp_slub_loops_sheaves
+	       : ctx->v->ops == &impl_sheaves_pinned_ops ? &hp_slub_loops_sheaves_pinned
 						  : &hp_slub_loops_libc;
 }
 
@@ -177,7 +214,7 @@ static slub_job_t *job_new(hp_ctx_t *ctx, size_t size)
 	j->loops = loops_of(ctx);
 	j->size = size;
 	if (j->loops->cache) {
-		j->cache = hp_kmalloc_cache(size, j->loops->pinned);
+		j->cache = hp_kmalloc_cache(size, j->loops->kmalloc_set);
 		if (!j->cache) {
 			free(j);
 			return NULL;
@@ -358,7 +395,8 @@ static int call_begin(hp_state_t *st, hp_ctx_t *ctx)
 		hp_skip(st, j->why);
 		return -1;
 	}
-	if ((ctx->v->ops != &impl_pinned_ops && ctx->v->ops != &impl_distro_ops) || hp_slub_set_cpu(cpu) == 0)
+	if ((ctx->v->ops != &impl_pinned_ops && ctx->v->ops != &impl_distro_ops &&
+	     ctx->v->ops != &impl_sheaves_pinned_ops) || hp_slub_set_cpu(cpu) == 0)
 		return 0;
 	bench_skipf(st, "%s: the thread is not bound to CPU %d alone", ctx->v->name, cpu);
 	return -1;
@@ -380,6 +418,9 @@ static void *call_setup(hp_ctx_t *ctx)
 		if (ctx->c->variants == cache_variants) {
 			int set = ops == &impl_pinned_ops   ? HP_KMALLOC_SET_PINNED
 				  : ops == &impl_distro_ops ? HP_KMALLOC_SET_DISTRO + HP_KMALLOC_SET_PINNED
+				  : ops == &impl_rseq_ops	   ? HP_KMALLOC_SET_RSEQ
+				  : ops == &impl_sheaves_ops   ? HP_KMALLOC_SET_SHEAVES
+				  : ops == &impl_sheaves_pinned_ops ? HP_KMALLOC_SET_SHEAVES_PINNED
 							    : HP_KMALLOC_SET_CMPXCHG;
 
 			j->cache = hp_kmalloc_cache(j->size, set);
@@ -410,6 +451,9 @@ KMALLOC_LOOP(kmalloc_loop_pinned, hp_kmalloc_pinned, hp_kfree)
 KMALLOC_LOOP(kmalloc_loop_cmpxchg, hp_kmalloc, hp_kfree)
 KMALLOC_LOOP(kmalloc_loop_distro, kmalloc_distro, hp_kfree)
 KMALLOC_LOOP(kmalloc_loop_libc, malloc, free)
+KMALLOC_LOOP(kmalloc_loop_rseq, impl_rseq_ops_kmalloc, hp_kfree)
+KMALLOC_LOOP(kmalloc_loop_sheaves, impl_sheaves_ops_kmalloc, hp_kfree)
+KMALLOC_LOOP(kmalloc_loop_sheaves_pinned, impl_sheaves_pinned_ops_kmalloc, hp_kfree)
 
 static void kmalloc_pair_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
@@ -424,6 +468,12 @@ static void kmalloc_pair_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 		kmalloc_loop_cmpxchg(n, j->size);
 	else if (ops == &impl_distro_ops)
 		kmalloc_loop_distro(n, j->size);
+	else if (ops == &impl_rseq_ops)
+		kmalloc_loop_rseq(n, j->size);
+	else if (ops == &impl_sheaves_ops)
+		kmalloc_loop_sheaves(n, j->size);
+	else if (ops == &impl_sheaves_pinned_ops)
+		kmalloc_loop_sheaves_pinned(n, j->size);
 	else
 		kmalloc_loop_libc(n, j->size);   /* the child's malloc, whichever is preloaded */
 }
