@@ -136,17 +136,27 @@ static const char *kern_available(const hp_ctx_t *ctx)
 /* impl: pinned pcp, 6.6 rules; impl-6.7: the same with 6.7's pcp->high
  * auto-tuning; impl_locked: sched_getcpu() + the pcp trylock, 6.6 rules;
  * kernel-fault-path: mmap + populate + munmap (above). */
+/* the page-fault path's work class: equal to no other variant's */
+#define WORK_FAULT_PATH "syscalls+page-faults"
+
 static const hp_variant_t v_impl = {
-	.name = "impl", .kind = HP_KIND_IMPL, .ops = &impl_ops,
+	.name = "impl", .kind = HP_KIND_IMPL, .ops = &impl_ops, .work_class = HP_WORK_PAGES,
+	.work = "alloc_pages/free_pages out of line: the caller's pcp without a lock (6.6 rules), "
+		"page descriptor set up on alloc and checked on free",
 };
 static const hp_variant_t v_impl67 = {
-	.name = "impl-6.7", .kind = HP_KIND_IMPL, .ops = &impl67_ops,
+	.name = "impl-6.7", .kind = HP_KIND_IMPL, .ops = &impl67_ops, .work_class = HP_WORK_PAGES,
+	.work = "as impl, with 6.7's pcp->high auto-tuning: its bookkeeping on every free",
 };
 static const hp_variant_t v_impl_locked = {
-	.name = "impl_locked", .kind = HP_KIND_IMPL, .ops = &impl_locked_ops,
+	.name = "impl_locked", .kind = HP_KIND_IMPL, .ops = &impl_locked_ops, .work_class = HP_WORK_PAGES,
+	.work = "as impl, plus sched_getcpu() and the pcp spinlock (trylock, else the zone), as 6.6",
 };
 static const hp_variant_t v_kernel = {
 	.name = "kernel-fault-path", .kind = HP_KIND_KERNEL, .available = kern_available, .ops = &kern_ops,
+	.work_class = WORK_FAULT_PATH,
+	.work = "not the page allocator: mmap + MADV_POPULATE_WRITE (a fault per page: a pcp page, zeroed, "
+		"mapped) + munmap (unmap, free, TLB flush)",
 };
 
 #define MEM(ctx) ((const hp_mem_ops_t *)(ctx)->v->ops)
