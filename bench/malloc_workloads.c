@@ -406,8 +406,17 @@ static const hp_variant_t v_hotpath_impl = {
 	.work_class = HP_WORK_MALLOC,
 };
 
+/* the same library on SLUB generation sheaves (7.0) instead of cpu-slab (6.6) */
+static const hp_variant_t v_hotpath_sheaves = {
+	.name = "hotpath_malloc_sheaves", .kind = HP_KIND_IMPL, .available = impl_available,
+	.ops = &hp_mem_libc_ops, .child_env = "LD_PRELOAD=" HP_MALLOC_HOTPATH_SO "\nHOTPATH_MALLOC_GEN=sheaves",
+	.work = "as hotpath_malloc, with HOTPATH_MALLOC_GEN=sheaves: kmalloc over per-CPU sheaves and the barn "
+		"(SLUB 7.0) instead of the per-CPU slab (6.6)",
+	.work_class = HP_WORK_MALLOC,
+};
+
 static const hp_variant_t *const wl_variants[] = {
-	&v_hotpath_impl, &hp_v_glibc, &hp_v_jemalloc, &hp_v_mimalloc, &hp_v_tcmalloc, NULL,
+	&v_hotpath_impl, &v_hotpath_sheaves, &hp_v_glibc, &hp_v_jemalloc, &hp_v_mimalloc, &hp_v_tcmalloc, NULL,
 };
 
 static const hp_case_t case_larson = {

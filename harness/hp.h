@@ -125,7 +125,8 @@ typedef struct hp_variant {
 	const char *(*available)(const hp_ctx_t *ctx);
 	const void *ops;        /* the subsystem's ops table for this variant */
 	/* Non-NULL: run in a child process with this environment entry set
-	 * (e.g. "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"). */
+	 * (e.g. "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"), or
+	 * several entries separated by '\n' (at most 1023 bytes in all). */
 	const char *child_env;
 	/* The work one operation of this variant does, in one line, as `hotpath
 	 * list` and summary.md print it ("out-of-line call, runtime size class,

@@ -151,7 +151,9 @@ static void pcs_unlock(hp_slub_pcs_t *c, int locked)
 static unsigned take_from_slab(hp_kmem_cache_t *s, hp_slab_t *slab, void **out, unsigned want, int *empty)
 {
 	for (;;) {
-		void *fl = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED), *p = fl;
+		/* acquire: pairs with the cmpxchg16b that pushed these objects
+		 * (their free pointers were written before it) */
+		void *fl = __atomic_load_n(&slab->freelist, __ATOMIC_ACQUIRE), *p = fl;
 		uint64_t oc = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
 		unsigned k = 0;
 
