@@ -151,12 +151,16 @@ IMPL_V(v_distro_cache, "impl-distro", &impl_distro_ops,
 	       "kfree from the page descriptor; " what, HP_WORK_MALLOC);                                          \
 	IMPL_V(id##_cache, nm, opsp, "hp_kmem_cache_alloc_ool(s) + hp_kmem_cache_free_ool(s, p), minimal config, " \
 	       what, HP_WORK_FIXED_API)
-GEN_V(v_rseq, "impl-rseq", &impl_rseq_ops, "cpu-slab (6.6) stand-in (c): rseq critical section + unlocked cmpxchg16b each way");
+IMPL_V(v_rseq, "impl-rseq", &impl_rseq_ops,
+       "inline kmem_cache_alloc/free, cpu-slab (6.6) stand-in (c): rseq critical section + unlocked cmpxchg16b each "
+       "way; cache fixed at setup, no call, no size lookup", HP_WORK_INLINE_CACHE);
 GEN_V(v_sheaves, "impl-sheaves", &impl_sheaves_ops,
       "sheaves (7.0): pop/push on this CPU's main sheaf in an rseq critical section (the local_trylock stand-in), "
       "no atomic; free is a push whatever the slab");
-GEN_V(v_sheaves_pinned, "impl-sheaves-pinned", &impl_sheaves_pinned_ops,
-      "sheaves (7.0), pinned thread owns its CPU's sheaves: plain pop/push on main");
+IMPL_V(v_sheaves_pinned, "impl-sheaves-pinned", &impl_sheaves_pinned_ops,
+       "inline kmem_cache_alloc/free, sheaves (7.0), pinned thread owns its CPU's sheaves: plain pop/push on main; "
+       "cache fixed at setup, no call, no size lookup", HP_WORK_INLINE_CACHE);
+/* (impl-rseq and impl-sheaves-pinned: inline cases only, to keep the quick profile short) */
 
 /* The variant lists, one per work class. A new stand-in or generation adds
  * one IMPL_V per class above and one entry per list. */
@@ -164,18 +168,16 @@ static const hp_variant_t *const inline_variants[] = {
 	&v_pinned, &v_cmpxchg, &v_rseq, &v_sheaves, &v_sheaves_pinned, HP_MALLOC_VARIANTS, NULL,
 };
 static const hp_variant_t *const bulk_variants[] = {
-	&v_pinned_bulk, &v_cmpxchg_bulk, &v_rseq_bulk, &v_sheaves_bulk, &v_sheaves_pinned_bulk, HP_MALLOC_VARIANTS, NULL,
+	&v_pinned_bulk, &v_cmpxchg_bulk, &v_sheaves_bulk, HP_MALLOC_VARIANTS, NULL,
 };
 static const hp_variant_t *const trace_variants[] = {
-	&v_pinned_call, &v_cmpxchg_call, &v_rseq_call, &v_sheaves_call, &v_sheaves_pinned_call, HP_MALLOC_VARIANTS, NULL,
+	&v_pinned_call, &v_cmpxchg_call, &v_sheaves_call, HP_MALLOC_VARIANTS, NULL,
 };
 static const hp_variant_t *const kmalloc_variants[] = {
-	&v_pinned_call, &v_cmpxchg_call, &v_distro_call, &v_rseq_call, &v_sheaves_call, &v_sheaves_pinned_call,
-	HP_MALLOC_VARIANTS, NULL,
+	&v_pinned_call, &v_cmpxchg_call, &v_distro_call, &v_sheaves_call, HP_MALLOC_VARIANTS, NULL,
 };
 static const hp_variant_t *const cache_variants[] = {
-	&v_pinned_cache, &v_cmpxchg_cache, &v_distro_cache, &v_rseq_cache, &v_sheaves_cache, &v_sheaves_pinned_cache,
-	HP_MALLOC_FIXED_VARIANTS, NULL,
+	&v_pinned_cache, &v_cmpxchg_cache, &v_distro_cache, &v_sheaves_cache, HP_MALLOC_FIXED_VARIANTS, NULL,
 };
 
 /* The loops compiled for the variant (slub_variant.c): impl's two fast
@@ -395,8 +397,7 @@ static int call_begin(hp_state_t *st, hp_ctx_t *ctx)
 		hp_skip(st, j->why);
 		return -1;
 	}
-	if ((ctx->v->ops != &impl_pinned_ops && ctx->v->ops != &impl_distro_ops &&
-	     ctx->v->ops != &impl_sheaves_pinned_ops) || hp_slub_set_cpu(cpu) == 0)
+	if ((ctx->v->ops != &impl_pinned_ops && ctx->v->ops != &impl_distro_ops) || hp_slub_set_cpu(cpu) == 0)
 		return 0;
 	bench_skipf(st, "%s: the thread is not bound to CPU %d alone", ctx->v->name, cpu);
 	return -1;
@@ -418,9 +419,7 @@ static void *call_setup(hp_ctx_t *ctx)
 		if (ctx->c->variants == cache_variants) {
 			int set = ops == &impl_pinned_ops   ? HP_KMALLOC_SET_PINNED
 				  : ops == &impl_distro_ops ? HP_KMALLOC_SET_DISTRO + HP_KMALLOC_SET_PINNED
-				  : ops == &impl_rseq_ops	   ? HP_KMALLOC_SET_RSEQ
 				  : ops == &impl_sheaves_ops   ? HP_KMALLOC_SET_SHEAVES
-				  : ops == &impl_sheaves_pinned_ops ? HP_KMALLOC_SET_SHEAVES_PINNED
 							    : HP_KMALLOC_SET_CMPXCHG;
 
 			j->cache = hp_kmalloc_cache(j->size, set);
@@ -451,9 +450,7 @@ KMALLOC_LOOP(kmalloc_loop_pinned, hp_kmalloc_pinned, hp_kfree)
 KMALLOC_LOOP(kmalloc_loop_cmpxchg, hp_kmalloc, hp_kfree)
 KMALLOC_LOOP(kmalloc_loop_distro, kmalloc_distro, hp_kfree)
 KMALLOC_LOOP(kmalloc_loop_libc, malloc, free)
-KMALLOC_LOOP(kmalloc_loop_rseq, impl_rseq_ops_kmalloc, hp_kfree)
 KMALLOC_LOOP(kmalloc_loop_sheaves, impl_sheaves_ops_kmalloc, hp_kfree)
-KMALLOC_LOOP(kmalloc_loop_sheaves_pinned, impl_sheaves_pinned_ops_kmalloc, hp_kfree)
 
 static void kmalloc_pair_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
@@ -468,12 +465,8 @@ static void kmalloc_pair_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 		kmalloc_loop_cmpxchg(n, j->size);
 	else if (ops == &impl_distro_ops)
 		kmalloc_loop_distro(n, j->size);
-	else if (ops == &impl_rseq_ops)
-		kmalloc_loop_rseq(n, j->size);
 	else if (ops == &impl_sheaves_ops)
 		kmalloc_loop_sheaves(n, j->size);
-	else if (ops == &impl_sheaves_pinned_ops)
-		kmalloc_loop_sheaves_pinned(n, j->size);
 	else
 		kmalloc_loop_libc(n, j->size);   /* the child's malloc, whichever is preloaded */
 }

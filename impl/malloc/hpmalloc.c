@@ -235,8 +235,11 @@ static size_t parse_size(const char *s)
 
 /* The SLUB generation the kmalloc calls use (HOTPATH_MALLOC_GEN): the
  * kmalloc set of cpu-slab (6.6, stand-in (b)) or of sheaves (7.0, rseq
- * lock stand-in). Written once before S_READY is published. */
-#define HPM_GEN_DEFAULT HP_KMALLOC_SET_CMPXCHG
+ * lock stand-in). Written once before S_READY is published. Default
+ * sheaves: the faster on larson (malloc-workloads, 1 and 2 threads, 2-vCPU
+ * KVM guest, 2026-12-04: 386 vs 989 ns/op and 914 vs 2199; see
+ * docs/suites/slub.md, "Generations"). */
+#define HPM_GEN_DEFAULT HP_KMALLOC_SET_SHEAVES
 static int g_kset = HPM_GEN_DEFAULT;
 
 static inline void *kmalloc_gen(size_t size)
