@@ -2019,6 +2019,10 @@ int hp_buddy_check(hp_buddy_zone_t *z, char *err, size_t errlen)
 		}
 		if (!c.bad && cnt != pcp->count)
 			fail(&c, "cpu %d: pcp->count is %d but its lists hold %ld pages", cpu, pcp->count, cnt);
+		/* 6.7 keeps high in its range; 6.6's range is the one value */
+		if (!c.bad && (pcp->high < pcp->high_min || pcp->high > pcp->high_max ||
+			       (!z->gen67 && pcp->high_min != pcp->high_max)))
+			fail(&c, "cpu %d: pcp high %d outside [%d, %d]", cpu, pcp->high, pcp->high_min, pcp->high_max);
 		pcp_sum += (unsigned long)cnt;
 	}
 

@@ -449,7 +449,8 @@ void hp_buddy_get_stats(hp_buddy_zone_t *z, hp_buddy_stats_t *s);
  * the zone and is flagged free with that order; no two free buddies of the
  * same order are left unmerged; each list's length equals its nr_free and
  * NR_FREE_PAGES equals their sum; pcp counts match their lists; free +
- * pcp + guard + allocated = total. 0 ok, else -1 with the first violation
+ * pcp + guard + allocated = total; each pcp high in [high_min, high_max]
+ * (one value in a 6.6 zone). 0 ok, else -1 with the first violation
  * in err. Quiescent (takes the zone lock and every pcp lock). */
 int hp_buddy_check(hp_buddy_zone_t *z, char *err, size_t errlen);
 
