@@ -3,7 +3,10 @@
  * Kernel version followed: Linux 6.6 (LTS). Where later kernels changed a
  * rule (6.7 reworked calculate_order(), 6.8 stopped freezing per-CPU
  * partial slabs, 6.8 renamed slub_debug to slab_debug), this file keeps
- * 6.6's behaviour and only borrows the newer name slab_debug.
+ * 6.6's behaviour and only borrows the newer name slab_debug. That is the
+ * `cpu-slab` generation; a cache created with HP_SLAB_SHEAVES is of the
+ * `sheaves` generation of 6.18/7.0 instead (section "Generation 7.0"
+ * below, impl/slub/sheaves.c), over the same slab layer.
  *
  *   here                              kernel (6.6)
  *   --------------------------------  ----------------------------------------
