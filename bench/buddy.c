@@ -1,9 +1,12 @@
-/* buddy.c — suite "buddy": the page allocator of impl/buddy against aligned allocation in malloc libraries and the kernel.
+/* buddy.c — suite "buddy": the page allocator of impl/buddy against aligned allocation in malloc libraries and the kernel's page-fault path.
  *
- * Cases pcp_hit, pcp_miss, order, aligned and trace, every variant doing
- * the same work through hp_mem_ops_t; trace also records the zone's
- * fragmentation over the trace as counters, drawn by buddy-trace-frag.
- * Documented in docs/suites/buddy.md.
+ * Cases pcp_hit, pcp_miss, order, aligned, trace and pcp_tune, every
+ * variant called through hp_mem_ops_t; trace also records the zone's
+ * fragmentation over the trace as counters, drawn by buddy-trace-frag;
+ * pcp_tune runs the 6.6 and 6.7 pcp generations on a free-heavy trace and
+ * records zone->lock acquisitions per op. The variants do not all do the
+ * same work: `kernel-fault-path` maps, faults in, zeroes and unmaps pages
+ * (see its adapter). Documented in docs/suites/buddy.md.
  */
 #include "bench_skip.h"
 #include "hp.h"
@@ -54,16 +57,35 @@ static void impl_locked_free_pages(void *p, unsigned order)
 	hp_buddy_free_pages_addr(g_zone, p, order);
 }
 
-static const hp_mem_ops_t impl_ops = {
-	.name = "buddy", .alloc_pages = impl_alloc_pages, .free_pages = impl_free_pages,
+/* an impl variant's ops: the calls, and the pcp generation of its zone */
+typedef struct impl_ops {
+	hp_mem_ops_t mem;             /* first: MEM(ctx) reads it */
+	hp_buddy_pcp_gen_t gen;
+} impl_ops_t;
+
+static const impl_ops_t impl_ops = {
+	.mem = { .name = "buddy", .alloc_pages = impl_alloc_pages, .free_pages = impl_free_pages },
+	.gen = HP_BUDDY_PCP_GEN_6_6,
 };
-static const hp_mem_ops_t impl_locked_ops = {
-	.name = "buddy_locked", .alloc_pages = impl_locked_alloc_pages, .free_pages = impl_locked_free_pages,
+static const impl_ops_t impl67_ops = {
+	.mem = { .name = "buddy-6.7", .alloc_pages = impl_alloc_pages, .free_pages = impl_free_pages },
+	.gen = HP_BUDDY_PCP_GEN_6_7,
+};
+static const impl_ops_t impl_locked_ops = {
+	.mem = { .name = "buddy_locked", .alloc_pages = impl_locked_alloc_pages, .free_pages = impl_locked_free_pages },
+	.gen = HP_BUDDY_PCP_GEN_6_6,
 };
 
 /* ------------------------------------------------------------------ */
-/* kernel adapter: what the page_alloc probe does, split in two        */
+/* kernel-fault-path adapter: what the page_alloc probe does, in two   */
 /* ------------------------------------------------------------------ */
+
+/* Not the kernel's page allocator: user space cannot call alloc_pages().
+ * This is the anonymous page-fault path that ends in it: mmap (a VMA),
+ * MADV_POPULATE_WRITE (one fault per page: an order-0 page from the pcp,
+ * zeroed, a PTE and page-table pages), munmap (unmap, free to the pcp, TLB
+ * flush). Far more work than a pcp pop and push; no ratio against impl is
+ * a statement about the allocators. */
 
 static int populate_by_touch;     /* the kernel predates MADV_POPULATE_WRITE */
 
@@ -98,7 +120,7 @@ static void kern_free_pages(void *p, unsigned order)
 }
 
 static const hp_mem_ops_t kern_ops = {
-	.name = "kernel", .alloc_pages = kern_alloc_pages, .free_pages = kern_free_pages,
+	.name = "kernel-fault-path", .alloc_pages = kern_alloc_pages, .free_pages = kern_free_pages,
 };
 
 /* ------------------------------------------------------------------ */
@@ -111,18 +133,36 @@ static const char *kern_available(const hp_ctx_t *ctx)
 	return hp_kp_available();
 }
 
+/* impl: pinned pcp, 6.6 rules; impl-6.7: the same with 6.7's pcp->high
+ * auto-tuning; impl_locked: sched_getcpu() + the pcp trylock, 6.6 rules;
+ * kernel-fault-path: mmap + populate + munmap (above). */
+/* the page-fault path's work class: equal to no other variant's */
+#define WORK_FAULT_PATH "syscalls+page-faults"
+
 static const hp_variant_t v_impl = {
-	.name = "impl", .kind = HP_KIND_IMPL, .ops = &impl_ops,
+	.name = "impl", .kind = HP_KIND_IMPL, .ops = &impl_ops, .work_class = HP_WORK_PAGES,
+	.work = "alloc_pages/free_pages out of line: the caller's pcp without a lock (6.6 rules), "
+		"page descriptor set up on alloc and checked on free",
+};
+static const hp_variant_t v_impl67 = {
+	.name = "impl-6.7", .kind = HP_KIND_IMPL, .ops = &impl67_ops, .work_class = HP_WORK_PAGES,
+	.work = "as impl, with 6.7's pcp->high auto-tuning: its bookkeeping on every free",
 };
 static const hp_variant_t v_impl_locked = {
-	.name = "impl_locked", .kind = HP_KIND_IMPL, .ops = &impl_locked_ops,
+	.name = "impl_locked", .kind = HP_KIND_IMPL, .ops = &impl_locked_ops, .work_class = HP_WORK_PAGES,
+	.work = "as impl, plus sched_getcpu() and the pcp spinlock (trylock, else the zone), as 6.6",
 };
 static const hp_variant_t v_kernel = {
-	.name = "kernel", .kind = HP_KIND_KERNEL, .available = kern_available, .ops = &kern_ops,
+	.name = "kernel-fault-path", .kind = HP_KIND_KERNEL, .available = kern_available, .ops = &kern_ops,
+	.work_class = WORK_FAULT_PATH,
+	.work = "not the page allocator: mmap + MADV_POPULATE_WRITE (a fault per page: a pcp page, zeroed, "
+		"mapped) + munmap (unmap, free, TLB flush)",
 };
 
 #define MEM(ctx) ((const hp_mem_ops_t *)(ctx)->v->ops)
-#define IS_IMPL(ctx) ((ctx)->v->ops == &impl_ops || (ctx)->v->ops == &impl_locked_ops)
+/* every impl variant's ops is an impl_ops_t; no other variant is IMPL */
+#define IS_IMPL(ctx) ((ctx)->v->kind == HP_KIND_IMPL)
+#define GEN(ctx) (((const impl_ops_t *)(ctx)->v->ops)->gen)
 
 /* ------------------------------------------------------------------ */
 /* Seeded trace                                                        */
@@ -296,6 +336,7 @@ static hp_buddy_zone_t *make_zone(const hp_ctx_t *ctx, int pcp_off, size_t bytes
 		/* a pcp per selected CPU, as many as measured threads at least */
 		.ncpus = ctx->ncpus > ctx->threads ? ctx->ncpus : ctx->threads,
 		.pcp_mode = pcp_off ? HP_BUDDY_PCP_OFF : HP_BUDDY_PCP_KERNEL,
+		.pcp_gen = GEN(ctx),
 	};
 	return hp_buddy_create(&cfg, err, errlen);
 }
@@ -307,7 +348,7 @@ static void trace_sample(trace_t *t)
 	size_t next = 0;
 	t->failed = 0;
 	for (size_t i = 0; i < t->len; i++) {
-		if (!trace_step(&impl_ops, t, i))
+		if (!trace_step(&impl_ops.mem, t, i))
 			t->failed++;
 		if (next < NSAMPLES && i + 1 == (next + 1) * t->main_len / NSAMPLES) {
 			sample_t *s = &t->samples[next++];
@@ -407,12 +448,12 @@ static void pair_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 }
 
 static const hp_variant_t *const hit_variants[] = {
-	&v_impl, &v_impl_locked, &hp_v_glibc, &hp_v_jemalloc, &hp_v_mimalloc, &hp_v_tcmalloc, &v_kernel, NULL,
+	&v_impl, &v_impl67, &v_impl_locked, HP_MALLOC_PAGE_VARIANTS, &v_kernel, NULL,
 };
 
 static const hp_case_t case_pcp_hit = {
 	.name = "pcp_hit",
-	.desc = "order-0 alloc+free through the per-CPU page lists, 1..N threads",
+	.desc = "order-0 alloc+free through the per-CPU page lists, 1..N threads (kernel-fault-path: mmap+fault+munmap, not equal work)",
 	.op_unit = "pair",
 	.thread_sweep = 1,
 	.setup = bench_setup,
@@ -465,7 +506,7 @@ static const hp_param_t aligned_orders[] = {
 };
 
 static const hp_variant_t *const aligned_variants[] = {
-	&v_impl, &hp_v_glibc, &hp_v_jemalloc, &hp_v_mimalloc, &hp_v_tcmalloc, NULL,
+	&v_impl, HP_MALLOC_PAGE_VARIANTS, NULL,
 };
 
 static const hp_case_t case_aligned = {
@@ -482,7 +523,7 @@ static const hp_case_t case_aligned = {
 };
 
 static const hp_variant_t *const all_variants[] = {
-	&v_impl, &hp_v_glibc, &hp_v_jemalloc, &hp_v_mimalloc, &hp_v_tcmalloc, &v_kernel, NULL,
+	&v_impl, HP_MALLOC_PAGE_VARIANTS, &v_kernel, NULL,
 };
 
 /* ------------------------------------------------------------------ */
@@ -549,6 +590,188 @@ static const hp_case_t case_trace = {
 	.teardown = bench_teardown,
 	.run = trace_run,
 	.variants = all_variants,
+};
+
+/* ------------------------------------------------------------------ */
+/* pcp_tune: a free-heavy burst trace on the 6.6 and 6.7 generations   */
+/* ------------------------------------------------------------------ */
+
+/* The kernel's rules on a 1 GiB zone split over TUNE_CPUS pcps: batch 63,
+ * 6.6 high (and 6.7 high_min) 1286 / 4 = 321, 6.7 high_max 262144 / 8 / 4
+ * = 8192. Fixed, not the run's CPU count, so the figures depend on the seed
+ * alone. */
+#define TUNE_CPUS 4
+#define TUNE_OPS 49152            /* bursts are added until the trace has this many ops */
+#define TUNE_BURST_MIN 128        /* pages allocated (then freed) per burst */
+#define TUNE_BURST_MAX 1536
+enum { TOP_FREE = 0, TOP_ALLOC = 1, TOP_TICK = 2 };
+
+typedef struct tune {
+	top_t *ops;
+	size_t len;
+	void **slot;
+	uint8_t *slot_order;
+} tune_t;
+
+/* Bursts: allocate 128..1536 pages (90% order 0, the rest orders 1..3),
+ * then free them all in a shuffled order, as a task exiting or a network
+ * burst completing frees what it took. After one burst in four the CPU
+ * idles: a vmstat tick (decay_pcp_high in 6.7, nothing in 6.6). */
+static tune_t *tune_make(uint64_t seed)
+{
+	tune_t *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	/* every burst is whole (all it allocates it frees), so the trace can
+	 * wrap with nothing held: room for one more burst and a tick */
+	t->ops = calloc(TUNE_OPS + 2 * TUNE_BURST_MAX + 1, sizeof *t->ops);
+	t->slot = calloc(TRACE_SLOTS, sizeof *t->slot);
+	t->slot_order = calloc(TRACE_SLOTS, 1);
+	uint16_t *live = calloc(TRACE_SLOTS, sizeof *live);
+	if (!t->ops || !t->slot || !t->slot_order || !live) {
+		free(t->ops); free(t->slot); free(t->slot_order); free(live); free(t);
+		return NULL;
+	}
+	hp_xoshiro_t r;
+	hp_xoshiro_seed(&r, seed ^ 0x7075636e65ULL);
+	size_t n = 0;
+	while (n < TUNE_OPS) {
+		unsigned target = TUNE_BURST_MIN + XO_BELOW(&r, TUNE_BURST_MAX - TUNE_BURST_MIN + 1), pages = 0;
+		int nlive = 0;
+		uint8_t order[TRACE_SLOTS];
+		while (pages < target) {
+			unsigned o = XO_BELOW(&r, 10) ? 0 : 1 + XO_BELOW(&r, HP_PAGE_ALLOC_COSTLY_ORDER);
+			order[nlive] = (uint8_t)o;
+			live[nlive] = (uint16_t)nlive;
+			t->ops[n++] = (top_t){ .slot = (uint16_t)nlive, .order = (uint8_t)o, .alloc = TOP_ALLOC };
+			nlive++;
+			pages += 1u << o;
+		}
+		while (nlive) {
+			int k = (int)XO_BELOW(&r, (unsigned)nlive);
+			uint16_t sl = live[k];
+			live[k] = live[--nlive];
+			t->ops[n++] = (top_t){ .slot = sl, .order = order[sl], .alloc = TOP_FREE };
+		}
+		if (XO_BELOW(&r, 4) == 0)
+			t->ops[n++] = (top_t){ .alloc = TOP_TICK };
+	}
+	t->len = n;
+	free(live);
+	return t;
+}
+
+static void tune_free(tune_t *t)
+{
+	if (!t)
+		return;
+	free(t->ops);
+	free(t->slot);
+	free(t->slot_order);
+	free(t);
+}
+
+typedef struct tune_bench {
+	tune_t *t;
+	hp_buddy_pcp_gen_t gen;
+	char err[200];
+} tune_bench_t;
+
+static hp_buddy_zone_t *tune_zone(hp_buddy_pcp_gen_t gen, char *err, size_t errlen)
+{
+	hp_buddy_config_t cfg = { .ncpus = TUNE_CPUS, .pcp_gen = gen };
+	return hp_buddy_create(&cfg, err, errlen);
+}
+
+static void *tune_setup(hp_ctx_t *ctx)
+{
+	tune_bench_t *b = calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	b->gen = GEN(ctx);
+	b->t = tune_make(ctx->seed);
+	if (!b->t)
+		snprintf(b->err, sizeof b->err, "pcp_tune trace: out of memory");
+	return b;
+}
+
+static void tune_teardown(hp_ctx_t *ctx, void *data)
+{
+	tune_bench_t *b = data;
+	(void)ctx;
+	if (g_zone) {
+		hp_buddy_destroy(g_zone);
+		g_zone = NULL;
+	}
+	if (b) {
+		tune_free(b->t);
+		free(b);
+	}
+}
+
+static void tune_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	tune_bench_t *b = ctx->data;
+	if (!b || b->err[0]) {
+		hp_skip(st, b ? b->err : "out of memory in setup");
+		return;
+	}
+	tune_t *t = b->t;
+	char err[160];
+	/* every batch from a fresh zone, as in trace: the same work each time */
+	hp_pause(st);
+	hp_buddy_destroy(g_zone);
+	g_zone = tune_zone(b->gen, err, sizeof err);
+	hp_resume(st);
+	if (!g_zone) {
+		bench_skipf(st, "buddy zone: %s", err);
+		return;
+	}
+	hp_buddy_zone_t *z = g_zone;
+	size_t pos = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		top_t op = t->ops[pos];
+		if (op.alloc == TOP_ALLOC) {
+			void *p = hp_buddy_get_free_pages_cpu(z, 0, HP_GFP_MOVABLE, op.order);
+			if (unlikely(!p)) {
+				bench_skipf(st, "%s: alloc_pages(order %u) failed", ctx->v->name, op.order);
+				return;
+			}
+			t->slot[op.slot] = p;
+			t->slot_order[op.slot] = op.order;
+		} else if (op.alloc == TOP_FREE) {
+			hp_buddy_free_pages_addr_cpu(z, 0, t->slot[op.slot], op.order);
+			t->slot[op.slot] = NULL;
+		} else {
+			hp_buddy_pcp_decay(z, 0);
+		}
+		if (++pos == t->len)
+			pos = 0;
+	}
+	hp_pause(st);
+	hp_buddy_stats_t s;
+	hp_buddy_get_stats(z, &s);
+	/* what a batch that stopped mid-burst holds */
+	for (size_t sl = 0; sl < TRACE_SLOTS; sl++)
+		if (t->slot[sl]) {
+			hp_buddy_free_pages_addr_cpu(z, 0, t->slot[sl], t->slot_order[sl]);
+			t->slot[sl] = NULL;
+		}
+	/* per op of the batch: the lock the pcp exists to avoid */
+	hp_counter(st, "zone_lock_per_op", (double)s.zone_lock_acquisitions / (double)n);
+	hp_resume(st);
+}
+
+static const hp_variant_t *const tune_variants[] = { &v_impl, &v_impl67, NULL };
+
+static const hp_case_t case_pcp_tune = {
+	.name = "pcp_tune",
+	.desc = "free-heavy burst trace (orders 0..3, vmstat ticks): 6.6 fixed pcp high vs 6.7 auto-tuned; zone_lock_per_op",
+	.op_unit = "op",
+	.setup = tune_setup,
+	.teardown = tune_teardown,
+	.run = tune_run,
+	.variants = tune_variants,
 };
 
 /* ------------------------------------------------------------------ */
@@ -642,12 +865,12 @@ static const hp_plot_fn buddy_plots[] = { buddy_plot_frag, NULL };
 /* ------------------------------------------------------------------ */
 
 static const hp_case_t *const buddy_cases[] = {
-	&case_pcp_hit, &case_pcp_miss, &case_order, &case_aligned, &case_trace, NULL,
+	&case_pcp_hit, &case_pcp_miss, &case_order, &case_aligned, &case_trace, &case_pcp_tune, NULL,
 };
 
 const hp_suite_t hp_suite_buddy = {
 	.name = "buddy",
-	.desc = "buddy page allocator (Linux 6.6 mm/page_alloc.c) vs aligned malloc and the kernel",
+	.desc = "buddy page allocator (Linux 6.6 mm/page_alloc.c, 6.7 pcp tuning) vs aligned malloc and the kernel's page-fault path",
 	.doc = "docs/suites/buddy.md",
 	.cases = buddy_cases,
 	.plots = buddy_plots,

@@ -142,7 +142,7 @@ static void page_alloc_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 
 static const hp_case_t case_page_alloc = {
 	.name = "page_alloc",
-	.desc = "mmap + populate + munmap of 2^order 4 KiB pages (no THP)",
+	.desc = "page-fault path, not the page allocator alone: mmap + MADV_POPULATE_WRITE (fault, zero, map) + munmap (unmap, TLB flush) of 2^order 4 KiB pages, no THP",
 	.op_unit = "call",
 	.item_unit = "page",
 	.param_name = "order",

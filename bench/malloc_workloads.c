@@ -401,10 +401,22 @@ static const char *impl_available(const hp_ctx_t *ctx)
 static const hp_variant_t v_hotpath_impl = {
 	.name = "hotpath_malloc", .kind = HP_KIND_IMPL, .available = impl_available,
 	.ops = &hp_mem_libc_ops, .child_env = "LD_PRELOAD=" HP_MALLOC_HOTPATH_SO,
+	.work = "the workload's malloc(size) + free(p) through the PLT into libhotpath-malloc "
+		"(kmalloc/kfree of impl/slub behind the malloc API), default SLUB generation: sheaves (7.0)",
+	.work_class = HP_WORK_MALLOC,
+};
+
+/* the same library on the other SLUB generation (the default, above, is sheaves) */
+static const hp_variant_t v_hotpath_cpuslab = {
+	.name = "hotpath_malloc_cpuslab", .kind = HP_KIND_IMPL, .available = impl_available,
+	.ops = &hp_mem_libc_ops, .child_env = "LD_PRELOAD=" HP_MALLOC_HOTPATH_SO "\nHOTPATH_MALLOC_GEN=cpu-slab",
+	.work = "as hotpath_malloc, HOTPATH_MALLOC_GEN=cpu-slab: kmalloc over the per-CPU slab (SLUB 6.6, stand-in "
+		"(b): locked cmpxchg16b)",
+	.work_class = HP_WORK_MALLOC,
 };
 
 static const hp_variant_t *const wl_variants[] = {
-	&v_hotpath_impl, &hp_v_glibc, &hp_v_jemalloc, &hp_v_mimalloc, &hp_v_tcmalloc, NULL,
+	&v_hotpath_impl, &v_hotpath_cpuslab, &hp_v_glibc, &hp_v_jemalloc, &hp_v_mimalloc, &hp_v_tcmalloc, NULL,
 };
 
 static const hp_case_t case_larson = {

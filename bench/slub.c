@@ -1,9 +1,12 @@
 /* slub.c — suite "slub": impl/slub's per-CPU slab allocator against glibc, jemalloc, mimalloc, tcmalloc and libhotpath-malloc.
  *
- * Cases pair, bulk, remote_free, trace and sweep; each loop is compiled
+ * Cases pair, bulk, remote_free, trace and sweep: each loop is compiled
  * once per variant (bench/slub_variant.c, built per variant by
- * bench/meson.build), so impl's inline fast path is compared with a direct
- * call into malloc.
+ * bench/meson.build), so impl's inline fast path runs inline. kmalloc_pair
+ * and cache_pair call out of line on every side (loops here). Every
+ * variant states its work (hp_variant_t.work, .work_class; the classes in
+ * malloc_variants.h): summary.md puts only variants of equal class in a
+ * ratio.
  * Documented in docs/suites/slub.md.
  */
 #include "hp.h"
@@ -11,6 +14,7 @@
 #include "malloc_variants.h"
 #include "slub.h"
 #include "slub_bench.h"
+#include "bench_skip.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -48,6 +52,20 @@ static size_t impl_pinned_alloc_bulk(size_t size, size_t n, void **out)
 	return s ? hp_kmem_cache_alloc_bulk(s, n, out) : 0;
 }
 
+static void *kmalloc_distro(size_t size)
+{
+	return hp_kmalloc_set(HP_KMALLOC_SET_DISTRO + HP_KMALLOC_SET_PINNED, size);
+}
+
+static size_t impl_distro_alloc_bulk(size_t size, size_t n, void **out)
+{
+	hp_kmem_cache_t *s = hp_kmalloc_cache(size, HP_KMALLOC_SET_DISTRO + HP_KMALLOC_SET_PINNED);
+
+	return s ? hp_kmem_cache_alloc_bulk(s, n, out) : 0;
+}
+
+/* One ops table per fast-path stand-in (and config); the variants of each
+ * work class point at them. ops.alloc is the by-size entry (kmalloc). */
 static const hp_mem_ops_t impl_cmpxchg_ops = {
 	.name = "slub-cmpxchg", .alloc = hp_kmalloc, .free = impl_free,
 	.alloc_bulk = impl_alloc_bulk, .free_bulk = impl_free_bulk,
@@ -56,6 +74,25 @@ static const hp_mem_ops_t impl_pinned_ops = {
 	.name = "slub-pinned", .alloc = hp_kmalloc_pinned, .free = impl_free,
 	.alloc_bulk = impl_pinned_alloc_bulk, .free_bulk = impl_free_bulk,
 };
+static const hp_mem_ops_t impl_distro_ops = {
+	.name = "slub-distro", .alloc = kmalloc_distro, .free = impl_free,
+	.alloc_bulk = impl_distro_alloc_bulk, .free_bulk = impl_free_bulk,
+};
+
+/* cpu-slab's rseq stand-in and generation sheaves (7.0; W2, issue 10 §3):
+ * one ops table per loops compilation, set = its kmalloc set */
+#define IMPL_OPS(id, nm, set)                                                                        \
+	static void *id##_kmalloc(size_t size) { return hp_kmalloc_set(set, size); }                \
+	static size_t id##_alloc_bulk(size_t size, size_t n, void **out)                             \
+	{                                                                                            \
+		hp_kmem_cache_t *s = hp_kmalloc_cache(size, set);                                    \
+		return s ? hp_kmem_cache_alloc_bulk(s, n, out) : 0;                                  \
+	}                                                                                            \
+	static const hp_mem_ops_t id = { .name = nm, .alloc = id##_kmalloc, .free = impl_free,       \
+					 .alloc_bulk = id##_alloc_bulk, .free_bulk = impl_free_bulk }
+IMPL_OPS(impl_rseq_ops, "slub-rseq", HP_KMALLOC_SET_RSEQ);
+IMPL_OPS(impl_sheaves_ops, "slub-sheaves", HP_KMALLOC_SET_SHEAVES);
+IMPL_OPS(impl_sheaves_pinned_ops, "slub-sheaves-pinned", HP_KMALLOC_SET_SHEAVES_PINNED);
 
 static const char *impl_available(const hp_ctx_t *ctx)
 {
@@ -63,16 +100,84 @@ static const char *impl_available(const hp_ctx_t *ctx)
 	return hp_slub_ensure_init() == 0 ? NULL : "impl/slub: the arena could not be mapped";
 }
 
-static const hp_variant_t v_pinned = {
-	.name = "impl-pinned", .kind = HP_KIND_IMPL, .available = impl_available, .ops = &impl_pinned_ops,
-};
-static const hp_variant_t v_cmpxchg = {
-	.name = "impl-cmpxchg", .kind = HP_KIND_IMPL, .available = impl_available, .ops = &impl_cmpxchg_ops,
-};
+/* An impl variant: a stand-in's ops under one of the case's work classes
+ * (one name per stand-in and config, the same in every case). */
+#define IMPL_V(id, nm, opsp, wk, cls) \
+	static const hp_variant_t id = { .name = nm, .kind = HP_KIND_IMPL, .available = impl_available, \
+					 .ops = opsp, .work = wk, .work_class = cls }
 
-static const hp_variant_t *const all_variants[] = {
-	&v_pinned, &v_cmpxchg, &hp_v_glibc, &hp_v_jemalloc, &hp_v_mimalloc, &hp_v_tcmalloc,
-	&hp_v_hotpath_malloc, NULL,
+/* pair, remote_free, sweep: the inline fast path over a cache fixed at setup */
+IMPL_V(v_pinned, "impl-pinned", &impl_pinned_ops,
+       "inline kmem_cache_alloc/free, stand-in (a) pinned: cache fixed at setup, no call, no size lookup, "
+       "free is a range test on the cpu slab; no hardening, no hooks", HP_WORK_INLINE_CACHE);
+IMPL_V(v_cmpxchg, "impl-cmpxchg", &impl_cmpxchg_ops,
+       "inline kmem_cache_alloc/free, stand-in (b): rseq cpu id + a locked cmpxchg16b each way; cache fixed at "
+       "setup, no call, no size lookup, free is a range test", HP_WORK_INLINE_CACHE);
+/* bulk: kmem_cache_alloc_bulk/free_bulk */
+IMPL_V(v_pinned_bulk, "impl-pinned", &impl_pinned_ops,
+       "kmem_cache_alloc_bulk + kmem_cache_free_bulk of 16 objects: one call each way, one detached freelist",
+       HP_WORK_BULK);
+IMPL_V(v_cmpxchg_bulk, "impl-cmpxchg", &impl_cmpxchg_ops,
+       "kmem_cache_alloc_bulk + kmem_cache_free_bulk of 16 objects: one call each way, one slot hold",
+       HP_WORK_BULK);
+/* trace, kmalloc_pair: kmalloc(size) + kfree(p) out of line */
+IMPL_V(v_pinned_call, "impl-pinned", &impl_pinned_ops,
+       "hp_kmalloc_pinned(size) + hp_kfree(p) out of line, minimal config: size_index[]/fls size class at run "
+       "time, kfree finds the slab from the page descriptor; pinned pop/push", HP_WORK_MALLOC);
+IMPL_V(v_cmpxchg_call, "impl-cmpxchg", &impl_cmpxchg_ops,
+       "hp_kmalloc(size) + hp_kfree(p) out of line, minimal config: size class at run time, kfree from the page "
+       "descriptor; rseq cpu id + locked cmpxchg16b each way", HP_WORK_MALLOC);
+IMPL_V(v_distro_call, "impl-distro", &impl_distro_ops,
+       "kmalloc(size) + kfree(p) of the distro config (pinned): hooks, kfence gate, hardened free pointers, "
+       "cache_from_obj; plus the kmalloc set dispatch (hp_kmalloc_set)", HP_WORK_MALLOC);
+/* cache_pair: kmem_cache_alloc(s) + kmem_cache_free(s, p) out of line */
+IMPL_V(v_pinned_cache, "impl-pinned", &impl_pinned_ops,
+       "hp_kmem_cache_alloc_ool(s) + hp_kmem_cache_free_ool(s, p), minimal config (kmem_cache_alloc/free as "
+       "exported): no size lookup, free finds the slab from the page descriptor", HP_WORK_FIXED_API);
+IMPL_V(v_cmpxchg_cache, "impl-cmpxchg", &impl_cmpxchg_ops,
+       "hp_kmem_cache_alloc_ool(s) + hp_kmem_cache_free_ool(s, p), minimal config, stand-in (b): rseq cpu id + "
+       "locked cmpxchg16b each way", HP_WORK_FIXED_API);
+IMPL_V(v_distro_cache, "impl-distro", &impl_distro_ops,
+       "hp_kmem_cache_alloc_ool(s) + hp_kmem_cache_free_ool(s, p), distro config (pinned): hooks, kfence gate, "
+       "hardened free pointers, cache_from_obj", HP_WORK_FIXED_API);
+
+/* generation sheaves (7.0) beside cpu-slab (6.6); cpu-slab's rseq stand-in (c) */
+#define GEN_V(id, nm, opsp, what)                                                                                 \
+	IMPL_V(id, nm, opsp, "inline kmem_cache_alloc/free, " what "; cache fixed at setup, no call, no size lookup", \
+	       HP_WORK_INLINE_CACHE);                                                                              \
+	IMPL_V(id##_bulk, nm, opsp, "kmem_cache_alloc_bulk + kmem_cache_free_bulk of 16 objects, " what,          \
+	       HP_WORK_BULK);                                                                                      \
+	IMPL_V(id##_call, nm, opsp, "kmalloc(size) + kfree(p) out of line, minimal config: size class at run time, " \
+	       "kfree from the page descriptor; " what, HP_WORK_MALLOC);                                          \
+	IMPL_V(id##_cache, nm, opsp, "hp_kmem_cache_alloc_ool(s) + hp_kmem_cache_free_ool(s, p), minimal config, " \
+	       what, HP_WORK_FIXED_API)
+IMPL_V(v_rseq, "impl-rseq", &impl_rseq_ops,
+       "inline kmem_cache_alloc/free, cpu-slab (6.6) stand-in (c): rseq critical section + unlocked cmpxchg16b each "
+       "way; cache fixed at setup, no call, no size lookup", HP_WORK_INLINE_CACHE);
+GEN_V(v_sheaves, "impl-sheaves", &impl_sheaves_ops,
+      "sheaves (7.0): pop/push on this CPU's main sheaf in an rseq critical section (the local_trylock stand-in), "
+      "no atomic; free is a push whatever the slab");
+IMPL_V(v_sheaves_pinned, "impl-sheaves-pinned", &impl_sheaves_pinned_ops,
+       "inline kmem_cache_alloc/free, sheaves (7.0), pinned thread owns its CPU's sheaves: plain pop/push on main; "
+       "cache fixed at setup, no call, no size lookup", HP_WORK_INLINE_CACHE);
+/* (impl-rseq and impl-sheaves-pinned: inline cases only, to keep the quick profile short) */
+
+/* The variant lists, one per work class. A new stand-in or generation adds
+ * one IMPL_V per class above and one entry per list. */
+static const hp_variant_t *const inline_variants[] = {
+	&v_pinned, &v_cmpxchg, &v_rseq, &v_sheaves, &v_sheaves_pinned, HP_MALLOC_VARIANTS, NULL,
+};
+static const hp_variant_t *const bulk_variants[] = {
+	&v_pinned_bulk, &v_cmpxchg_bulk, &v_sheaves_bulk, HP_MALLOC_VARIANTS, NULL,
+};
+static const hp_variant_t *const trace_variants[] = {
+	&v_pinned_call, &v_cmpxchg_call, &v_sheaves_call, HP_MALLOC_VARIANTS, NULL,
+};
+static const hp_variant_t *const kmalloc_variants[] = {
+	&v_pinned_call, &v_cmpxchg_call, &v_distro_call, &v_sheaves_call, HP_MALLOC_VARIANTS, NULL,
+};
+static const hp_variant_t *const cache_variants[] = {
+	&v_pinned_cache, &v_cmpxchg_cache, &v_distro_cache, &v_sheaves_cache, HP_MALLOC_FIXED_VARIANTS, NULL,
 };
 
 /* The loops compiled for the variant (slub_variant.c): impl's two fast
@@ -80,8 +185,12 @@ static const hp_variant_t *const all_variants[] = {
  * (the child's LD_PRELOAD decides which malloc it calls). */
 static const slub_loops_t *loops_of(const hp_ctx_t *ctx)
 {
-	return ctx->v == &v_pinned ? &hp_slub_loops_pinned : ctx->v == &v_cmpxchg ? &hp_slub_loops_cmpxchg
-										    : &hp_slub_loops_libc;
+	return ctx->v->ops == &impl_pinned_ops ? &hp_slub_loops_pinned
+	       : ctx->v->ops == &impl_cmpxchg_ops ? &hp_slub_loops_cmpxchg
+	       : ctx->v->ops == &impl_rseq_ops ? &hp_slub_loops_rseq
+	       : ctx->v->ops == &impl_sheaves_ops ? &hp_slub_loops_sheaves
+	       : ctx->v->ops == &impl_sheaves_pinned_ops ? &hp_slub_loops_sheaves_pinned
+						  : &hp_slub_loops_libc;
 }
 
 #define DISPATCH(name)                                                         \
@@ -107,7 +216,7 @@ static slub_job_t *job_new(hp_ctx_t *ctx, size_t size)
 	j->loops = loops_of(ctx);
 	j->size = size;
 	if (j->loops->cache) {
-		j->cache = hp_kmalloc_cache(size, j->loops->pinned);
+		j->cache = hp_kmalloc_cache(size, j->loops->kmalloc_set);
 		if (!j->cache) {
 			free(j);
 			return NULL;
@@ -265,6 +374,134 @@ static void trace_teardown(hp_ctx_t *ctx, void *data)
 }
 
 /* ------------------------------------------------------------------ */
+/* kmalloc_pair and cache_pair: out-of-line calls, equal work          */
+/* ------------------------------------------------------------------ */
+
+/* Not per-variant compilations: every call here is out of line on every
+ * side, so one loop per entry point is enough. The size is read from the
+ * job at run time; the compiler cannot see it. */
+typedef struct call_job {
+	size_t size;
+	hp_kmem_cache_t *cache;          /* cache_pair, impl */
+	char why[256];                   /* non-empty: the run skips with this reason */
+} call_job_t;
+
+/* Pinned and distro (pinned) variants declare their CPU, as pinned_begin
+ * does in slub_variant.c; 0, or -1 after skipping. */
+static int call_begin(hp_state_t *st, hp_ctx_t *ctx)
+{
+	const call_job_t *j = ctx->data;
+	int cpu = ctx->cpus[st->thread_index];
+
+	if (j->why[0]) {
+		hp_skip(st, j->why);
+		return -1;
+	}
+	if ((ctx->v->ops != &impl_pinned_ops && ctx->v->ops != &impl_distro_ops) || hp_slub_set_cpu(cpu) == 0)
+		return 0;
+	bench_skipf(st, "%s: the thread is not bound to CPU %d alone", ctx->v->name, cpu);
+	return -1;
+}
+
+static void *call_setup(hp_ctx_t *ctx)
+{
+	call_job_t *j = calloc(1, sizeof *j);
+	const hp_mem_ops_t *ops = ctx->v->ops;
+
+	if (!j)
+		return NULL;
+	j->size = (size_t)ctx->p->value;
+	if (ctx->v->kind == HP_KIND_IMPL) {
+		if (hp_slub_ensure_init() != 0) {
+			free(j);
+			return NULL;
+		}
+		if (ctx->c->variants == cache_variants) {
+			int set = ops == &impl_pinned_ops   ? HP_KMALLOC_SET_PINNED
+				  : ops == &impl_distro_ops ? HP_KMALLOC_SET_DISTRO + HP_KMALLOC_SET_PINNED
+				  : ops == &impl_sheaves_ops   ? HP_KMALLOC_SET_SHEAVES
+							    : HP_KMALLOC_SET_CMPXCHG;
+
+			j->cache = hp_kmalloc_cache(j->size, set);
+			if (!j->cache) {
+				free(j);
+				return NULL;
+			}
+		}
+	} else if (ctx->c->variants == cache_variants) {
+		/* in the child that preloads the library */
+		hp_malloc_fixed_bind(ctx->v, j->size, j->why, sizeof j->why);
+	}
+	return j;
+}
+
+/* n alloc+free pairs through one by-size entry point */
+#define KMALLOC_LOOP(fn, ALLOC, FREE)                                          \
+	static void fn(uint64_t n, size_t size)                                \
+	{                                                                      \
+		while (n--) {                                                  \
+			void *p = ALLOC(size);                                 \
+                                                                               \
+			hp_do_not_optimize_ptr(p);                             \
+			FREE(p);                                               \
+		}                                                              \
+	}
+KMALLOC_LOOP(kmalloc_loop_pinned, hp_kmalloc_pinned, hp_kfree)
+KMALLOC_LOOP(kmalloc_loop_cmpxchg, hp_kmalloc, hp_kfree)
+KMALLOC_LOOP(kmalloc_loop_distro, kmalloc_distro, hp_kfree)
+KMALLOC_LOOP(kmalloc_loop_libc, malloc, free)
+KMALLOC_LOOP(kmalloc_loop_sheaves, impl_sheaves_ops_kmalloc, hp_kfree)
+
+static void kmalloc_pair_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	const call_job_t *j = ctx->data;
+	const hp_mem_ops_t *ops = ctx->v->ops;
+
+	if (call_begin(st, ctx) != 0)
+		return;
+	if (ops == &impl_pinned_ops)
+		kmalloc_loop_pinned(n, j->size);
+	else if (ops == &impl_cmpxchg_ops)
+		kmalloc_loop_cmpxchg(n, j->size);
+	else if (ops == &impl_distro_ops)
+		kmalloc_loop_distro(n, j->size);
+	else if (ops == &impl_sheaves_ops)
+		kmalloc_loop_sheaves(n, j->size);
+	else
+		kmalloc_loop_libc(n, j->size);   /* the child's malloc, whichever is preloaded */
+}
+
+static void cache_pair_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	const call_job_t *j = ctx->data;
+
+	if (call_begin(st, ctx) != 0)
+		return;
+	if (j->cache) {
+		hp_kmem_cache_t *const s = j->cache;
+
+		while (n--) {
+			void *p = hp_kmem_cache_alloc_ool(s);
+
+			hp_do_not_optimize_ptr(p);
+			hp_kmem_cache_free_ool(s, p);
+		}
+	} else {
+		/* the library's fixed-size pair (hp_malloc_fixed_bind) */
+		void *(*const alloc)(size_t) = ((const hp_mem_ops_t *)ctx->v->ops)->alloc;
+		void (*const release)(void *, size_t) = ((const hp_mem_ops_t *)ctx->v->ops)->free;
+		const size_t size = j->size;
+
+		while (n--) {
+			void *p = alloc(size);
+
+			hp_do_not_optimize_ptr(p);
+			release(p, size);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* Cases                                                               */
 /* ------------------------------------------------------------------ */
 
@@ -281,12 +518,52 @@ static const hp_param_t pair_sizes[] = {
 
 static const hp_case_t c_pair = {
 	.name = "pair",
-	.desc = "alloc+free of one object per size class (impl: inline kmem_cache fast path; others: malloc/free)",
+	.desc = "alloc+free of one object per size class (impl: inline kmem_cache fast path; others: malloc/free; "
+		"not equal work: ratios only between inline variants)",
 	.op_unit = "pair",
 	.param_name = "size",
 	.params = pair_sizes,
 	.setup = pair_setup, .teardown = job_teardown, .run = pair_run,
-	.variants = all_variants,
+	.variants = inline_variants,
+};
+
+/* The equal-work headline: the sizes of the issue (8 and 64 tiny, 192 the
+ * top of size_index[], 1024 and 4096 through fls, larger slabs). */
+static const hp_param_t kmalloc_sizes[] = {
+	{ .label = "8", .value = 8 },
+	{ .label = "64", .value = 64 },
+	{ .label = "192", .value = 192 },
+	{ .label = "1024", .value = 1024 },
+	{ .label = "4096", .value = 4096 },
+	{ .label = NULL },
+};
+
+static const hp_case_t c_kmalloc_pair = {
+	.name = "kmalloc_pair",
+	.desc = "kmalloc(size)+kfree(p) out of line with a run-time size, against malloc(size)+free(p): equal work",
+	.op_unit = "pair",
+	.param_name = "size",
+	.params = kmalloc_sizes,
+	.setup = call_setup, .teardown = job_teardown, .run = kmalloc_pair_run,
+	.variants = kmalloc_variants,
+};
+
+/* Two sizes keep the quick profile short: 64 (the goal's size) and 1024
+ * (the largest mi_malloc_small serves). */
+static const hp_param_t cache_sizes[] = {
+	{ .label = "64", .value = 64 },
+	{ .label = "1024", .value = 1024 },
+	{ .label = NULL },
+};
+
+static const hp_case_t c_cache_pair = {
+	.name = "cache_pair",
+	.desc = "kmem_cache_alloc+kmem_cache_free out of line, against each malloc's closest fixed-size API",
+	.op_unit = "pair",
+	.param_name = "size",
+	.params = cache_sizes,
+	.setup = call_setup, .teardown = job_teardown, .run = cache_pair_run,
+	.variants = cache_variants,
 };
 
 static const hp_param_t bulk_params[] = {
@@ -302,7 +579,7 @@ static const hp_case_t c_bulk = {
 	.param_name = "batch",
 	.params = bulk_params,
 	.setup = fixed64_setup, .teardown = job_teardown, .run = bulk_run,
-	.variants = all_variants,
+	.variants = bulk_variants,
 };
 
 static const hp_param_t remote_params[] = {
@@ -317,7 +594,7 @@ static const hp_case_t c_remote = {
 	.param_name = "size",
 	.params = remote_params,
 	.setup = remote_setup, .teardown = remote_teardown, .run = remote_run,
-	.variants = all_variants,
+	.variants = inline_variants,
 };
 
 static const hp_case_t c_trace = {
@@ -325,7 +602,7 @@ static const hp_case_t c_trace = {
 	.desc = "seeded object-lifetime trace (sizes 8..32768, short and long lives) replayed, one op per iteration",
 	.op_unit = "op",
 	.setup = trace_setup, .teardown = trace_teardown, .run = trace_run,
-	.variants = all_variants,
+	.variants = trace_variants,
 };
 
 static const hp_case_t c_sweep = {
@@ -334,12 +611,14 @@ static const hp_case_t c_sweep = {
 	.op_unit = "pair",
 	.thread_sweep = 1,
 	.setup = fixed64_setup, .teardown = job_teardown, .run = pair_run,
-	.variants = all_variants,
+	.variants = inline_variants,
 };
 
 const hp_suite_t hp_suite_slub = {
 	.name = "slub",
-	.desc = "SLUB: per-CPU slab fast paths, bulk, remote frees, a lifetime trace, vs malloc libraries",
+	.desc = "SLUB: per-CPU slab fast paths, kmalloc and kmem_cache calls, bulk, remote frees, a lifetime trace, "
+		"vs malloc libraries",
 	.doc = "docs/suites/slub.md",
-	.cases = (const hp_case_t *const[]){ &c_pair, &c_bulk, &c_remote, &c_trace, &c_sweep, NULL },
+	.cases = (const hp_case_t *const[]){ &c_pair, &c_kmalloc_pair, &c_cache_pair, &c_bulk, &c_remote, &c_trace,
+					     &c_sweep, NULL },
 };

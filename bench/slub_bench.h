@@ -44,6 +44,7 @@ typedef struct slub_loops {
 	const char *name;
 	int cache;                       /* 1: impl, the job holds the kmalloc cache of its size */
 	int pinned;                      /* impl-pinned: threads declare their CPU (hp_slub_set_cpu) */
+	int kmalloc_set;                 /* impl: the HP_KMALLOC_SET_* the job's cache comes from */
 	void (*pair_run)(hp_state_t *st, uint64_t n, hp_ctx_t *ctx);
 	void (*bulk_run)(hp_state_t *st, uint64_t n, hp_ctx_t *ctx);
 	void (*remote_run)(hp_state_t *st, uint64_t n, hp_ctx_t *ctx);
@@ -52,6 +53,8 @@ typedef struct slub_loops {
 } slub_loops_t;
 
 extern const slub_loops_t hp_slub_loops_pinned, hp_slub_loops_cmpxchg, hp_slub_loops_libc;
+/* generation sheaves (7.0) and cpu-slab's rseq stand-in */
+extern const slub_loops_t hp_slub_loops_rseq, hp_slub_loops_sheaves, hp_slub_loops_sheaves_pinned;
 
 typedef struct slub_job {
 	const slub_loops_t *loops;

@@ -5,7 +5,8 @@
  * compared fairly with a direct call into malloc, so this file is compiled
  * once per variant family by a meson foreach in bench/meson.build, each
  * time with -DSLUB_V_<VARIANT> (-DSLUB_V_PINNED, -DSLUB_V_CMPXCHG,
- * -DSLUB_V_LIBC). The define picks the allocator calls (T_* below) the
+ * -DSLUB_V_RSEQ, -DSLUB_V_LIBC; generation sheaves (7.0): -DSLUB_V_SHEAVES,
+ * the rseq lock stand-in, and -DSLUB_V_SHEAVES_PINNED). The define picks the allocator calls (T_* below) the
  * loops are compiled over; the compilation exports one table of loops,
  * hp_slub_loops_<variant> (slub_bench.h), which bench/slub.c selects for a
  * variant. No allocator call in a loop goes through a function pointer;
@@ -29,20 +30,23 @@
 
 #include <stdlib.h>
 
-#if defined(SLUB_V_PINNED)
-#define V_SYM pinned
-#define V_CACHE 1
-#define V_PINNED 1
-
+#if defined(SLUB_V_PINNED) || defined(SLUB_V_SHEAVES_PINNED)
 static int pinned_begin(hp_state_t *st, hp_ctx_t *ctx)
 {
 	int cpu = ctx->cpus[st->thread_index];
 
 	if (hp_slub_set_cpu(cpu) == 0)
 		return 0;
-	bench_skipf(st, "impl-pinned: the thread is not bound to CPU %d alone", cpu);
+	bench_skipf(st, "%s: the thread is not bound to CPU %d alone", ctx->v->name, cpu);
 	return -1;
 }
+#endif
+
+#if defined(SLUB_V_PINNED)
+#define V_SYM pinned
+#define V_CACHE 1
+#define V_PINNED 1
+#define V_SET HP_KMALLOC_SET_PINNED
 
 #define T_BEGIN(st, ctx) pinned_begin(st, ctx)
 #define T_ALLOC(c, sz) hp_kmem_cache_alloc_pinned(c)
@@ -56,6 +60,7 @@ static int pinned_begin(hp_state_t *st, hp_ctx_t *ctx)
 #define V_SYM cmpxchg
 #define V_CACHE 1
 #define V_PINNED 0
+#define V_SET HP_KMALLOC_SET_CMPXCHG
 #define T_BEGIN(st, ctx) ((void)(st), (void)(ctx), 0)
 #define T_ALLOC(c, sz) hp_kmem_cache_alloc_cmpxchg(c)
 #define T_FREE(c, p) hp_kmem_cache_free_cmpxchg((c), (p))
@@ -64,11 +69,55 @@ static int pinned_begin(hp_state_t *st, hp_ctx_t *ctx)
 #define T_KMALLOC(sz) hp_kmalloc(sz)
 #define T_KFREE(p) hp_kfree(p)
 
+#elif defined(SLUB_V_RSEQ)
+/* cpu-slab (6.6), stand-in (c): rseq critical section + unlocked cmpxchg16b */
+#define V_SYM rseq
+#define V_CACHE 1
+#define V_PINNED 0
+#define V_SET HP_KMALLOC_SET_RSEQ
+#define T_BEGIN(st, ctx) ((void)(st), (void)(ctx), 0)
+#define T_ALLOC(c, sz) hp_kmem_cache_alloc_rseq(c)
+#define T_FREE(c, p) hp_kmem_cache_free_rseq((c), (p))
+#define T_BULK_ALLOC(c, sz, n, v) hp_kmem_cache_alloc_bulk((c), (n), (v))
+#define T_BULK_FREE(c, n, v) hp_kmem_cache_free_bulk((c), (n), (v))
+#define T_KMALLOC(sz) hp_kmalloc_set(HP_KMALLOC_SET_RSEQ, (sz))
+#define T_KFREE(p) hp_kfree(p)
+
+#elif defined(SLUB_V_SHEAVES)
+/* sheaves (7.0): alloc_from_pcs/free_to_pcs with the rseq lock stand-in
+ * (the per-CPU spinlock where rseq is unavailable) */
+#define V_SYM sheaves
+#define V_CACHE 1
+#define V_PINNED 0
+#define V_SET HP_KMALLOC_SET_SHEAVES
+#define T_BEGIN(st, ctx) ((void)(st), (void)(ctx), 0)
+#define T_ALLOC(c, sz) hp_kmem_cache_alloc_sheaves(c)
+#define T_FREE(c, p) hp_kmem_cache_free_sheaves((c), (p))
+#define T_BULK_ALLOC(c, sz, n, v) hp_kmem_cache_alloc_bulk((c), (n), (v))
+#define T_BULK_FREE(c, n, v) hp_kmem_cache_free_bulk((c), (n), (v))
+#define T_KMALLOC(sz) hp_kmalloc_set(HP_KMALLOC_SET_SHEAVES, (sz))
+#define T_KFREE(p) hp_kfree(p)
+
+#elif defined(SLUB_V_SHEAVES_PINNED)
+/* sheaves (7.0), the pinned thread's ownership as the lock stand-in */
+#define V_SYM sheaves_pinned
+#define V_CACHE 1
+#define V_PINNED 1
+#define V_SET HP_KMALLOC_SET_SHEAVES_PINNED
+#define T_BEGIN(st, ctx) pinned_begin(st, ctx)
+#define T_ALLOC(c, sz) hp_kmem_cache_alloc_sheaves_pinned(c)
+#define T_FREE(c, p) hp_kmem_cache_free_sheaves_pinned((c), (p))
+#define T_BULK_ALLOC(c, sz, n, v) hp_kmem_cache_alloc_bulk((c), (n), (v))
+#define T_BULK_FREE(c, n, v) hp_kmem_cache_free_bulk((c), (n), (v))
+#define T_KMALLOC(sz) hp_kmalloc_set(HP_KMALLOC_SET_SHEAVES_PINNED, (sz))
+#define T_KFREE(p) hp_kfree(p)
+
 #elif defined(SLUB_V_LIBC)
 /* the process's malloc, whichever LD_PRELOAD put in front */
 #define V_SYM libc
 #define V_CACHE 0
 #define V_PINNED 0
+#define V_SET 0
 
 static size_t libc_bulk_alloc(size_t size, size_t n, void **v)
 {
@@ -92,7 +141,7 @@ static void libc_bulk_free(size_t n, void **v)
 #define T_KFREE(p) free(p)
 
 #else
-#error "slub_variant.c: build with -DSLUB_V_<variant> (PINNED, CMPXCHG or LIBC)"
+#error "slub_variant.c: build with -DSLUB_V_<variant> (PINNED, CMPXCHG, RSEQ, SHEAVES, SHEAVES_PINNED or LIBC)"
 #endif
 
 
@@ -217,6 +266,7 @@ const slub_loops_t V_CAT(hp_slub_loops_, V_SYM) = {
 	.name = V_STR(V_SYM),
 	.cache = V_CACHE,
 	.pinned = V_PINNED,
+	.kmalloc_set = V_SET,
 	.pair_run = pair_run,
 	.bulk_run = bulk_run,
 	.remote_run = remote_run,

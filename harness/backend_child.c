@@ -133,8 +133,19 @@ static void child_exec(const hp_job_t *j, char **argv, child_args_t *ca, int wfd
 	/* Ctrl-C is the runner's to handle: it lets this benchmark finish */
 	signal(SIGINT, SIG_IGN);
 	snprintf(ca->fd, sizeof ca->fd, "%d", wfd);
-	if (j->v->child_env)
-		putenv((char *)j->v->child_env);
+	if (j->v->child_env) {
+		/* one NAME=VALUE, or several separated by '\n' (a static copy:
+		 * putenv keeps the pointers until the exec) */
+		static char envs[1024];
+		char *e = envs, *nl;
+
+		snprintf(envs, sizeof envs, "%s", j->v->child_env);
+		for (; (nl = strchr(e, '\n')) != NULL; e = nl + 1) {
+			*nl = '\0';
+			putenv(e);
+		}
+		putenv(e);
+	}
 	if (extra_env)
 		putenv((char *)extra_env);
 	execv(argv[0], argv);

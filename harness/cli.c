@@ -311,6 +311,11 @@ static void list_variants(const hp_case_t *cs, const int *cpus, int ncpus)
 		printf("      %-22s %-9s %s%s%s\n", v->name, hp_kind_name(v->kind),
 		       why ? "unavailable: " : "available", why ? why : "",
 		       v->child_env ? " (own process)" : "");
+		if (v->work && v->work[0])
+			printf("      %-22s work: %s%s%s%s\n", "", v->work,
+			       v->work_class && v->work_class[0] ? " [" : "",
+			       v->work_class && v->work_class[0] ? v->work_class : "",
+			       v->work_class && v->work_class[0] ? "]" : "");
 		for (int k = 0; cs->params && cs->params[k].label; k++)
 			if (cs->params[k].min_cpus > ncpus)
 				printf("      %-22s %-9s %s=%s unavailable: needs %d CPUs, --cpus gives %d\n",

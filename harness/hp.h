@@ -125,8 +125,21 @@ typedef struct hp_variant {
 	const char *(*available)(const hp_ctx_t *ctx);
 	const void *ops;        /* the subsystem's ops table for this variant */
 	/* Non-NULL: run in a child process with this environment entry set
-	 * (e.g. "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"). */
+	 * (e.g. "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"), or
+	 * several entries separated by '\n' (at most 1023 bytes in all). */
 	const char *child_env;
+	/* The work one operation of this variant does, in one line, as `hotpath
+	 * list` and summary.md print it ("out-of-line call, runtime size class,
+	 * free finds the slab from the pointer"); NULL or "" = not stated. */
+	const char *work;
+	/* Variants of a case with equal work_class do the same work, so a ratio
+	 * between them is a fair comparison; summary.md prints "vs impl" only
+	 * between variants whose class equals the reference's (the first impl
+	 * variant), and the reason otherwise. A short key naming the work, e.g.
+	 * "inline-fixed-cache", "call+size-lookup+ptr-free" (HP_WORK_* in a
+	 * suite's shared header). NULL or "": not classified, and the case's
+	 * ratios are printed as before (every variant against the reference). */
+	const char *work_class;
 } hp_variant_t;
 
 #define HP_THREADS_ALL 2   /* hp_case_t.thread_sweep: one thread per selected CPU */

@@ -442,6 +442,34 @@ static void gb_emit_bench(struct json_object *arr, const hp_results_t *r, const 
 			json_object_array_add(arr, gb_error_entry(B, &r->st[s]));
 }
 
+/* context.work: one object per variant that stated its work:
+ * {"suite", "case", "variant", "work", "work_class"}. -1 when out of memory. */
+static int context_work(struct json_object *context, const hp_results_t *r)
+{
+	struct json_object *arr;
+
+	if (!r->nwork)
+		return 0;
+	arr = json_object_new_array();
+	if (!arr)
+		return -1;
+	json_object_object_add(context, "work", arr);
+	for (size_t i = 0; i < r->nwork; i++) {
+		const hp_work_t *w = &r->work[i];
+		struct json_object *o = json_object_new_object();
+
+		if (!o)
+			return -1;
+		json_object_object_add(o, "suite", json_object_new_string(w->suite));
+		json_object_object_add(o, "case", json_object_new_string(w->case_));
+		json_object_object_add(o, "variant", json_object_new_string(w->variant));
+		json_object_object_add(o, "work", json_object_new_string(w->work));
+		json_object_object_add(o, "work_class", json_object_new_string(w->work_class));
+		json_object_array_add(arr, o);
+	}
+	return 0;
+}
+
 int hp_write_results_json(const char *path, const hp_results_t *r,
 			  struct json_object *context)
 {
@@ -459,6 +487,10 @@ int hp_write_results_json(const char *path, const hp_results_t *r,
 	}
 	json_object_object_add(root, "context", context);
 	json_object_object_add(root, "benchmarks", arr);
+	if (context_work(context, r) < 0) {
+		errno = ENOMEM;
+		goto out;
+	}
 	if (gb_run_index(r, &g) < 0)
 		goto out;
 	for (size_t b = 0; b < g.nb; b++)

@@ -47,6 +47,7 @@ void hp_results_free(hp_results_t *r)
 {
 	free(r->rec);
 	free(r->st);
+	free(r->work);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -174,4 +175,51 @@ static int cmp_keys(const void *a, const void *b, void *arg)
 void hp_sort_by_keys(size_t *idx, size_t n, hp_sortkey_t *keys)
 {
 	qsort_r(idx, n, sizeof(*idx), cmp_keys, keys);
+}
+
+/* ---- the work variants state ------------------------------------------ */
+
+const hp_work_t *hp_results_find_work(const hp_results_t *r, const char *suite, const char *case_,
+				      const char *variant)
+{
+	for (size_t i = 0; i < r->nwork; i++) {
+		const hp_work_t *w = &r->work[i];
+
+		if (!strcmp(w->suite, suite) && !strcmp(w->case_, case_) && !strcmp(w->variant, variant))
+			return w;
+	}
+	return NULL;
+}
+
+int hp_results_set_work(hp_results_t *r, const char *suite, const char *case_, const char *variant,
+			const char *work, const char *work_class)
+{
+	hp_work_t w, *slot;
+
+	work = work ? work : "";
+	work_class = work_class ? work_class : "";
+	if (!work[0] && !work_class[0])
+		return 0;
+	if (strlen(suite) >= sizeof w.suite || strlen(case_) >= sizeof w.case_ ||
+	    strlen(variant) >= sizeof w.variant || strlen(work) >= sizeof w.work ||
+	    strlen(work_class) >= sizeof w.work_class) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	hp_strlcpy(w.suite, suite, sizeof w.suite);
+	hp_strlcpy(w.case_, case_, sizeof w.case_);
+	hp_strlcpy(w.variant, variant, sizeof w.variant);
+	hp_strlcpy(w.work, work, sizeof w.work);
+	hp_strlcpy(w.work_class, work_class, sizeof w.work_class);
+	slot = (hp_work_t *)hp_results_find_work(r, suite, case_, variant);
+	if (!slot) {
+		hp_work_t *p = hp_grow(r->work, &r->capwork, r->nwork + 1, sizeof(*p));
+
+		if (!p)
+			return -1;
+		r->work = p;
+		slot = &r->work[r->nwork++];
+	}
+	*slot = w;
+	return 0;
 }

@@ -57,18 +57,40 @@ typedef struct hp_status {
 
 const char *hp_status_name(hp_status_kind_t s);  /* "ok", "unavailable", ... */
 
-/* A growable set of records and statuses (the whole run, in order). */
+/* The work a variant of a case states (hp_variant_t.work, .work_class):
+ * summary.md prints it and gives "vs impl" ratios only between variants of
+ * equal class; results.json's context keeps it ("work"). */
+typedef struct hp_work {
+	char suite[32], case_[48], variant[48];
+	char work[256];         /* one line; "" = not stated */
+	char work_class[64];    /* "" = not classified */
+} hp_work_t;
+
+/* A growable set of records and statuses (the whole run, in order), and
+ * the work of each variant that has stated it. */
 typedef struct hp_results {
 	hp_record_t *rec;
 	size_t nrec, caprec;
 	hp_status_t *st;
 	size_t nst, capst;
+	hp_work_t *work;
+	size_t nwork, capwork;
 } hp_results_t;
 
 void hp_results_init(hp_results_t *r);
 void hp_results_free(hp_results_t *r);
 hp_record_t *hp_results_add(hp_results_t *r, const hp_record_t *rec);
 hp_status_t *hp_results_add_status(hp_results_t *r, const hp_status_t *st);
+
+/* Records the work of (suite, case, variant); NULL work and class are "".
+ * Nothing is stored when both are empty; a second call replaces the first.
+ * 0, or -1 with errno ENAMETOOLONG (a field does not fit hp_work_t: nothing
+ * stored) or ENOMEM. */
+int hp_results_set_work(hp_results_t *r, const char *suite, const char *case_, const char *variant,
+			const char *work, const char *work_class);
+/* The work stated for (suite, case, variant), or NULL. */
+const hp_work_t *hp_results_find_work(const hp_results_t *r, const char *suite, const char *case_,
+				      const char *variant);
 
 /* Benchmark identity used to group records: "suite\x1fcase\x1fvariant\x1fparam\x1fthreads". */
 void hp_bench_key(char *buf, size_t len, const char *suite, const char *case_,

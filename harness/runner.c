@@ -637,6 +637,9 @@ static void run_loop(run_t *r)
 		set_crash_msg(name, r->done, r->dir);
 		progress_show(&r->pg, r->done, j);
 		size_t before = r->res.nst;
+		if (hp_results_set_work(&r->res, j->s->name, j->c->name, j->v->name, j->v->work,
+					j->v->work_class) != 0)
+			hp_env_warn(r->env, "a variant's work line or class is too long for hp_work_t: not recorded");
 		run_job(&r->re, j, &r->res);
 		for (size_t k = before; k < r->res.nst; k++)
 			if (r->res.st[k].status == HP_ST_FAILED) {

@@ -1,6 +1,13 @@
 /* summary.md — per suite, case and (param, threads): each variant's median,
  * min, max and CV of the primary metric and its ratio to impl; then every
- * benchmark that did not run, with its reason. */
+ * benchmark that did not run, with its reason.
+ *
+ * Equal work: when the reference (the first impl variant of a group) has a
+ * work class (hp_variant_t.work_class, kept in hp_results_t.work), a ratio
+ * is printed only for variants of the same class; the others get the reason
+ * instead ("— (call+size-lookup+ptr-free vs inline-fixed-cache: not equal
+ * work)"). A case whose variants state their work lists it under its
+ * heading. Cases without work classes print as they always did. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -46,6 +53,7 @@ static void fmt_ratio(char *buf, size_t len, double q)
 
 typedef struct sum_var {
 	const hp_record_t *x;   /* first record of the variant */
+	const hp_work_t *w;     /* its stated work, or NULL */
 	const char *unit;
 	size_t n;
 	double med, min, max, cv;
@@ -56,20 +64,21 @@ typedef struct sum_var {
 enum { K_SUITE, K_CASE, K_GROUP, K_BENCH, NMAPS };
 
 /* One variant per run of equal K_BENCH in sidx[a..e): its statistics over
- * the values of `prim`. Returns the number of variants; *impl gets the
- * median of the first impl variant (NaN if none). */
+ * the values of `prim`. Returns the number of variants; *ref gets the first
+ * impl variant with values (NULL if none). */
 static size_t group_stats(const hp_results_t *r, const size_t *sidx, size_t a, size_t e,
 			  hp_sortkey_t *keys, const char *prim, const char *unit, sum_var_t *vs,
-			  double *vals, double *impl)
+			  double *vals, const sum_var_t **ref)
 {
 	size_t nv = 0;
 
-	*impl = NAN;
+	*ref = NULL;
 	for (size_t i = a; i < e;) {
 		size_t j = i, n = 0;
 		sum_var_t *v = &vs[nv++];
 
 		v->x = &r->rec[sidx[i]];
+		v->w = hp_results_find_work(r, v->x->suite, v->x->case_, v->x->variant);
 		v->unit = unit;
 		for (; j < e && keys[sidx[j]][K_BENCH] == keys[sidx[i]][K_BENCH]; j++) {
 			const hp_record_t *x = &r->rec[sidx[j]];
@@ -86,19 +95,54 @@ static size_t group_stats(const hp_results_t *r, const size_t *sidx, size_t a, s
 			v->med = hp_median(vals, n);
 			v->min = vals[0];
 			v->max = vals[n - 1];
-			if (isnan(*impl) && !strcmp(v->x->kind, "impl"))
-				*impl = v->med;
+			if (!*ref && !strcmp(v->x->kind, "impl"))
+				*ref = v;
 		}
 		i = j;
 	}
 	return nv;
 }
 
+static const char *work_class(const sum_var_t *v)
+{
+	return v->w ? v->w->work_class : "";
+}
+
+/* Whether v may be put in a ratio to ref: always when ref states no work
+ * class (cases that do not classify their variants), else only when the
+ * classes are equal. */
+static int equal_work(const sum_var_t *v, const sum_var_t *ref)
+{
+	return !work_class(ref)[0] || !strcmp(work_class(v), work_class(ref));
+}
+
+/* The "vs impl" cell: the ratio of medians, "—" without a reference, or
+ * why there is no ratio when the work differs. */
+static void ratio_cell(FILE *f, const sum_var_t *v, const sum_var_t *ref)
+{
+	char b[64];
+
+	if (!ref || ref->med == 0) {
+		fputs("—", f);
+		return;
+	}
+	if (!equal_work(v, ref)) {
+		fputs("— (", f);
+		md_put(f, work_class(v)[0] ? work_class(v) : "work not stated");
+		fputs(" vs ", f);
+		md_put(f, work_class(ref));
+		fputs(": not equal work)", f);
+		return;
+	}
+	fmt_ratio(b, sizeof(b), v->med / ref->med);
+	fputs(b, f);
+}
+
 /* One table row: a variant's figures, or "no <metric>" when it has none. */
 static void variant_row(FILE *f, const sum_var_t *v, const char *prim, const char *unit,
-			double impl)
+			const sum_var_t *ref)
 {
-	char b1[64], b2[64], b3[64], b4[64], b5[64];
+	char b1[64], b2[64], b3[64], b4[64];
 
 	fputs("| ", f);
 	md_put(f, v->x->variant);
@@ -117,16 +161,14 @@ static void variant_row(FILE *f, const sum_var_t *v, const char *prim, const cha
 		snprintf(b4, sizeof(b4), "%.0f%%", v->cv * 100);
 	else
 		snprintf(b4, sizeof(b4), "%.2g%%", v->cv * 100);
-	if (isnan(impl) || impl == 0)
-		snprintf(b5, sizeof(b5), "—");
-	else
-		fmt_ratio(b5, sizeof(b5), v->med / impl);
 	fprintf(f, " | %s", b1);
 	if (strcmp(v->unit, unit)) {   /* never silently mix units in a column */
 		fputc(' ', f);
 		md_put(f, v->unit);
 	}
-	fprintf(f, " | %s | %s | %s | %s |\n", b2, b3, b4, b5);
+	fprintf(f, " | %s | %s | %s | ", b2, b3, b4);
+	ratio_cell(f, v, ref);
+	fputs(" |\n", f);
 }
 
 /* One (param, threads) group, records sidx[a..e): its heading and table. */
@@ -136,7 +178,8 @@ static int summary_group(FILE *f, const hp_results_t *r, const size_t *sidx, siz
 	const char *prim = hp_pick_primary(r, sidx + a, e - a), *unit = "";
 	const hp_record_t *x0 = &r->rec[sidx[a]];
 	sum_var_t *vs = calloc(e - a, sizeof(*vs));
-	double *vals = malloc((e - a) * sizeof(*vals)), impl;
+	double *vals = malloc((e - a) * sizeof(*vals));
+	const sum_var_t *ref;
 	size_t nv;
 
 	if (!vs || !vals) {
@@ -150,7 +193,7 @@ static int summary_group(FILE *f, const hp_results_t *r, const size_t *sidx, siz
 			unit = r->rec[sidx[i]].unit;
 			break;
 		}
-	nv = group_stats(r, sidx, a, e, keys, prim, unit, vs, vals, &impl);
+	nv = group_stats(r, sidx, a, e, keys, prim, unit, vs, vals, &ref);
 
 	fputs("#### ", f);
 	if (x0->param[0] && strcmp(x0->param, "-")) {
@@ -164,7 +207,7 @@ static int summary_group(FILE *f, const hp_results_t *r, const size_t *sidx, siz
 	md_put(f, unit);
 	fputs(") | min | max | CV | vs impl |\n|:--|:--|--:|--:|--:|--:|--:|\n", f);
 	for (size_t k = 0; k < nv; k++)
-		variant_row(f, &vs[k], prim, unit, impl);
+		variant_row(f, &vs[k], prim, unit, ref);
 	fputc('\n', f);
 	free(vs);
 	free(vals);
@@ -202,6 +245,42 @@ static int summary_keys(const hp_results_t *r, hp_sortkey_t *keys)
 	return rc;
 }
 
+/* Under a case heading: "work per op" with one line per variant of the
+ * case (records sidx[a..e)) that stated its work, in order of appearance;
+ * nothing when none did. */
+static void case_work(FILE *f, const hp_results_t *r, const size_t *sidx, size_t a, size_t e)
+{
+	int any = 0;
+
+	for (size_t i = a; i < e; i++) {
+		const hp_record_t *x = &r->rec[sidx[i]];
+		const hp_work_t *w = hp_results_find_work(r, x->suite, x->case_, x->variant);
+		size_t k;
+
+		if (!w)
+			continue;
+		for (k = a; k < i && strcmp(r->rec[sidx[k]].variant, x->variant); k++)
+			;
+		if (k < i)
+			continue;   /* listed already */
+		if (!any)
+			fputs("Work per op (\"vs impl\" only between equal classes):\n\n", f);
+		any = 1;
+		fputs("- ", f);
+		md_put(f, x->variant);
+		if (w->work_class[0]) {
+			fputs(" [", f);
+			md_put(f, w->work_class);
+			fputc(']', f);
+		}
+		fputs(": ", f);
+		md_put(f, w->work[0] ? w->work : "(not described)");
+		fputc('\n', f);
+	}
+	if (any)
+		fputc('\n', f);
+}
+
 /* Suite and case headings, then a table per (param, threads) group. */
 static int summary_results(FILE *f, const hp_results_t *r, const size_t *sidx, hp_sortkey_t *keys)
 {
@@ -215,9 +294,14 @@ static int summary_results(FILE *f, const hp_results_t *r, const size_t *sidx, h
 			fputs("\n\n", f);
 		}
 		if (i == 0 || keys[sidx[i]][K_CASE] != keys[sidx[i - 1]][K_CASE]) {
+			size_t ce = i;
+
 			fputs("### ", f);
 			md_put(f, x->case_);
 			fputs("\n\n", f);
+			while (ce < r->nrec && keys[sidx[ce]][K_CASE] == keys[sidx[i]][K_CASE])
+				ce++;
+			case_work(f, r, sidx, i, ce);
 		}
 		while (j < r->nrec && keys[sidx[j]][K_GROUP] == keys[sidx[i]][K_GROUP])
 			j++;

@@ -19,6 +19,19 @@
 #define SO_SLOTS 64
 #define SO_CACHES 4
 
+/* The generation the stream runs on: cpu-slab (6.6, default) or, with
+ * -DSO_GEN_SHEAVES (test_slub_replay_sheaves), sheaves (7.0): every cache
+ * is created with HP_SLAB_SHEAVES (the debug one then has no sheaves, as
+ * in the kernel), kmalloc is the sheaves set, and every 8th step checks
+ * the sheaves invariants and the conservation of each non-debug cache. */
+#ifdef SO_GEN_SHEAVES
+#define SO_GEN_FLAGS HP_SLAB_SHEAVES
+#define SO_KMALLOC(sz) hp_kmalloc_set(HP_KMALLOC_SET_SHEAVES, (sz))
+#else
+#define SO_GEN_FLAGS 0u
+#define SO_KMALLOC(sz) hp_kmalloc(sz)
+#endif
+
 typedef struct so_obj {
 	unsigned char *p;
 	size_t size;          /* requested */
@@ -61,7 +74,7 @@ static int so_setup(void)
 		return -1;
 	hp_slub_set_report(so_hook, NULL);
 	for (int i = 0; i < SO_CACHES; i++) {
-		so.caches[i] = hp_kmem_cache_create(c[i].name, c[i].size, 0, c[i].flags, NULL, err, sizeof err);
+		so.caches[i] = hp_kmem_cache_create(c[i].name, c[i].size, 0, c[i].flags | SO_GEN_FLAGS, NULL, err, sizeof err);
 		so.cache_size[i] = c[i].size;
 		if (!so.caches[i])
 			return -1;
@@ -153,7 +166,7 @@ static void so_step(unsigned op, unsigned a, unsigned b)
 	switch (op % 10) {
 	case 0: /* kmalloc */
 		so_release(slot);
-		so_place(slot, hp_kmalloc(so_kmalloc_size(a, b)), so_kmalloc_size(a, b), -1);
+		so_place(slot, SO_KMALLOC(so_kmalloc_size(a, b)), so_kmalloc_size(a, b), -1);
 		break;
 	case 1: /* kmem_cache_alloc */
 		so_release(slot);
@@ -245,6 +258,23 @@ static void so_step(unsigned op, unsigned a, unsigned b)
 	}
 	if (so.reports != so.expected_errors)
 		so_fail("the allocator reported an error the stream did not cause (or missed one)");
+#ifdef SO_GEN_SHEAVES
+	{
+		static unsigned steps;
+
+		if (++steps % 8 == 0)
+			for (int i = 0; i < SO_CACHES; i++) {
+				long live = 0;
+
+				if (!hp_kmem_cache_sheaf_capacity(so.caches[i]))
+					continue;   /* the debug cache: no sheaves */
+				for (int k = 0; k < SO_SLOTS; k++)
+					live += so.obj[k].p && so.obj[k].cache == i;
+				if (hp_kmem_cache_sheaves_check(so.caches[i], live, NULL, NULL, 0) != 0)
+					so_fail("a sheaves invariant or object conservation broke");
+			}
+	}
+#endif
 }
 
 /* Runs a stream from the empty state back to the empty state. NULL on

@@ -1,4 +1,4 @@
-/* test_buddy.c — buddy allocator invariants over long seeded random sequences, exhaustion, bad orders and bad frees. */
+/* test_buddy.c — buddy allocator invariants over long seeded random sequences (6.6 pcp, and 6.7 auto-tuned pcp with the THP list and decay ticks), exhaustion, bad orders and bad frees. */
 #include "t_util.h"
 #include "buddy.h"
 #include "hp_rand.h"
@@ -26,12 +26,18 @@ static void on_report(void *arg, const hp_buddy_report_t *r)
 	last = *r;
 }
 
+/* the pcp generation of the zones mkzone() makes; 6.7 zones also get the
+ * THP list, and CUSTOM ones the range [24, 96] */
+static hp_buddy_pcp_gen_t g_gen;
+
 static hp_buddy_zone_t *mkzone(size_t bytes, int ncpus, hp_buddy_pcp_mode_t mode, long min_kb)
 {
+	int gen67 = g_gen == HP_BUDDY_PCP_GEN_6_7;
 	hp_buddy_config_t cfg = {
 		.arena_bytes = bytes, .ncpus = ncpus, .pcp_mode = mode,
 		.pcp_high = 24, .pcp_batch = 6, .min_free_kbytes = min_kb,
-		.report = on_report,
+		.report = on_report, .pcp_gen = g_gen, .thp = gen67,
+		.pcp_high_max = gen67 && mode == HP_BUDDY_PCP_CUSTOM ? 96 : 0,
 	};
 	char err[256];
 	hp_buddy_zone_t *z = hp_buddy_create(&cfg, err, sizeof err);
@@ -112,6 +118,8 @@ static void random_sequence(uint64_t seed, hp_buddy_pcp_mode_t mode, long steps)
 				    held[i].order);
 			hp_buddy_free_pages_addr_cpu(z, cpu, held[i].addr, held[i].order);
 			held[i] = held[--nh];
+		} else if (g_gen == HP_BUDDY_PCP_GEN_6_7 && op < 99) {
+			hp_buddy_pcp_decay(z, cpu);    /* a vmstat tick */
 		} else {
 			hp_buddy_drain_cpu(z, cpu);
 		}
@@ -285,6 +293,12 @@ int main(int argc, char **argv)
 	random_sequence(seed + 2, HP_BUDDY_PCP_OFF, steps);
 	exhaustion(HP_BUDDY_PCP_KERNEL);
 	exhaustion(HP_BUDDY_PCP_OFF);
+	/* the same on 6.7 zones with the THP list */
+	g_gen = HP_BUDDY_PCP_GEN_6_7;
+	random_sequence(seed + 3, HP_BUDDY_PCP_KERNEL, steps);
+	random_sequence(seed + 4, HP_BUDDY_PCP_CUSTOM, steps);
+	exhaustion(HP_BUDDY_PCP_KERNEL);
+	g_gen = HP_BUDDY_PCP_GEN_6_6;
 	bad_orders();
 	bad_frees();
 	compound();

@@ -1,4 +1,4 @@
-/* test_buddy_mt.c — threads on both per-CPU stand-ins at once (locked sched_getcpu path and pinned per-index path), cookies checked, pages handed between threads. */
+/* test_buddy_mt.c — threads on both per-CPU stand-ins at once (locked sched_getcpu path and pinned per-index path), cookies checked, pages handed between threads; on a 6.6 zone, then on a 6.7 zone with a vmstat-like thread decaying the locked pcps' high meanwhile. */
 #include "t_util.h"
 #include "buddy.h"
 #include "hp_rand.h"
@@ -92,22 +92,43 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int main(void)
+static atomic_int stop;
+
+/* the vmstat worker of 6.7: decays the pcps the locked threads use (it
+ * takes their lock; the pinned ones' pcps are their threads' alone) */
+static void *decayer(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&stop))
+		for (int c = 0; c < 8; c++)
+			hp_buddy_pcp_decay(z, c);
+	return NULL;
+}
+
+static void run(hp_buddy_pcp_gen_t gen)
 {
 	/* 4 MiB with watermarks: the threads run it down to them, so some
 	 * allocations fail, which must be clean */
 	hp_buddy_config_t cfg = { .arena_bytes = 4u << 20, .ncpus = 16, .pcp_mode = HP_BUDDY_PCP_CUSTOM,
-				  .pcp_high = 48, .pcp_batch = 8 };
+				  .pcp_high = 48, .pcp_batch = 8, .pcp_gen = gen,
+				  .pcp_high_max = gen == HP_BUDDY_PCP_GEN_6_7 ? 256 : 0 };
 	char err[256];
 	z = hp_buddy_create(&cfg, err, sizeof err);
 	T_CHECK_MSG(z != NULL, "%s", err);
 	if (!z)
-		return t_done("test_buddy_mt");
-	pthread_t th[NTH];
+		return;
+	atomic_store(&errors, 0);
+	atomic_store(&stop, 0);
+	for (int i = 0; i < NTH; i++)
+		atomic_store(&box[i], 0);
+	pthread_t th[NTH], dt;
 	for (int i = 0; i < NTH; i++)
 		pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i);
+	pthread_create(&dt, NULL, decayer, NULL);
 	for (int i = 0; i < NTH; i++)
 		pthread_join(th[i], NULL);
+	atomic_store(&stop, 1);
+	pthread_join(dt, NULL);
 	for (int i = 0; i < NTH; i++) {
 		uintptr_t m = atomic_load(&box[i]);
 		if (m)
@@ -119,7 +140,14 @@ int main(void)
 	hp_buddy_get_stats(z, &s);
 	T_CHECK(s.alloc_pages == 0 && s.bad_frees == 0);
 	T_CHECK(s.pcp_hits > 0 && s.pcp_refills > 0 && s.pcp_drains > 0);
-	printf("allocs %llu, pcp hits %llu, refills %llu, drains %llu, contended %llu, fail_wmark %llu\n",
+	for (int c = 0; c < 16; c++) {
+		hp_buddy_pcp_info_t i;
+		hp_buddy_get_pcp_info(z, c, &i);
+		T_CHECK_MSG(i.high >= i.high_min && i.high <= i.high_max, "cpu %d: high %d out of [%d, %d]", c, i.high,
+			    i.high_min, i.high_max);
+	}
+	printf("%s: allocs %llu, pcp hits %llu, refills %llu, drains %llu, contended %llu, fail_wmark %llu\n",
+	       gen == HP_BUDDY_PCP_GEN_6_7 ? "6.7" : "6.6",
 	       (unsigned long long)s.allocs, (unsigned long long)s.pcp_hits, (unsigned long long)s.pcp_refills,
 	       (unsigned long long)s.pcp_drains, (unsigned long long)s.pcp_contended,
 	       (unsigned long long)s.fail_wmark);
@@ -127,5 +155,12 @@ int main(void)
 	T_CHECK(hp_buddy_free_pages_count(z) == 1024 && hp_buddy_nr_free(z, HP_MAX_ORDER) == 1);
 	T_CHECK_MSG(hp_buddy_check(z, err, sizeof err) == 0, "%s", err);
 	hp_buddy_destroy(z);
+	z = NULL;
+}
+
+int main(void)
+{
+	run(HP_BUDDY_PCP_GEN_6_6);
+	run(HP_BUDDY_PCP_GEN_6_7);
 	return t_done("test_buddy_mt");
 }

@@ -16,7 +16,7 @@ then
 	exit 77
 fi
 "$clang" $flags -I"$root/impl/include" -I"$root/impl/slub" -I"$root/impl/buddy" -I"$root/tests" \
-	"$root/tests/fuzz_slub.c" "$root/impl/slub/slub.c" "$root/impl/slub/slub_debug.c" \
+	"$root/tests/fuzz_slub.c" "$root/impl/slub/slub.c" "$root/impl/slub/slub_debug.c" "$root/impl/slub/sheaves.c" \
 	"$root/impl/buddy/buddy.c" -lpthread -o "$tmp/fuzz_slub" || { echo "FAIL: building the fuzzer"; exit 1; }
 mkdir "$tmp/corpus"
 # a short, seeded run: any crash, sanitizer report or failed check exits non-zero

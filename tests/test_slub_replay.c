@@ -42,6 +42,11 @@ int main(void)
 		streams++;
 	}
 	T_CHECK(so.expected_errors > 0 && so.reports == so.expected_errors);
+#ifdef SO_GEN_SHEAVES
+	/* generation sheaves: the plain, hardened and no-partial caches have sheaves, the debug one none */
+	T_CHECK(hp_kmem_cache_sheaf_capacity(so.caches[0]) > 0 && hp_kmem_cache_sheaf_capacity(so.caches[1]) > 0 &&
+		hp_kmem_cache_sheaf_capacity(so.caches[2]) == 0 && hp_kmem_cache_sheaf_capacity(so.caches[3]) > 0);
+#endif
 	printf("%d streams, %llu provoked errors reported exactly\n", streams, (unsigned long long)so.expected_errors);
 	return t_done("test_slub_replay");
 }

@@ -561,6 +561,103 @@ static void test_summary(void)
 	hp_results_free(&r);
 }
 
+/* Equal work: with classes stated, "vs impl" is a ratio only between
+ * variants whose class equals the reference's (the first impl variant);
+ * any other variant gets the reason. The work lines are listed under the
+ * case, and results.json's context keeps them. A case without classes
+ * keeps its ratios (test_summary). */
+static void test_summary_work(void)
+{
+	hp_results_t r;
+	struct json_object *root, *ctx, *arr, *o, *v;
+	char p[512], big[400];
+	char *s;
+
+	hp_results_init(&r);
+	for (int i = 0; i < 3; i++) {
+		static const char *const var[] = { "impl-inline", "impl-call", "malloc", "other" };
+		static const char *const kind[] = { "impl", "impl", "baseline", "baseline" };
+		static const double med[] = { 2, 40, 50, 80 };
+
+		for (int k = 0; k < 4; k++) {
+			hp_record_t x = mk("slub", "pair", var[k], kind[k], "64", 1, "instructions", "instr/pair", i,
+					   med[k] + i - 1);
+
+			hp_results_add(&r, &x);
+			/* a second case whose reference is the call variant */
+			if (k > 0) {
+				x = mk("slub", "kpair", var[k], kind[k], "64", 1, "instructions", "instr/pair", i,
+				       med[k] + i - 1);
+				hp_results_add(&r, &x);
+			}
+		}
+	}
+	T_CHECK(hp_results_set_work(&r, "slub", "pair", "impl-inline", "inline, cache fixed", "inline") == 0);
+	T_CHECK(hp_results_set_work(&r, "slub", "pair", "impl-call", "a call, size class", "call") == 0);
+	T_CHECK(hp_results_set_work(&r, "slub", "pair", "malloc", "malloc+free", "call") == 0);
+	/* "other" states nothing in pair */
+	T_CHECK(hp_results_set_work(&r, "slub", "kpair", "impl-call", "a call, size class", "call") == 0);
+	T_CHECK(hp_results_set_work(&r, "slub", "kpair", "malloc", "malloc+free", "call") == 0);
+	T_CHECK(hp_results_set_work(&r, "slub", "kpair", "other", "a|pipe", "call|fixed") == 0);
+	/* empty work is not stored; a second call replaces; too long is refused */
+	T_CHECK(hp_results_set_work(&r, "slub", "kpair", "none", NULL, "") == 0);
+	T_CHECK(hp_results_find_work(&r, "slub", "kpair", "none") == NULL);
+	T_CHECK(hp_results_set_work(&r, "slub", "kpair", "other", "fixed size", "fixed") == 0);
+	T_CHECK(r.nwork == 6);
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	errno = 0;
+	T_CHECK(hp_results_set_work(&r, "slub", "kpair", "long", big, "c") == -1 && errno == ENAMETOOLONG);
+	T_CHECK(hp_results_find_work(&r, "slub", "kpair", "long") == NULL);
+
+	path_in(p, sizeof(p), "summary-work.md");
+	T_CHECK(hp_write_summary(p, &r, NULL) == 0);
+	s = read_all(p);
+	T_CHECK(s != NULL);
+	if (s) {
+		const char *pair = strstr(s, "### pair"), *kpair = strstr(s, "### kpair");
+
+		T_CHECK_MSG(pair && kpair && pair < kpair, "%s", s);
+		/* pair: the reference is impl-inline [inline]; nothing else is inline */
+		T_CHECK_MSG(strstr(s, "| impl-inline | impl | 2 | 1 | 3 | 50% | 1.00x |"), "%s", s);
+		T_CHECK_MSG(strstr(s, "| impl-call | impl | 40 | 39 | 41 | 2.5% | — (call vs inline: not equal work) |"),
+			    "%s", s);
+		T_CHECK_MSG(strstr(s, "| malloc | baseline | 50 | 49 | 51 | 2% | — (call vs inline: not equal work) |"),
+			    "%s", s);
+		T_CHECK_MSG(strstr(s, "| other | baseline | 80 | 79 | 81 | 1.2% | — (work not stated vs inline: not equal work) |"),
+			    "%s", s);
+		/* kpair: the reference is impl-call [call]: malloc has a ratio, the fixed-size one not */
+		T_CHECK_MSG(kpair && strstr(kpair, "| impl-call | impl | 40 | 39 | 41 | 2.5% | 1.00x |"), "%s", s);
+		T_CHECK_MSG(kpair && strstr(kpair, "| malloc | baseline | 50 | 49 | 51 | 2% | 1.25x |"), "%s", s);
+		T_CHECK_MSG(kpair && strstr(kpair, "| other | baseline | 80 | 79 | 81 | 1.2% | — (fixed vs call: not equal work) |"),
+			    "%s", s);
+		/* the work lines, once per variant, under their case */
+		T_CHECK_MSG(pair && strstr(pair, "- impl-inline [inline]: inline, cache fixed\n") &&
+			    strstr(pair, "- malloc [call]: malloc+free\n"), "%s", s);
+		T_CHECK_MSG(kpair && strstr(kpair, "- other [fixed]: fixed size\n"), "%s", s);
+		T_CHECK(pair && kpair && strstr(pair, "- malloc [call]") < kpair);
+		/* impl-inline ran in pair only */
+		T_CHECK(kpair && strstr(kpair, "- impl-inline") == NULL);
+		free(s);
+	}
+
+	path_in(p, sizeof(p), "results-work.json");
+	T_CHECK(hp_write_results_json(p, &r, NULL) == 0);
+	root = json_object_from_file(p);
+	T_CHECK(root && json_object_object_get_ex(root, "context", &ctx) &&
+		json_object_object_get_ex(ctx, "work", &arr) && json_object_array_length(arr) == 6);
+	if (root && json_object_object_get_ex(root, "context", &ctx) && json_object_object_get_ex(ctx, "work", &arr) &&
+	    json_object_array_length(arr) == 6) {
+		o = json_object_array_get_idx(arr, 5);
+		T_CHECK(json_object_object_get_ex(o, "variant", &v) && !strcmp(json_object_get_string(v), "other"));
+		T_CHECK(json_object_object_get_ex(o, "case", &v) && !strcmp(json_object_get_string(v), "kpair"));
+		T_CHECK(json_object_object_get_ex(o, "work_class", &v) && !strcmp(json_object_get_string(v), "fixed"));
+		T_CHECK(json_object_object_get_ex(o, "work", &v) && !strcmp(json_object_get_string(v), "fixed size"));
+	}
+	json_object_put(root);
+	hp_results_free(&r);
+}
+
 static void test_record_json(void)
 {
 	static const double vals[] = { 0.1, 1.0 / 3, 5e-324, 1e300, 123456789.125, -7, 1e-9 * 3 };
@@ -621,6 +718,7 @@ int main(void)
 	test_csv_errors();
 	test_results_json();
 	test_summary();
+	test_summary_work();
 	test_record_json();
 
 	{

@@ -18,9 +18,20 @@
 /* Types                                                               */
 /* ------------------------------------------------------------------ */
 
-/* NR_PCP_LISTS of 6.6 without the THP list: orders 0..3 x MIGRATE_PCPTYPES */
-#define NR_PCP_LISTS (HP_MIGRATE_TYPES * (HP_PAGE_ALLOC_COSTLY_ORDER + 1))
+/* NR_PCP_LISTS of 6.6: NR_LOWORDER_PCP_LISTS (orders 0..3 x
+ * MIGRATE_PCPTYPES) plus NR_PCP_THP, one list for pageblock_order shared by
+ * every migratetype, present when the zone is created with `thp` (the
+ * kernel's CONFIG_TRANSPARENT_HUGEPAGE). z->nr_pcp_lists is 12 or 13. */
+#define NR_LOWORDER_PCP_LISTS (HP_MIGRATE_TYPES * (HP_PAGE_ALLOC_COSTLY_ORDER + 1))
+#define NR_PCP_LISTS_MAX (NR_LOWORDER_PCP_LISTS + 1)
 #define CACHELINE 64
+
+/* 6.7: CONFIG_PCP_BATCH_SCALE_MAX (default 5) and
+ * MIN_PERCPU_PAGELIST_HIGH_FRACTION (high_max = managed / 8 over the CPUs) */
+#define PCP_BATCH_SCALE_MAX 5
+#define MIN_PERCPU_PAGELIST_HIGH_FRACTION 8
+/* pcp->flags (6.7): the previous free was of order 1..3 */
+#define PCPF_PREV_FREE_HIGH_ORDER 1u
 
 enum { WMARK_MIN, WMARK_LOW, WMARK_HIGH, NR_WMARK };
 
@@ -30,15 +41,21 @@ enum {
 	ALLOC_NON_BLOCK = 1u << 1,    /* no direct reclaim */
 };
 
-/* struct per_cpu_pages (6.6) */
+/* struct per_cpu_pages, 6.6 and 6.7. `free_factor` is 6.6's shift (the
+ * drain batch doubles while only freeing) and 6.7's free_count (pages freed
+ * since allocations last halved it): one field, because both generations
+ * halve it on every allocation and the fast path does that blind. */
 typedef struct hp_pcp {
 	atomic_int lock;              /* pcp->lock (locked stand-in only) */
 	int count;                    /* pages on the lists */
-	int high;                     /* drain when count reaches it */
+	int high;                     /* drain when count reaches it (6.7: tuned) */
 	int batch;                    /* chunk moved to/from the zone */
-	short free_factor;            /* batch scaling while only freeing */
+	int free_factor;              /* 6.6 free_factor / 6.7 free_count */
+	int high_min, high_max;       /* 6.7: the range high is tuned in */
+	uint8_t alloc_factor;         /* 6.7: refill batch scaling while only allocating */
+	uint8_t flags;                /* 6.7: PCPF_* */
 	uint64_t hits, frees;         /* allocations / frees through this pcp */
-	hp_list_t lists[NR_PCP_LISTS];
+	hp_list_t lists[NR_PCP_LISTS_MAX];
 } __attribute__((aligned(CACHELINE))) hp_pcp_t;
 
 typedef struct free_area {        /* struct free_area */
@@ -54,6 +71,10 @@ struct hp_buddy_zone {
 	long fast_mark;               /* order-0 fast path: free_pages must exceed it */
 	unsigned fast_block;          /* non-zero sends every request down the slow path */
 	int ncpus;
+	int gen67;                    /* HP_BUDDY_PCP_GEN_6_7: pcp->high auto-tuning */
+	int thp;                      /* CONFIG_TRANSPARENT_HUGEPAGE: order 9 on the pcp */
+	int nr_pcp_lists;             /* NR_PCP_LISTS: 12, 13 with thp */
+	int below_high;               /* 6.7 ZONE_BELOW_HIGH (relaxed atomic) */
 	unsigned debug;
 	unsigned guard_minorder;
 	hp_pcp_t *pcp;
@@ -73,6 +94,7 @@ struct hp_buddy_zone {
 
 	/* everything below under zone->lock */
 	_Alignas(CACHELINE) pthread_spinlock_t lock;
+	uint64_t lock_taken;          /* zone->lock acquisitions (observability) */
 	free_area_t free_area[HP_NR_ORDERS];
 	unsigned long guard_pages;
 	uint64_t zone_allocs, zone_frees; /* straight to/from the buddy lists */
@@ -129,10 +151,34 @@ static inline void set_pageblock_mt(hp_buddy_zone_t *z, size_t pfn, int mt)
 	st(&z->pageblock_mt[pfn >> HP_PAGEBLOCK_ORDER], (uint8_t)mt);
 }
 
-static inline int order_to_pindex(int mt, unsigned order) { return (int)(HP_MIGRATE_TYPES * order) + mt; }
-static inline unsigned pindex_to_order(int pindex) { return (unsigned)(pindex / HP_MIGRATE_TYPES); }
+/* order_to_pindex() / pindex_to_order() of 6.6: the THP list is the one
+ * after the low-order lists, whatever the migratetype */
+static inline int order_to_pindex(int mt, unsigned order)
+{
+	if (order > HP_PAGE_ALLOC_COSTLY_ORDER)
+		return NR_LOWORDER_PCP_LISTS;
+	return (int)(HP_MIGRATE_TYPES * order) + mt;
+}
+static inline unsigned pindex_to_order(int pindex)
+{
+	if (pindex >= NR_LOWORDER_PCP_LISTS)
+		return HP_PAGEBLOCK_ORDER;
+	return (unsigned)(pindex / HP_MIGRATE_TYPES);
+}
+/* pcp_allowed_order() of 6.6: 0..PAGE_ALLOC_COSTLY_ORDER, and
+ * pageblock_order (HPAGE_PMD_ORDER) with THP */
+static inline int pcp_allowed_order(const hp_buddy_zone_t *z, unsigned order)
+{
+	return order <= HP_PAGE_ALLOC_COSTLY_ORDER || (order == HP_PAGEBLOCK_ORDER && z->thp);
+}
 
-static inline void zone_lock(hp_buddy_zone_t *z) { pthread_spin_lock(&z->lock); }
+static inline void zone_lock(hp_buddy_zone_t *z)
+{
+	pthread_spin_lock(&z->lock);
+	z->lock_taken++;
+}
+/* observers (stats, buddyinfo, check): not counted in lock_taken */
+static inline void zone_lock_quiet(hp_buddy_zone_t *z) { pthread_spin_lock(&z->lock); }
 static inline void zone_unlock(hp_buddy_zone_t *z) { pthread_spin_unlock(&z->lock); }
 static inline void mod_free_pages(hp_buddy_zone_t *z, long d) { st(&z->free_pages, ld(&z->free_pages) + d); }
 
@@ -542,8 +588,9 @@ static void setup_wmarks(hp_buddy_zone_t *z, long min_free_kbytes)
 	st(&z->wmark[WMARK_MIN], min);
 	st(&z->wmark[WMARK_LOW], min + gap);
 	st(&z->wmark[WMARK_HIGH], min + 2 * gap);
-	/* zone_watermark_fast()'s order-0 test against low, as one compare */
-	st(&z->fast_mark, z->no_wmarks ? LONG_MIN : (long)(min + gap));
+	/* zone_watermark_fast()'s order-0 test against low, as one compare
+	 * (6.7 without ZONE_BELOW_HIGH: against high, see update_fast_mark) */
+	st(&z->fast_mark, z->no_wmarks ? LONG_MIN : (long)(z->gen67 && !ld(&z->below_high) ? min + 2 * gap : min + gap));
 }
 
 /* __zone_watermark_ok() without lowmem_reserve and highatomic reserves */
@@ -615,29 +662,62 @@ static int zone_batchsize(size_t managed)
 	return batch < 1 ? 1 : (int)batch;  /* max(1, zone_batchsize()) */
 }
 
-/* zone_highsize(): the low watermark split over the CPUs, >= 4 batches */
-static int zone_highsize(hp_buddy_zone_t *z, int batch)
+/* zone_highsize(): the low watermark (fraction 0) or managed / fraction,
+ * split over the CPUs, at least 4 batches. 6.6 uses fraction 0 for high;
+ * 6.7 uses it for high_min and MIN_PERCPU_PAGELIST_HIGH_FRACTION for
+ * high_max (zone_set_pageset_high_and_batch()). */
+static int zone_highsize(hp_buddy_zone_t *z, int batch, int fraction)
 {
-	long high = (long)(ld(&z->wmark[WMARK_LOW]) / (unsigned long)z->ncpus);
+	unsigned long total = fraction ? z->h.nr_pages / (unsigned long)fraction : ld(&z->wmark[WMARK_LOW]);
+	long high = (long)(total / (unsigned long)z->ncpus);
 	if (high < (long)batch << 2)
 		high = (long)batch << 2;
+	if (high > INT_MAX / 2)
+		high = INT_MAX / 2;
 	return (int)high;
 }
 
-static void pcp_setup(hp_buddy_zone_t *z, int *high, int *batch)
+/* high/batch by the zone's mode; *high_max is 6.7's (== *high for 6.6, the
+ * boot pageset and a custom high without a range) */
+static void pcp_setup(hp_buddy_zone_t *z, int *high, int *high_max, int *batch)
 {
 	switch (z->pcp_mode) {
 	case HP_BUDDY_PCP_OFF:
-		*high = 0;
+		*high = *high_max = 0;
 		*batch = 1;
 		break;
 	case HP_BUDDY_PCP_CUSTOM:
+		if (!z->gen67 || *high_max < *high)
+			*high_max = *high;
 		break;
 	default:
 		*batch = zone_batchsize(z->h.nr_pages);
-		*high = zone_highsize(z, *batch);
+		*high = zone_highsize(z, *batch, 0);
+		*high_max = z->gen67 ? zone_highsize(z, *batch, MIN_PERCPU_PAGELIST_HIGH_FRACTION) : *high;
 		break;
 	}
+}
+
+/* pageset_update(): quiescent (caller holds the pcp lock or is its user) */
+static void pcp_set(hp_pcp_t *pcp, int high, int high_max, int batch)
+{
+	pcp->high = pcp->high_min = high;
+	pcp->high_max = high_max;
+	pcp->batch = batch;
+	pcp->free_factor = 0;
+	pcp->alloc_factor = 0;
+	pcp->flags = 0;
+}
+
+/* The order-0 fast path's watermark, one compare: low; in 6.7 high while
+ * ZONE_BELOW_HIGH is clear, so the allocation that crosses high takes the
+ * slow path, which sets the bit as get_page_from_freelist() does. */
+static void update_fast_mark(hp_buddy_zone_t *z)
+{
+	long m = (long)ld(&z->wmark[WMARK_LOW]);
+	if (z->gen67 && !ld(&z->below_high))
+		m = (long)ld(&z->wmark[WMARK_HIGH]);
+	st(&z->fast_mark, z->no_wmarks ? LONG_MIN : m);
 }
 
 /* rmqueue_bulk(): `count` blocks of `order` onto a pcp list, one lock hold */
@@ -667,13 +747,15 @@ static void free_pcppages_bulk(hp_buddy_zone_t *z, int count, hp_pcp_t *pcp, int
 {
 	if (count > pcp->count)
 		count = pcp->count;
+	if (count <= 0)
+		return;
 	pindex--;
 	zone_lock(z);
 	z->drains++;
 	while (count > 0) {
 		hp_list_t *list;
 		do {
-			if (++pindex > NR_PCP_LISTS - 1)
+			if (++pindex > z->nr_pcp_lists - 1)
 				pindex = 0;
 			list = &pcp->lists[pindex];
 		} while (hp_list_empty(list));
@@ -692,17 +774,60 @@ static void free_pcppages_bulk(hp_buddy_zone_t *z, int count, hp_pcp_t *pcp, int
 	zone_unlock(z);
 }
 
-/* __rmqueue_pcplist(): pop the list, refilling it in a batch when empty */
+static inline int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* nr_pcp_alloc() of 6.7: the refill batch, growing pcp->high by a batch
+ * per refill (unless the zone is below its high watermark) and doubling the
+ * order-0 batch (alloc_factor) while allocations run without frees */
+static int nr_pcp_alloc(hp_buddy_zone_t *z, hp_pcp_t *pcp, unsigned order)
+{
+	int base = pcp->batch, batch;
+	int high = pcp->high = clampi(pcp->high, pcp->high_min, pcp->high_max);
+	if (unlikely(high < base))
+		return 1;
+	batch = order ? base : base << pcp->alloc_factor;
+#ifndef HP_BUDDY_MUTATE_NO_RAISE
+	if (pcp->high_min != pcp->high_max && !ld(&z->below_high)) {
+		high = high + batch < pcp->high_max ? high + batch : pcp->high_max;
+		pcp->high = high;
+	}
+#else
+	(void)z;      /* mutant (tests/meson.build): high never rises */
+#endif
+	if (!order) {
+		int max_nr = high - pcp->count - base;
+		if (max_nr < base)
+			max_nr = base;
+		if (batch <= max_nr && pcp->alloc_factor < PCP_BATCH_SCALE_MAX)
+			pcp->alloc_factor++;
+		if (batch > max_nr)
+			batch = max_nr;
+	}
+	if (batch > 1) {
+		batch >>= order;
+		if (batch < 2)
+			batch = 2;
+	}
+	return batch;
+}
+
+/* __rmqueue_pcplist(): pop the list, refilling it in a batch when empty
+ * (6.6: batch >> order, at least 2; 6.7: nr_pcp_alloc()) */
 static inline hp_page_t *rmqueue_pcplist(hp_buddy_zone_t *z, hp_pcp_t *pcp, int cpu, unsigned order, int mt)
 {
 	hp_list_t *list = &pcp->lists[order_to_pindex(mt, order)];
 	pcp->free_factor >>= 1;
 	if (unlikely(hp_list_empty(list))) {
-		int batch = pcp->batch;
-		if (batch > 1) {
-			batch >>= order;
-			if (batch < 2)
-				batch = 2;
+		int batch;
+		if (z->gen67) {
+			batch = nr_pcp_alloc(z, pcp, order);
+		} else {
+			batch = pcp->batch;
+			if (batch > 1) {
+				batch >>= order;
+				if (batch < 2)
+					batch = 2;
+			}
 		}
 		pcp->count += rmqueue_bulk(z, cpu, order, batch, list, mt) << order;
 		if (unlikely(hp_list_empty(list)))
@@ -715,7 +840,7 @@ static inline hp_page_t *rmqueue_pcplist(hp_buddy_zone_t *z, hp_pcp_t *pcp, int 
 	return p;
 }
 
-/* nr_pcp_free(): free a batch, doubling while frees run without allocs */
+/* nr_pcp_free() of 6.6: free a batch, doubling while frees run without allocs */
 static int nr_pcp_free(hp_pcp_t *pcp, int high, int free_high)
 {
 	int batch = pcp->batch;
@@ -730,6 +855,90 @@ static int nr_pcp_free(hp_pcp_t *pcp, int high, int free_high)
 	return batch < min_nr ? min_nr : batch > max_nr ? max_nr : batch;
 }
 
+/* 6.6's tail of free_unref_page_commit(): the page is on its list */
+static __attribute__((noinline)) void pcp_drain_high(hp_buddy_zone_t *z, hp_pcp_t *pcp, int high, int free_high,
+						     int pindex)
+{
+	free_pcppages_bulk(z, nr_pcp_free(pcp, high, free_high), pcp, pindex);
+}
+
+/* nr_pcp_high() of 6.7 (no ZONE_RECLAIM_ACTIVE: nothing reclaims here):
+ * keeps high in [high_min, high_max]; a free_high drain lowers it; below
+ * the high watermark it shrinks by the pages being freed; a free that
+ * reaches high raises it to hold what is being freed plus a batch. */
+static int nr_pcp_high(hp_buddy_zone_t *z, hp_pcp_t *pcp, int batch, int free_high)
+{
+	int hmin = pcp->high_min, hmax = pcp->high_max;
+	int high = pcp->high = clampi(pcp->high, hmin, hmax);
+	if (unlikely(!high))
+		return 0;
+	if (unlikely(free_high)) {
+		int h = high - (batch << PCP_BATCH_SCALE_MAX);
+		pcp->high = h > hmin ? h : hmin;
+		return 0;
+	}
+	if (hmin == hmax)
+		return high;
+	if (ld(&z->below_high)) {
+		int fc = pcp->free_factor > batch ? pcp->free_factor : batch;
+		int h = high - fc;
+		pcp->high = h > hmin ? h : hmin;
+		high = pcp->count > hmin ? pcp->count : hmin;
+	} else if (pcp->count >= high) {
+		int need = pcp->free_factor + batch;
+#ifndef HP_BUDDY_MUTATE_NO_RAISE
+		if (pcp->high < need)
+			pcp->high = clampi(need, hmin, hmax);
+#else
+		(void)need;   /* mutant (tests/meson.build): high never rises */
+#endif
+	}
+	return high;
+}
+
+/* nr_pcp_free() of 6.7: as many as were freed in a row (free_count),
+ * clamped to [batch, high - batch]; a free_high drain up to 32 batches */
+static int nr_pcp_free67(hp_pcp_t *pcp, int batch, int high, int free_high)
+{
+	if (unlikely(free_high))
+		return pcp->count < batch << PCP_BATCH_SCALE_MAX ? pcp->count : batch << PCP_BATCH_SCALE_MAX;
+	if (unlikely(high < batch))
+		return 1;
+	int max_nr = high - batch;
+	return pcp->free_factor < batch ? batch : pcp->free_factor > max_nr ? max_nr : pcp->free_factor;
+}
+
+static __attribute__((noinline)) void pcp_drain_high67(hp_buddy_zone_t *z, hp_pcp_t *pcp, int batch, int high,
+						       int free_high, int pindex)
+{
+	free_pcppages_bulk(z, nr_pcp_free67(pcp, batch, high, free_high), pcp, pindex);
+	if (ld(&z->below_high) &&
+	    watermark_ok(z, 0, ld(&z->wmark[WMARK_HIGH]), 0, ld(&z->free_pages))) {
+		st(&z->below_high, 0);
+		update_fast_mark(z);
+	}
+}
+
+/* 6.7's free_unref_page_commit() after the list_add: the high-order
+ * free_high detection (PCPF_PREV_FREE_HIGH_ORDER; PCPF_FREE_HIGH_BATCH,
+ * set from the cache size, is not modelled), free_count, nr_pcp_high(). */
+static inline void pcp_commit67(hp_buddy_zone_t *z, hp_pcp_t *pcp, unsigned order, int pindex)
+{
+	int batch = pcp->batch, free_high = 0;
+	pcp->alloc_factor >>= 1;
+	if (order && order <= HP_PAGE_ALLOC_COSTLY_ORDER) {
+		free_high = pcp->free_factor >= batch && (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER);
+		pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
+	} else if (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) {
+		pcp->flags &= (uint8_t)~PCPF_PREV_FREE_HIGH_ORDER;
+	}
+	if (pcp->free_factor < batch << PCP_BATCH_SCALE_MAX)
+		pcp->free_factor += 1 << order;
+	int high = nr_pcp_high(z, pcp, batch, free_high);
+	if (unlikely(pcp->count >= high))
+		pcp_drain_high67(z, pcp, batch, high, free_high, pindex);
+}
+
 /* free_unref_page_commit() */
 static inline void pcp_free_commit(hp_buddy_zone_t *z, hp_pcp_t *pcp, int cpu, hp_page_t *p, unsigned order, int mt)
 {
@@ -741,6 +950,10 @@ static inline void pcp_free_commit(hp_buddy_zone_t *z, hp_pcp_t *pcp, int cpu, h
 	hp_list_add(&p->lru, &pcp->lists[pindex]);
 	pcp->count += 1 << order;
 	pcp->frees++;
+	if (z->gen67) {
+		pcp_commit67(z, pcp, order, pindex);
+		return;
+	}
 	/* a pcp that only frees high-order pages should not sit on them */
 	int free_high = pcp->free_factor && order && order <= HP_PAGE_ALLOC_COSTLY_ORDER;
 	int high = (!pcp->high || free_high) ? 0 : pcp->high;
@@ -768,17 +981,45 @@ void hp_buddy_drain_all(hp_buddy_zone_t *z)
 		hp_buddy_drain_cpu(z, c);
 }
 
+/* decay_pcp_high() of 6.7, the vmstat worker's per-pcp step */
+int hp_buddy_pcp_decay(hp_buddy_zone_t *z, int cpu)
+{
+	if (!z->gen67)
+		return 0;
+	hp_pcp_t *pcp = pcp_of(z, cpu);
+	int todo = 0;
+	pcp_lock(pcp);
+	int hmin = pcp->high_min, batch = pcp->batch;
+	if (pcp->high > hmin) {
+		int a = pcp->count - (batch << PCP_BATCH_SCALE_MAX), b = pcp->high - (pcp->high >> 3);
+		int h = a > b ? a : b;
+		pcp->high = h > hmin ? h : hmin;
+		if (pcp->high > hmin)
+			todo = 1;
+	}
+	int to_drain = pcp->count - pcp->high;
+	if (to_drain > 0) {
+		free_pcppages_bulk(z, to_drain, pcp, 0);
+		todo = 1;
+	}
+	pcp_unlock(pcp);
+	return todo;
+}
+
 int hp_buddy_set_pcp(hp_buddy_zone_t *z, int high, int batch)
 {
-	if (high < 0 || batch < 1)
+	return hp_buddy_set_pcp_range(z, high, high, batch);
+}
+
+int hp_buddy_set_pcp_range(hp_buddy_zone_t *z, int high_min, int high_max, int batch)
+{
+	if (high_min < 0 || batch < 1 || high_max < high_min || (!z->gen67 && high_max != high_min))
 		return -1;
 	for (int c = 0; c < z->ncpus; c++) {
 		hp_pcp_t *pcp = &z->pcp[c];
 		pcp_lock(pcp);
 		drain_pcp_locked(z, pcp);
-		pcp->high = high;
-		pcp->batch = batch;
-		pcp->free_factor = 0;
+		pcp_set(pcp, high_min, high_max, batch);
 		pcp_unlock(pcp);
 	}
 	z->pcp_mode = HP_BUDDY_PCP_CUSTOM;
@@ -791,6 +1032,26 @@ void hp_buddy_get_pcp(const hp_buddy_zone_t *z, int *high, int *batch)
 		*high = z->pcp[0].high;
 	if (batch)
 		*batch = z->pcp[0].batch;
+}
+
+void hp_buddy_get_pcp_info(hp_buddy_zone_t *z, int cpu, hp_buddy_pcp_info_t *info)
+{
+	hp_pcp_t *pcp = pcp_of(z, cpu);
+	pcp_lock(pcp);
+	info->count = pcp->count;
+	info->high = pcp->high;
+	info->high_min = pcp->high_min;
+	info->high_max = pcp->high_max;
+	info->batch = pcp->batch;
+	info->free_count = pcp->free_factor;
+	info->alloc_factor = pcp->alloc_factor;
+	pcp_unlock(pcp);
+	info->below_high = ld(&z->below_high);
+}
+
+hp_buddy_pcp_gen_t hp_buddy_pcp_gen(const hp_buddy_zone_t *z)
+{
+	return z->gen67 ? HP_BUDDY_PCP_GEN_6_7 : HP_BUDDY_PCP_GEN_6_6;
 }
 
 int hp_buddy_pcp_count(hp_buddy_zone_t *z, int cpu)
@@ -909,11 +1170,18 @@ hp_page_t *alloc_pages_slow(hp_buddy_zone_t *z, int cpu, int locked, unsigned gf
 {
 	if (unlikely(order > HP_MAX_ORDER))
 		return alloc_fail_order(z);
+	/* 6.7: an allocation that finds the zone below its high watermark
+	 * sets ZONE_BELOW_HIGH (get_page_from_freelist) */
+	if (z->gen67 && !z->no_wmarks && !ld(&z->below_high) &&
+	    !watermark_ok(z, order, ld(&z->wmark[WMARK_HIGH]), gfp_alloc_flags(gfp), ld(&z->free_pages))) {
+		st(&z->below_high, 1);
+		update_fast_mark(z);
+	}
 	if (unlikely(!wmark_allows(z, order, gfp)))
 		return alloc_fail_wmark(z);
 	int mt = gfp_migratetype(gfp);
 	hp_page_t *p = NULL;
-	if (likely(order <= HP_PAGE_ALLOC_COSTLY_ORDER)) {
+	if (likely(pcp_allowed_order(z, order))) {
 		hp_pcp_t *pcp = pcp_of(z, cpu);
 		if (!locked) {
 			p = rmqueue_pcplist(z, pcp, (int)(pcp - z->pcp), order, mt);
@@ -983,7 +1251,7 @@ void free_pages_slow(hp_buddy_zone_t *z, int cpu, int locked, hp_page_t *p, unsi
 	if (unlikely(z->debug & HP_BUDDY_DEBUG_POISON))
 		poison_pages(z, pfn, order);
 	int mt = get_pageblock_mt(z, pfn);
-	if (likely(order <= HP_PAGE_ALLOC_COSTLY_ORDER)) {
+	if (likely(pcp_allowed_order(z, order))) {
 		hp_pcp_t *pcp = pcp_of(z, cpu);
 		int c = (int)(pcp - z->pcp);
 		if (!locked) {
@@ -1061,13 +1329,6 @@ static ALWAYS_INLINE int freep_ok(hp_buddy_zone_t *z, int cpu, hp_page_t *p, uns
 		      ld(&p->refcount) == 1 && !z->fast_block && (unsigned)cpu < (unsigned)z->ncpus);
 }
 
-/* free_unref_page_commit()'s drain: high reached, or free_high */
-static __attribute__((noinline)) void pcp_drain_high(hp_buddy_zone_t *z, hp_pcp_t *pcp, int high, int free_high,
-						     int pindex)
-{
-	free_pcppages_bulk(z, nr_pcp_free(pcp, high, free_high), pcp, pindex);
-}
-
 /* freep_ok() held: free_unref_page_commit() */
 static ALWAYS_INLINE void freep_commit(hp_buddy_zone_t *z, hp_pcp_t *pcp, int cpu, hp_page_t *p, size_t pfn,
 				       unsigned order)
@@ -1080,6 +1341,10 @@ static ALWAYS_INLINE void freep_commit(hp_buddy_zone_t *z, hp_pcp_t *pcp, int cp
 	hp_list_add(&p->lru, &pcp->lists[pindex]);
 	pcp->frees++;
 	pcp->count += 1 << order;
+	if (z->gen67) {
+		pcp_commit67(z, pcp, order, pindex);
+		return;
+	}
 	/* a pcp that only frees high-order pages should not sit on them */
 	int free_high = pcp->free_factor && order;
 	int high = free_high ? 0 : pcp->high;
@@ -1287,6 +1552,16 @@ hp_buddy_zone_t *hp_buddy_create(const hp_buddy_config_t *cfg_in, char *err, siz
 			 cfg->pcp_high, cfg->pcp_batch);
 		return NULL;
 	}
+	if ((unsigned)cfg->pcp_gen > HP_BUDDY_PCP_GEN_6_7) {
+		snprintf(err, errlen, "pcp_gen %d is not one of GEN_6_6 (0), GEN_6_7 (1)", (int)cfg->pcp_gen);
+		return NULL;
+	}
+	if (cfg->pcp_high_max && (cfg->pcp_mode != HP_BUDDY_PCP_CUSTOM || cfg->pcp_gen != HP_BUDDY_PCP_GEN_6_7 ||
+				  cfg->pcp_high_max < cfg->pcp_high)) {
+		snprintf(err, errlen, "pcp_high_max %d needs pcp_mode CUSTOM, pcp_gen GEN_6_7 and a value >= pcp_high %d",
+			 cfg->pcp_high_max, cfg->pcp_high);
+		return NULL;
+	}
 	if (cfg->guard_minorder > HP_MAX_ORDER) {
 		snprintf(err, errlen, "guard_minorder %u is out of range (0 = off, 1..%d)", cfg->guard_minorder, HP_MAX_ORDER);
 		return NULL;
@@ -1317,6 +1592,9 @@ hp_buddy_zone_t *hp_buddy_create(const hp_buddy_config_t *cfg_in, char *err, siz
 	z->report = cfg->report;
 	z->report_arg = cfg->report_arg;
 	z->pcp_mode = cfg->pcp_mode;
+	z->gen67 = cfg->pcp_gen == HP_BUDDY_PCP_GEN_6_7;
+	z->thp = cfg->thp != 0;
+	z->nr_pcp_lists = z->thp ? NR_PCP_LISTS_MAX : NR_LOWORDER_PCP_LISTS;
 	snprintf(z->name, sizeof z->name, "%s", cfg->name ? cfg->name : "Normal");
 	pthread_spin_init(&z->lock, PTHREAD_PROCESS_PRIVATE);
 
@@ -1350,15 +1628,14 @@ hp_buddy_zone_t *hp_buddy_create(const hp_buddy_config_t *cfg_in, char *err, siz
 	setup_wmarks(z, cfg->min_free_kbytes == 0 ? default_min_free_kbytes(nr_pages) :
 			cfg->min_free_kbytes);
 
-	int high = cfg->pcp_high, batch = cfg->pcp_batch;
-	pcp_setup(z, &high, &batch);
+	int high = cfg->pcp_high, high_max = cfg->pcp_high_max, batch = cfg->pcp_batch;
+	pcp_setup(z, &high, &high_max, &batch);
 	for (int c = 0; c < ncpus; c++) {
 		hp_pcp_t *pcp = &z->pcp[c];
 		memset(pcp, 0, sizeof *pcp);
 		atomic_init(&pcp->lock, 0);
-		pcp->high = high;
-		pcp->batch = batch;
-		for (int i = 0; i < NR_PCP_LISTS; i++)
+		pcp_set(pcp, high, high_max, batch);
+		for (int i = 0; i < NR_PCP_LISTS_MAX; i++)
 			hp_list_init(&pcp->lists[i]);
 	}
 
@@ -1412,13 +1689,24 @@ int hp_buddy_set_min_free_kbytes(hp_buddy_zone_t *z, long kbytes)
 	z->min_free_kbytes = kbytes;
 	z->no_wmarks = 0;
 	setup_wmarks(z, kbytes);
+	if (ld(&z->below_high) &&
+	    watermark_ok(z, 0, ld(&z->wmark[WMARK_HIGH]), 0, ld(&z->free_pages)))
+		st(&z->below_high, 0);
+	update_fast_mark(z);
 	if (z->pcp_mode == HP_BUDDY_PCP_KERNEL) {
-		int batch = zone_batchsize(z->h.nr_pages), high = zone_highsize(z, batch);
+		int high = 0, high_max = 0, batch = 0;
+		pcp_setup(z, &high, &high_max, &batch);
 		for (int c = 0; c < z->ncpus; c++) {
-			pcp_lock(&z->pcp[c]);
-			z->pcp[c].high = high;
-			z->pcp[c].batch = batch;
-			pcp_unlock(&z->pcp[c]);
+			hp_pcp_t *pcp = &z->pcp[c];
+			pcp_lock(pcp);
+			/* zone_set_pageset_high_and_batch(): the range and batch;
+			 * 6.7 keeps a tuned high, clamped into the new range on use */
+			int cur = pcp->high;
+			pcp->high_min = high;
+			pcp->high_max = high_max;
+			pcp->batch = batch;
+			pcp->high = z->gen67 ? clampi(cur, high, high_max) : high;
+			pcp_unlock(pcp);
 		}
 	}
 	return 0;
@@ -1444,7 +1732,7 @@ long hp_buddy_nr_free(hp_buddy_zone_t *z, unsigned order)
 {
 	if (order > HP_MAX_ORDER)
 		return -1;
-	zone_lock(z);
+	zone_lock_quiet(z);
 	long n = (long)z->free_area[order].nr_free;
 	zone_unlock(z);
 	return n;
@@ -1455,7 +1743,7 @@ long hp_buddy_nr_free_mt(hp_buddy_zone_t *z, unsigned order, hp_migratetype_t mt
 	if (order > HP_MAX_ORDER || (unsigned)mt >= HP_MIGRATE_TYPES)
 		return -1;
 	long n = 0;
-	zone_lock(z);
+	zone_lock_quiet(z);
 	const hp_list_t *h = &z->free_area[order].free_list[mt];
 	for (const hp_list_t *l = h->next; l != h; l = l->next)
 		n++;
@@ -1472,7 +1760,7 @@ hp_migratetype_t hp_buddy_pageblock_mt(hp_buddy_zone_t *z, size_t pfn)
 
 static void snapshot_nr_free(hp_buddy_zone_t *z, unsigned long nr[HP_NR_ORDERS])
 {
-	zone_lock(z);
+	zone_lock_quiet(z);
 	for (unsigned o = 0; o <= HP_MAX_ORDER; o++)
 		nr[o] = z->free_area[o].nr_free;
 	zone_unlock(z);
@@ -1587,7 +1875,7 @@ void hp_buddy_get_stats(hp_buddy_zone_t *z, hp_buddy_stats_t *s)
 		s->frees += pcp->frees;
 		pcp_unlock(pcp);
 	}
-	zone_lock(z);
+	zone_lock_quiet(z);
 	s->total_pages = z->h.nr_pages;
 	s->free_pages = (unsigned long)ld(&z->free_pages);
 	s->guard_pages = z->guard_pages;
@@ -1597,6 +1885,7 @@ void hp_buddy_get_stats(hp_buddy_zone_t *z, hp_buddy_stats_t *s)
 	s->pcp_drains = z->drains;
 	s->fallbacks = z->fallbacks;
 	s->block_steals = z->block_steals;
+	s->zone_lock_acquisitions = z->lock_taken;
 	zone_unlock(z);
 	s->alloc_pages = s->total_pages - s->free_pages - s->pcp_pages - s->guard_pages;
 	s->fail_order = ld(&z->fail_order);
@@ -1667,7 +1956,7 @@ int hp_buddy_check(hp_buddy_zone_t *z, char *err, size_t errlen)
 	}
 	for (int i = 0; i < z->ncpus; i++)
 		pcp_lock(&z->pcp[i]);
-	zone_lock(z);
+	zone_lock_quiet(z);
 
 	unsigned long free_sum = 0;
 	for (unsigned o = 0; o <= HP_MAX_ORDER && !c.bad; o++) {
@@ -1706,13 +1995,20 @@ int hp_buddy_check(hp_buddy_zone_t *z, char *err, size_t errlen)
 	for (int cpu = 0; cpu < z->ncpus && !c.bad; cpu++) {
 		hp_pcp_t *pcp = &z->pcp[cpu];
 		long cnt = 0;
-		for (int i = 0; i < NR_PCP_LISTS && !c.bad; i++) {
+		for (int i = 0; i < NR_PCP_LISTS_MAX && !c.bad; i++) {
 			unsigned o = pindex_to_order(i);
 			const hp_list_t *h = &pcp->lists[i];
+			if (i >= z->nr_pcp_lists && h->next != h) {
+				fail(&c, "cpu %d: pcp list %d (THP) holds pages in a zone created without thp", cpu, i);
+				break;
+			}
+			/* the THP list holds every migratetype */
+			int want_mt = i < NR_LOWORDER_PCP_LISTS ? i % HP_MIGRATE_TYPES : -1;
 			for (const hp_list_t *l = h->next; l != h && !c.bad; l = l->next) {
 				hp_page_t *p = lru_page((hp_list_t *)l);
 				size_t pfn = pfn_of(z, p);
-				if (pflags(p) != HP_PG_PCP || p->order != o || p->mt != i % HP_MIGRATE_TYPES || p->cpu != cpu) {
+				if (pflags(p) != HP_PG_PCP || p->order != o || (want_mt >= 0 && p->mt != want_mt) ||
+				    p->cpu != cpu) {
 					fail(&c, "pfn %zu on cpu %d's pcp list %d has flags 0x%x, order %u, mt %u, cpu %u",
 					     pfn, cpu, i, pflags(p), p->order, p->mt, p->cpu);
 					break;
@@ -1723,6 +2019,10 @@ int hp_buddy_check(hp_buddy_zone_t *z, char *err, size_t errlen)
 		}
 		if (!c.bad && cnt != pcp->count)
 			fail(&c, "cpu %d: pcp->count is %d but its lists hold %ld pages", cpu, pcp->count, cnt);
+		/* 6.7 keeps high in its range; 6.6's range is the one value */
+		if (!c.bad && (pcp->high < pcp->high_min || pcp->high > pcp->high_max ||
+			       (!z->gen67 && pcp->high_min != pcp->high_max)))
+			fail(&c, "cpu %d: pcp high %d outside [%d, %d]", cpu, pcp->high, pcp->high_min, pcp->high_max);
 		pcp_sum += (unsigned long)cnt;
 	}
 

@@ -1,8 +1,19 @@
 /* buddy.h — a user-space model of Linux's buddy page allocator (mm/page_alloc.c).
  *
  * Kernel version followed: Linux 6.6 (LTS). Where later kernels changed a
- * rule (MAX_ORDER renamed MAX_PAGE_ORDER in 6.8, the pcp high auto-tuning of
- * 6.7, the migratetype accounting rework of 6.9), this file keeps 6.6.
+ * rule (MAX_ORDER renamed MAX_PAGE_ORDER in 6.8, the migratetype accounting
+ * rework of 6.9), this file keeps 6.6. One later rule is a second
+ * generation, chosen per zone at creation (hp_buddy_config_t.pcp_gen):
+ * 6.7's automatic pcp->high tuning (the "mm: PCP high auto-tuning" series,
+ * Huang Ying, merged for 6.7): high moves between high_min (6.6's high) and
+ * high_max (managed / 8 over the CPUs), raised by refills (nr_pcp_alloc) and
+ * by frees that reach it (nr_pcp_high: free_count + batch), lowered below
+ * the high watermark (ZONE_BELOW_HIGH) and by the vmstat worker's
+ * decay_pcp_high (hp_buddy_pcp_decay); drains free as many pages as were
+ * freed in a row (free_count) and refills scale by alloc_factor, both
+ * capped at CONFIG_PCP_BATCH_SCALE_MAX 5. Not modelled from that series:
+ * PCPF_FREE_HIGH_BATCH (set from the CPU's cache size), ZONE_RECLAIM_ACTIVE
+ * (nothing reclaims here), the chunked drain_pages_zone.
  *
  * One zone ("Normal", node 0) manages a private mmap'd arena of 4 KiB pages
  * (default 1 GiB, MAP_NORESERVE, aligned to a max-order block so that an
@@ -16,9 +27,13 @@
  *     x HP_MIGRATE_TYPES lists       per migratetype, nr_free per order
  *   buddy pfn = pfn ^ (1<<order)   __find_buddy_pfn()
  *   split on alloc / merge on free expand() / __free_one_page()
- *   per-CPU page lists (pcp)       struct per_cpu_pages: orders 0..3 x 3
- *                                  migratetypes, count, high, batch,
- *                                  free_factor; rmqueue_bulk() refill and
+ *   per-CPU page lists (pcp)       struct per_cpu_pages: the orders
+ *                                  pcp_allowed_order() admits, 0..3 x 3
+ *                                  migratetypes (order_to_pindex) and, with
+ *                                  cfg.thp (CONFIG_TRANSPARENT_HUGEPAGE), one
+ *                                  list for pageblock_order 9 (NR_PCP_THP 1);
+ *                                  count, high, batch, free_factor;
+ *                                  rmqueue_bulk() refill and
  *                                  free_pcppages_bulk() drain under zone->lock
  *   pageblock migratetypes         pageblock_flags (pageblock_order 9),
  *                                  fallbacks[], __rmqueue_fallback(),
@@ -36,7 +51,7 @@
  *
  * Not modelled: multiple zones/nodes, lowmem_reserve, reclaim, compaction,
  * kswapd, watermark boosting, highatomic reserves, CMA, isolation, page
- * shuffling, the THP pcp list (order pageblock_order), memcg.
+ * shuffling, memcg.
  *
  * Per-CPU access: the kernel protects a pcp with preempt/migrate-disable plus
  * pcp->lock (a spinlock since 5.19/6.0, taken with spin_trylock: on
@@ -57,8 +72,12 @@
  * --metric instructions`, which adds ~20 instructions of benchmark loop and
  * ops-table calls per pair):
  *  - orders 0..3 served by the pcp (the inlined fast path: a list pop and a
- *    push, no lock): alloc+free ~105 instructions at order 0, ~140 at
- *    orders 1..3; 7-10 ns per pair when the machine is quiet;
+ *    push, no lock): alloc+free ~110 instructions at order 0 (136 in the
+ *    suite's pcp_hit, 2026-12-04), ~145 at orders 1..3 (172); 7-10 ns per
+ *    pair when the machine is quiet; the 6.7 generation adds its free-side
+ *    bookkeeping (alloc_factor, free_count, the high-order flag,
+ *    nr_pcp_high's clamp) to every free: ~27 more (163 in pcp_hit);
+ *  - order 9 with thp goes through the pcp on the slow path (not inlined);
  *  - the locked stand-in adds sched_getcpu() and an uncontended
  *    exchange on the pcp lock: ~110 more instructions, ~5-8 ns;
  *  - a pcp refill or drain takes zone->lock and moves `batch` blocks
@@ -199,12 +218,22 @@ typedef enum {
 	HP_BUDDY_PCP_CUSTOM,      /* pcp_high / pcp_batch below */
 } hp_buddy_pcp_mode_t;
 
+/* pcp generation (the kernel release whose per-CPU rules the zone uses) */
+typedef enum {
+	HP_BUDDY_PCP_GEN_6_6 = 0, /* fixed high (zone_highsize), free_factor drains */
+	HP_BUDDY_PCP_GEN_6_7,     /* high auto-tuned in [high_min, high_max] */
+} hp_buddy_pcp_gen_t;
+
 /* Zero-initialise, then set what differs from the defaults. */
 typedef struct hp_buddy_config {
 	size_t arena_bytes;       /* 0 = 1 GiB; rounded down to whole pages; >= 1 page */
 	int ncpus;                /* pcp sets; 0 = sysconf(_SC_NPROCESSORS_CONF) */
 	hp_buddy_pcp_mode_t pcp_mode;
 	int pcp_high, pcp_batch;  /* CUSTOM: high >= 0, batch >= 1 */
+	hp_buddy_pcp_gen_t pcp_gen; /* 0 = 6.6 */
+	int pcp_high_max;         /* CUSTOM + GEN_6_7: high_max (>= pcp_high; 0 = pcp_high,
+	                           * no tuning, as percpu_pagelist_high_fraction does) */
+	int thp;                  /* non-zero: CONFIG_TRANSPARENT_HUGEPAGE, order 9 on the pcp */
 	/* Watermarks: 0 = the kernel's rule for a machine with this zone as its
 	 * lowmem: int_sqrt(16 * KiB) clamped to 128..262144; > 0: this value;
 	 * < 0: no reserve (all watermarks 0). low/high follow
@@ -230,15 +259,16 @@ void hp_buddy_destroy(hp_buddy_zone_t *z);
 /* ------------------------------------------------------------------ */
 
 /* alloc_pages(gfp, order): 2^order contiguous pages, naturally aligned.
- * Orders 0..HP_PAGE_ALLOC_COSTLY_ORDER go through this CPU's pcp lists;
- * larger ones straight to the buddy lists. NULL when order > HP_MAX_ORDER,
+ * Orders 0..HP_PAGE_ALLOC_COSTLY_ORDER (and HP_PAGEBLOCK_ORDER in a thp
+ * zone) go through this CPU's pcp lists; others straight to the buddy lists. NULL when order > HP_MAX_ORDER,
  * when no block is free, or when the allocation would take the zone below
  * its watermark (tried against low, then min as the slow path would, with
  * HP_GFP_HIGH / ATOMIC allowed deeper, HP_GFP_MEMALLOC ignoring them).
  * Locked stand-in (see the top of this file); cpu = sched_getcpu(). */
 hp_page_t *hp_buddy_alloc_pages(hp_buddy_zone_t *z, unsigned gfp, unsigned order);
 /* __free_pages(page, order): drops the reference; at zero the block goes to
- * this CPU's pcp list (order <= 3) or back to the buddy lists, merging.
+ * this CPU's pcp list (order <= 3, or 9 with thp) or back to the buddy
+ * lists, merging.
  * A wrong order, a tail page, or a page that is already free is reported
  * (HP_BUDDY_ERR_BAD_FREE) and ignored. NULL is a no-op. */
 void hp_buddy_free_pages(hp_buddy_zone_t *z, hp_page_t *page, unsigned order);
@@ -306,11 +336,33 @@ static inline hp_page_t *hp_compound_head(hp_page_t *p)
 void hp_buddy_drain_cpu(hp_buddy_zone_t *z, int cpu);
 void hp_buddy_drain_all(hp_buddy_zone_t *z);
 
-/* Sets every pcp's high and batch (percpu_pagelist_high_fraction-like);
- * high 0 and batch 1 is the boot pageset (pcp off). Drains first.
- * -1 on bad values (batch < 1, high < 0). Quiescent. */
+/* Sets every pcp's high and batch (percpu_pagelist_high_fraction-like:
+ * in a 6.7 zone high_min = high_max = high, tuning off); high 0 and batch
+ * 1 is the boot pageset (pcp off). Drains first. -1 on bad values
+ * (batch < 1, high < 0). Quiescent. */
 int hp_buddy_set_pcp(hp_buddy_zone_t *z, int high, int batch);
+/* The same with 6.7's range (pageset_update); high starts at high_min.
+ * -1 on bad values, or high_max != high_min in a 6.6 zone. Quiescent. */
+int hp_buddy_set_pcp_range(hp_buddy_zone_t *z, int high_min, int high_max, int batch);
+/* pcp 0's current high and batch. */
 void hp_buddy_get_pcp(const hp_buddy_zone_t *z, int *high, int *batch);
+
+typedef struct hp_buddy_pcp_info {
+	int count, high, high_min, high_max, batch;
+	int free_count;           /* 6.6: free_factor; 6.7: free_count */
+	int alloc_factor;         /* 6.7 */
+	int below_high;           /* 6.7: the zone's ZONE_BELOW_HIGH */
+} hp_buddy_pcp_info_t;
+/* One pcp's state. Quiescent for pinned users of `cpu`. */
+void hp_buddy_get_pcp_info(hp_buddy_zone_t *z, int cpu, hp_buddy_pcp_info_t *info);
+hp_buddy_pcp_gen_t hp_buddy_pcp_gen(const hp_buddy_zone_t *z);
+/* decay_pcp_high() (6.7, mm/page_alloc.c), which the vmstat worker runs
+ * for every pcp about once a second: high drops by an eighth (not below
+ * high_min, nor more than 32 batches below count) and the pages above it
+ * are freed to the zone. Returns 1 while there is more to do, else 0.
+ * A 6.6 zone has no decay (its worker only drains remote-node pcps): 0.
+ * The caller is the clock; takes the pcp lock (quiescent for pinned users). */
+int hp_buddy_pcp_decay(hp_buddy_zone_t *z, int cpu);
 /* Pages on pcp `cpu`'s lists (pcp->count). Quiescent for pinned users. */
 int hp_buddy_pcp_count(hp_buddy_zone_t *z, int cpu);
 int hp_buddy_ncpus(const hp_buddy_zone_t *z);
@@ -383,6 +435,8 @@ typedef struct hp_buddy_stats {
 	uint64_t pcp_refills;         /* rmqueue_bulk calls */
 	uint64_t pcp_drains;          /* free_pcppages_bulk calls */
 	uint64_t pcp_contended;       /* locked path: trylock failed, went to zone */
+	uint64_t zone_lock_acquisitions; /* zone->lock taken by allocation, free, refill,
+	                                  * drain, decay (not by these observers) */
 	uint64_t fallbacks;           /* __rmqueue_fallback successes (mm_page_alloc_extfrag) */
 	uint64_t block_steals;        /* pageblocks whose migratetype changed */
 	uint64_t poison_errors;       /* debug: corrupted pages found */
@@ -395,7 +449,8 @@ void hp_buddy_get_stats(hp_buddy_zone_t *z, hp_buddy_stats_t *s);
  * the zone and is flagged free with that order; no two free buddies of the
  * same order are left unmerged; each list's length equals its nr_free and
  * NR_FREE_PAGES equals their sum; pcp counts match their lists; free +
- * pcp + guard + allocated = total. 0 ok, else -1 with the first violation
+ * pcp + guard + allocated = total; each pcp high in [high_min, high_max]
+ * (one value in a 6.6 zone). 0 ok, else -1 with the first violation
  * in err. Quiescent (takes the zone lock and every pcp lock). */
 int hp_buddy_check(hp_buddy_zone_t *z, char *err, size_t errlen);
 

@@ -233,6 +233,20 @@ static size_t parse_size(const char *s)
 	return *end ? 0 : (size_t)v;
 }
 
+/* The SLUB generation the kmalloc calls use (HOTPATH_MALLOC_GEN): the
+ * kmalloc set of cpu-slab (6.6, stand-in (b)) or of sheaves (7.0, rseq
+ * lock stand-in). Written once before S_READY is published. Default
+ * sheaves: the faster on larson (malloc-workloads, 1 and 2 threads, 2-vCPU
+ * KVM guest, 2026-12-04: 386 vs 989 ns/op and 914 vs 2199; see
+ * docs/suites/slub.md, "Generations"). */
+#define HPM_GEN_DEFAULT HP_KMALLOC_SET_SHEAVES
+static int g_kset = HPM_GEN_DEFAULT;
+
+static inline void *kmalloc_gen(size_t size)
+{
+	return g_kset == HP_KMALLOC_SET_CMPXCHG ? hp_kmalloc(size) : hp_kmalloc_set((unsigned)g_kset, size);
+}
+
 static int start_arena(void)
 {
 	hp_slub_config_t cfg;
@@ -253,6 +267,15 @@ static int start_arena(void)
 	cfg.slab_debug = e && *e ? e : "-";
 	e = getenv("HOTPATH_MALLOC_HARDENED");
 	cfg.hardened = e && strcmp(e, "1") == 0;
+	e = getenv("HOTPATH_MALLOC_GEN");
+	if (e && *e) {
+		int set = hp_slub_generation_set(e);
+
+		if (set < 0)
+			put_str(2, "hotpath-malloc: HOTPATH_MALLOC_GEN must be cpu-slab or sheaves; using the default\n");
+		else
+			g_kset = set;
+	}
 	g_arena_bytes = cfg.arena_bytes;
 	if (hp_slub_init(&cfg, err, sizeof err) != 0 && !hp_slub_zone()) {
 		put_str(2, "hotpath-malloc: cannot set up the arena: ");
@@ -408,7 +431,7 @@ static void *alloc_aligned(size_t align, size_t size);
 static inline void *alloc(size_t size)
 {
 	if (likely(size <= HPM_LARGE_MAX) && likely(ready())) {
-		void *p = hp_kmalloc(size < HPM_MIN ? HPM_MIN : size);
+		void *p = kmalloc_gen(size < HPM_MIN ? HPM_MIN : size);
 
 		if (likely(p && !((uintptr_t)p & (HPM_MIN - 1)))) {
 			count(size <= HPM_SLAB_MAX ? C_SLAB : C_PAGES);
@@ -469,7 +492,7 @@ static void *alloc_aligned(size_t align, size_t size)
 
 		/* power-of-two kmalloc sizes and buddy blocks are naturally
 		 * aligned; slab_debug's red zones may shift objects, so check */
-		p = hp_kmalloc(want);
+		p = kmalloc_gen(want);
 		if (p && !((uintptr_t)p & (align - 1))) {
 			count(want <= HPM_SLAB_MAX ? C_SLAB : C_PAGES);
 			return p;

@@ -24,6 +24,11 @@
  *   HOTPATH_MALLOC_SLAB_DEBUG=STR  slab_debug for the kmalloc caches (slub.h
  *                                  syntax: "FZPU", "F,kmalloc-64"); default none
  *   HOTPATH_MALLOC_HARDENED=1      XOR-hardened free pointers
+ *   HOTPATH_MALLOC_GEN=GEN         the SLUB generation under kmalloc: sheaves
+ *                                  (7.0 per-CPU sheaves + barn, default: the
+ *                                  faster on larson) or cpu-slab (6.6 per-CPU
+ *                                  slab); anything else is reported on stderr
+ *                                  and the default used
  *   HOTPATH_MALLOC_STATS=1|/path   at exit, one line of call counters on
  *                                  stderr (1) or appended to the file /path
  *

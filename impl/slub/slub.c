@@ -736,6 +736,36 @@ static int slab_update(hp_slab_t *slab, void *ofl, uint64_t ocnt, void *nfl, uin
 	return cas128(&slab->freelist_counters, (uintptr_t)ofl, ocnt, (uintptr_t)nfl, ncnt);
 }
 
+/* The slab layer as sheaves.c (generation `sheaves`) reaches it. */
+static void slab_free_remote(hp_kmem_cache_t *s, hp_kmem_cache_cpu_t *sc, hp_slab_t *slab, void *head, void *tail,
+			     unsigned cnt);
+void slub_lock_node(hp_kmem_cache_node_t *n) { lock_node(n); }
+void slub_unlock_node(hp_kmem_cache_node_t *n) { unlock_node(n); }
+void slub_add_partial(hp_kmem_cache_node_t *n, hp_slab_t *slab, int tail) { add_partial(n, slab, tail); }
+void slub_remove_partial(hp_kmem_cache_node_t *n, hp_slab_t *slab) { remove_partial(n, slab); }
+int slub_slab_update(hp_slab_t *slab, void *ofl, uint64_t ocnt, void *nfl, uint64_t ncnt)
+{
+	return slab_update(slab, ofl, ocnt, nfl, ncnt);
+}
+hp_kmem_cache_cpu_t *slub_unit_slot(const hp_kmem_cache_t *s, int unit) { return unit_slot(s, unit); }
+void slub_stat(const hp_kmem_cache_t *s, int item) { stat(s, item); }
+hp_slab_t *slub_new_slab(hp_kmem_cache_t *s)
+{
+	hp_slab_t *slab = new_slab(s);
+
+	if (slab) {
+		inc_slabs_node(s, CNT_OBJECTS(slab->counters));
+		stat(s, HP_SLUB_STAT_ALLOC_SLAB);
+	}
+	return slab;
+}
+void slub_free_to_slab(hp_kmem_cache_t *s, hp_slab_t *slab, void *head, void *tail, unsigned cnt)
+{
+	int locked;
+
+	slab_free_remote(s, my_slot(s, &locked), slab, head, tail, cnt);
+}
+
 /* ================================================================== */
 /* Unfreezing: deactivate_slab, __unfreeze_partials                   */
 /* ================================================================== */
@@ -1009,6 +1039,8 @@ static void *slab_alloc(hp_kmem_cache_t *s, unsigned long addr, size_t orig_size
 
 	if (kmem_cache_debug(s))
 		return alloc_debug(s, addr, orig_size);
+	if (sheaves_cache(s))
+		return hp_sheaves_alloc_slow(s);   /* generation `sheaves` */
 	c = hold_my_slot(s, &locked, &fl);
 	obj = fl;
 	if (obj)
@@ -1221,6 +1253,10 @@ static void free_one(hp_kmem_cache_t *s, hp_slab_t *slab, void *x, unsigned long
 		free_debug(s, slab, x, caller);
 		return;
 	}
+	if (sheaves_cache(s)) {
+		hp_sheaves_free_slow(s, x);   /* generation `sheaves` */
+		return;
+	}
 	slab_free(s, slab, x, x, 1);
 }
 
@@ -1261,6 +1297,8 @@ size_t hp_kmem_cache_alloc_bulk(hp_kmem_cache_t *s, size_t n, void **p)
 		}
 		return n;
 	}
+	if (sheaves_cache(s))
+		return sheaves_alloc_bulk(s, n, p);   /* alloc_from_pcs_bulk (6.18) */
 	c = hold_my_slot(s, &locked, &fl);
 	i = 0;
 	while (i < n) {
@@ -1301,6 +1339,10 @@ void hp_kmem_cache_free_bulk(hp_kmem_cache_t *s, size_t n, void **p)
 {
 	unsigned long caller = (unsigned long)__builtin_return_address(0);
 
+	if (s && sheaves_cache(s)) {
+		sheaves_free_bulk(s, n, p);   /* free_to_pcs_bulk (6.18) */
+		return;
+	}
 	while (n) {
 		void *obj = p[--n], *head, *tail;
 		hp_kmem_cache_t *cs;
@@ -1342,6 +1384,10 @@ void hp_kmem_cache_free_bulk(hp_kmem_cache_t *s, size_t n, void **p)
 		}
 		if (kmem_cache_debug(cs)) {
 			free_debug(cs, slab, obj, caller);
+			continue;
+		}
+		if (sheaves_cache(cs)) {   /* kfree_bulk of a sheaves kmalloc object */
+			hp_sheaves_free_slow(cs, obj);
 			continue;
 		}
 		head = tail = obj;
@@ -1418,9 +1464,20 @@ static int cache_open(hp_kmem_cache_t *s, const char *name, size_t size, size_t 
 		flags |= HP_SLAB_FREELIST_HARDENED;   /* distro kernels set CONFIG_SLAB_FREELIST_HARDENED */
 	if ((flags & HP_SLAB_PCPU_RSEQ) && !g.rseq_ok)
 		flags &= ~(unsigned)HP_SLAB_PCPU_RSEQ;   /* no rseq: the cmpxchg stand-in (b) */
+#ifndef HP_SHEAVES_RSEQ_ASM
+	if (flags & HP_SLAB_SHEAVES)
+		flags &= ~(unsigned)HP_SLAB_PCPU_RSEQ;   /* sheaves: the per-CPU spinlock (slub.h) */
+#endif
+	if (flags & HP_SLAB_SHEAVES)
+		flags |= HP_SLAB_NO_CPU_PARTIAL;        /* 7.0 removed CONFIG_SLUB_CPU_PARTIAL */
 	s->hot.flags = flags;
 	s->hot.random = (flags & HP_SLAB_FREELIST_HARDENED) ? new_key() : 0;
-	if ((flags & HP_SLAB_DEBUG_FLAGS) || hidden_fl(s))
+	if (flags & HP_SLAB_DEBUG_FLAGS)
+		s->hot.path = HP_SLUB_PATH_SLOW;   /* a debug cache gets no sheaves (6.18, 7.0) */
+	else if (flags & HP_SLAB_SHEAVES)      /* sheaves hold no free pointers: hardening stays in the slab layer */
+		s->hot.path = HP_SLUB_PATH_SHEAVES | ((flags & HP_SLAB_PCPU_PINNED) ? HP_SLUB_PATH_PINNED
+						       : (flags & HP_SLAB_PCPU_RSEQ) ? HP_SLUB_PATH_RSEQ : HP_SLUB_PATH_CMPXCHG);
+	else if (hidden_fl(s))
 		s->hot.path = HP_SLUB_PATH_SLOW;
 	else
 		s->hot.path = ((flags & HP_SLAB_PCPU_PINNED) ? HP_SLUB_PATH_PINNED
@@ -1451,6 +1508,10 @@ static int cache_open(hp_kmem_cache_t *s, const char *name, size_t size, size_t 
 		return -1;
 	}
 	s->hot.pin_off = s->hot.path == HP_SLUB_PATH_PINNED ? (uint32_t)s->hot.cpu_off : 0;
+	if (s->hot.path & HP_SLUB_PATH_SHEAVES) {
+		s->sheaf_capacity = sheaves_capacity_for(s->size);
+		sheaves_open(s);
+	}
 	hp_list_add(&s->list, &g.caches);
 	return 0;
 }
@@ -1459,7 +1520,8 @@ hp_kmem_cache_t *hp_kmem_cache_create(const char *name, size_t size, size_t alig
 				      void (*ctor)(void *), char *err, size_t errlen)
 {
 	const unsigned known = HP_SLAB_DEBUG_ALL | HP_SLAB_HWCACHE_ALIGN | HP_SLAB_FREELIST_HARDENED |
-			       HP_SLAB_PCPU_PINNED | HP_SLAB_NO_CPU_PARTIAL | HP_SLAB_KCONFIG_DISTRO | HP_SLAB_PCPU_RSEQ;
+			       HP_SLAB_PCPU_PINNED | HP_SLAB_NO_CPU_PARTIAL | HP_SLAB_KCONFIG_DISTRO | HP_SLAB_PCPU_RSEQ |
+			       HP_SLAB_SHEAVES;
 	hp_kmem_cache_t *s;
 
 	if (!name || !*name) {
@@ -1499,6 +1561,10 @@ hp_kmem_cache_t *hp_kmem_cache_create(const char *name, size_t size, size_t alig
 	}
 	if ((flags & HP_SLAB_PCPU_PINNED) && (flags & HP_SLAB_PCPU_RSEQ)) {
 		set_err(err, errlen, "kmem_cache_create: HP_SLAB_PCPU_PINNED and HP_SLAB_PCPU_RSEQ are two fast-path stand-ins; pick one", NULL, 0, NULL);
+		return NULL;
+	}
+	if ((flags & HP_SLAB_SHEAVES) && (flags & HP_SLAB_KCONFIG_DISTRO)) {
+		set_err(err, errlen, "kmem_cache_create: HP_SLAB_SHEAVES with HP_SLAB_KCONFIG_DISTRO is not modelled (the distro config is the 6.6 cpu-slab fast path)", NULL, 0, NULL);
 		return NULL;
 	}
 	if (hp_slub_ensure_init() != 0) {
@@ -1542,6 +1608,10 @@ static void flush_unit(hp_kmem_cache_t *s, int unit)
 
 static void flush_all(hp_kmem_cache_t *s)
 {
+	if (sheaves_cache(s)) {
+		sheaves_flush_all(s);   /* pcs_flush_all + barn_shrink */
+		return;
+	}
 	for (int u = 0; u <= g.nr_cpus; u++)
 		flush_unit(s, u);
 }
@@ -1844,6 +1914,17 @@ static inline __attribute__((always_inline)) void *fast_alloc(hp_kmem_cache_t *s
 	case HP_SLUB_PATH_RSEQ | HP_SLUB_PATH_DISTRO:
 		return hp_slub_rseq_pop_(s, 1);
 #endif
+	/* generation `sheaves`: alloc_from_pcs() */
+	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_PINNED:
+		if (unlikely(!hp_slub_this_unit_))
+			return NULL;
+		return hp_kmem_cache_alloc_sheaves_pinned(s);
+	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG:
+		return hp_sheaves_lock_pop_(s);
+#ifdef HP_SHEAVES_RSEQ_ASM
+	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_RSEQ:
+		return hp_sheaves_rseq_pop_(s);
+#endif
 	default:
 		return NULL;
 	}
@@ -1905,6 +1986,28 @@ static inline __attribute__((always_inline)) int fast_free(hp_kmem_cache_t *s, h
 	case HP_SLUB_PATH_RSEQ | HP_SLUB_PATH_DISTRO:
 		return hp_slub_rseq_push_(s, x, 1);
 #endif
+	/* generation `sheaves`: free_to_pcs() (one node: no remote-node test) */
+	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_PINNED: {
+		hp_slab_sheaf_t *sh;
+
+		(void)slab;
+		if (unlikely(!hp_slub_this_unit_))
+			return 0;
+		hp_slub_barrier_();
+		sh = hp_slub_pinned_pcs_(s)->main;
+		if (unlikely(sh->size >= sh->capacity))
+			return 0;
+		sh->objects[sh->size] = x;
+		sh->size++;
+		hp_slub_barrier_();
+		return 1;
+	}
+	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG:
+		return hp_sheaves_lock_push_(s, x);
+#ifdef HP_SHEAVES_RSEQ_ASM
+	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_RSEQ:
+		return hp_sheaves_rseq_push_(s, x);
+#endif
 	default:
 		return 0;
 	}
@@ -1962,7 +2065,14 @@ static inline __attribute__((always_inline)) void *kmalloc_fast(unsigned set, in
 	} else {
 		if (unlikely(!s))
 			goto cold;
-		if (set_known) {
+		if (set_known && set >= HP_KMALLOC_SET_SHEAVES) {
+			/* generation `sheaves`: without rseq the set's caches use the
+			 * per-CPU spinlock, served by kmalloc_cold */
+			path = HP_SLUB_PATH_SHEAVES |
+			       (set == HP_KMALLOC_SET_SHEAVES_PINNED ? HP_SLUB_PATH_PINNED : HP_SLUB_PATH_RSEQ);
+			if (unlikely(s->hot.path != path))
+				goto cold;
+		} else if (set_known) {
 			/* the set's path; a debug cache's cpu freelist is always
 			 * NULL; an rseq set without rseq is a cmpxchg set */
 			path = (set % 3 == 1 ? HP_SLUB_PATH_PINNED : set % 3 == 2 ? HP_SLUB_PATH_RSEQ : HP_SLUB_PATH_CMPXCHG) |
@@ -2003,10 +2113,13 @@ static __attribute__((noinline)) void *kmalloc_rseq(size_t size) { return kmallo
 static __attribute__((noinline)) void *kmalloc_dcmpxchg(size_t size) { return kmalloc_fast(3, 1, size); }
 static __attribute__((noinline)) void *kmalloc_dpinned(size_t size) { return kmalloc_fast(4, 1, size); }
 static __attribute__((noinline)) void *kmalloc_drseq(size_t size) { return kmalloc_fast(5, 1, size); }
+static __attribute__((noinline)) void *kmalloc_sheaves(size_t size) { return kmalloc_fast(6, 1, size); }
+static __attribute__((noinline)) void *kmalloc_sheaves_pin(size_t size) { return kmalloc_fast(7, 1, size); }
 
 /* one function per set, each compiled for its set's path alone */
 static void *(*const kmalloc_set_fn[HP_KMALLOC_NR_SETS])(size_t) = {
 	hp_kmalloc, hp_kmalloc_pinned, kmalloc_rseq, kmalloc_dcmpxchg, kmalloc_dpinned, kmalloc_drseq,
+	kmalloc_sheaves, kmalloc_sheaves_pin,
 };
 
 void *hp_kmalloc_set(unsigned set, size_t size)
@@ -2081,15 +2194,21 @@ KFREE_PATH_FN(kfree_dcmpxchg, HP_SLUB_PATH_CMPXCHG | HP_SLUB_PATH_DISTRO)
 KFREE_PATH_FN(kfree_dpinned, HP_SLUB_PATH_PINNED | HP_SLUB_PATH_DISTRO)
 KFREE_PATH_FN(kfree_drseq, HP_SLUB_PATH_RSEQ | HP_SLUB_PATH_DISTRO)
 KFREE_PATH_FN(kfree_slow, HP_SLUB_PATH_SLOW)
+KFREE_PATH_FN(kfree_sheaves_lock, HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG)
+KFREE_PATH_FN(kfree_sheaves_pinned, HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_PINNED)
+KFREE_PATH_FN(kfree_sheaves_rseq, HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_RSEQ)
 
 typedef void (*kfree_fn_t)(hp_kmem_cache_t *, hp_slab_t *, void *, unsigned long);
-static const kfree_fn_t kfree_path[HP_SLUB_PATH_SLOW + 1] = {
+static const kfree_fn_t kfree_path[HP_SLUB_PATH_SHEAVES + 3] = {
 	[HP_SLUB_PATH_CMPXCHG] = kfree_cmpxchg, [HP_SLUB_PATH_PINNED] = kfree_pinned,
 	[HP_SLUB_PATH_RSEQ] = kfree_rseq, [3] = kfree_slow,
 	[HP_SLUB_PATH_DISTRO | HP_SLUB_PATH_CMPXCHG] = kfree_dcmpxchg,
 	[HP_SLUB_PATH_DISTRO | HP_SLUB_PATH_PINNED] = kfree_dpinned,
 	[HP_SLUB_PATH_DISTRO | HP_SLUB_PATH_RSEQ] = kfree_drseq, [7] = kfree_slow,
 	[HP_SLUB_PATH_SLOW] = kfree_slow,
+	[HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG] = kfree_sheaves_lock,
+	[HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_PINNED] = kfree_sheaves_pinned,
+	[HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_RSEQ] = kfree_sheaves_rseq,
 };
 
 static inline void kfree_slab(hp_kmem_cache_t *s, hp_slab_t *slab, void *x, unsigned long caller)
@@ -2231,10 +2350,12 @@ void *hp_krealloc(const void *p, size_t size)
  * on first use. 0, or -1 when out of memory. */
 static const char *const kmalloc_set_prefix[HP_KMALLOC_NR_SETS] = {
 	"kmalloc-", "kmalloc-pin-", "kmalloc-rseq-", "kmalloc-distro-", "kmalloc-distro-pin-", "kmalloc-distro-rseq-",
+	"kmalloc-sheaves-", "kmalloc-sheaves-pin-",
 };
 static const unsigned kmalloc_set_flags[HP_KMALLOC_NR_SETS] = {
 	0, HP_SLAB_PCPU_PINNED, HP_SLAB_PCPU_RSEQ,
 	HP_SLAB_KCONFIG_DISTRO, HP_SLAB_KCONFIG_DISTRO | HP_SLAB_PCPU_PINNED, HP_SLAB_KCONFIG_DISTRO | HP_SLAB_PCPU_RSEQ,
+	HP_SLAB_SHEAVES | HP_SLAB_PCPU_RSEQ, HP_SLAB_SHEAVES | HP_SLAB_PCPU_PINNED,
 };
 
 static int kmalloc_set_create(unsigned set)
@@ -2473,8 +2594,8 @@ int hp_slub_get_cpu(void)
  * the shared unit of a pinned one */
 static int fork_unit_first(const hp_kmem_cache_t *s)
 {
-	if (rseq_cache(s))
-		return g.nr_cpus + 1;   /* none: see slub.h, fast path (c) */
+	if (rseq_cache(s) || sheaves_cache(s))
+		return g.nr_cpus + 1;   /* none: see slub.h, fast path (c); sheaves: sheaves_fork_prepare */
 	return (s->hot.flags & HP_SLAB_PCPU_PINNED) ? g.nr_cpus : 0;
 }
 
@@ -2487,6 +2608,10 @@ void hp_slub_fork_prepare(void)
 		return;
 	/* slab_mutex, slots, list_locks, buddy: the slow paths' order */
 	pthread_mutex_lock(&g.slab_mutex);
+	FOR_EACH_CACHE(s)
+		if (sheaves_cache(s))
+			sheaves_fork_prepare(s);   /* every pcs lock, then the barn's: before the set-0
+						    * slots a sheaves slow path may wait for (kmalloc of a sheaf) */
 	FOR_EACH_CACHE(s)
 		for (int u = fork_unit_first(s); u <= g.nr_cpus; u++) {
 			hp_kmem_cache_cpu_t *c = unit_slot(s, u);
@@ -2511,6 +2636,8 @@ static void fork_release(int child)
 			pthread_mutex_init(&s->node.list_lock, NULL);
 		else
 			unlock_node(&s->node);
+		if (sheaves_cache(s))
+			sheaves_fork_release(s, child);
 		for (int u = fork_unit_first(s); u <= g.nr_cpus; u++) {
 			hp_kmem_cache_cpu_t *c = unit_slot(s, u);
 			void *fl = c->fork_fl;

@@ -3,7 +3,10 @@
  * Kernel version followed: Linux 6.6 (LTS). Where later kernels changed a
  * rule (6.7 reworked calculate_order(), 6.8 stopped freezing per-CPU
  * partial slabs, 6.8 renamed slub_debug to slab_debug), this file keeps
- * 6.6's behaviour and only borrows the newer name slab_debug.
+ * 6.6's behaviour and only borrows the newer name slab_debug. That is the
+ * `cpu-slab` generation; a cache created with HP_SLAB_SHEAVES is of the
+ * `sheaves` generation of 6.18/7.0 instead (section "Generation 7.0"
+ * below, impl/slub/sheaves.c), over the same slab layer.
  *
  *   here                              kernel (6.6)
  *   --------------------------------  ----------------------------------------
@@ -173,6 +176,7 @@
 
 #include "buddy.h"
 #include "hp_compiler.h"
+#include "hp_list.h"
 
 /* The cmpxchg stand-in inlines a 16-byte compare-and-swap: with -mcx16
  * gcc and clang emit lock cmpxchg16b for __sync on unsigned __int128 (no
@@ -207,7 +211,9 @@
 #define HP_KMALLOC_SET_PINNED 1        /* hp_kmalloc_pinned: stand-in (a), minimal */
 #define HP_KMALLOC_SET_RSEQ 2          /* stand-in (c), minimal */
 #define HP_KMALLOC_SET_DISTRO 3        /* + one of the above: the distro config */
-#define HP_KMALLOC_NR_SETS 6
+#define HP_KMALLOC_SET_SHEAVES 6       /* generation `sheaves`, rseq stand-in (spinlock without rseq) */
+#define HP_KMALLOC_SET_SHEAVES_PINNED 7 /* generation `sheaves`, pinned stand-in */
+#define HP_KMALLOC_NR_SETS 8
 #define HP_SLUB_MAX_ALIGN 8192         /* largest align kmem_cache_create accepts */
 #define HP_ZERO_SIZE_PTR ((void *)16)  /* ZERO_SIZE_PTR: what kmalloc(0) returns */
 
@@ -235,6 +241,7 @@ enum {
 	HP_SLAB_KMALLOC = 1u << 8,            /* a kmalloc cache (set by kmalloc itself) */
 	HP_SLAB_KCONFIG_DISTRO = 1u << 9,     /* kernel-config stand-in `distro` (implies HARDENED); default `minimal` */
 	HP_SLAB_PCPU_RSEQ = 1u << 10,         /* fast path stand-in (c): rseq critical section + unlocked cmpxchg16b */
+	HP_SLAB_SHEAVES = 1u << 11,           /* generation `sheaves` (7.0): per-CPU sheaves + barn; default `cpu-slab` (6.6) */
 	HP_SLAB_DEBUG_ALL = HP_SLAB_CONSISTENCY_CHECKS | HP_SLAB_RED_ZONE | HP_SLAB_POISON | HP_SLAB_STORE_USER,
 };
 
@@ -350,6 +357,7 @@ enum {
 	HP_SLUB_PATH_CMPXCHG = 0, HP_SLUB_PATH_PINNED = 1, HP_SLUB_PATH_RSEQ = 2,
 	HP_SLUB_PATH_DISTRO = 4,  /* | one of the three */
 	HP_SLUB_PATH_SLOW = 8,
+	HP_SLUB_PATH_SHEAVES = 16, /* | CMPXCHG (the per-CPU spinlock), PINNED or RSEQ: the sheaves lock stand-in */
 };
 
 typedef struct hp_kmem_cache hp_kmem_cache_t;
@@ -884,6 +892,366 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_rseq(hp_kme
 }
 
 /* ------------------------------------------------------------------ */
+/* Generation 7.0: sheaves (per-CPU object arrays) and the barn         */
+/* ------------------------------------------------------------------ */
+
+/* A cache created with HP_SLAB_SHEAVES is of the `sheaves` generation
+ * (Linux 7.0; opt-in per cache in 6.18 through kmem_cache_args.
+ * sheaf_capacity, "slab: add opt-in caching layer of percpu sheaves";
+ * every cache in 7.0, whose slab/for-7.0/sheaves merge removed struct
+ * kmem_cache_cpu, the tid and CONFIG_SLUB_CPU_PARTIAL). Without the flag
+ * a cache is of the `cpu-slab` generation (6.6: the rest of this file).
+ *
+ *   here                              kernel (6.18 / 7.0)
+ *   --------------------------------  ----------------------------------------
+ *   hp_slab_sheaf_t                   struct slab_sheaf: size objects in
+ *                                     objects[], capacity s->sheaf_capacity
+ *   hp_slub_pcs_t                     struct slub_percpu_sheaves: lock, main,
+ *                                     spare (no rcu_free: no kfree_rcu here)
+ *   the barn (slub_int.h)             struct node_barn: spinlock, lists of
+ *                                     full and empty sheaves, nr_full/nr_empty
+ *                                     (at most 10 of each, MAX_FULL_SHEAVES /
+ *                                     MAX_EMPTY_SHEAVES)
+ *   hp_slub_bootstrap_sheaf           bootstrap_sheaf (7.0): the empty,
+ *                                     capacity-0 main a CPU starts with
+ *   alloc fast path                   alloc_from_pcs(): lock, pop main
+ *   free fast path                    free_to_pcs(): lock, push main
+ *   slow paths (sheaves.c)            __pcs_replace_empty_main (spare swap,
+ *                                     barn_replace_empty_sheaf, refill),
+ *                                     __pcs_replace_full_main (spare swap,
+ *                                     barn_replace_full_sheaf, flush),
+ *                                     refill_sheaf/__refill_objects (7.0:
+ *                                     objects straight off partial slabs),
+ *                                     sheaf_flush_main/__kmem_cache_free_bulk,
+ *                                     alloc_from_pcs_bulk/free_to_pcs_bulk
+ *
+ * Sheaf capacity: 7.0's "slab: add sheaves to most caches" derives it from
+ * 6.6's cpu-partial object count (set_cpu_partial(): 120, 52, 24 or 6 by
+ * object size), halved (a CPU holds two sheaves), and rounded up so that a
+ * sheaf fills its kmalloc size class: 60, 28, 12 and 4 objects here.
+ * Sheaves themselves come from kmalloc (alloc_empty_sheaf -> kzalloc) of
+ * the cpu-slab set 0, so that a sheaves kmalloc cache never allocates its
+ * own sheaves.
+ *
+ * One node: the kernel frees an object of another node straight to its
+ * slab (slab_nid(slab) != numa_mem_id() in slab_free()); here every slab
+ * is of node 0, so that test always holds and every free goes to the
+ * freeing CPU's sheaf. A free by another CPU ("remote_free") therefore
+ * costs what a local free does; in the cpu-slab generation it is a
+ * cmpxchg16b on the slab's freelist (__slab_free).
+ *
+ * The lock. The kernel protects a CPU's sheaves with local_trylock (a
+ * preempt_disable() on !PREEMPT_RT, a per-CPU spinlock on PREEMPT_RT);
+ * when the trylock fails (re-entry from an interrupt) the operation goes
+ * straight to the slabs. The stand-ins, picked by the fast-path flag the
+ * cpu-slab generation uses for the same purpose:
+ *   HP_SLAB_PCPU_PINNED  the declared thread's ownership of its CPU's unit
+ *                        (hp_slub_set_cpu): plain loads and stores, what
+ *                        preempt_disable() costs; other threads use a
+ *                        shared unit with the per-CPU lock below.
+ *   HP_SLAB_PCPU_RSEQ    an rseq critical section on this CPU: the fast
+ *                        paths test pcs->lock == 0, and their commit is
+ *                        the one store of sheaf->size, so a thread
+ *                        preempted or moved before it restarts; a slow path
+ *                        takes the lock by a commit store of 1 in such a
+ *                        section (hence only on its own CPU, where no fast
+ *                        path can be half-way) and may release it from
+ *                        anywhere. No atomic instruction at all: the
+ *                        closest to the kernel's preempt_disable().
+ *   neither              a per-CPU spinlock (xchg to take, a store to
+ *                        release), the PREEMPT_RT form of local_lock: one
+ *                        locked instruction per operation.
+ *  The rseq stand-in needs what fast path (c) needs; without rseq (and in
+ *  ThreadSanitizer builds, which cannot see an rseq section's ordering)
+ *  such caches use the per-CPU spinlock. When the lock is taken (a thread
+ *  moved while holding it), the operation goes to the slabs, as the
+ *  kernel's does when local_trylock fails.
+ *
+ * slab_debug: caches with debug flags get no sheaves (as in 6.18 and 7.0):
+ * every operation takes the node's list_lock (alloc_single_from_partial,
+ * free_to_partial_list), the same path in both generations.
+ *
+ * Costs: the pinned pair is a load of main, a load and store of size and
+ * a load or store of objects[] each way (~10 instructions); rseq adds the
+ * rseq_cs store and cpu_id read; the spinlock adds a locked xchg each way.
+ * A refill or flush is one list_lock round and a cmpxchg16b per slab
+ * touched; swapping with spare is a few stores; the barn a mutex round.
+ */
+#define HP_SLAB_SHEAVES_MAX_FULL 10   /* MAX_FULL_SHEAVES (6.18) */
+#define HP_SLAB_SHEAVES_MAX_EMPTY 10  /* MAX_EMPTY_SHEAVES (6.18) */
+
+typedef struct hp_slab_sheaf {
+	hp_list_t barn_list;              /* on the barn's full or empty list */
+	hp_kmem_cache_t *cache;
+	uint32_t size;                    /* objects held: objects[0 .. size-1] */
+	uint32_t capacity;                /* 0: the bootstrap sheaf */
+	void *objects[];
+} hp_slab_sheaf_t;
+
+/* struct slub_percpu_sheaves, in a cache's per-CPU chunk (where a
+ * cpu-slab cache has its hp_kmem_cache_cpu_t; stat[] at the same offset,
+ * so the statistics code serves both). */
+typedef struct hp_slub_pcs {
+	uint32_t lock;                    /* 0 free, 1 held (stand-ins above) */
+	uint32_t pad_;
+	hp_slab_sheaf_t *main;            /* never NULL once set up */
+	hp_slab_sheaf_t *spare;           /* NULL, or an empty or a full sheaf */
+	uint64_t sstat[5];                /* HP_SHEAF_STAT_* */
+	uint64_t stat[24];                /* HP_SLUB_STAT_* (the cpu-slab layout) */
+} __attribute__((aligned(64))) hp_slub_pcs_t;
+
+enum { HP_SHEAF_STAT_REFILL, HP_SHEAF_STAT_FLUSH, HP_SHEAF_STAT_SWAP, HP_SHEAF_STAT_BARN_GET,
+       HP_SHEAF_STAT_BARN_PUT, HP_SHEAF_NR_STATS };
+
+_Static_assert(sizeof(hp_slub_pcs_t) == sizeof(hp_kmem_cache_cpu_t), "pcs overlays kmem_cache_cpu");
+_Static_assert(offsetof(hp_slub_pcs_t, stat) == offsetof(hp_kmem_cache_cpu_t, stat), "stat[] shared");
+
+/* Slow paths (sheaves.c). */
+void *hp_sheaves_alloc_slow(hp_kmem_cache_t *s);
+void hp_sheaves_free_slow(hp_kmem_cache_t *s, void *x);
+
+static inline hp_slub_pcs_t *hp_slub_pinned_pcs_(const hp_kmem_cache_t *s)
+{
+	return (hp_slub_pcs_t *)(hp_slub_this_unit_ + hp_slub_hot_(s)->cpu_off);
+}
+
+/* alloc_from_pcs() for a pinned sheaves cache from its declared thread. */
+static inline __attribute__((always_inline)) void *hp_kmem_cache_alloc_sheaves_pinned(hp_kmem_cache_t *s)
+{
+	hp_slab_sheaf_t *sh;
+	uint32_t n;
+	void *obj;
+
+	hp_slub_barrier_();
+	sh = hp_slub_pinned_pcs_(s)->main;
+	n = sh->size;
+	if (unlikely(!n))
+		return hp_sheaves_alloc_slow(s);
+	obj = sh->objects[--n];
+	sh->size = n;
+	hp_slub_barrier_();
+	return obj;
+}
+/* free_to_pcs() for a pinned sheaves cache from its declared thread. */
+static inline __attribute__((always_inline)) void hp_kmem_cache_free_sheaves_pinned(hp_kmem_cache_t *s, void *x)
+{
+	hp_slab_sheaf_t *sh;
+	uint32_t n;
+
+	hp_slub_barrier_();
+	sh = hp_slub_pinned_pcs_(s)->main;
+	n = sh->size;
+	if (unlikely(n >= sh->capacity)) {
+		hp_sheaves_free_slow(s, x);
+		return;
+	}
+	sh->objects[n] = x;
+	sh->size = n + 1;
+	hp_slub_barrier_();
+}
+
+static inline hp_slub_pcs_t *hp_slub_this_pcs_(const hp_kmem_cache_t *s)
+{
+	return (hp_slub_pcs_t *)(void *)hp_slub_this_cpu_(s);
+}
+
+/* The per-CPU spinlock stand-in (local_trylock on PREEMPT_RT): 1 held. */
+static inline int hp_slub_pcs_trylock_(hp_slub_pcs_t *c)
+{
+	return __atomic_exchange_n(&c->lock, 1u, __ATOMIC_ACQUIRE) == 0;
+}
+static inline void hp_slub_pcs_unlock_(hp_slub_pcs_t *c)
+{
+	__atomic_store_n(&c->lock, 0u, __ATOMIC_RELEASE);
+}
+
+/* The spinlock stand-in's fast paths: pop/push under this CPU's lock;
+ * NULL / 0 for the slow path (lock taken, main empty or full). */
+static inline __attribute__((always_inline)) void *hp_sheaves_lock_pop_(const hp_kmem_cache_t *s)
+{
+	hp_slub_pcs_t *c = hp_slub_this_pcs_(s);
+	hp_slab_sheaf_t *sh;
+	void *obj = NULL;
+	uint32_t n;
+
+	if (unlikely(!hp_slub_pcs_trylock_(c)))
+		return NULL;
+	sh = c->main;
+	n = sh->size;
+	if (likely(n)) {
+		obj = sh->objects[--n];
+		sh->size = n;
+	}
+	hp_slub_pcs_unlock_(c);
+	return obj;
+}
+static inline __attribute__((always_inline)) int hp_sheaves_lock_push_(const hp_kmem_cache_t *s, void *x)
+{
+	hp_slub_pcs_t *c = hp_slub_this_pcs_(s);
+	hp_slab_sheaf_t *sh;
+	int ok = 0;
+	uint32_t n;
+
+	if (unlikely(!hp_slub_pcs_trylock_(c)))
+		return 0;
+	sh = c->main;
+	n = sh->size;
+	if (likely(n < sh->capacity)) {
+		sh->objects[n] = x;
+		sh->size = n + 1;
+		ok = 1;
+	}
+	hp_slub_pcs_unlock_(c);
+	return ok;
+}
+
+#if defined(HP_SLUB_RSEQ_ASM) && !defined(HP_SLUB_TSAN)
+#define HP_SHEAVES_RSEQ_ASM 1
+/* The rseq stand-in's pop: in a critical section on this CPU, lock free,
+ * main non-empty, object read, commit = the store of size - 1. */
+static inline __attribute__((always_inline)) void *hp_sheaves_rseq_pop_(const hp_kmem_cache_t *s)
+{
+	char *rs = hp_slub_rseq_area_();
+	uintptr_t base = (uintptr_t)hp_slub_pcpu_base_ + hp_slub_hot_(s)->cpu_off;
+	uintptr_t slot, sh;
+	uint64_t n;
+	void *obj;
+
+	__asm__ volatile(HP_SLUB_RSEQ_PROLOGUE_("[slot]", "[rs]")
+			 "cmpl $0, (%[slot])\n\t"               /* pcs->lock */
+			 "jne 3f\n\t"
+			 "movq %c[mo](%[slot]), %[sh]\n\t"      /* pcs->main */
+			 "movl %c[so](%[sh]), %k[n]\n\t"        /* main->size */
+			 "testl %k[n], %k[n]\n\t"
+			 "jz 3f\n\t"
+			 "subl $1, %k[n]\n\t"
+			 "movq %c[oo](%[sh],%[n],8), %[obj]\n\t"
+			 "movl %k[n], %c[so](%[sh])\n"          /* commit */
+			 "2:\tjmp 5f\n"
+			 "3:\txorl %k[obj], %k[obj]\n"
+			 "5:\n"
+			 : [slot] "=&r"(slot), [sh] "=&r"(sh), [n] "=&r"(n), [obj] "=&r"(obj)
+			 : [rs] "r"(rs), [base] "r"(base), [mo] "i"(offsetof(hp_slub_pcs_t, main)),
+			   [so] "i"(offsetof(hp_slab_sheaf_t, size)), [oo] "i"(offsetof(hp_slab_sheaf_t, objects))
+			 : "memory", "cc");
+	return obj;
+}
+/* The rseq stand-in's push: lock free, main not full, objects[size] = x,
+ * commit = the store of size + 1 (an aborted section's store into the
+ * unused slot is harmless). */
+static inline __attribute__((always_inline)) int hp_sheaves_rseq_push_(const hp_kmem_cache_t *s, void *x)
+{
+	char *rs = hp_slub_rseq_area_();
+	uintptr_t base = (uintptr_t)hp_slub_pcpu_base_ + hp_slub_hot_(s)->cpu_off;
+	uintptr_t slot, sh;
+	uint64_t n;
+	int ok;
+
+	__asm__ volatile(HP_SLUB_RSEQ_PROLOGUE_("[slot]", "[rs]")
+			 "cmpl $0, (%[slot])\n\t"
+			 "jne 3f\n\t"
+			 "movq %c[mo](%[slot]), %[sh]\n\t"
+			 "movl %c[so](%[sh]), %k[n]\n\t"
+			 "cmpl %c[co](%[sh]), %k[n]\n\t"        /* full */
+			 "jae 3f\n\t"
+			 "movq %[x], %c[oo](%[sh],%[n],8)\n\t"
+			 "addl $1, %k[n]\n\t"
+			 "movl %k[n], %c[so](%[sh])\n"          /* commit */
+			 "2:\tmovl $1, %[ok]\n\t"
+			 "jmp 5f\n"
+			 "3:\txorl %[ok], %[ok]\n"
+			 "5:\n"
+			 : [slot] "=&r"(slot), [sh] "=&r"(sh), [n] "=&r"(n), [ok] "=&r"(ok)
+			 : [rs] "r"(rs), [base] "r"(base), [x] "r"(x), [mo] "i"(offsetof(hp_slub_pcs_t, main)),
+			   [so] "i"(offsetof(hp_slab_sheaf_t, size)), [co] "i"(offsetof(hp_slab_sheaf_t, capacity)),
+			   [oo] "i"(offsetof(hp_slab_sheaf_t, objects))
+			 : "memory", "cc");
+	return ok;
+}
+/* A slow path's local_trylock: in a critical section on this CPU, lock
+ * 0 -> 1. This CPU's pcs, or NULL when the lock is held. */
+static inline __attribute__((always_inline)) hp_slub_pcs_t *hp_sheaves_rseq_lock_(const hp_kmem_cache_t *s)
+{
+	char *rs = hp_slub_rseq_area_();
+	uintptr_t base = (uintptr_t)hp_slub_pcpu_base_ + hp_slub_hot_(s)->cpu_off;
+	uintptr_t slot;
+	int ok;
+
+	__asm__ volatile(HP_SLUB_RSEQ_PROLOGUE_("[slot]", "[rs]")
+			 "cmpl $0, (%[slot])\n\t"
+			 "jne 3f\n\t"
+			 "movl $1, (%[slot])\n"                 /* commit */
+			 "2:\tmovl $1, %[ok]\n\t"
+			 "jmp 5f\n"
+			 "3:\txorl %[ok], %[ok]\n"
+			 "5:\n"
+			 : [slot] "=&r"(slot), [ok] "=&r"(ok)
+			 : [rs] "r"(rs), [base] "r"(base)
+			 : "memory", "cc");
+	return ok ? (hp_slub_pcs_t *)slot : NULL;
+}
+#endif
+
+/* kmem_cache_alloc / kmem_cache_free for a sheaves cache with the rseq
+ * stand-in (any thread); the spinlock stand-in when rseq is unavailable. */
+static inline __attribute__((always_inline)) void *hp_kmem_cache_alloc_sheaves(hp_kmem_cache_t *s)
+{
+	void *obj;
+
+#ifdef HP_SHEAVES_RSEQ_ASM
+	if (likely(hp_slub_hot_(s)->path == (HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_RSEQ)))
+		obj = hp_sheaves_rseq_pop_(s);
+	else
+#endif
+		obj = hp_sheaves_lock_pop_(s);
+	if (likely(obj != NULL))
+		return obj;
+	return hp_sheaves_alloc_slow(s);
+}
+static inline __attribute__((always_inline)) void hp_kmem_cache_free_sheaves(hp_kmem_cache_t *s, void *x)
+{
+	int ok;
+
+#ifdef HP_SHEAVES_RSEQ_ASM
+	if (likely(hp_slub_hot_(s)->path == (HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_RSEQ)))
+		ok = hp_sheaves_rseq_push_(s, x);
+	else
+#endif
+		ok = hp_sheaves_lock_push_(s, x);
+	if (unlikely(!ok))
+		hp_sheaves_free_slow(s, x);
+}
+
+/* The sheaves generation's state for tests (quiescent: no thread inside
+ * the cache). hp_kmem_cache_sheaves_check() checks every invariant of the
+ * layer and of object conservation and fills *out; live is the number of
+ * objects the caller holds (allocated, not freed), or -1 to skip the
+ * conservation check. Returns the number of violations (0: all hold); the
+ * first is described in err. Invariants: every CPU's main is non-NULL and
+ * the bootstrap sheaf or of the cache's capacity, size <= capacity, spare
+ * of the capacity or NULL, no lock held; the barn's counts match its
+ * lists, each at most 10, full sheaves full and empty ones empty; every
+ * object in a sheaf is an object start of a slab of this cache and is on
+ * no slab freelist and in no other sheaf slot; every partial slab's
+ * freelist holds objects - inuse objects; slab objects in use == objects
+ * in sheaves + live. A non-sheaves cache: -1 (err says so). */
+typedef struct hp_sheaves_info {
+	unsigned capacity;
+	unsigned long in_pcs, in_barn;        /* objects in per-CPU sheaves, in barn sheaves */
+	unsigned barn_full, barn_empty;
+	unsigned long slab_inuse;             /* objects in use on slabs (sheaves + caller) */
+	unsigned long nr_slabs, nr_partial;
+	uint64_t sstat[HP_SHEAF_NR_STATS];    /* summed over CPUs */
+} hp_sheaves_info_t;
+long hp_kmem_cache_sheaves_check(hp_kmem_cache_t *s, long live, hp_sheaves_info_t *out, char *err, size_t errlen);
+/* The sheaf capacity of a cache (0: cpu-slab generation or a debug cache). */
+unsigned hp_kmem_cache_sheaf_capacity(const hp_kmem_cache_t *s);
+/* The kmalloc set and hp_kmalloc/hp_kfree generation libhotpath-malloc
+ * and benches use by name: "cpu-slab" -> HP_KMALLOC_SET_CMPXCHG,
+ * "sheaves" -> HP_KMALLOC_SET_SHEAVES; -1 for anything else. */
+int hp_slub_generation_set(const char *name);
+
+/* ------------------------------------------------------------------ */
 /* Generic entry points                                                */
 /* ------------------------------------------------------------------ */
 
@@ -892,6 +1260,8 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_rseq(hp_kme
  * takes a locked path instead of the fast path. NULL when out of memory. */
 static inline void *hp_kmem_cache_alloc(hp_kmem_cache_t *s)
 {
+	if (hp_slub_hot_(s)->flags & HP_SLAB_SHEAVES)
+		return hp_kmem_cache_alloc_ool(s);
 	if (hp_slub_hot_(s)->flags & HP_SLAB_PCPU_PINNED) {
 		if (unlikely(!hp_slub_this_unit_ || (hp_slub_hot_(s)->flags & HP_SLAB_KCONFIG_DISTRO)))
 			return hp_kmem_cache_alloc_ool(s);
@@ -904,6 +1274,10 @@ static inline void *hp_kmem_cache_alloc(hp_kmem_cache_t *s)
 /* kmem_cache_free(s, x); x == NULL is a no-op. */
 static inline void hp_kmem_cache_free(hp_kmem_cache_t *s, void *x)
 {
+	if (hp_slub_hot_(s)->flags & HP_SLAB_SHEAVES) {
+		hp_kmem_cache_free_ool(s, x);
+		return;
+	}
 	if (hp_slub_hot_(s)->flags & HP_SLAB_PCPU_PINNED) {
 		if (unlikely(!hp_slub_this_unit_ || (hp_slub_hot_(s)->flags & HP_SLAB_KCONFIG_DISTRO))) {
 			hp_kmem_cache_free_ool(s, x);

@@ -63,6 +63,13 @@ typedef struct hp_kmem_cache_node {
 	hp_list_t full;                   /* SLAB_STORE_USER only */
 } hp_kmem_cache_node_t;
 
+/* struct node_barn (6.18): a node's spare full and empty sheaves. */
+typedef struct hp_node_barn {
+	pthread_mutex_t lock;             /* spinlock_t lock */
+	hp_list_t sheaves_full, sheaves_empty;
+	unsigned nr_full, nr_empty;       /* written under lock, read racily */
+} hp_node_barn_t;
+
 struct hp_kmem_cache {
 	hp_kmem_cache_hot_t hot;          /* cpu_off, flags, offset, random: the inlines' view */
 	unsigned object_size;             /* what the user asked for */
@@ -81,6 +88,8 @@ struct hp_kmem_cache {
 	hp_list_t list;                   /* slab_caches, under slab_mutex */
 	char name[48];
 	hp_kmem_cache_node_t node;
+	unsigned sheaf_capacity;          /* generation `sheaves` (sheaves.c); 0: cpu-slab, or a debug cache */
+	hp_node_barn_t barn;              /* sheaves: the node's barn (kmem_cache_node->barn) */
 } __attribute__((aligned(64)));
 
 #define HP_SLAB_DEBUG_FLAGS (HP_SLAB_DEBUG_ALL)
@@ -207,6 +216,31 @@ HP_SLUB_HIDDEN void debug_report_leaks(hp_kmem_cache_t *s, hp_slab_t *slab);
 HP_SLUB_HIDDEN void debug_set_orig_size(hp_kmem_cache_t *s, void *obj, size_t orig);
 HP_SLUB_HIDDEN size_t debug_get_orig_size(const hp_kmem_cache_t *s, const void *obj);
 HP_SLUB_HIDDEN long debug_validate_slab(hp_kmem_cache_t *s, hp_slab_t *slab);
+
+/* slub.c for sheaves.c: the slab layer both generations share. */
+HP_SLUB_HIDDEN void slub_lock_node(hp_kmem_cache_node_t *n);
+HP_SLUB_HIDDEN void slub_unlock_node(hp_kmem_cache_node_t *n);
+HP_SLUB_HIDDEN void slub_add_partial(hp_kmem_cache_node_t *n, hp_slab_t *slab, int tail);
+HP_SLUB_HIDDEN void slub_remove_partial(hp_kmem_cache_node_t *n, hp_slab_t *slab);
+HP_SLUB_HIDDEN hp_slab_t *slub_new_slab(hp_kmem_cache_t *s);          /* allocate_slab(), counted */
+HP_SLUB_HIDDEN int slub_slab_update(hp_slab_t *slab, void *ofl, uint64_t ocnt, void *nfl, uint64_t ncnt);
+/* __slab_free() of head..tail (cnt objects of slab, chained) */
+HP_SLUB_HIDDEN void slub_free_to_slab(hp_kmem_cache_t *s, hp_slab_t *slab, void *head, void *tail, unsigned cnt);
+HP_SLUB_HIDDEN hp_kmem_cache_cpu_t *slub_unit_slot(const hp_kmem_cache_t *s, int unit);
+HP_SLUB_HIDDEN void slub_stat(const hp_kmem_cache_t *s, int item);
+
+/* sheaves.c for slub.c */
+HP_SLUB_HIDDEN unsigned sheaves_capacity_for(unsigned size);
+HP_SLUB_HIDDEN void sheaves_open(hp_kmem_cache_t *s);                 /* after chunk_alloc */
+HP_SLUB_HIDDEN void sheaves_flush_all(hp_kmem_cache_t *s);            /* shrink/destroy: quiescent */
+HP_SLUB_HIDDEN size_t sheaves_alloc_bulk(hp_kmem_cache_t *s, size_t n, void **p);
+HP_SLUB_HIDDEN void sheaves_free_bulk(hp_kmem_cache_t *s, size_t n, void **p); /* objects of s only */
+HP_SLUB_HIDDEN void sheaves_fork_prepare(hp_kmem_cache_t *s);
+HP_SLUB_HIDDEN void sheaves_fork_release(hp_kmem_cache_t *s, int child);
+static inline int sheaves_cache(const hp_kmem_cache_t *s)
+{
+	return s->sheaf_capacity != 0;
+}
 
 /* A report of kind k about object/slab; what is a printf-free message built by the caller. */
 typedef struct hp_slub_err_info {
