@@ -146,11 +146,12 @@ static const hp_case_t c_read_scaling = {
 
 static const hp_param_t mostly_params[] = {
 	{ .label = "upd", .value = HP_RCU_MODE_UPDATER },
-	/* the update-fraction sweep, in parts per million of each thread's ops */
+	/* the update-fraction sweep, in parts per million of each thread's ops;
+	 * 0.1% and 10% in --profile full (or with a --filter) only */
 	{ .label = "0%", .value = 0 },
-	{ .label = "0.1%", .value = 1000 },
+	{ .label = "0.1%", .value = 1000, .full_only = 1 },
 	{ .label = "1%", .value = 10000 },
-	{ .label = "10%", .value = 100000 },
+	{ .label = "10%", .value = 100000, .full_only = 1 },
 	{ .label = "50%", .value = 500000 },
 	{ .label = NULL },
 };
@@ -209,12 +210,14 @@ static const hp_case_t c_srcu_domains = {
 static const hp_param_t kfree_params[] = {
 	{ .label = "per_object", .value = 0 },
 	{ .label = "batched", .value = 1 },
+	{ .label = "sheaf", .value = 2 },
 	{ .label = NULL },
 };
 
 static const hp_case_t c_kfree_rcu = {
 	.name = "kfree_rcu",
-	.desc = "free 64-byte objects after a grace period: kvfree_call_rcu (batched) or one call_rcu each",
+	.desc = "free 64-byte objects after a grace period: malloc'd, one call_rcu each or kvfree_call_rcu (batched); "
+		"sheaf: from a slab sheaves cache, freed through its rcu sheaf (another allocator: not equal work)",
 	.op_unit = "object",
 	.param_name = "retire",
 	.params = kfree_params,

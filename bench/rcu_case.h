@@ -659,6 +659,8 @@ static void cb_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 
 #include <malloc.h>
 
+#include "slub.h"
+
 #define KF_OBJ 64               /* bytes per object, head included */
 
 typedef struct kf_obj {
@@ -674,10 +676,58 @@ static void kf_free_cb(v_head_t *h)
 	__atomic_fetch_add(&kf_freed, 1, __ATOMIC_RELAXED);
 }
 
+/* retire=sheaf: the objects come from a 64-byte impl/slub cache of
+ * generation sheaves (7.0) and go through its per-CPU rcu_free sheaf
+ * (hp_kfree_rcu_sheaf), handed to this flavour's call_rcu when full. */
+static hp_kmem_cache_t *kf_cache;
+static uint64_t kf_fallback;    /* sheaf: objects the rcu sheaf refused (one call_rcu each) */
+
+static void kf_sheaf_cb(v_head_t *h)
+{
+	hp_kfree_rcu_sheaf_done(h);
+}
+
+_Static_assert(sizeof(v_head_t) <= HP_SLUB_RCU_HEAD_BYTES, "an rcu head fits in a sheaf's rcu_head");
+
+static void kf_sheaf_call_rcu(void *head)
+{
+	v_retire((v_head_t *)head, kf_sheaf_cb);
+}
+
+static void kf_slab_free_cb(v_head_t *h)
+{
+	hp_kmem_cache_free(kf_cache, h);
+}
+
 static void *kf_setup(hp_ctx_t *ctx)
 {
 	warm_gp_threads(ctx);
+	if (ctx->p->value == 2 && !kf_cache) {
+		char err[160];
+
+		kf_cache = hp_kmem_cache_create("rcu-kfree-sheaf", KF_OBJ, 0, HP_SLAB_SHEAVES, NULL, err, sizeof err);
+		if (!kf_cache) {
+			fprintf(stderr, "rcu: kfree_rcu: kmem_cache_create: %s\n", err);
+			return NULL;
+		}
+	}
 	return sh_new(ctx, 1, 0);
+}
+
+static void kf_teardown(hp_ctx_t *ctx, void *data)
+{
+	case_teardown(ctx, data);
+	if (kf_cache && hp_kmem_cache_destroy(kf_cache) == 0)
+		kf_cache = NULL;
+}
+
+/* Slab memory the sheaf cache holds: its slabs' pages. */
+static double kf_slab_bytes(void)
+{
+	hp_kmem_cache_info_t ki;
+
+	hp_kmem_cache_get_info(kf_cache, &ki);
+	return (double)ki.nr_slabs * (double)((size_t)HP_PAGE_SIZE << ki.order);
 }
 
 /* Bytes malloc has handed out and not taken back (the whole process's;
@@ -690,17 +740,79 @@ static double kf_heap(void)
 	return (double)mi.uordblks + (double)mi.hblkhd;
 }
 
-/* One op = malloc one 64-byte object and retire it: kvfree_call_rcu
- * (batched) or call_rcu with a callback that frees it (per_object). The
- * batch ends with kvfree_rcu_barrier / rcu_barrier inside the timing, so
- * every object is freed when the clock stops. Every 1024 ops, outside the
- * clock, the heap in use is sampled for the peak. */
+/* retire=sheaf (see kf_run). A refused object (lock taken, no sheaf to
+ * be had) takes one call_rcu, counted in sheaf_fallback. At the end,
+ * outside the clock, the cache's invariants and conservation are checked
+ * (every object back in a sheaf or on its slab). */
+static void kf_sheaf_run(hp_state_t *st, uint64_t n)
+{
+	double m0, peak = 0;
+	hp_sheaves_info_t info;
+	char err[200];
+
+	hp_pause(st);
+	if (!kf_cache) {
+		hp_skip(st, "rcu: kfree_rcu: no sheaves cache (kmem_cache_create failed)");
+		hp_resume(st);
+		return;
+	}
+	v_thread_enter();
+	m0 = kf_slab_bytes();
+	__atomic_store_n(&kf_fallback, 0, __ATOMIC_RELAXED);
+	hp_resume(st);
+	for (uint64_t done = 0; done < n;) {
+		uint64_t m = n - done < QS_EVERY ? n - done : QS_EVERY;
+
+		for (uint64_t i = 0; i < m; i++) {
+			kf_obj_t *o = hp_kmem_cache_alloc(kf_cache);
+
+			if (!o) {
+				hp_skip(st, "rcu: kfree_rcu: out of memory");
+				break;
+			}
+			o->pad[0] = (char)i;
+			if (!hp_kfree_rcu_sheaf(kf_cache, o, kf_sheaf_call_rcu)) {
+				kf_fallback++;
+				v_retire(&o->rh, kf_slab_free_cb);
+			}
+		}
+		done += m;
+		v_quiescent();
+		hp_pause(st);
+		if (kf_slab_bytes() - m0 > peak)
+			peak = kf_slab_bytes() - m0;
+		hp_resume(st);
+	}
+	hp_kfree_rcu_sheaf_flush(kf_cache, kf_sheaf_call_rcu);
+	v_barrier();
+	hp_pause(st);
+	if (hp_kmem_cache_sheaves_check(kf_cache, 0, &info, err, sizeof err) != 0)
+		hp_skip(st, "rcu: kfree_rcu: an object was not returned to the cache by the end of the batch");
+	hp_counter(st, "objs_per_gp_cb", (double)hp_kmem_cache_sheaf_capacity(kf_cache));
+	hp_counter(st, "sheaf_fallback", (double)kf_fallback);
+	hp_counter(st, "peak_heap_kib", peak / 1024);
+	v_thread_exit();
+	hp_resume(st);
+}
+
+/* One op = allocate one 64-byte object and retire it: kvfree_call_rcu
+ * (batched) or call_rcu with a callback that frees it (per_object), both
+ * on malloc's objects; or (sheaf) kmem_cache_alloc from a sheaves cache
+ * and hp_kfree_rcu_sheaf. The batch ends with kvfree_rcu_barrier /
+ * rcu_barrier (sheaf: hp_kfree_rcu_sheaf_flush + rcu_barrier) inside the
+ * timing, so every object is freed when the clock stops. Every 1024 ops,
+ * outside the clock, the memory in use is sampled for the peak: malloc's
+ * bytes handed out, or (sheaf) the cache's slab pages. */
 static void kf_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
-	int batched = ctx->p->value != 0;
+	int batched = ctx->p->value == 1, sheaf = ctx->p->value == 2;
 	double h0, peak = 0;
 	hp_rcu_stats_t s0, s1;
 
+	if (sheaf) {
+		kf_sheaf_run(st, n);
+		return;
+	}
 	hp_pause(st);
 	v_thread_enter();
 	h0 = kf_heap();
@@ -870,7 +982,7 @@ const hp_rcu_ops_t HP_RCU_VT_CAT(hp_rcu_ops_, V_SYM) = {
 	.srcu_domains = { srcu_dom_setup, srcu_dom_teardown, srcu_dom_run },
 #endif
 #ifdef V_HAS_KFREE
-	.kfree_rcu = { kf_setup, case_teardown, kf_run },
+	.kfree_rcu = { kf_setup, kf_teardown, kf_run },
 #endif
 };
 

@@ -6,7 +6,8 @@
  * and cache_pair call out of line on every side (loops here). Every
  * variant states its work (hp_variant_t.work, .work_class; the classes in
  * malloc_variants.h): summary.md puts only variants of equal class in a
- * ratio.
+ * ratio. Its own plot, slub-generations (scripts/slub_generations.gp),
+ * puts cpu-slab (6.6) and sheaves (7.0) side by side per case.
  * Documented in docs/suites/slub.md.
  */
 #include "hp.h"
@@ -15,7 +16,10 @@
 #include "slub.h"
 #include "slub_bench.h"
 #include "bench_skip.h"
+#include "plot.h"
 
+#include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -529,11 +533,13 @@ static const hp_case_t c_pair = {
 
 /* The equal-work headline: the sizes of the issue (8 and 64 tiny, 192 the
  * top of size_index[], 1024 and 4096 through fls, larger slabs). */
+/* 64 (the headline) and 4096 in every profile; the other sizes in
+ * --profile full (or a --filter), to keep the default run short. */
 static const hp_param_t kmalloc_sizes[] = {
-	{ .label = "8", .value = 8 },
+	{ .label = "8", .value = 8, .full_only = 1 },
 	{ .label = "64", .value = 64 },
-	{ .label = "192", .value = 192 },
-	{ .label = "1024", .value = 1024 },
+	{ .label = "192", .value = 192, .full_only = 1 },
+	{ .label = "1024", .value = 1024, .full_only = 1 },
 	{ .label = "4096", .value = 4096 },
 	{ .label = NULL },
 };
@@ -552,7 +558,7 @@ static const hp_case_t c_kmalloc_pair = {
  * (the largest mi_malloc_small serves). */
 static const hp_param_t cache_sizes[] = {
 	{ .label = "64", .value = 64 },
-	{ .label = "1024", .value = 1024 },
+	{ .label = "1024", .value = 1024, .full_only = 1 },   /* --profile full or --filter */
 	{ .label = NULL },
 };
 
@@ -614,6 +620,227 @@ static const hp_case_t c_sweep = {
 	.variants = inline_variants,
 };
 
+/* ------------------------------------------------------------------ */
+/* Plot: the two generations side by side per case (slub-generations) */
+/* ------------------------------------------------------------------ */
+
+/* Like with like: each pair is a cpu-slab (6.6) variant and the sheaves
+ * (7.0) variant doing the same work. The per-CPU-op pair takes cpu-slab's
+ * rseq stand-in where the case runs it (the closest to
+ * this_cpu_try_cmpxchg128), else its cmpxchg one. */
+extern const hp_suite_t hp_suite_slub;
+
+enum { GEN_PINNED, GEN_PERCPU, GEN_NPAIR };
+static const char *const gen_cpuslab[GEN_NPAIR][2] = {
+	[GEN_PINNED] = { "impl-pinned", NULL },
+	[GEN_PERCPU] = { "impl-rseq", "impl-cmpxchg" },
+};
+static const char *const gen_sheaves[GEN_NPAIR] = {
+	[GEN_PINNED] = "impl-sheaves-pinned", [GEN_PERCPU] = "impl-sheaves",
+};
+
+/* median, fastest and slowest repetition of one benchmark; n == 0: none */
+typedef struct gen_val {
+	double med, lo, hi;
+	size_t n;
+} gen_val_t;
+
+static gen_val_t gen_value(hp_plot_pts_t *pts, const char *variant, const char *param)
+{
+	for (size_t k = 0; variant && k < pts->n; k++) {
+		hp_plot_pt_t *pt = &pts->p[k];
+
+		if (strcmp(pt->variant, variant) || strcmp(pt->param, param) || !pt->n)
+			continue;
+		double med = hp_median(pt->v, pt->n);   /* sorts v */
+
+		return (gen_val_t){ med, pt->v[0], pt->v[pt->n - 1], pt->n };
+	}
+	return (gen_val_t){ NAN, NAN, NAN, 0 };
+}
+
+/* real_time when the suite measured time, else instructions, else
+ * perf_cycles (the standard plots' choice); NULL when none. */
+static const char *gen_metric(const hp_results_t *r)
+{
+	static const char *const order[] = { "real_time", "instructions", "perf_cycles" };
+	int best = 3;
+
+	for (size_t i = 0; i < r->nrec; i++)
+		for (int k = 0; k < best && !strcmp(r->rec[i].suite, "slub"); k++)
+			if (!strcmp(r->rec[i].metric, order[k]))
+				best = k;
+	return best < 3 ? order[best] : NULL;
+}
+
+/* The repetitions of case c's metric per (variant, param) at the fewest
+ * threads it ran with (sweep: 1); the unit of its rows in *unit. */
+static int gen_points(const hp_results_t *r, const char *metric, const hp_case_t *c, hp_plot_pts_t *pts,
+		      const char **unit)
+{
+	int thr = 0;
+
+	for (size_t i = 0; i < r->nrec; i++) {
+		const hp_record_t *x = &r->rec[i];
+
+		if (!strcmp(x->suite, "slub") && !strcmp(x->case_, c->name) && !strcmp(x->metric, metric) &&
+		    (thr == 0 || x->threads < thr))
+			thr = x->threads;
+	}
+	for (size_t i = 0; i < r->nrec; i++) {
+		const hp_record_t *x = &r->rec[i];
+
+		if (strcmp(x->suite, "slub") || strcmp(x->case_, c->name) || strcmp(x->metric, metric) ||
+		    x->threads != thr || strcmp(x->kind, "impl") || !isfinite(x->value))
+			continue;
+		if (hp_plot_pts_add(pts, x->variant, x->param, x->value) != 0)
+			return -1;
+		*unit = x->unit;
+	}
+	return 0;
+}
+
+/* The rows and ranges the template's settings are drawn from. */
+typedef struct gen_sum {
+	int rows, sheaves;      /* x positions written; sheaves bars among them */
+	double lo, hi;          /* medians */
+	double wlo, whi;        /* whiskers */
+} gen_sum_t;
+
+/* One row per case[/param] that has a sheaves value: x label case param,
+ * then per pair (pinned, per-CPU op) the x position, median, min and max
+ * of cpu-slab and of sheaves (NaN for a side not run; a pair whose sheaves
+ * side did not run is left out whole), the two pairs' cpu-slab variants
+ * ("-": none) and the unit. The bars present are centred on the row's x. */
+static int gen_rows(FILE *f, const hp_results_t *r, const char *metric, gen_sum_t *sum)
+{
+	for (const hp_case_t *const *cp = hp_suite_slub.cases; *cp; cp++) {
+		const hp_case_t *c = *cp;
+		static const hp_param_t none[] = { { .label = "-" }, { .label = NULL } };
+		const hp_param_t *params = c->params ? c->params : none;
+		hp_plot_pts_t pts = { 0 };
+		const char *unit = NULL;
+
+		if (gen_points(r, metric, c, &pts, &unit) != 0) {
+			hp_plot_pts_free(&pts);
+			return -1;
+		}
+		for (const hp_param_t *p = params; p->label; p++) {
+			gen_val_t v[GEN_NPAIR][2];
+			const char *cs[GEN_NPAIR] = { NULL, NULL };
+			int nbar = 0, have = 0;
+
+			for (int g = 0; g < GEN_NPAIR; g++) {
+				v[g][0] = (gen_val_t){ NAN, NAN, NAN, 0 };
+				for (int k = 0; k < 2 && gen_cpuslab[g][k] && !v[g][0].n; k++) {
+					v[g][0] = gen_value(&pts, gen_cpuslab[g][k], p->label);
+					cs[g] = gen_cpuslab[g][k];
+				}
+				v[g][1] = gen_value(&pts, gen_sheaves[g], p->label);
+				/* a pair is drawn when its sheaves side ran */
+				if (!v[g][1].n)
+					v[g][0] = (gen_val_t){ NAN, NAN, NAN, 0 };
+				if (!v[g][0].n)
+					cs[g] = NULL;
+				nbar += (v[g][0].n > 0) + (v[g][1].n > 0);
+				have |= v[g][1].n > 0;
+			}
+			if (!have)
+				continue;
+			fprintf(f, "%d \"%s\" \"%s\"", sum->rows, c->name, strcmp(p->label, "-") ? p->label : "");
+			/* bar slots 0..nbar-1, centred on the row, 0.2 wide */
+			for (int g = 0, slot = 0; g < GEN_NPAIR; g++)
+				for (int k = 0; k < 2; k++) {
+					const gen_val_t *x = &v[g][k];
+					double pos = x->n ? sum->rows + 0.2 * (slot++ - (nbar - 1) / 2.0) : NAN;
+
+					if (!x->n) {
+						fprintf(f, " NaN NaN NaN NaN");
+						continue;
+					}
+					fprintf(f, " %.3f %.9g %.9g %.9g", pos, x->med, x->lo, x->hi);
+					sum->sheaves += k;
+					sum->lo = fmin(sum->lo, x->med);
+					sum->hi = fmax(sum->hi, x->med);
+					sum->wlo = fmin(sum->wlo, x->lo);
+					sum->whi = fmax(sum->whi, x->hi);
+				}
+			fprintf(f, " \"%s\" \"%s\" \"%s\"\n", cs[GEN_PINNED] ? cs[GEN_PINNED] : "-",
+				cs[GEN_PERCPU] ? cs[GEN_PERCPU] : "-", unit ? unit : "");
+			sum->rows++;
+		}
+		hp_plot_pts_free(&pts);
+	}
+	return 0;
+}
+
+/* Writes plots/slub-generations.dat and draws it with
+ * scripts/slub_generations.gp. */
+static int gen_draw(const char *plotdir, const char *tdir, const char *metric, const char *dat, size_t len,
+		    const gen_sum_t *sum, char *err, size_t errlen)
+{
+	char path[4096], tmpl[4096], *gv;
+	int logy = sum->lo > 0 && sum->hi / sum->lo > 100, rc;
+	const char *what = !strcmp(metric, "real_time") ? "ns" : !strcmp(metric, "instructions") ? "instructions"
+												    : "cycles";
+
+	snprintf(path, sizeof path, "%s/slub-generations.dat", plotdir);
+	if (hp_write_atomic(path, dat, len) != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(tmpl, sizeof tmpl, "%s/slub_generations.gp", tdir);
+	if (asprintf(&gv, "title='slub: cpu-slab (6.6) vs sheaves (7.0)'; xlabel='case/param, 1 thread';"
+		     " ylabel='%s per op, median (min-max)'; nrow=%d; logy=%d; ymin=%.9g; ymax=%.9g",
+		     what, sum->rows, logy, logy ? sum->wlo / 1.5 : 0.0,
+		     logy ? sum->whi * 1.5 : sum->whi * 1.08) < 0) {
+		snprintf(err, errlen, "slub plot: out of memory");
+		return -1;
+	}
+	rc = hp_plot_render(plotdir, "slub-generations", tmpl, gv, err, errlen) < 0 ? -1 : 1;
+	free(gv);
+	return rc;
+}
+
+/* The primary metric per op of each case[/param] at 1 thread, bars of the
+ * two generations side by side: pinned cpu-slab beside pinned sheaves,
+ * cpu-slab's per-CPU-op stand-in (rseq, else cmpxchg) beside sheaves.
+ * Nothing is drawn (0) when the results hold no sheaves rows. */
+static int slub_plot_generations(const char *plotdir, const hp_results_t *r, const char *tdir, char *err,
+				 size_t errlen)
+{
+	const char *metric = gen_metric(r);
+	gen_sum_t sum = { .lo = INFINITY, .wlo = INFINITY };
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+	FILE *f;
+
+	if (!metric)
+		return 0;
+	f = open_memstream(&buf, &len);
+	if (!f) {
+		snprintf(err, errlen, "slub plot: out of memory");
+		return -1;
+	}
+	fprintf(f, "# hotpath slub: %s per op at 1 thread, cpu-slab (6.6) and sheaves (7.0) side by side\n"
+		"# x case param pinned_cpu_slab_x med min max pinned_sheaves_x med min max"
+		" cpu_slab_x med min max sheaves_x med min max pinned_cpu_slab_variant cpu_slab_variant\n"
+		"# (pinned: impl-pinned vs impl-sheaves-pinned; per-CPU op: impl-rseq, else impl-cmpxchg,"
+		" vs impl-sheaves; NaN: not run)\n", metric);
+	rc = gen_rows(f, r, metric, &sum);
+	if (fclose(f) != 0 || !buf || rc != 0) {
+		free(buf);
+		snprintf(err, errlen, "slub plot: out of memory");
+		return -1;
+	}
+	rc = sum.sheaves ? gen_draw(plotdir, tdir, metric, buf, len, &sum, err, errlen) : 0;
+	free(buf);
+	return rc;
+}
+
+static const hp_plot_fn slub_plots[] = { slub_plot_generations, NULL };
+
 const hp_suite_t hp_suite_slub = {
 	.name = "slub",
 	.desc = "SLUB: per-CPU slab fast paths, kmalloc and kmem_cache calls, bulk, remote frees, a lifetime trace, "
@@ -621,4 +848,5 @@ const hp_suite_t hp_suite_slub = {
 	.doc = "docs/suites/slub.md",
 	.cases = (const hp_case_t *const[]){ &c_pair, &c_kmalloc_pair, &c_cache_pair, &c_bulk, &c_remote, &c_trace,
 					     &c_sweep, NULL },
+	.plots = slub_plots,
 };

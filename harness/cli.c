@@ -334,8 +334,13 @@ static void list_case(const hp_case_t *cs, const int *cpus, int ncpus)
 	if (cs->params) {
 		printf("; %s:", cs->param_name ? cs->param_name : "param");
 		for (int k = 0; cs->params[k].label; k++)
-			printf(" %s", cs->params[k].label);
+			printf(" %s%s", cs->params[k].label, cs->params[k].full_only ? "*" : "");
 	}
+	for (int k = 0; cs->params && cs->params[k].label; k++)
+		if (cs->params[k].full_only) {
+			printf(" (* --profile full or --filter only)");
+			break;
+		}
 	if (cs->thread_sweep == HP_THREADS_ALL)
 		printf("; threads %d (one per selected CPU)", ncpus);
 	else if (cs->thread_sweep)

@@ -96,6 +96,9 @@ typedef struct hp_param {
 	int64_t value;
 	double items;           /* items per iteration (e.g. 2^order pages), 0 = none */
 	int min_cpus;           /* CPUs this point needs (0 or 1 = one) */
+	int full_only;          /* a long sweep's extra point: run by --profile full, or
+	                         * when a --filter is given (which then decides), else
+	                         * left out, to keep the default run short */
 } hp_param_t;
 
 /* What a case's functions see for one (variant, param, threads) run. */

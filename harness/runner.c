@@ -147,6 +147,7 @@ int hp_select_suites(const char *list, const hp_suite_t **out, int max,
 typedef struct plan {
 	hp_job_t *jobs;
 	size_t n, cap;
+	int all_params;         /* include hp_param_t.full_only points */
 } plan_t;
 
 /* Adds j unless the filter rejects its name. 0, or -1 with err when the
@@ -180,6 +181,8 @@ static int plan_case(plan_t *pl, const hp_suite_t *s, const hp_case_t *c, int nc
 		for (int pi = 0; pi < np; pi++)
 			for (int t = mint; t <= maxt; t++) {
 				hp_job_t j = { s, c, c->variants[vi], hp_case_param(c, pi), t };
+				if (j.p->full_only && !pl->all_params)
+					continue;
 				if (plan_add(pl, &j, filter, err, errlen) != 0)
 					return -1;
 			}
@@ -820,6 +823,7 @@ int hp_run(const hp_run_opts_t *o)
 	r.o = o;
 	hp_results_init(&r.res);
 	int rc = run_setup(&r);
+	r.plan.all_params = r.have_filter || strcmp(o->profile->name, "full") == 0;
 	if (rc == 0)
 		rc = plan_build(&r.plan, r.suites, r.have_filter ? &r.filter : NULL, r.re.ncpus);
 	if (rc == 0 && r.plan.n == 0) {

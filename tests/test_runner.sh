@@ -23,6 +23,17 @@ PY
 t_json "$dir/results.json" "any(b.get('error_occurred') and 'never runs' in b['error_message'] and b['error_message'].startswith('unavailable') for b in d['benchmarks'])"
 grep -q "never runs" "$dir/summary.md" || t_fail "summary.md does not say why 'never' did not run"
 
+# 1b. a full_only point (spin/c) is left out of a smoke run without a
+#     --filter, and run when a --filter selects it
+rc=0; "$HP" run --suite selftest --profile smoke --out "$T_TMP/fo" --quiet --no-plots >"$T_TMP/fo1" 2>&1 || rc=$?
+[ "$rc" = 0 ] || t_fail "selftest smoke run exited $rc: $(cat "$T_TMP/fo1")"
+fo=$(tail -n 1 "$T_TMP/fo1")
+grep -q '^selftest,spin,inproc,inproc\?,\?b,' "$fo/results.csv" || grep -q '^selftest,spin,inproc,[a-z]*,b,' "$fo/results.csv" || t_fail "spin/b missing from the smoke run"
+if grep -q '^selftest,spin,inproc,[a-z]*,c,' "$fo/results.csv"; then t_fail "the full_only point spin/c ran in a smoke run without --filter"; fi
+rc=0; "$HP" run --suite selftest --filter 'spin/inproc/c' --profile smoke --out "$T_TMP/fo" --quiet --no-plots >"$T_TMP/fo2" 2>&1 || rc=$?
+fo=$(tail -n 1 "$T_TMP/fo2")
+[ "$rc" = 0 ] && grep -q '^selftest,spin,inproc,[a-z]*,c,' "$fo/results.csv" || t_fail "--filter did not select the full_only point spin/c: $(cat "$T_TMP/fo2")"
+
 # 2. a crash keeps the results of the benchmarks that finished, and says so
 rc=0; HP_SELFTEST_CRASH=1 "$HP" run --suite selftest --filter 'env_probe/inproc|crash' --profile smoke --out "$out" --quiet --no-plots >"$T_TMP/o2" 2>"$T_TMP/e2" || rc=$?
 [ "$rc" -gt 128 ] || t_fail "crash run exited $rc, expected death by signal"

@@ -106,6 +106,7 @@ void sheaves_open(hp_kmem_cache_t *s)
 		memset(c, 0, sizeof *c);
 		c->main = &bootstrap_sheaf;
 	}
+	s->rcu_free = NULL;
 }
 
 /* local_trylock(&s->cpu_sheaves->lock) for the cache's stand-in: this
@@ -555,6 +556,158 @@ void sheaves_free_bulk(hp_kmem_cache_t *s, size_t n, void **p)
 			free_to_slab_one(s, p[i]);
 }
 
+/* ------------------------------------------------------------------ */
+/* kfree_rcu through a sheaf (6.18 __kfree_rcu_sheaf, rcu_free_sheaf)   */
+/* ------------------------------------------------------------------ */
+
+#define RCU_FREE_STRIDE 8   /* pointers a unit: one 64-byte line, no false sharing */
+
+static size_t rcu_free_bytes(void)
+{
+	return (size_t)(hp_slub_nr_cpus() + 1) * RCU_FREE_STRIDE * sizeof(hp_slab_sheaf_t *);
+}
+
+/* The unit's rcu_free slot; the array is mapped on first use (a race
+ * loser unmaps its copy). NULL when it cannot be mapped. */
+static hp_slab_sheaf_t **rcu_free_slot(hp_kmem_cache_t *s, const hp_slub_pcs_t *c)
+{
+	hp_slab_sheaf_t **a = __atomic_load_n(&s->rcu_free, __ATOMIC_ACQUIRE);
+	size_t unit = ((uintptr_t)c - (uintptr_t)hp_slub_pcpu_base_ - s->hot.cpu_off) >> HP_SLUB_PCPU_UNIT_SHIFT;
+
+	if (!a) {
+		hp_slab_sheaf_t **mine = mmap(NULL, rcu_free_bytes(), PROT_READ | PROT_WRITE,
+					      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (mine == MAP_FAILED)
+			return NULL;
+		if (__atomic_compare_exchange_n(&s->rcu_free, &a, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			a = mine;
+		else
+			munmap(mine, rcu_free_bytes());
+	}
+	return a + unit * RCU_FREE_STRIDE;
+}
+
+int hp_kfree_rcu_sheaf(hp_kmem_cache_t *s, void *obj, hp_slub_call_rcu_t call_rcu)
+{
+	hp_slab_sheaf_t **slot, *sh, *full = NULL;
+	hp_slub_pcs_t *c;
+	int locked;
+
+	if (!s) {
+		hp_slab_t *slab = obj ? slub_virt_to_slab(obj) : NULL;
+
+		s = slab ? slab->cache : NULL;
+	}
+	if (!s || !sheaves_cache(s) || !call_rcu)
+		return 0;
+	c = pcs_trylock(s, &locked);
+	if (!c)
+		return 0;
+	slot = rcu_free_slot(s, c);
+	if (!slot) {
+		pcs_unlock(c, locked);
+		return 0;
+	}
+	sh = *slot;
+	if (!sh) {
+		sh = barn_get_empty(s);
+		if (!sh)
+			sh = alloc_empty_sheaf(s);
+		if (!sh) {
+			pcs_unlock(c, locked);
+			return 0;
+		}
+		*slot = sh;
+	}
+	sh->objects[sh->size++] = obj;
+	if (sh->size >= sh->capacity) {
+		*slot = NULL;   /* the full sheaf leaves the CPU */
+		full = sh;
+	}
+	pcs_unlock(c, locked);
+	if (full) {
+#ifdef HP_SLUB_MUTATE_RCU_SHEAF_NOWAIT
+		/* the mutation tests/meson.build's rcu_sheaf_mutant must catch:
+		 * the objects go back without waiting for a grace period */
+		hp_kfree_rcu_sheaf_done(full->rcu_head);
+#else
+		call_rcu(full->rcu_head);
+#endif
+	}
+	return 1;
+}
+
+/* rcu_free_sheaf(): after the grace period. A full sheaf to the barn
+ * while it holds fewer than MAX_FULL_SHEAVES; otherwise (or a partly
+ * filled sheaf from a flush, which the barn's full list must not hold)
+ * the objects to their slabs and the empty sheaf to the barn or freed. */
+void hp_kfree_rcu_sheaf_done(void *head)
+{
+	hp_slab_sheaf_t *sh = (hp_slab_sheaf_t *)(void *)((char *)head - offsetof(hp_slab_sheaf_t, rcu_head));
+	hp_kmem_cache_t *s = sh->cache;
+	hp_node_barn_t *b = &s->barn;
+
+	hp_list_init(&sh->barn_list);
+	if (sh->size == sh->capacity) {
+		pthread_mutex_lock(&b->lock);
+		if (b->nr_full < HP_SLAB_SHEAVES_MAX_FULL) {
+			barn_add(&b->sheaves_full, &b->nr_full, sh);
+			pthread_mutex_unlock(&b->lock);
+			return;
+		}
+		pthread_mutex_unlock(&b->lock);
+	}
+	flush_sheaf(s, sh);
+	barn_put_empty(s, sh);
+}
+
+unsigned hp_kfree_rcu_sheaf_flush(hp_kmem_cache_t *s, hp_slub_call_rcu_t call_rcu)
+{
+	hp_slab_sheaf_t **a;
+	unsigned handed = 0;
+
+	if (!s || !sheaves_cache(s) || !call_rcu)
+		return 0;
+	a = __atomic_load_n(&s->rcu_free, __ATOMIC_ACQUIRE);
+	if (!a)
+		return 0;
+	for (int u = 0; u <= hp_slub_nr_cpus(); u++) {
+		hp_slub_pcs_t *c = unit_pcs(s, u);
+		hp_slab_sheaf_t *sh = NULL;
+
+		/* the unit's lock (a pinned cache's declared threads do not
+		 * take it: flush those while they are outside the cache) */
+		for (unsigned k = 0; !hp_slub_pcs_trylock_(c); k++)
+			if (k > 64)
+				sched_yield();
+		if (a[(size_t)u * RCU_FREE_STRIDE] && a[(size_t)u * RCU_FREE_STRIDE]->size) {
+			sh = a[(size_t)u * RCU_FREE_STRIDE];
+			a[(size_t)u * RCU_FREE_STRIDE] = NULL;
+		}
+		hp_slub_pcs_unlock_(c);
+		if (sh) {
+			call_rcu(sh->rcu_head);
+			handed++;
+		}
+	}
+	return handed;
+}
+
+/* destroy: the rcu_free sheaves left (empty ones; a non-empty one keeps
+ * its objects in use, which destroy has reported) and the array. */
+void sheaves_close(hp_kmem_cache_t *s)
+{
+	hp_slab_sheaf_t **a = s->rcu_free;
+
+	if (!a)
+		return;
+	for (int u = 0; u <= hp_slub_nr_cpus(); u++)
+		free_empty_sheaf(a[(size_t)u * RCU_FREE_STRIDE]);
+	munmap(a, rcu_free_bytes());
+	s->rcu_free = NULL;
+}
+
 /* flush_all_cpus_locked() + barn_shrink() (kmem_cache_shrink/destroy):
  * every sheaf's objects back to the slabs and the sheaves freed; each
  * CPU's main is the bootstrap sheaf again. Quiescent. */
@@ -719,7 +872,7 @@ long hp_kmem_cache_sheaves_check(hp_kmem_cache_t *s, long live, hp_sheaves_info_
 	hp_sheaves_info_t info;
 	hp_node_barn_t *b = &s->barn;
 	hp_kmem_cache_node_t *n = &s->node;
-	unsigned long partial_free = 0, in_pcs = 0, in_barn = 0, nr_partial = 0;
+	unsigned long partial_free = 0, in_pcs = 0, in_barn = 0, in_rcu = 0, nr_partial = 0;
 	unsigned nf = 0, ne = 0;
 	int ncpu = hp_slub_nr_cpus();
 	size_t bytes;
@@ -733,7 +886,7 @@ long hp_kmem_cache_sheaves_check(hp_kmem_cache_t *s, long live, hp_sheaves_info_
 			*out = info;
 		return -1;
 	}
-	k.cap = (size_t)(ncpu + 1) * 2 * s->sheaf_capacity +
+	k.cap = (size_t)(ncpu + 1) * 3 * s->sheaf_capacity +
 		(size_t)(HP_SLAB_SHEAVES_MAX_FULL + 1) * s->sheaf_capacity;
 	bytes = k.cap * sizeof(uintptr_t);
 	k.objs = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -758,6 +911,14 @@ long hp_kmem_cache_sheaves_check(hp_kmem_cache_t *s, long live, hp_sheaves_info_
 		}
 		for (int i = 0; i < HP_SHEAF_NR_STATS; i++)
 			info.sstat[i] += c->sstat[i];
+		if (s->rcu_free && s->rcu_free[(size_t)u * RCU_FREE_STRIDE]) {
+			const hp_slab_sheaf_t *r = s->rcu_free[(size_t)u * RCU_FREE_STRIDE];
+
+			check_sheaf(&k, r, 0);
+			if (r->size >= r->capacity)
+				fail(&k, "full rcu_free sheaf left on its CPU (unit, size)", (uint64_t)u, r->size);
+			in_rcu += r->size;
+		}
 	}
 	pthread_mutex_lock(&b->lock);
 	for (hp_list_t *l = b->sheaves_full.next; l != &b->sheaves_full; l = l->next) {
@@ -815,14 +976,15 @@ long hp_kmem_cache_sheaves_check(hp_kmem_cache_t *s, long live, hp_sheaves_info_
 	info.capacity = s->sheaf_capacity;
 	info.in_pcs = in_pcs;
 	info.in_barn = in_barn;
+	info.in_rcu = in_rcu;
 	info.barn_full = nf;
 	info.barn_empty = ne;
 	info.nr_slabs = (unsigned long)n->nr_slabs;
 	info.nr_partial = nr_partial;
 	info.slab_inuse = (unsigned long)n->total_objects - partial_free;
-	if (live >= 0 && info.slab_inuse != in_pcs + in_barn + (unsigned long)live)
+	if (live >= 0 && info.slab_inuse != in_pcs + in_barn + in_rcu + (unsigned long)live)
 		fail(&k, "objects not conserved: in use on slabs != in sheaves + held by the caller (in use, sheaves+held)",
-		     info.slab_inuse, in_pcs + in_barn + (unsigned long)live);
+		     info.slab_inuse, in_pcs + in_barn + in_rcu + (unsigned long)live);
 	munmap(k.objs, bytes);
 	if (out)
 		*out = info;

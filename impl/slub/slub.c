@@ -1700,6 +1700,8 @@ int hp_kmem_cache_destroy(hp_kmem_cache_t *s)
 		return -1;
 	}
 	hp_list_del(&s->list);
+	if (sheaves_cache(s))
+		sheaves_close(s);
 	chunk_free(s);
 	pthread_mutex_unlock(&g.slab_mutex);
 	pthread_mutex_destroy(&n->list_lock);

@@ -981,7 +981,10 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_rseq(hp_kme
 #define HP_SLAB_SHEAVES_MAX_EMPTY 10  /* MAX_EMPTY_SHEAVES (6.18) */
 
 typedef struct hp_slab_sheaf {
-	hp_list_t barn_list;              /* on the barn's full or empty list */
+	union {
+		hp_list_t barn_list;      /* on the barn's full or empty list */
+		void *rcu_head[2];        /* an rcu_free sheaf handed to call_rcu (hp_kfree_rcu_sheaf) */
+	};
 	hp_kmem_cache_t *cache;
 	uint32_t size;                    /* objects held: objects[0 .. size-1] */
 	uint32_t capacity;                /* 0: the bootstrap sheaf */
@@ -1238,12 +1241,52 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_sheaves(hp_
 typedef struct hp_sheaves_info {
 	unsigned capacity;
 	unsigned long in_pcs, in_barn;        /* objects in per-CPU sheaves, in barn sheaves */
+	unsigned long in_rcu;                 /* objects in rcu_free sheaves still on their CPUs */
 	unsigned barn_full, barn_empty;
 	unsigned long slab_inuse;             /* objects in use on slabs (sheaves + caller) */
 	unsigned long nr_slabs, nr_partial;
 	uint64_t sstat[HP_SHEAF_NR_STATS];    /* summed over CPUs */
 } hp_sheaves_info_t;
 long hp_kmem_cache_sheaves_check(hp_kmem_cache_t *s, long live, hp_sheaves_info_t *out, char *err, size_t errlen);
+/* kfree_rcu through a sheaf (Linux 6.18 "slab: sheaf for kfree_rcu",
+ * __kfree_rcu_sheaf / rcu_free_sheaf; every cache in 7.0, where
+ * kvfree_call_rcu tries it first). Each CPU of a sheaves cache has a third
+ * sheaf, rcu_free (here in a per-unit array the cache maps on first use,
+ * one 64-byte line a unit, since the per-CPU slot has no room left). An
+ * object freed with kfree_rcu goes into it under the pcs lock; when it is
+ * full it leaves the CPU and is handed to call_rcu as ONE callback, whose
+ * function, after the grace period, gives the whole sheaf back to the
+ * cache: to the barn as a full sheaf when the barn has fewer than 10,
+ * else its objects to their slabs and the empty sheaf to the barn (or
+ * freed). One call_rcu per sheaf_capacity objects, and the objects come
+ * back as a sheaf a later allocation takes whole.
+ *
+ * impl/slub does not depend on an RCU implementation: the caller passes
+ * its call_rcu as call_rcu(head), which must arrange that
+ * hp_kfree_rcu_sheaf_done(head) runs after a grace period that began
+ * after the call. head is HP_SLUB_RCU_HEAD_BYTES of pointer-aligned
+ * storage inside the sheaf that the caller's RCU may use as its callback
+ * head (an impl/rcu hp_rcu_head_t fits).
+ *
+ * hp_kfree_rcu_sheaf(s, obj, call_rcu): s is obj's cache, or NULL to look
+ * it up from obj's slab (kfree_rcu of a kmalloc object). 1: obj is queued;
+ * 0: not taken (not a sheaves cache, the pcs lock is held, no empty sheaf
+ * to be had): the caller uses its other kfree_rcu path. Cost: a trylock,
+ * one store and a size update; every capacity-th call an empty sheaf from
+ * the barn (a mutex round) or from kmalloc, and one call_rcu.
+ * hp_kfree_rcu_sheaf_flush(s, call_rcu) (flush_rcu_sheaves_on_cache, part
+ * of kvfree_rcu_barrier): every CPU's partly filled rcu_free sheaf to
+ * call_rcu; returns how many sheaves. The caller then waits with its
+ * rcu_barrier. Objects in an rcu_free sheaf not yet handed over are still
+ * in use: flush them before kmem_cache_shrink/destroy (destroy reports
+ * them as left over otherwise). hp_kmem_cache_sheaves_check() counts the
+ * rcu_free sheaves still on their CPUs (info.in_rcu); sheaves handed to
+ * call_rcu and not yet back are the caller's live objects. */
+#define HP_SLUB_RCU_HEAD_BYTES (2 * sizeof(void *))
+typedef void (*hp_slub_call_rcu_t)(void *head);
+int hp_kfree_rcu_sheaf(hp_kmem_cache_t *s, void *obj, hp_slub_call_rcu_t call_rcu);
+void hp_kfree_rcu_sheaf_done(void *head);
+unsigned hp_kfree_rcu_sheaf_flush(hp_kmem_cache_t *s, hp_slub_call_rcu_t call_rcu);
 /* The sheaf capacity of a cache (0: cpu-slab generation or a debug cache). */
 unsigned hp_kmem_cache_sheaf_capacity(const hp_kmem_cache_t *s);
 /* The kmalloc set and hp_kmalloc/hp_kfree generation libhotpath-malloc

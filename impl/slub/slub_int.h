@@ -90,6 +90,7 @@ struct hp_kmem_cache {
 	hp_kmem_cache_node_t node;
 	unsigned sheaf_capacity;          /* generation `sheaves` (sheaves.c); 0: cpu-slab, or a debug cache */
 	hp_node_barn_t barn;              /* sheaves: the node's barn (kmem_cache_node->barn) */
+	struct hp_slab_sheaf **rcu_free;  /* sheaves: pcs->rcu_free, 8 pointers (a line) a unit, mapped on first kfree_rcu */
 } __attribute__((aligned(64)));
 
 #define HP_SLAB_DEBUG_FLAGS (HP_SLAB_DEBUG_ALL)
@@ -233,6 +234,7 @@ HP_SLUB_HIDDEN void slub_stat(const hp_kmem_cache_t *s, int item);
 HP_SLUB_HIDDEN unsigned sheaves_capacity_for(unsigned size);
 HP_SLUB_HIDDEN void sheaves_open(hp_kmem_cache_t *s);                 /* after chunk_alloc */
 HP_SLUB_HIDDEN void sheaves_flush_all(hp_kmem_cache_t *s);            /* shrink/destroy: quiescent */
+HP_SLUB_HIDDEN void sheaves_close(hp_kmem_cache_t *s);                /* destroy: unmaps rcu_free */
 HP_SLUB_HIDDEN size_t sheaves_alloc_bulk(hp_kmem_cache_t *s, size_t n, void **p);
 HP_SLUB_HIDDEN void sheaves_free_bulk(hp_kmem_cache_t *s, size_t n, void **p); /* objects of s only */
 HP_SLUB_HIDDEN void sheaves_fork_prepare(hp_kmem_cache_t *s);
