@@ -169,7 +169,27 @@ if "$HP" sim --help >/dev/null 2>&1; then
 	scn 2 "unknown key 'yield'" '{"global": {"duration": 1}, "tasks": {"t1": {"run": 5, "yield": ""}}}'
 	scn 2 "global: unknown key 'ftrace'" '{"global": {"duration": 1, "ftrace": true}, "tasks": {"t1": {"run": 5}}}'
 	scn 2 "CPU 1 is not simulated" '{"global": {"duration": 1}, "tasks": {"t1": {"cpus": [1], "run": 5}}}'
-	scn 2 "JSON syntax error" '{"global": {"duration": 1}, "tasks": '
+	scn 2 "line 1: unexpected end of file: the scenario is empty or cut short" '{"global": {"duration": 1}, "tasks": '
+	scn 2 "line 1: unexpected end of file: the scenario is empty or cut short" ''
+	scn 2 "line 3: unexpected end of file: the scenario is empty or cut short" $' \n\n  '
+	scn 2 "line 2: unexpected end of file: the scenario is empty or cut short" $'{"global": {"duration": 1},\n "tasks": {"t1": {"run": 5}}'
+	scn 2 "the scenario is not a JSON object \(the top level is null" 'null'
+	scn 2 "the scenario is not a JSON object \(the top level is null" $'null\n'
+	scn 2 "the scenario is not a JSON object \(the top level is int" '5'
+	scn 2 "the scenario is not a JSON object \(the top level is array" '[{"global": {"duration": 1}}]'
+	scn 2 "JSON syntax error: object value separator" '{"global": {"duration": 1} "tasks": {}}'
+	# json-c keeps the last of two equal keys: a duplicate is refused, naming it
+	scn 2 "line 1: tasks: duplicate task name 't1'" '{"global": {"duration": 1}, "tasks": {"t1": {"run": 5}, "t1": {"run": 7}}}'
+	scn 2 "line 3: tasks: duplicate task name 'b'" $'{"global": {"duration": 1}, "tasks": {"a": {"run": 5},\n"b": {"run": 5}, "c": {"run": 5},\n"b": {"run": 5}, "a": {"run": 5}}}'
+	scn 2 "tasks: duplicate task name 'a'" '{"global": {"duration": 1}, "tasks": {"a": {"run": 5}, "\u0061": {"run": 7}}}'
+	scn 2 "tasks: duplicate task name 'a'" $'{"global": {"duration": 1}, "tasks": {"a": {"run": 5}, /* c */ \'a\': {"run": 7}}}'
+	scn 2 "duplicate key 'global' at the top level" '{"global": {"duration": 1}, "tasks": {"t1": {"run": 5}}, "global": {"duration": 9}}'
+	scn 2 "duplicate key 'tasks' at the top level" '{"global": {"duration": 1}, "tasks": {"t1": {"run": 5}}, "tasks": {"t2": {"run": 5}}}'
+	scn 2 "tasks.t1: duplicate key 'run'" '{"global": {"duration": 1}, "tasks": {"t1": {"run": 5, "sleep": 1, "run": 7}}}'
+	scn 2 "global: duplicate key 'duration'" '{"global": {"duration": 1, "duration": 2}, "tasks": {"t1": {"run": 5}}}'
+	scn 2 "tasks.t1.phases: duplicate key 'p'" '{"global": {"duration": 1}, "tasks": {"t1": {"phases": {"p": {"run": 5}, "p": {"run": 6}}}}}'
+	# the same names in different objects are fine (the run succeeds)
+	scn 0 "task,nice" '{"global": {"duration": 1}, "tasks": {"a": {"run": 5, "sleep": 5}, "b": {"phases": {"a": {"run": 5}, "b": {"run": 5, "sleep": 5}}}}}'
 	scn 2 "text after the JSON object" '{"global": {"duration": 1}, "tasks": {"t1": {"run": 5}}} x'
 	row 2 "No such file" -- sim "$T_TMP/missing.json"
 	row 2 "--policy: unknown policy 'fifo'" -- sim "$T_TMP/scn.json" --policy fifo

@@ -27,7 +27,7 @@ bad '{"global": {"duration": 1}, "tasks": {"t1": {"run": 5, "sleep": -2}}}' "tas
 bad '{"global": {"duration": 1}, "tasks": {"t1": {"run": 5, "yield": ""}}}' "task 't1': unknown key 'yield'"
 bad '{"global": {"duration": 1, "ftrace": true}, "tasks": {"t1": {"run": 5}}}' "global: unknown key 'ftrace'"
 bad '{"global": {"duration": 1}, "tasks": {"t1": {"cpus": [1], "run": 5}}}' "task 't1': cpus: CPU 1 is not simulated"
-bad '{"global": {"duration": 1}, "tasks": ' "JSON syntax error"
+bad '{"global": {"duration": 1}, "tasks": ' "unexpected end of file"
 t_expect 2 "No such file" -- sim "$T_TMP/missing.json"
 t_expect 2 "no scenario file" -- sim
 t_expect 2 "--policy: unknown policy 'fifo'" -- sim "$SC/nice_pair.json" --policy fifo

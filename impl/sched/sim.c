@@ -530,39 +530,287 @@ void hp_scn_free(hp_scn_t *s)
 	free(s);
 }
 
+/* Duplicate keys. json-c keeps only the last of two equal keys in an
+ * object, so a second task "a" or a second "global" would silently replace
+ * the first (issue 12). After json-c has accepted the text, this walks it
+ * once more, collects each object's keys and refuses any key given twice.
+ * It knows what json-c's non-strict mode accepts: comments, single-quoted
+ * strings, trailing commas. */
+typedef struct dkey {
+	const char *p;          /* decoded key (points into text, or owned) */
+	size_t len;
+	size_t off;             /* where the key starts in the text */
+	char *own;
+} dkey_t;
+
+typedef struct dscan {
+	perr_t *e;
+	const char *t;
+	size_t len, i;
+} dscan_t;
+
+static void dskip(dscan_t *d)
+{
+	while (d->i < d->len) {
+		char c = d->t[d->i];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+			d->i++;
+		} else if (c == '/' && d->i + 1 < d->len && d->t[d->i + 1] == '*') {
+			const char *end = strstr(d->t + d->i + 2, "*/");
+
+			d->i = end ? (size_t)(end - d->t) + 2 : d->len;
+		} else if (c == '/' && d->i + 1 < d->len && d->t[d->i + 1] == '/') {
+			while (d->i < d->len && d->t[d->i] != '\n')
+				d->i++;
+		} else {
+			break;
+		}
+	}
+}
+
+/* Skip a string at d->i (its opening quote); returns 1 if it holds an escape. */
+static int dstring(dscan_t *d)
+{
+	char q = d->t[d->i++];
+	int esc = 0;
+
+	while (d->i < d->len && d->t[d->i] != q) {
+		if (d->t[d->i] == '\\') {
+			esc = 1;
+			d->i++;
+		}
+		d->i++;
+	}
+	d->i++;
+	return esc;
+}
+
+static int dkey_cmp(const void *a, const void *b)
+{
+	const dkey_t *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->p, y->p, n);
+
+	if (c)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int dvalue(dscan_t *d, const char *path, int depth);
+
+static int dobject(dscan_t *d, const char *path, int depth)
+{
+	dkey_t *k = NULL;
+	size_t nk = 0, cap = 0;
+	int rc = 0;
+
+	d->i++;         /* '{' */
+	for (;;) {
+		dskip(d);
+		if (d->i >= d->len || d->t[d->i] == '}') {
+			d->i++;
+			break;
+		}
+		if (d->t[d->i] == ',') {
+			d->i++;
+			continue;
+		}
+		if (d->t[d->i] != '"' && d->t[d->i] != '\'') {
+			d->i = d->len;  /* not what json-c accepted: stop checking */
+			break;
+		}
+		if (nk == cap) {
+			dkey_t *n2 = realloc(k, (cap = cap ? cap * 2 : 16) * sizeof(*k));
+
+			if (!n2) {
+				rc = fail(d->e, "out of memory");
+				goto out;
+			}
+			k = n2;
+		}
+		dkey_t *kk = &k[nk++];
+		size_t start = d->i;
+
+		memset(kk, 0, sizeof(*kk));
+		kk->off = start;
+		if (dstring(d)) {
+			/* an escape: let json-c decode the key */
+			size_t n = d->i - start;
+			char *raw = malloc(n + 1);
+			struct json_object *js;
+
+			if (!raw) {
+				rc = fail(d->e, "out of memory");
+				goto out;
+			}
+			memcpy(raw, d->t + start, n);
+			raw[n] = 0;
+			js = json_tokener_parse(raw);
+			free(raw);
+			if (js && json_object_is_type(js, json_type_string)) {
+				kk->len = (size_t)json_object_get_string_len(js);
+				kk->own = malloc(kk->len + 1);
+				if (kk->own)
+					memcpy(kk->own, json_object_get_string(js), kk->len + 1);
+			}
+			json_object_put(js);
+			if (!kk->own) {
+				rc = fail(d->e, "out of memory");
+				goto out;
+			}
+			kk->p = kk->own;
+		} else {
+			kk->p = d->t + start + 1;
+			kk->len = d->i - start - 2;
+		}
+		dskip(d);
+		if (d->i < d->len && d->t[d->i] == ':')
+			d->i++;
+		char sub[200];
+
+		if (depth == 0)
+			snprintf(sub, sizeof sub, "%.*s", (int)(kk->len < 60 ? kk->len : 60), kk->p);
+		else
+			snprintf(sub, sizeof sub, "%s.%.*s", path, (int)(kk->len < 60 ? kk->len : 60), kk->p);
+		if (dvalue(d, sub, depth + 1)) {
+			rc = -1;
+			goto out;
+		}
+	}
+	if (nk > 1) {
+		const dkey_t *dup = NULL;
+
+		qsort(k, nk, sizeof(*k), dkey_cmp);
+		for (size_t j = 1; j < nk; j++)
+			if (k[j].len == k[j - 1].len && !memcmp(k[j].p, k[j - 1].p, k[j].len) &&
+			    (!dup || k[j].off < dup->off))
+				dup = &k[j];
+		if (dup) {
+			int line = 1;
+
+			for (size_t j = 0; j < dup->off; j++)
+				line += d->t[j] == '\n';
+			if (depth == 0)
+				rc = fail(d->e, "line %d: duplicate key '%.*s' at the top level (JSON would keep only"
+					  " the last one)", line, (int)dup->len, dup->p);
+			else if (depth == 1 && !strcmp(path, "tasks"))
+				rc = fail(d->e, "line %d: tasks: duplicate task name '%.*s' (JSON would keep only"
+					  " the last one; give each task its own name)", line, (int)dup->len, dup->p);
+			else
+				rc = fail(d->e, "line %d: %s: duplicate key '%.*s' (JSON would keep only the last"
+					  " one; several events of a kind are run0, run1, ...)", line, path,
+					  (int)dup->len, dup->p);
+		}
+	}
+out:
+	for (size_t j = 0; j < nk; j++)
+		free(k[j].own);
+	free(k);
+	return rc;
+}
+
+static int dvalue(dscan_t *d, const char *path, int depth)
+{
+	dskip(d);
+	if (d->i >= d->len || depth > 64)
+		return 0;
+	switch (d->t[d->i]) {
+	case '{':
+		return dobject(d, path, depth);
+	case '[':
+		d->i++;
+		for (;;) {
+			dskip(d);
+			if (d->i >= d->len || d->t[d->i] == ']') {
+				d->i++;
+				return 0;
+			}
+			if (d->t[d->i] == ',') {
+				d->i++;
+				continue;
+			}
+			size_t before = d->i;
+
+			if (dvalue(d, path, depth + 1))
+				return -1;
+			if (d->i == before)
+				d->i++;
+		}
+	case '"':
+	case '\'':
+		dstring(d);
+		return 0;
+	default:
+		while (d->i < d->len && !strchr(",]}:/ \t\r\n\f\v", d->t[d->i]))
+			d->i++;
+		return 0;
+	}
+}
+
+static int check_duplicate_keys(perr_t *e, const char *text, size_t len)
+{
+	dscan_t d = { e, text, len, 0 };
+
+	return dvalue(&d, "", 0);
+}
+
 hp_scn_t *hp_scn_parse(const char *text, const char *name, char *err, size_t errlen)
 {
 	perr_t e = { err, errlen, name ? name : "scenario" };
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *root;
+	enum json_tokener_error jerr;
 	hp_scn_t *s;
-	size_t len = strlen(text);
+	size_t len = strlen(text), end;
 
 	if (!tok) {
 		fail(&e, "out of memory");
 		return NULL;
 	}
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
-		size_t off = json_tokener_get_parse_end(tok);
+	if (len > INT32_MAX - 1) {
+		json_tokener_free(tok);
+		fail(&e, "larger than 2 GiB");
+		return NULL;
+	}
+	/* The terminating NUL goes in too: it tells json-c the text ends here,
+	 * so that a bare literal ("null", "1") is complete rather than waiting
+	 * for more. */
+	root = json_tokener_parse_ex(tok, text, (int)len + 1);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (jerr != json_tokener_success) {
 		int line = 1;
 
-		for (size_t i = 0; i < off && i < len; i++)
+		for (size_t i = 0; i < end && i < len; i++)
 			line += text[i] == '\n';
-		fail(&e, "line %d: JSON syntax error: %s", line,
-		     json_tokener_error_desc(json_tokener_get_error(tok)));
+		if (jerr == json_tokener_continue || end >= len)
+			fail(&e, "line %d: unexpected end of file: the scenario is empty or cut short", line);
+		else
+			fail(&e, "line %d: JSON syntax error: %s", line, json_tokener_error_desc(jerr));
 		json_object_put(root);
 		json_tokener_free(tok);
 		return NULL;
 	}
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
+	json_tokener_free(tok);
+	for (size_t i = end; i < len; i++)
 		if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') {
 			fail(&e, "text after the JSON object (at byte %zu)", i);
 			json_object_put(root);
-			json_tokener_free(tok);
 			return NULL;
 		}
-	json_tokener_free(tok);
+	if (!json_object_is_type(root, json_type_object)) {
+		fail(&e, "the scenario is not a JSON object (the top level is %s; expected"
+		     " {\"global\": {...}, \"tasks\": {...}})", root ? jtype(root) : "null");
+		json_object_put(root);
+		return NULL;
+	}
+	if (check_duplicate_keys(&e, text, len)) {
+		json_object_put(root);
+		return NULL;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		fail(&e, "out of memory");
