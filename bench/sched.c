@@ -50,7 +50,9 @@
 /* Four points over five decades: each costs about a second per variant in
  * the quick profile, and the suite must stay well under a minute. */
 static const hp_param_t nr_points[] = {
-	NR(1, "1"), NR(100, "100"), NR(10000, "10000"), NR(100000, "100000"), { .label = NULL },
+	NR(1, "1"), NR(100, "100"), NR(10000, "10000"),
+	{ .label = "100000", .value = 100000, .full_only = 1 },   /* --profile full or --filter */
+	{ .label = NULL },
 };
 #undef NR
 
@@ -348,7 +350,11 @@ static const fid_point_t fid_points[] = {
 
 #define FP(i, s) { .label = s, .value = i }
 static const hp_param_t fid_params[] = {
-	FP(0, "nice_mix"), FP(1, "interactive"), FP(2, "periodic_nice"), FP(3, "lag_burst"),
+	/* the two scenarios that separate the models run in every profile;
+	 * nice_mix and interactive in --profile full or with a --filter */
+	{ .label = "nice_mix", .value = 0, .full_only = 1 },
+	{ .label = "interactive", .value = 1, .full_only = 1 },
+	FP(2, "periodic_nice"), FP(3, "lag_burst"),
 	{ .label = NULL },
 };
 #undef FP
@@ -1157,7 +1163,9 @@ static const hp_case_t case_fid = {
  * child's peak RSS is the run's own. */
 #define TP(n, s) { .label = s, .value = n }
 static const hp_param_t tp_params[] = {
-	TP(10, "10"), TP(1000, "1000"), TP(10000, "10000"), { .label = NULL },
+	TP(10, "10"), TP(1000, "1000"),
+	{ .label = "10000", .value = 10000, .full_only = 1 },   /* --profile full or --filter */
+	{ .label = NULL },
 };
 #undef TP
 #define TP_SECONDS 100

@@ -516,7 +516,7 @@ static void cache_pair_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
  * class lookup does. Add classes here for a fuller run. */
 static const hp_param_t pair_sizes[] = {
 	{ .label = "64", .value = 64 },
-	{ .label = "1024", .value = 1024 },
+	{ .label = "1024", .value = 1024, .full_only = 1 },   /* --profile full or --filter */
 	{ .label = NULL },
 };
 
