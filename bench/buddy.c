@@ -606,20 +606,15 @@ static const hp_case_t case_trace = {
 #define TUNE_BURST_MAX 1536
 enum { TOP_FREE = 0, TOP_ALLOC = 1, TOP_TICK = 2 };
 
-typedef struct tune {
-	top_t *ops;
-	size_t len;
-	void **slot;
-	uint8_t *slot_order;
-} tune_t;
+/* pcp_tune's trace is a trace_t (ops, len, slot, slot_order; no samples) */
 
 /* Bursts: allocate 128..1536 pages (90% order 0, the rest orders 1..3),
  * then free them all in a shuffled order, as a task exiting or a network
  * burst completing frees what it took. After one burst in four the CPU
  * idles: a vmstat tick (decay_pcp_high in 6.7, nothing in 6.6). */
-static tune_t *tune_make(uint64_t seed)
+static trace_t *tune_make(uint64_t seed)
 {
-	tune_t *t = calloc(1, sizeof *t);
+	trace_t *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
 	/* every burst is whole (all it allocates it frees), so the trace can
@@ -661,18 +656,8 @@ static tune_t *tune_make(uint64_t seed)
 	return t;
 }
 
-static void tune_free(tune_t *t)
-{
-	if (!t)
-		return;
-	free(t->ops);
-	free(t->slot);
-	free(t->slot_order);
-	free(t);
-}
-
 typedef struct tune_bench {
-	tune_t *t;
+	trace_t *t;
 	hp_buddy_pcp_gen_t gen;
 	char err[200];
 } tune_bench_t;
@@ -704,7 +689,7 @@ static void tune_teardown(hp_ctx_t *ctx, void *data)
 		g_zone = NULL;
 	}
 	if (b) {
-		tune_free(b->t);
+		trace_free(b->t);
 		free(b);
 	}
 }
@@ -716,7 +701,7 @@ static void tune_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 		hp_skip(st, b ? b->err : "out of memory in setup");
 		return;
 	}
-	tune_t *t = b->t;
+	trace_t *t = b->t;
 	char err[160];
 	/* every batch from a fresh zone, as in trace: the same work each time */
 	hp_pause(st);
