@@ -657,6 +657,8 @@ static hp_slab_t *new_slab(hp_kmem_cache_t *s)
 	slab->addr = (uintptr_t)hp_page_address(slub_zone, pg);
 	slab->order = (uint8_t)order;
 	slab->cache = s;
+	slab->pin_off = s->hot.pin_off;
+	slab->fp_offset = s->hot.offset;
 	slab->counters = CNT_MAKE(0, objects, 0);
 	hp_list_init(&slab->slab_list);
 	pg->priv = slab;
@@ -1881,6 +1883,12 @@ static inline __attribute__((always_inline)) void *fast_alloc(hp_kmem_cache_t *s
 		c = (hp_kmem_cache_cpu_t *)(fast_unit + ((path & HP_SLUB_PATH_DISTRO) ? s->hot.cpu_off : s->hot.pin_off));
 		hp_slub_barrier_();
 		obj = c->freelist;
+#if defined(__x86_64__)
+		/* load the object straight into the return register: GCC
+		 * otherwise keeps c there and pays a move at the return */
+		if (!(path & HP_SLUB_PATH_DISTRO))
+			__asm__("" : "+a"(obj));
+#endif
 		if (unlikely(!obj))
 			return NULL;
 		if (path & HP_SLUB_PATH_DISTRO) {
@@ -2047,19 +2055,50 @@ static __attribute__((noinline)) void *kmalloc_cold(size_t size, unsigned set, u
  * slab_alloc_node()'s fast path; everything else in kmalloc_cold(). With
  * set a constant, the stand-in and config are known at compile time
  * (hp_kmalloc, hp_kmalloc_pinned); hp_kmalloc_set dispatches on s->hot.path. */
+/* kmalloc_slab()'s lookup for size 1..192 (size_index[]) and above
+ * (fls), then the set's cache, published by kmalloc_set_create (a release
+ * store; on x86 an acquire load is a plain mov). Both loads address the
+ * set's row of g.kmalloc[] from one base register, the size_index[] table
+ * at a constant distance from it (the asm only hides the row's address
+ * from GCC, which would otherwise rebuild it with an add on every call). */
+static inline __attribute__((always_inline)) hp_kmem_cache_t *kmalloc_lookup(unsigned set, size_t size, int small)
+{
+	hp_kmem_cache_t *const *row = g.kmalloc[set];
+	size_t idx;
+
+#if defined(__x86_64__) && !defined(HP_SLUB_TSAN)
+	__asm__("" : "+r"(row));
+#endif
+	if (small)
+		idx = ((const uint8_t *)row + ((const char *)size_index - (const char *)g.kmalloc[set]))[(size - 1) >> 3];
+	else
+		idx = fls_u(size - 1);
+#if defined(__x86_64__) && !defined(HP_SLUB_TSAN)
+	{
+		/* a plain load, then a compiler barrier: x86 keeps loads in
+		 * order, so this is the acquire load's instruction */
+		hp_kmem_cache_t *s = row[idx];
+
+		hp_slub_barrier_();
+		return s;
+	}
+#else
+	return LOAD_ACQ(&row[idx]);
+#endif
+}
+
 static inline __attribute__((always_inline)) void *kmalloc_fast(unsigned set, int set_known, size_t size)
 {
 	hp_kmem_cache_t *s;
-	unsigned idx, path;
+	unsigned path;
 	void *obj;
 
 	if (likely(size - 1 < 192))
-		idx = size_index[(size - 1) >> 3];
+		s = kmalloc_lookup(set, size, 1);
 	else if (likely(size - 1 < HP_KMALLOC_MAX_CACHE_SIZE))
-		idx = fls_u(size - 1);
+		s = kmalloc_lookup(set, size, 0);
 	else
 		goto cold;
-	s = LOAD_ACQ(&g.kmalloc[set][idx]);   /* published by kmalloc_set_create */
 	if (set_known && set == HP_KMALLOC_SET_PINNED) {
 		/* never NULL: before set-up the set is all nocache, and a thread
 		 * that has no unit reads nounit's NULL freelist */
@@ -2227,6 +2266,7 @@ void hp_kfree(const void *x)
 	hp_page_t *pg;
 	hp_slab_t *slab;
 	hp_kmem_cache_t *s;
+	hp_kmem_cache_cpu_t *c;
 
 	/* NULL, ZERO_SIZE_PTR, before set-up (bytes 0), foreign: kfree_at */
 	if (unlikely(off >= kv.bytes))
@@ -2237,10 +2277,19 @@ void hp_kfree(const void *x)
 	if (unlikely(pg->owner != HP_SLUB_OWNER_SLAB))
 		goto cold;   /* large kmalloc, or not ours */
 	slab = (hp_slab_t *)pg->priv;
-	s = slab->cache;
-	/* a cache other than a pinned minimal one reads the zero slot (pin_off 0) and fails */
-	if (likely(fast_free(s, slab, (void *)x, HP_SLUB_PATH_PINNED)))
+	/* do_slab_free()'s fast path for a pinned minimal cache, with the
+	 * cache's pin_off and free pointer offset read from the slab (see
+	 * hp_slab_t). A cache other than a pinned minimal one has pin_off 0
+	 * and reads the zero slot, whose c->slab is NULL: kfree_slab. */
+	c = (hp_kmem_cache_cpu_t *)(fast_unit + slab->pin_off);
+	hp_slub_barrier_();
+	if (likely(c->slab == slab)) {
+		*(hp_slub_fp_t *)(void *)((char *)x + slab->fp_offset) = c->freelist;   /* set_freepointer */
+		c->freelist = (void *)x;
+		hp_slub_barrier_();
 		return;
+	}
+	s = slab->cache;
 	kfree_slab(s, slab, (void *)x, (unsigned long)__builtin_return_address(0));
 	return;
 cold:

@@ -45,7 +45,16 @@ typedef struct hp_slab {
 	uintptr_t addr;                   /* first byte */
 	uint8_t order;
 	uint8_t on_list;                  /* SLAB_ON_*, under the node lock */
-	uint8_t pad_[14];
+	uint8_t pad_[2];
+	/* copies of cache->hot.pin_off and cache->hot.offset (fixed for the
+	 * cache's life), for hp_kfree()'s pinned fast path: in the kernel
+	 * struct slab overlays struct page, so kfree loads slab->slab_cache
+	 * straight from the page; here the slab descriptor is one more load
+	 * away (page->priv), and these spare the load of the cache, keeping
+	 * the fast path at the kernel's number of loads */
+	uint32_t pin_off;
+	uint32_t fp_offset;
+	uint8_t pad2_[4];
 } __attribute__((aligned(64))) hp_slab_t;
 
 _Static_assert(sizeof(hp_slab_t) == 64, "hp_slab_t is one cache line");
