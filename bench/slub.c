@@ -202,8 +202,20 @@ static const slub_loops_t *loops_of(const hp_ctx_t *ctx)
 	{                                                                      \
 		((slub_job_t *)ctx->data)->loops->name(st, n, ctx);            \
 	}
-DISPATCH(pair_run)
 DISPATCH(bulk_run)
+
+/* pair: the rseq variants also report their critical sections' aborts
+ * per pair (hp_slub_rseq_aborts): a slow rseq pair with ~0 aborts is not
+ * an abort loop */
+static void pair_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	const int rseq = ctx->v->ops == &impl_rseq_ops || ctx->v->ops == &impl_sheaves_ops;
+	const uint64_t a0 = rseq ? hp_slub_rseq_aborts() : 0;
+
+	((slub_job_t *)ctx->data)->loops->pair_run(st, n, ctx);
+	if (rseq && n && hp_slub_rseq_available())
+		hp_counter(st, "rseq_aborts_per_pair", (double)(hp_slub_rseq_aborts() - a0) / (double)n);
+}
 DISPATCH(remote_run)
 DISPATCH(trace_run)
 

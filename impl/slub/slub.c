@@ -2463,6 +2463,19 @@ static int rseq_registered(void)
 #endif
 }
 
+#ifdef HP_SLUB_RSEQ_ASM
+__thread uint64_t hp_slub_rseq_aborts_ __attribute__((tls_model("initial-exec")));
+#endif
+
+uint64_t hp_slub_rseq_aborts(void)
+{
+#ifdef HP_SLUB_RSEQ_ASM
+	return *(volatile uint64_t *)&hp_slub_rseq_aborts_;
+#else
+	return 0;
+#endif
+}
+
 int hp_slub_rseq_available(void)
 {
 	return LOAD_ACQ(&g.state) == ST_READY ? g.rseq_ok : rseq_registered();

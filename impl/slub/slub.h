@@ -336,6 +336,15 @@ typedef struct hp_kmem_cache_cpu {
 	uint64_t stat[24];                /* HP_SLUB_STAT_*, this CPU's share */
 } __attribute__((aligned(64))) hp_kmem_cache_cpu_t;
 
+/* cmpxchg16b needs its 16-byte operand 16-byte aligned (else #GP), and a
+ * locked one that straddled two cache lines would be a split lock (on
+ * KVM with split-lock detection a trap per operation): slots start on a
+ * cache line of a page-aligned unit, and (freelist, tid) is their first
+ * 16 bytes. tests/test_slub_rseq_abi.c checks the run-time addresses. */
+_Static_assert(offsetof(hp_kmem_cache_cpu_t, freelist_tid) == 0, "(freelist, tid) opens the slot");
+_Static_assert(_Alignof(hp_kmem_cache_cpu_t) == 64 && sizeof(hp_kmem_cache_cpu_t) % 64 == 0,
+	       "each slot starts on its own cache line");
+
 /* The fields of struct kmem_cache the inline fast paths read; the rest of
  * the cache is private (slub.c). */
 typedef struct hp_kmem_cache_hot {
@@ -659,12 +668,26 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_cmpxchg(hp_
  * flags in effect). Cost: the cmpxchg stand-in's path with the lock
  * prefix gone and one store (rseq->rseq_cs) added per operation. */
 int hp_slub_rseq_available(void);
+/* rseq critical sections of this thread restarted at their abort handler
+ * (cpu-slab fast path (c), its slow paths' holds and the sheaves rseq
+ * stand-in), since the thread started; 0 where rseq is unavailable. A
+ * fast path that aborted on every operation (an abort loop) shows here as
+ * about one abort an operation; tests/test_slub_rseq_abi.c checks both
+ * that aborts are counted and that a quiet loop has almost none. */
+uint64_t hp_slub_rseq_aborts(void);
 
 #if defined(__x86_64__) && defined(HP_SLUB_HAVE_RSEQ) && HP_SLUB_HAVE_RSEQ
 #define HP_SLUB_RSEQ_ASM 1
 #define HP_SLUB_RSEQ_SIG 0x53053053 /* glibc's RSEQ_SIG on x86 */
 #define HP_SLUB_STR2_(x) #x
 #define HP_SLUB_STR_(x) HP_SLUB_STR2_(x)
+
+/* This thread's count of rseq aborts (the kernel restarted a critical
+ * section at its abort handler: preemption, migration or a signal before
+ * the commit). The abort handler increments it (slot register as scratch:
+ * the section recomputes it), so the fast path pays nothing. Read it with
+ * hp_slub_rseq_aborts(). */
+extern __thread uint64_t hp_slub_rseq_aborts_ __attribute__((tls_model("initial-exec")));
 
 static inline char *hp_slub_rseq_area_(void)
 {
@@ -679,6 +702,13 @@ static inline char *hp_slub_rseq_area_(void)
  * the signature (label 4: restart from label 0), the store of &cs into
  * rseq->rseq_cs, and label 1 (start_ip), where the caller's asm goes on;
  * the commit must be followed by label 2 (post-commit). */
+#ifndef HP_SLUB_MUTATE_NO_ABORT_COUNT
+#define HP_SLUB_RSEQ_COUNT_ABORT_(slot)                                        \
+	"movq hp_slub_rseq_aborts_@gottpoff(%%rip), %" slot "\n\t"            \
+	"incq %%fs:(%" slot ")\n\t"
+#else   /* mutant (tests/meson.build): aborts go uncounted */
+#define HP_SLUB_RSEQ_COUNT_ABORT_(slot) ""
+#endif
 #define HP_SLUB_RSEQ_PROLOGUE_(slot, rs)                                      \
 	".pushsection __rseq_cs, \"aw\"\n\t"                                  \
 	".balign 32\n"                                                        \
@@ -688,7 +718,8 @@ static inline char *hp_slub_rseq_area_(void)
 	".pushsection __rseq_failure, \"ax\"\n\t"                             \
 	".byte 0x0f, 0xb9, 0x3d\n\t"                                          \
 	".long " HP_SLUB_STR_(HP_SLUB_RSEQ_SIG) "\n"                          \
-	"4:\tjmp 0f\n\t"                                                      \
+	"4:\t" HP_SLUB_RSEQ_COUNT_ABORT_(slot)                               \
+	"jmp 0f\n\t"                                                          \
 	".popsection\n"                                                       \
 	"0:\tleaq 9b(%%rip), %" slot "\n\t"                                   \
 	"movq %" slot ", 8(%" rs ")\n"                                        \
