@@ -1282,6 +1282,11 @@ void free_pages_slow(hp_buddy_zone_t *z, int cpu, int locked, hp_page_t *p, unsi
  * registers. */
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
+/* The pcp list's address, computed once into a register: without this
+ * GCC rebuilds it for the list head's load and again for its value (three
+ * more instructions each way). Emits nothing. */
+#define fast_list_addr(l) __asm__("" : "+r"(l))
+
 /* __zone_watermark_ok()'s "a block of at least this order is free" */
 static ALWAYS_INLINE int has_block(hp_buddy_zone_t *z, unsigned order)
 {
@@ -1304,7 +1309,9 @@ static ALWAYS_INLINE hp_page_t *allocp_fast(hp_buddy_zone_t *z, int cpu, unsigne
 	if (order && !z->no_wmarks && unlikely(!has_block(z, order)))
 		return NULL;
 	hp_pcp_t *pcp = &z->pcp[cpu];
-	hp_list_t *list = &pcp->lists[order_to_pindex((int)gfp, order)], *first = list->next;
+	hp_list_t *list = &pcp->lists[order_to_pindex((int)gfp, order)];
+	fast_list_addr(list);
+	hp_list_t *first = list->next;
 	if (unlikely(first == list))
 		return NULL;
 	/* list_del() as __rmqueue_pcplist(): the poison stores are part of the
@@ -1334,11 +1341,13 @@ static ALWAYS_INLINE void freep_commit(hp_buddy_zone_t *z, hp_pcp_t *pcp, int cp
 				       unsigned order)
 {
 	int mt = get_pageblock_mt(z, pfn), pindex = order_to_pindex(mt, order);
+	hp_list_t *head = &pcp->lists[pindex];
+	fast_list_addr(head);
 	st(&p->refcount, 0);
 	st(&p->mt, (uint8_t)mt);
 	p->cpu = (uint16_t)cpu;
 	set_pflags(p, HP_PG_PCP);
-	hp_list_add(&p->lru, &pcp->lists[pindex]);
+	hp_list_add(&p->lru, head);
 	pcp->frees++;
 	pcp->count += 1 << order;
 	if (z->gen67) {
@@ -1474,7 +1483,8 @@ static __attribute__((noinline, cold)) void bad_addr(hp_buddy_zone_t *z, void *a
 static ALWAYS_INLINE int addr_bad(const hp_buddy_zone_t *z, const void *addr, uintptr_t *off)
 {
 	*off = (uintptr_t)addr - (uintptr_t)z->h.base;
-	return unlikely(*off >= (uintptr_t)z->h.nr_pages << HP_PAGE_SHIFT || (*off & (HP_PAGE_SIZE - 1)));
+	/* compared as a pfn: the shift is the one virt_to_page needs next */
+	return unlikely((*off >> HP_PAGE_SHIFT) >= z->h.nr_pages || (*off & (HP_PAGE_SIZE - 1)));
 }
 
 void hp_buddy_free_pages_addr(hp_buddy_zone_t *z, void *addr, unsigned order)
