@@ -72,11 +72,12 @@
  * --metric instructions`, which adds ~20 instructions of benchmark loop and
  * ops-table calls per pair):
  *  - orders 0..3 served by the pcp (the inlined fast path: a list pop and a
- *    push, no lock): alloc+free ~110 instructions at order 0 (136 in the
- *    suite's pcp_hit, 2026-12-04), ~145 at orders 1..3 (172); 7-10 ns per
+ *    push, no lock): alloc+free ~109 instructions at order 0 (alloc 45,
+ *    free 64; 129 in the suite's pcp_hit, 2026-12-04; docs/suites/buddy.md
+ *    has the breakdown), ~145 at orders 1..3 (172); 7-10 ns per
  *    pair when the machine is quiet; the 6.7 generation adds its free-side
  *    bookkeeping (alloc_factor, free_count, the high-order flag,
- *    nr_pcp_high's clamp) to every free: ~27 more (163 in pcp_hit);
+ *    nr_pcp_high's clamp) to every free: ~27 more (156 in pcp_hit);
  *  - order 9 with thp goes through the pcp on the slow path (not inlined);
  *  - the locked stand-in adds sched_getcpu() and an uncontended
  *    exchange on the pcp lock: ~110 more instructions, ~5-8 ns;
