@@ -154,10 +154,14 @@
  * suite" has the measured figures): a pinned inline kmem_cache_alloc +
  * kmem_cache_free pair is 20 instructions with no atomic (~2 ns); an
  * inline cmpxchg pair adds two locked cmpxchg16b and two rseq cpu_id
- * reads (~12 ns). Out of line, minimal: hp_kmalloc_pinned(64) is 18
- * instructions (size_index[] or fls, the set's cache, the pinned pop) and
- * hp_kfree 23 (page descriptor -> slab -> cache, c->slab compare, push):
- * 41 a pair plus the caller's call and loop; distro pinned about 128 a
+ * reads (~12 ns on a quiet host; on a guest where cmpxchg16b itself costs
+ * ~100 ns, as the 2-vCPU KVM guest of docs/suites/slub.md, 50-130 ns; the
+ * rseq stand-in's unlocked cmpxchg16b is no cheaper there). Out of line,
+ * minimal: hp_kmalloc_pinned(64) is 17 instructions (size_index[] or fls,
+ * the set's cache, the pinned pop) and hp_kfree 22 (page descriptor ->
+ * slab, its copy of the cache's pin_off and free pointer offset, c->slab
+ * compare, push): 39 a pair plus the caller's call and loop (6: 45 in
+ * slub/kmalloc_pair/impl-pinned/64); distro pinned about 128 a
  * pair (hooks, the should_failslab call, hardened encoding, a second
  * dispatch in kfree). The cmpxchg and rseq stand-ins add their atomics
  * (under valgrind, which has no rseq, the cpu id costs a getcpu call);
