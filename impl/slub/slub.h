@@ -180,6 +180,7 @@
 
 #include "buddy.h"
 #include "hp_compiler.h"
+#include "hp_cpu.h"
 #include "hp_list.h"
 
 /* The cmpxchg stand-in inlines a 16-byte compare-and-swap: with -mcx16
@@ -527,12 +528,8 @@ int hp_slub_cpu_slow_(void);
 static inline unsigned hp_slub_cur_cpu_(void)
 {
 #if defined(__x86_64__) && defined(HP_SLUB_HAVE_RSEQ) && HP_SLUB_HAVE_RSEQ
-	extern const ptrdiff_t __rseq_offset;
-	char *tp;
-	int cpu;
+	int cpu = hp_cpu_rseq_id();   /* impl/include/hp_cpu.h */
 
-	__asm__("mov %%fs:0, %0" : "=r"(tp));
-	cpu = __atomic_load_n((const int *)(tp + __rseq_offset + 4), __ATOMIC_RELAXED); /* rseq.cpu_id */
 	if (likely(cpu >= 0))
 		return (unsigned)cpu;
 #endif
