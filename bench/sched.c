@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -414,6 +415,8 @@ typedef struct fid_scn {
 	/* predicted, per model: median and 95% interval over the seeds */
 	hp_dist_t pshare[FID_NMODELS], pq[FID_NMODELS][FID_NQ];
 	double dist_us[FID_NMODELS];    /* mean |predicted median - measured| over the quantiles */
+	double run_dist_us[FID_NMODELS][FID_RUNS]; /* the same against each run alone */
+	int closest_runs[FID_NMODELS];  /* runs in which the model is (tied) closest */
 	int closest;                    /* index into fid_models, -1 without latencies */
 	/* every thread (2-CPU points): measured share (raw, and scaled so
 	 * that the threads' sum is the predicted sum: other work on a shared
@@ -708,6 +711,14 @@ static int fid_predict(fid_scn_t *f, const hp_scn_t *scn, const char *src, const
 	o.hz = kernel_hz();
 	o.scale_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	o.ignore_affinity = 1;
+	/* rt-app's timers and sleeps fire up to the timer slack late (50 µs
+	 * for SCHED_OTHER, inherited by rt-app from here); the rest of the
+	 * wake path (interrupt, try_to_wake_up(), about 30 µs here) is left out */
+	{
+		int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+
+		o.wake_delay_ns = slack > 0 ? (uint64_t)slack : 0;
+	}
 	o.window_start_ns = FID_SKIP_HEAD_NS;
 	o.window_end_ns = hp_scn_duration_ns(scn) - FID_SKIP_TAIL_NS;
 	for (int m = 0; m < FID_NMODELS; m++) {
@@ -1056,6 +1067,27 @@ static void fid_measure(fid_scn_t *f, const fid_point_t *pt, const int *cpu)
 		f->dist_us[m] = n ? sum / n * 1e-3 : NAN;
 		if (n && (f->closest < 0 || f->dist_us[m] < f->dist_us[f->closest]))
 			f->closest = m;
+		/* per run: how much the ranking owes to one run's draw */
+		for (int k = 0; k < FID_RUNS; k++) {
+			sum = 0;
+			n = 0;
+			for (int q = 0; q < FID_NQ; q++)
+				if (!isnan(runs[k].thr[f->focus].q_meas[q]) && f->pq[m][q].n) {
+					sum += fabs(f->pq[m][q].median - runs[k].thr[f->focus].q_meas[q]);
+					n++;
+				}
+			f->run_dist_us[m][k] = n ? sum / n * 1e-3 : NAN;
+		}
+	}
+	for (int k = 0; k < FID_RUNS; k++) {
+		double best = NAN;
+
+		for (int m = 0; m < FID_NMODELS; m++)
+			if (!isnan(f->run_dist_us[m][k]) && (isnan(best) || f->run_dist_us[m][k] < best))
+				best = f->run_dist_us[m][k];
+		for (int m = 0; m < FID_NMODELS; m++)
+			if (!isnan(best) && f->run_dist_us[m][k] <= best)
+				f->closest_runs[m]++;
 	}
 	f->done = 1;
 out:
@@ -1185,6 +1217,7 @@ static void fid_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	fid_data_t *d = ctx->data;
 	const fid_scn_t *f;
 	char name[96], what[48];
+	double v[FID_RUNS];
 
 	if (d->err[0]) {
 		hp_skip(st, d->err);
@@ -1240,8 +1273,18 @@ static void fid_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 			}
 		}
 		if (!isnan(f->dist_us[m])) {
+			double r[3];
+
 			model_key(name, sizeof name, m, "dist_us");
 			hp_counter(st, name, f->dist_us[m]);
+			memcpy(v, f->run_dist_us[m], sizeof v);
+			med_min_max(v, FID_RUNS, r);
+			model_key(name, sizeof name, m, "dist_us_run_min");
+			hp_counter(st, name, r[1]);
+			model_key(name, sizeof name, m, "dist_us_run_max");
+			hp_counter(st, name, r[2]);
+			model_key(name, sizeof name, m, "closest_runs");
+			hp_counter(st, name, f->closest_runs[m]);
 		}
 	}
 	if (f->ncpus > 1)
