@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -341,11 +342,14 @@ static const hp_case_t case_tick = {
 typedef struct fid_point {
 	const char *scenario;   /* scripts/scenarios/<scenario>.json */
 	const char *focus;      /* a thread name as `hotpath sim` prints it */
+	int ncpus;              /* CPUs the scenario runs on (simulated and under rt-app) */
 } fid_point_t;
 
 static const fid_point_t fid_points[] = {
-	{ "nice_mix", "nice7" }, { "interactive", "ui" },
-	{ "periodic_nice", "periodic" }, { "lag_burst", "burst" },
+	{ "nice_mix", "nice7", 1 }, { "interactive", "ui", 1 },
+	{ "periodic_nice", "periodic", 1 }, { "lag_burst", "burst", 1 },
+	/* two CPUs: every thread's share and migrations (load balancing) */
+	{ "hog3_2cpu", "hog-0", 2 }, { "nice_mix_2cpu", "nm3", 2 },
 };
 
 #define FP(i, s) { .label = s, .value = i }
@@ -355,6 +359,9 @@ static const hp_param_t fid_params[] = {
 	{ .label = "nice_mix", .value = 0, .full_only = 1 },
 	{ .label = "interactive", .value = 1, .full_only = 1 },
 	FP(2, "periodic_nice"), FP(3, "lag_burst"),
+	/* 2 CPUs, 20 s scenarios run 3 times: --profile full or a --filter */
+	{ .label = "hog3_2cpu", .value = 4, .min_cpus = 2, .full_only = 1 },
+	{ .label = "nice_mix_2cpu", .value = 5, .min_cpus = 2, .full_only = 1 },
 	{ .label = NULL },
 };
 #undef FP
@@ -382,6 +389,7 @@ typedef struct fid_thread {
 	double share_meas;
 	double q_meas[FID_NQ];  /* wake-up latency quantiles, ns; NAN: no samples */
 	size_t nlat_meas;
+	double migr_meas;       /* se.nr_migrations in the window, per second */
 } fid_thread_t;
 
 /* One rt-app run of a scenario. */
@@ -407,10 +415,19 @@ typedef struct fid_scn {
 	/* predicted, per model: median and 95% interval over the seeds */
 	hp_dist_t pshare[FID_NMODELS], pq[FID_NMODELS][FID_NQ];
 	double dist_us[FID_NMODELS];    /* mean |predicted median - measured| over the quantiles */
+	double run_dist_us[FID_NMODELS][FID_RUNS]; /* the same against each run alone */
+	int closest_runs[FID_NMODELS];  /* runs in which the model is (tied) closest */
 	int closest;                    /* index into fid_models, -1 without latencies */
+	/* every thread (2-CPU points): measured share (raw, and scaled so
+	 * that the threads' sum is the predicted sum: other work on a shared
+	 * machine takes from all alike) and migrations per second, medians
+	 * over the runs; predicted medians per model */
+	int ncpus, nthr;
+	double thr_share[FID_MAX_THREADS], thr_share_norm[FID_MAX_THREADS], thr_migr[FID_MAX_THREADS];
+	double pthr_share[FID_NMODELS][FID_MAX_THREADS], pthr_migr[FID_NMODELS][FID_MAX_THREADS];
 } fid_scn_t;
 
-static fid_scn_t fid_cache[4];
+static fid_scn_t fid_cache[6];
 
 typedef struct fid_data {
 	fid_scn_t *scn;
@@ -496,6 +513,7 @@ static void sleep_until(double t)
 typedef struct tsample {
 	pid_t tid;
 	uint64_t cpu_ns;
+	uint64_t migrations;    /* se.nr_migrations, 0 when /proc does not show it */
 	char comm[32];
 } tsample_t;
 
@@ -537,7 +555,19 @@ static int sample_threads(pid_t pid, tsample_t *out, int max)
 		fclose(f);
 		out[n].tid = tid;
 		out[n].cpu_ns = ns;
+		out[n].migrations = 0;
 		out[n].comm[0] = 0;
+		snprintf(path, sizeof path, "/proc/%d/task/%d/sched", (int)pid, (int)tid);
+		f = fopen(path, "r");
+		if (f) {
+			char line[256];
+			unsigned long long m;
+
+			while (fgets(line, sizeof line, f))
+				if (sscanf(line, " se.nr_migrations : %llu", &m) == 1)
+					out[n].migrations = m;
+			fclose(f);
+		}
 		snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)pid, (int)tid);
 		f = fopen(path, "r");
 		if (f) {
@@ -609,10 +639,10 @@ static void rm_tree(const char *dir)
 	rmdir(dir);
 }
 
-/* The scenario as rt-app gets it: the same tasks, each pinned to `cpu`,
+/* The scenario as rt-app gets it: the same tasks, each allowed on the ncpu CPUs `cpu`,
  * plus what rt-app needs to log (not part of the simulated subset). */
-static int write_rtapp_json(const char *src, const char *dst, const char *logdir, int cpu,
-			    char *err, size_t errlen)
+static int write_rtapp_json(const char *src, const char *dst, const char *logdir, const int *cpu,
+			    int ncpu, char *err, size_t errlen)
 {
 	struct json_object *root = json_object_from_file(src), *global, *tasks;
 
@@ -637,7 +667,8 @@ static int write_rtapp_json(const char *src, const char *dst, const char *logdir
 		struct json_object *cpus = json_object_new_array();
 
 		(void)k;
-		json_object_array_add(cpus, json_object_new_int(cpu));
+		for (int c = 0; c < ncpu; c++)
+			json_object_array_add(cpus, json_object_new_int(cpu[c]));
 		json_object_object_add(t, "cpus", cpus);
 	}
 	if (json_object_to_file_ext(dst, root, JSON_C_TO_STRING_PRETTY) != 0) {
@@ -660,7 +691,8 @@ static const char *scenario_dir(void)
  * per model: the focus task's share and latency quantiles over FID_SEEDS
  * seeds, and every thread's predicted share (the newest model) for the
  * busy-CPU check. 0, or -1 with f->err. */
-static int fid_predict(fid_scn_t *f, const hp_scn_t *scn, const char *src, const char *focus, double *pred_total)
+static int fid_predict(fid_scn_t *f, const hp_scn_t *scn, const char *src, const char *focus, int ncpus,
+		       double *pred_total)
 {
 	char err[512] = "";
 	hp_sim_opts_t o;
@@ -675,10 +707,18 @@ static int fid_predict(fid_scn_t *f, const hp_scn_t *scn, const char *src, const
 	}
 	hp_sim_opts_default(&o);
 	o.seed = 1;
-	o.ncpus = 1;
+	o.ncpus = ncpus;
 	o.hz = kernel_hz();
 	o.scale_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	o.ignore_affinity = 1;
+	/* rt-app's timers and sleeps fire up to the timer slack late (50 µs
+	 * for SCHED_OTHER, inherited by rt-app from here); the rest of the
+	 * wake path (interrupt, try_to_wake_up(), about 30 µs here) is left out */
+	{
+		int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+
+		o.wake_delay_ns = slack > 0 ? (uint64_t)slack : 0;
+	}
 	o.window_start_ns = FID_SKIP_HEAD_NS;
 	o.window_end_ns = hp_scn_duration_ns(scn) - FID_SKIP_TAIL_NS;
 	for (int m = 0; m < FID_NMODELS; m++) {
@@ -691,6 +731,12 @@ static int fid_predict(fid_scn_t *f, const hp_scn_t *scn, const char *src, const
 			return -1;
 		}
 		f->pshare[m] = d.task[f->focus].m[HP_SIM_M_SHARE];
+		/* migrations over the whole run, per second */
+		for (int i = 0; i < d.ntasks && i < FID_MAX_THREADS; i++) {
+			f->pthr_share[m][i] = d.task[i].m[HP_SIM_M_SHARE].median;
+			f->pthr_migr[m][i] = d.task[i].m[HP_SIM_M_MIGRATIONS].median * 1e9 /
+					     (double)hp_scn_duration_ns(scn);
+		}
 		for (int k = 0; k < FID_NQ; k++)
 			f->pq[m][k] = d.task[f->focus].m[fid_q[k]];
 		if (m == FID_NMODELS - 1) {
@@ -781,21 +827,34 @@ static int fid_rtapp(fid_run_t *r, const char *rtapp, const char *json, const ch
  * autogroup at nice -20 would starve the sampler there and make it sample
  * late. Back on its CPUs afterwards. */
 static int fid_rtapp_off_cpu(fid_run_t *r, const char *rtapp, const char *json, const char *out,
-			     double dur_s, fid_obs_t *ob, int cpu)
+			     double dur_s, fid_obs_t *ob, const int *cpu, int ncpu)
 {
 	cpu_set_t saved, others;
-	int moved = 0, rc;
+	struct sched_param prio = { .sched_priority = 1 };
+	int moved = 0, fifo = 0, rc;
 
 	if (sched_getaffinity(0, sizeof saved, &saved) == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 		CPU_ZERO(&others);
 		for (long c = 0; c < n && c < CPU_SETSIZE; c++)
-			if (c != cpu)
-				CPU_SET((int)c, &others);
+			CPU_SET((int)c, &others);
+		for (int k = 0; k < ncpu; k++)
+			if (cpu[k] >= 0 && cpu[k] < CPU_SETSIZE)
+				CPU_CLR(cpu[k], &others);
 		moved = CPU_COUNT(&others) > 0 && sched_setaffinity(0, sizeof others, &others) == 0;
 	}
+	/* no other CPU (rt-app on every one, 2-CPU points on a 2-CPU
+	 * machine): the sampler takes SCHED_FIFO for the few ms it samples,
+	 * else the autogroup at nice -20 starves it past rt-app's end (root
+	 * only; rt-app, forked meanwhile, starts as SCHED_OTHER again) */
+	if (!moved)
+		fifo = sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &prio) == 0;
 	rc = fid_rtapp(r, rtapp, json, out, dur_s, ob);
+	if (fifo) {
+		prio.sched_priority = 0;
+		sched_setscheduler(0, SCHED_OTHER, &prio);
+	}
 	if (moved)
 		sched_setaffinity(0, sizeof saved, &saved);
 	return rc;
@@ -845,6 +904,7 @@ static int fid_compare(fid_run_t *r, const hp_scn_t *scn, const char *logdir, co
 			return -1;
 		}
 		r->thr[i].share_meas = (double)(ob->b[i].cpu_ns - ob->a[i].cpu_ns) * 1e-9 / r->window_s;
+		r->thr[i].migr_meas = (double)(ob->b[i].migrations - ob->a[i].migrations) / r->window_s;
 		r->tasks_share += r->thr[i].share_meas;
 		snprintf(logp, sizeof logp, "%s/rt-%s-%d.log", logdir, key, i);
 		nl = read_latencies(logp, FID_SKIP_HEAD_NS * 1e-3, (dur_s * 1e9 - FID_SKIP_TAIL_NS) * 1e-3, &lat);
@@ -859,9 +919,10 @@ static int fid_compare(fid_run_t *r, const hp_scn_t *scn, const char *logdir, co
 	return 0;
 }
 
-/* rt-app's part: the scenario pinned to cpu in a temporary folder, run,
+/* rt-app's part: the scenario pinned to the ncpu CPUs cpu in a temporary folder, run,
  * compared. 0, or -1 with r->err. */
-static int fid_observe(fid_run_t *r, const hp_scn_t *scn, const char *src, int cpu, double dur_s)
+static int fid_observe(fid_run_t *r, const hp_scn_t *scn, const char *src, const int *cpu, int ncpu,
+		       double dur_s)
 {
 	char tmpl[] = "/tmp/hotpath-rtapp-XXXXXXXX", json[4200], out[4200], rtapp[4096], err[512] = "";
 	fid_obs_t *ob;
@@ -880,9 +941,9 @@ static int fid_observe(fid_run_t *r, const hp_scn_t *scn, const char *src, int c
 	snprintf(out, sizeof out, "%s/rt-app.out", tmpl);
 	if (!ob)
 		snprintf(r->err, sizeof r->err, "out of memory");
-	else if (write_rtapp_json(src, json, tmpl, cpu, err, sizeof err) != 0)
+	else if (write_rtapp_json(src, json, tmpl, cpu, ncpu, err, sizeof err) != 0)
 		snprintf(r->err, sizeof r->err, "%s", err);
-	else if ((rc = fid_rtapp_off_cpu(r, rtapp, json, out, dur_s, ob, cpu)) == -2) {
+	else if ((rc = fid_rtapp_off_cpu(r, rtapp, json, out, dur_s, ob, cpu, ncpu)) == -2) {
 		free(ob);
 		return -1;      /* keep the folder for its output */
 	} else if (rc == 0 && (!WIFEXITED(ob->status) || WEXITSTATUS(ob->status) != 0 ||
@@ -917,7 +978,7 @@ static void med_min_max(double *v, int n, double out[3])
 /* The scenario through the simulator (every model, FID_SEEDS seeds) and
  * FID_RUNS times under rt-app; fills f (or f->err). Takes FID_RUNS times
  * the scenario's duration. */
-static void fid_measure(fid_scn_t *f, const fid_point_t *pt, int cpu)
+static void fid_measure(fid_scn_t *f, const fid_point_t *pt, const int *cpu)
 {
 	char src[4096], err[512] = "", rel[256];
 	fid_run_t *runs = calloc(FID_RUNS, sizeof(*runs));
@@ -937,7 +998,9 @@ static void fid_measure(fid_scn_t *f, const fid_point_t *pt, int cpu)
 			 src, FID_MAX_THREADS);
 		goto out;
 	}
-	if (fid_predict(f, scn, src, pt->focus, &pred_total) != 0)
+	f->ncpus = pt->ncpus;
+	f->nthr = hp_scn_nthreads(scn);
+	if (fid_predict(f, scn, src, pt->focus, pt->ncpus, &pred_total) != 0)
 		goto out;
 	for (int k = 0; k < FID_RUNS; k++) {
 		fid_run_t *r = &runs[k];
@@ -945,17 +1008,18 @@ static void fid_measure(fid_scn_t *f, const fid_point_t *pt, int cpu)
 		r->nthr = hp_scn_nthreads(scn);
 		for (int i = 0; i < r->nthr; i++)
 			snprintf(r->thr[i].name, sizeof r->thr[i].name, "%s", hp_scn_thread_name(scn, i));
-		if (fid_observe(r, scn, src, cpu, dur_s) != 0) {
+		if (fid_observe(r, scn, src, cpu, pt->ncpus, dur_s) != 0) {
 			snprintf(f->err, sizeof f->err, "run %d: %s", k + 1, r->err);
 			goto out;
 		}
 		/* Other work on the CPU (other processes, a hypervisor's steal)
 		 * takes its time from the scenario, which the model does not see:
 		 * it is a measurement of something else then, and says so. */
-		if (r->tasks_share < pred_total - FID_MAX_OTHER) {
-			snprintf(f->err, sizeof f->err, "run %d: CPU %d was busy with other work: the scenario's"
-				 " tasks got %.0f%% of it, the model expects %.0f%%; measure on an idle CPU (--cpus)",
-				 k + 1, cpu, 100 * r->tasks_share, 100 * pred_total);
+		if (r->tasks_share < pred_total - FID_MAX_OTHER * pt->ncpus) {
+			snprintf(f->err, sizeof f->err, "run %d: CPU %d%s was busy with other work: the scenario's"
+				 " tasks got %.0f%% of a CPU, the model expects %.0f%%; measure on idle CPUs (--cpus)",
+				 k + 1, cpu[0], pt->ncpus > 1 ? " and others" : "", 100 * r->tasks_share,
+				 100 * pred_total);
 			goto out;
 		}
 		f->window_s = r->window_s;
@@ -972,6 +1036,23 @@ static void fid_measure(fid_scn_t *f, const fid_point_t *pt, int cpu)
 	for (int k = 0; k < FID_RUNS; k++)
 		v[k] = (double)runs[k].thr[f->focus].nlat_meas;
 	f->nlat = hp_median(v, FID_RUNS);
+	for (int i = 0; i < f->nthr && i < FID_MAX_THREADS; i++) {
+		double tmp[3];
+
+		for (int k = 0; k < FID_RUNS; k++)
+			v[k] = runs[k].thr[i].share_meas;
+		med_min_max(v, FID_RUNS, tmp);
+		f->thr_share[i] = tmp[0];
+		for (int k = 0; k < FID_RUNS; k++)
+			v[k] = runs[k].tasks_share > 0 ? runs[k].thr[i].share_meas * pred_total / runs[k].tasks_share
+						       : NAN;
+		med_min_max(v, FID_RUNS, tmp);
+		f->thr_share_norm[i] = tmp[0];
+		for (int k = 0; k < FID_RUNS; k++)
+			v[k] = runs[k].thr[i].migr_meas;
+		med_min_max(v, FID_RUNS, tmp);
+		f->thr_migr[i] = tmp[0];
+	}
 	/* the distance of each model's latency quantiles from the measured ones */
 	f->closest = -1;
 	for (int m = 0; m < FID_NMODELS; m++) {
@@ -986,6 +1067,27 @@ static void fid_measure(fid_scn_t *f, const fid_point_t *pt, int cpu)
 		f->dist_us[m] = n ? sum / n * 1e-3 : NAN;
 		if (n && (f->closest < 0 || f->dist_us[m] < f->dist_us[f->closest]))
 			f->closest = m;
+		/* per run: how much the ranking owes to one run's draw */
+		for (int k = 0; k < FID_RUNS; k++) {
+			sum = 0;
+			n = 0;
+			for (int q = 0; q < FID_NQ; q++)
+				if (!isnan(runs[k].thr[f->focus].q_meas[q]) && f->pq[m][q].n) {
+					sum += fabs(f->pq[m][q].median - runs[k].thr[f->focus].q_meas[q]);
+					n++;
+				}
+			f->run_dist_us[m][k] = n ? sum / n * 1e-3 : NAN;
+		}
+	}
+	for (int k = 0; k < FID_RUNS; k++) {
+		double best = NAN;
+
+		for (int m = 0; m < FID_NMODELS; m++)
+			if (!isnan(f->run_dist_us[m][k]) && (isnan(best) || f->run_dist_us[m][k] < best))
+				best = f->run_dist_us[m][k];
+		for (int m = 0; m < FID_NMODELS; m++)
+			if (!isnan(best) && f->run_dist_us[m][k] <= best)
+				f->closest_runs[m]++;
 	}
 	f->done = 1;
 out:
@@ -1006,6 +1108,16 @@ static void *fid_setup(hp_ctx_t *ctx)
 			 " (run it with --metric time)");
 		return d;
 	}
+	int cpus[2] = { ctx->cpus[0], -1 };
+
+	if (pt->ncpus > 1) {
+		if (ctx->ncpus < 2) {
+			snprintf(d->err, sizeof d->err, "needs 2 CPUs, --cpus gave %d", ctx->ncpus);
+			return d;
+		}
+		cpus[0] = ctx->all_cpus[0];     /* rt-app's tasks allowed on the first two */
+		cpus[1] = ctx->all_cpus[1];
+	}
 	/* the repetitions of a scenario report its FID_RUNS runs again */
 	for (size_t i = 0; i < sizeof fid_cache / sizeof fid_cache[0]; i++)
 		if (!strcmp(fid_cache[i].scenario, pt->scenario) && fid_cache[i].cpu == ctx->cpus[0])
@@ -1017,7 +1129,7 @@ static void *fid_setup(hp_ctx_t *ctx)
 		memset(f, 0, sizeof(*f));
 		snprintf(f->scenario, sizeof f->scenario, "%s", pt->scenario);
 		f->cpu = ctx->cpus[0];
-		fid_measure(f, pt, ctx->cpus[0]);
+		fid_measure(f, pt, cpus);
 	}
 	d->scn = f;
 	if (!f->done)
@@ -1050,6 +1162,51 @@ static int inside(const hp_dist_t *d, double v, double rel_err)
 	return d->n && !isnan(v) && v >= d->lo * (1 - rel_err) && v <= d->hi * (1 + rel_err);
 }
 
+/* The 2-CPU points: every thread's measured share (thr<i>_share, raw;
+ * thr<i>_share_norm, scaled so that the threads' sum is the predicted
+ * sum) and migrations per second (thr<i>_migr_per_s, se.nr_migrations
+ * over the window) beside --policy auto's model (the newest) per thread,
+ * and per model the largest |measured share - predicted median| over the
+ * threads (<model>_share_maxdiff_pp) and the threads' predicted migrations
+ * per second in all (<model>_migr_per_s; the simulator counts the whole
+ * run) against meas_migr_per_s. */
+static void fid_run_threads(hp_state_t *st, const fid_scn_t *f)
+{
+	char name[96];
+	double sum = 0;
+	int n = f->nthr < FID_MAX_THREADS ? f->nthr : FID_MAX_THREADS;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "thr%d_share", i);
+		hp_counter(st, name, f->thr_share[i]);
+		snprintf(name, sizeof name, "thr%d_share_norm", i);
+		hp_counter(st, name, f->thr_share_norm[i]);
+		snprintf(name, sizeof name, "thr%d_share_pred", i);
+		hp_counter(st, name, f->pthr_share[FID_NMODELS - 1][i]);
+		snprintf(name, sizeof name, "thr%d_migr_per_s", i);
+		hp_counter(st, name, f->thr_migr[i]);
+		snprintf(name, sizeof name, "thr%d_migr_per_s_pred", i);
+		hp_counter(st, name, f->pthr_migr[FID_NMODELS - 1][i]);
+		sum += f->thr_migr[i];
+	}
+	hp_counter(st, "meas_migr_per_s", sum);
+	for (int m = 0; m < FID_NMODELS; m++) {
+		double worst = 0, msum = 0;
+
+		for (int i = 0; i < n; i++) {
+			double dpp = fabs(100 * (f->thr_share[i] - f->pthr_share[m][i]));
+
+			if (dpp > worst)
+				worst = dpp;
+			msum += f->pthr_migr[m][i];
+		}
+		model_key(name, sizeof name, m, "share_maxdiff_pp");
+		hp_counter(st, name, worst);
+		model_key(name, sizeof name, m, "migr_per_s");
+		hp_counter(st, name, msum);
+	}
+}
+
 /* Reports the scenario: its focus task measured (median, min, max over the
  * runs) and predicted by each model (median and 95% interval over the
  * seeds), whether the measurement falls inside each interval, each
@@ -1060,6 +1217,7 @@ static void fid_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	fid_data_t *d = ctx->data;
 	const fid_scn_t *f;
 	char name[96], what[48];
+	double v[FID_RUNS];
 
 	if (d->err[0]) {
 		hp_skip(st, d->err);
@@ -1115,10 +1273,22 @@ static void fid_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 			}
 		}
 		if (!isnan(f->dist_us[m])) {
+			double r[3];
+
 			model_key(name, sizeof name, m, "dist_us");
 			hp_counter(st, name, f->dist_us[m]);
+			memcpy(v, f->run_dist_us[m], sizeof v);
+			med_min_max(v, FID_RUNS, r);
+			model_key(name, sizeof name, m, "dist_us_run_min");
+			hp_counter(st, name, r[1]);
+			model_key(name, sizeof name, m, "dist_us_run_max");
+			hp_counter(st, name, r[2]);
+			model_key(name, sizeof name, m, "closest_runs");
+			hp_counter(st, name, f->closest_runs[m]);
 		}
 	}
+	if (f->ncpus > 1)
+		fid_run_threads(st, f);
 	if (f->closest >= 0)
 		hp_counter(st, "closest_model", f->closest);
 	if (f->auto_known) {

@@ -55,6 +55,13 @@ t_expect 2 "--seeds: 'x'" -- sim "$SC/lag_burst.json" --seeds x
 t_expect 2 "--policy: unknown policy 'eevdf-6.7' \\(valid: cfs-6.1, eevdf-6.6, eevdf-6.12, eevdf-6.17" -- \
 	sim "$SC/lag_burst.json" --policy eevdf-6.7
 t_expect 2 "--trace: one seed only" -- sim "$SC/lag_burst.json" --seeds 2 --trace "$T_TMP/t.csv"
+t_expect 2 "--wake-delay: '10001' \\(valid: 0\\.\\.10000 µs\\)" -- sim "$SC/lag_burst.json" --wake-delay 10001
+t_expect 2 "--wake-delay: '-1'" -- sim "$SC/lag_burst.json" --wake-delay -1
+# the delay reaches the latencies: cfs-6.1 preempts for ui at once, so
+# its p50, p99 and max are the delay itself (0 without it)
+"$HP" sim "$SC/interactive.json" --policy cfs-6.1 --wake-delay 300 >"$T_TMP/wd.csv" || t_fail "--wake-delay 300 exited $?"
+grep -q '^ui,.*,300000,300000,' "$T_TMP/wd.csv" && t_ok "--wake-delay in the latencies" ||
+	t_fail "--wake-delay 300: cfs-6.1's ui p50/p99 not 300 µs: $(grep '^ui,' "$T_TMP/wd.csv")"
 
 # ---- the suite, smoke profile, small queues (fidelity runs rt-app: left out)
 rc=0

@@ -112,6 +112,51 @@ static void test_seeds(void)
 	hp_scn_free(scn);
 }
 
+/* The migrations metric (the fidelity case's 2-CPU points use it): three
+ * hogs on two CPUs, the seeds loop against seed-by-seed runs summarised by
+ * hand, and balancing does move them (a median of 0 would mean the metric
+ * reads the wrong field). */
+static void test_migrations(void)
+{
+	static const char hogs[] = "{\"global\": {\"duration\": 2}, \"tasks\": {\"hog\":"
+				   " {\"instance\": 3, \"run\": 100000}}}";
+	char err[512];
+	hp_scn_t *scn = hp_scn_parse(hogs, "hogs", err, sizeof err);
+	hp_sim_opts_t o;
+	hp_sim_dist_t d;
+	enum { K = 5 };
+	double mig[K];
+
+	T_CHECK_MSG(scn != NULL, "%s", err);
+	if (!scn)
+		return;
+	hp_sim_opts_default(&o);
+	o.ncpus = 2;
+	o.seed = 3;
+	T_CHECK(hp_sim_run_seeds(scn, &o, K, &d, err, sizeof err) == 0);
+	for (int i = 0; i < 3; i++) {
+		hp_dist_t h;
+
+		for (int k = 0; k < K; k++) {
+			hp_sim_opts_t one = o;
+			hp_sim_res_t r;
+
+			one.seed = o.seed + (uint64_t)k;
+			T_CHECK(hp_sim_run(scn, &one, &r, err, sizeof err) == 0);
+			mig[k] = (double)r.task[i].migrations;
+			hp_sim_res_free(&r);
+		}
+		hp_dist_of(mig, K, &h);
+		T_CHECK_MSG(same_dist(&h, &d.task[i].m[HP_SIM_M_MIGRATIONS]), "hog %d: migrations %g, by hand %g", i,
+			    d.task[i].m[HP_SIM_M_MIGRATIONS].median, h.median);
+	}
+	T_CHECK(d.task[0].m[HP_SIM_M_MIGRATIONS].hi + d.task[1].m[HP_SIM_M_MIGRATIONS].hi +
+		d.task[2].m[HP_SIM_M_MIGRATIONS].hi > 0);
+	T_CHECK(!strcmp(hp_sim_metric_name(HP_SIM_M_MIGRATIONS), "migrations"));
+	hp_sim_dist_free(&d);
+	hp_scn_free(scn);
+}
+
 static void test_auto(void)
 {
 	struct utsname u;
@@ -128,6 +173,7 @@ int main(void)
 {
 	test_arithmetic();
 	test_seeds();
+	test_migrations();
 	test_auto();
 	return t_done("test_sched_dist");
 }

@@ -1,10 +1,12 @@
 /* test_sched_sim_mc.c — the simulator's engine: every invariant across CPUs after every event, load balancing giving 3 hogs 2/3 of a CPU each on 2 CPUs, memory flat when the simulated time grows, the event limit, the event heap's order, the latency histogram's error bound.
  *
  * `test_sched_sim_mc [NAME]` runs one test (checker, hogs, memory, limit,
- * heap, hist) or all. Two mutant builds of the engine must fail it
+ * heap, hist, wake_delay) or all. Two mutant builds of the engine must fail it
  * (tests/meson.build): HP_SIM_MUTATE_NO_BALANCE (no periodic or newly-idle
  * balancing) fails `hogs`; HP_SIM_MUTATE_LOST_LOAD (a migration forgets to
- * move the task's weight between the CPUs' load sums) fails `checker`.
+ * move the task's weight between the CPUs' load sums) fails `checker`;
+ * HP_SIM_MUTATE_NO_WAKE_DELAY (hp_sim_opts_t.wake_delay_ns ignored)
+ * fails `wake_delay`.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -419,11 +421,62 @@ static void test_hist(void)
 	hp_hist_free(&a);
 }
 
+/* ------------------------------------------------------------------ */
+/* The wake-up delay (timer slack and wake path): counted in latency   */
+/* ------------------------------------------------------------------ */
+
+/* A lone periodic task and a lone sleeper on an otherwise idle CPU run
+ * the moment they wake: their every wake-up latency is the delay, exactly
+ * (0 without one), and the delay moves the whole timeline, not just the
+ * figure: a sleeper that wakes late runs fewer loops. Under every model. */
+static void test_wake_delay(void)
+{
+	static const char per[] = "{\"global\": {\"duration\": 1}, \"tasks\": {\"p\":"
+				  " {\"run\": 200, \"timer\": {\"ref\": \"unique\", \"period\": 2000}}}}";
+	static const char slp[] = "{\"global\": {\"duration\": 1}, \"tasks\": {\"s\":"
+				  " {\"run\": 100, \"sleep\": 900}}}";
+	static const uint64_t delays[] = { 0, 50000, 300000 };
+
+	for (size_t k = 0; k < NPOL; k++)
+		for (size_t d = 0; d < sizeof delays / sizeof delays[0]; d++) {
+			hp_sim_opts_t o;
+			hp_sim_res_t r;
+			char err[512];
+
+			hp_sim_opts_default(&o);
+			o.policy = policies[k];
+			o.wake_delay_ns = delays[d];
+			if (run(per, &o, &r, err, sizeof err) == 0) {
+				const hp_sim_task_res_t *q = &r.task[0];
+				int64_t want = (int64_t)delays[d];
+
+				/* histogram quantiles are within HP_HIST_REL_ERR */
+				T_CHECK(q->wakeups >= 400 && q->wakeup_max_ns >= want &&
+					q->wakeup_max_ns <= want + want / 100 + 1 &&
+					q->wakeup_p50_ns >= want - want / 50 - 1 && q->wakeup_p50_ns <= want + want / 50 + 1);
+				hp_sim_res_free(&r);
+			} else {
+				T_CHECK(!"periodic run");
+			}
+			if (run(slp, &o, &r, err, sizeof err) == 0) {
+				/* 1 s of 100 µs + (900 µs + delay) loops: the wake-ups
+				 * a run with this delay can have, within one */
+				double loops = 1e9 / (1e6 + (double)delays[d]);
+
+				T_CHECK(fabs((double)r.task[0].wakeups - loops) <= 2.0);
+				hp_sim_res_free(&r);
+			} else {
+				T_CHECK(!"sleeper run");
+			}
+		}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; void (*fn)(void); } tests[] = {
 		{ "checker", test_checker }, { "hogs", test_hogs }, { "memory", test_memory },
 		{ "limit", test_limit }, { "heap", test_heap }, { "hist", test_hist },
+		{ "wake_delay", test_wake_delay },
 	};
 	int ran = 0;
 

@@ -92,6 +92,9 @@ typedef struct hp_sim_opts {
 	uint64_t window_start_ns, window_end_ns; /* measure in [start, end); end 0 = the whole run */
 	int ignore_affinity;    /* run every task on any simulated CPU, whatever its "cpus" says */
 	int no_balance;         /* no periodic or newly-idle load balancing (wake-up placement stays) */
+	uint64_t wake_delay_ns; /* a sleep or timer wakes its task this long after it is due (the
+	                         * hrtimer's slack, 50 µs for SCHED_OTHER, plus the interrupt and
+	                         * try_to_wake_up()); counted in the wake-up latency; default 0 */
 	uint64_t max_events;    /* refuse runs estimated above this many events; 0 = HP_SIM_MAX_EVENTS */
 	int check;              /* verify every invariant after every event (tests; O(tasks) each) */
 	FILE *trace;            /* every switch as CSV, or NULL */

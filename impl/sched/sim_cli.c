@@ -23,7 +23,7 @@ int hp_sched_policy_auto(hp_sched_policy_t *p, char *release, size_t len)
 
 static const char sim_usage[] =
 	"usage: hotpath sim FILE.json [--policy P] [--seed N] [--seeds K] [--cpus N] [--hz N]\n"
-	"                   [--scale-cpus N] [--trace FILE]\n"
+	"                   [--scale-cpus N] [--wake-delay US] [--trace FILE]\n"
 	"\n"
 	"Simulates the fair-class tasks of an rt-app scenario in virtual time. With one seed\n"
 	"it prints one CSV row per task: task,nice,weight,runtime_ns,share,switches,wakeups,\n"
@@ -42,6 +42,9 @@ static const char sim_usage[] =
 	"  --cpus N         simulated CPUs, 1..64 (default 1)\n"
 	"  --hz N           tick rate, 10..10000 (default 250)\n"
 	"  --scale-cpus N   CPUs the tunables scale with, as the kernel's online CPUs (default --cpus)\n"
+	"  --wake-delay US  a sleep or timer wakes its task US µs after it is due, 0..10000\n"
+	"                   (default 0; the kernel's timer slack, 50 µs, plus the wake path),\n"
+	"                   counted in the wake-up latency\n"
 	"  --trace FILE     write every switch as CSV: time_ns,cpu,prev,next,reason (one seed only)\n";
 
 static int sim_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -132,6 +135,11 @@ static int sim_opt(int c, const char *arg, const char *opt, sim_cli_t *a)
 					       arg);
 		o->hz = (int)v;
 		return -1;
+	case 'w':
+		if (parse_num(arg, 0, 10000, &v))
+			return sim_usage_error("--wake-delay: '%s' (valid: 0..10000 µs)", arg);
+		o->wake_delay_ns = (uint64_t)v * 1000u;
+		return -1;
 	case 't':
 		if (!*arg)
 			return sim_usage_error("--trace: empty file name");
@@ -151,6 +159,7 @@ static int sim_args(int argc, char **argv, sim_cli_t *a)
 		{ "policy", required_argument, 0, 'p' }, { "seed", required_argument, 0, 's' },
 		{ "seeds", required_argument, 0, 'K' }, { "cpus", required_argument, 0, 'c' },
 		{ "hz", required_argument, 0, 'z' }, { "scale-cpus", required_argument, 0, 'S' },
+		{ "wake-delay", required_argument, 0, 'w' },
 		{ "trace", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	int c, rc;

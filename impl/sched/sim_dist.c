@@ -49,6 +49,7 @@ static const struct { const char *name; int pct; } metrics[HP_SIM_NMETRICS] = {
 	[HP_SIM_M_P50] = { "p50_ns", 50 }, [HP_SIM_M_P75] = { "p75_ns", 75 },
 	[HP_SIM_M_P90] = { "p90_ns", 90 }, [HP_SIM_M_P99] = { "p99_ns", 99 },
 	[HP_SIM_M_SHARE] = { "share", -1 }, [HP_SIM_M_SWITCHES] = { "switches", -1 },
+	[HP_SIM_M_MIGRATIONS] = { "migrations", -1 },
 };
 
 const char *hp_sim_metric_name(int m)
@@ -72,6 +73,8 @@ static double metric_of(const hp_sim_task_res_t *q, int m)
 		return q->share;
 	case HP_SIM_M_SWITCHES:
 		return (double)q->switches;
+	case HP_SIM_M_MIGRATIONS:
+		return (double)q->migrations;
 	case HP_SIM_M_P50:
 		v = q->wakeup_p50_ns;
 		break;

@@ -37,12 +37,14 @@ double hp_dist_quantile(const double *sorted, size_t n, double q);
 void hp_dist_of(double *v, size_t n, hp_dist_t *d);
 
 /* The metrics, per task: wake-up latency quantiles (ns), share of one CPU
- * in the window, switches in the window. `hotpath sim --seeds` prints
+ * in the window, switches in the window, migrations over the whole run. `hotpath sim --seeds` prints
  * p50, p90, p99, share and switches; the fidelity case also compares p10,
  * p25 and p75. */
 enum {
 	HP_SIM_M_P10, HP_SIM_M_P25, HP_SIM_M_P50, HP_SIM_M_P75, HP_SIM_M_P90, HP_SIM_M_P99,
-	HP_SIM_M_SHARE, HP_SIM_M_SWITCHES, HP_SIM_NMETRICS
+	HP_SIM_M_SHARE, HP_SIM_M_SWITCHES,
+	HP_SIM_M_MIGRATIONS,    /* moves to another CPU over the whole run (not the window) */
+	HP_SIM_NMETRICS
 };
 /* "p50_ns", "share", ...; the quantile (0..100) of a latency metric, or -1. */
 const char *hp_sim_metric_name(int m);

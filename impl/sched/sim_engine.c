@@ -95,6 +95,7 @@ typedef struct sim {
 	uint64_t steps;         /* task-program steps (the limit applies to these too) */
 	unsigned lb_min_interval_ms, lb_max_interval_ms;
 	int balance;
+	uint64_t wake_delay;    /* hp_sim_opts_t.wake_delay_ns */
 	int oom;                /* stop: err says why; 1 internal, 2 the event limit (bad input) */
 	char *err;
 	size_t errlen;
@@ -287,7 +288,7 @@ static int run_program(sim_t *s, sim_task_t *t, uint64_t *done_at)
 				return 1;
 			}
 			if (ev->ns) {
-				block(s, t, 0, s->now + ev->ns, s->now + ev->ns);
+				block(s, t, 0, s->now + ev->ns + s->wake_delay, s->now + ev->ns);
 				return 1;
 			}
 			break;
@@ -307,7 +308,7 @@ static int run_program(sim_t *s, sim_task_t *t, uint64_t *done_at)
 				return 1;
 			}
 			if (s->now < tm->t_next) {
-				block(s, t, 0, tm->t_next, tm->t_next);
+				block(s, t, 0, tm->t_next + s->wake_delay, tm->t_next);
 				return 1;
 			}
 			if (!ev->absolute)
@@ -951,6 +952,10 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 	s.ncpu = o->ncpus;
 	s.nt = scn->nthr;
 	s.balance = !o->no_balance && o->ncpus > 1;
+	s.wake_delay = o->wake_delay_ns;
+#ifdef HP_SIM_MUTATE_NO_WAKE_DELAY
+	s.wake_delay = 0;                       /* test mutant: the wake_delay test must notice */
+#endif
 #ifdef HP_SIM_MUTATE_NO_BALANCE
 	s.balance = 0;                          /* test mutant: 3 hogs on 2 CPUs must notice */
 #endif
