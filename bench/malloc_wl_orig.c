@@ -176,13 +176,11 @@ static void *la_thread(void *arg)
 	s->threads++;
 	for (uint64_t i = 0; i < k; i++) {
 		uint32_t v = (uint32_t)(hp_splitmix64(&s->rng) % l->chunks);
-		unsigned char *b;
 
 		s->cross += s->owner[v] != gen;
 		s->freed += wl_block_free(ops, s->blk[v], "larson");
-		b = wl_block_new(ops, la_size(&s->rng));
-		b[1] = 'b';     /* the program's second write ('a' at 0 is the cookie's) */
-		s->blk[v] = b;
+		/* the program writes 2 bytes at the block's start; here the cookie */
+		s->blk[v] = wl_block_new(ops, la_size(&s->rng));
 		s->owner[v] = gen;
 	}
 	s->ops += k;

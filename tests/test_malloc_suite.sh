@@ -1,4 +1,4 @@
-# test_malloc_suite.sh — `hotpath run --suite malloc-workloads --profile smoke`: every available allocator measured (time and peak RSS) in every case, the others recorded with their reason.
+# test_malloc_suite.sh — `hotpath run --suite malloc-workloads --profile smoke`: every available allocator measured (time and peak RSS, and the programs' own figures: larson ops/s, xmalloc frees/s) in every case, the others recorded with their reason.
 . "$(dirname "$0")/t_lib.sh"
 out="$T_TMP/res"
 
@@ -20,10 +20,15 @@ python3 - "$csv" "$(echo $avail)" "$(echo $unavail)" <<'PY' || t_fail "results.c
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 avail, unavail = sys.argv[2].split(), sys.argv[3].split()
-cases = ["larson", "xmalloc", "cache_scratch"]
+cases = ["larson", "xmalloc", "cache_scratch", "cache_thrash", "larson_crossfree", "xmalloc_ring"]
+# the programs' own figures, per repetition
+figure = {"larson": "ops_per_sec", "xmalloc": "frees_per_sec"}
 for c in cases:
     for v in avail:
-        got = [r for r in rows if r["case"] == c and r["variant"] == v and r["threads"] == "1"]
+        got = [r for r in rows if r["case"] == c and r["variant"] == v]
+        if c in figure:
+            f = [float(r["value"]) for r in got if r["metric"] == figure[c]]
+            assert f and all(x > 0 for x in f), (c, v, "no", figure[c])
         t = [float(r["value"]) for r in got if r["metric"] == "real_time"]
         rss = [float(r["value"]) for r in got if r["metric"] == "peak_rss_kib"]
         assert t and all(x > 0 for x in t), (c, v, "no real_time")

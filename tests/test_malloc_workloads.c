@@ -1,6 +1,7 @@
-/* test_malloc_workloads.c — the malloc-workloads cases give the same checksums under every available allocator, with two threads too, and catch a corrupted block. */
+/* test_malloc_workloads.c — the malloc-workloads cases give the same checksums under every available allocator, with two threads too, catch a corrupted block, and the published workloads (larson, xmalloc, cache_scratch/thrash) perform the operations, hand-overs and cross-thread frees their definitions imply. */
 #include "t_util.h"
 #include "../bench/malloc_workloads.c"
+#include "../bench/malloc_wl_orig.c"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -37,12 +38,12 @@ static uint64_t freed_of(const hp_case_t *c, void *data, int t)
 {
 	if (c == &case_larson)
 		return ((larson_t *)data)->thr[t].freed;
-	if (c == &case_xmalloc)
-		return ((xmalloc_t *)data)->thr[t].freed;
-	return ((cscratch_t *)data)->thr[t].freed;
+	return ((xmalloc_t *)data)->thr[t].freed;
 }
 
-static const hp_case_t *const cases[] = { &case_larson, &case_xmalloc, &case_cache_scratch, NULL };
+static const hp_case_t *const cases[] = { &case_larson, &case_xmalloc, NULL };
+
+static void orig_checksums(char *out, size_t len);
 
 /* One thread, fixed op count in uneven batches (run() must continue where
  * it stopped): a line of checksums that depends only on the seed. */
@@ -71,6 +72,8 @@ static void checksums(char *out, size_t len)
 					freed_of(cases[i], ctx.data, 0));
 		cases[i]->teardown(&ctx, ctx.data);
 	}
+	off = strlen(out);
+	orig_checksums(out + off, len - off);
 }
 
 /* ------------------------------------------------------------------ */
@@ -98,8 +101,12 @@ static void test_allocators(const char *ref)
 		if (pid == 0) {
 			dup2(pfd[1], 1);
 			close(pfd[0]);
-			if ((*v)->child_env)
-				putenv((char *)(*v)->child_env);
+			if ((*v)->child_env) {     /* entries separated by '\n' */
+				char *env = strdup((*v)->child_env), *save = NULL;
+
+				for (char *e = strtok_r(env, "\n", &save); e; e = strtok_r(NULL, "\n", &save))
+					putenv(e);
+			}
 			execl("/proc/self/exe", "test_malloc_workloads", "--child", (char *)NULL);
 			_exit(127);
 		}
@@ -157,11 +164,9 @@ static void test_two_threads(void)
 		}
 		for (int t = 0; t < 2; t++)
 			pthread_join(th[t], NULL);
-		/* both threads freed blocks (cache_scratch: exactly 8 bytes an op) */
+		/* both threads freed blocks */
 		for (int t = 0; t < 2; t++)
 			T_CHECK_MSG(freed_of(cases[i], ctx.data, t) > 0, "%s thread %d freed nothing", cases[i]->name, t);
-		if (cases[i] == &case_cache_scratch)
-			T_CHECK(freed_of(cases[i], ctx.data, 1) == (uint64_t)T_OPS / 4 * 4 * CS_SIZE);
 		cases[i]->teardown(&ctx, ctx.data);     /* checks every remaining block */
 	}
 }
@@ -196,6 +201,150 @@ static void test_corruption(void)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* The published workloads: their arithmetic on tiny runs              */
+/* ------------------------------------------------------------------ */
+
+/* One slot set's expected counts, replaying its random stream: a new thread
+ * starts each batch and each life of rounds x chunks ops; every slot a
+ * thread touches first holds a block another thread (or main) allocated. */
+static void la_expect(uint64_t seed0, unsigned chunks, unsigned rounds, const uint64_t *todo, int nb,
+		      uint64_t *cross, uint64_t *threads)
+{
+	uint64_t rng = seed0, life = (uint64_t)rounds * chunks, left = life;
+	unsigned char *seen = malloc(chunks);
+
+	*cross = *threads = 0;
+	for (int b = 0; b < nb; b++) {
+		uint64_t t = todo[b];
+
+		while (t > 0) {
+			uint64_t k = t < left ? t : left;
+
+			memset(seen, 0, chunks);
+			++*threads;
+			for (uint64_t i = 0; i < k; i++) {
+				uint32_t v = (uint32_t)(hp_splitmix64(&rng) % chunks);
+
+				(void)hp_splitmix64(&rng);      /* the size */
+				*cross += !seen[v];
+				seen[v] = 1;
+			}
+			t -= k;
+			left -= k;
+			if (left == 0)
+				left = life;
+		}
+	}
+	free(seen);
+}
+
+static void test_larson_arith(void)
+{
+	const unsigned chunks = 64, rounds = 3;          /* a life: 192 ops */
+	const uint64_t batch[2] = { 1001, 77 };
+	larson_o_t *l = la_new(&hp_mem_libc_ops, 2, chunks, rounds, T_SEED);
+
+	T_CHECK(l != NULL);
+	if (!l)
+		return;
+	for (int b = 0; b < 2; b++)
+		la_batch(l, batch[b]);
+	for (int i = 0; i < 2; i++) {
+		la_set_t *s = &l->set[i];
+		/* set 0 gets the odd op of 1001 */
+		uint64_t todo[2] = { batch[0] / 2 + (i == 0), batch[1] / 2 + (i == 0) };
+		uint64_t cross, threads;
+
+		la_expect(s->seed0, chunks, rounds, todo, 2, &cross, &threads);
+		T_CHECK_MSG(s->ops == todo[0] + todo[1], "larson set %d: %" PRIu64 " ops", i, s->ops);
+		T_CHECK_MSG(s->threads == threads, "larson set %d: %" PRIu64 " threads, expected %" PRIu64, i,
+			    s->threads, threads);
+		T_CHECK_MSG(s->cross == cross, "larson set %d: %" PRIu64 " cross-thread frees, expected %" PRIu64,
+			    i, s->cross, cross);
+		printf("larson set %d: %" PRIu64 " ops, %" PRIu64 " threads, %" PRIu64 " cross-thread frees\n", i,
+		       s->ops, s->threads, s->cross);
+	}
+	/* 3 threads (two lives and a batch start) for 501 ops, then one more */
+	T_CHECK(l->set[0].threads == 4);
+	la_free(l);
+}
+
+static void test_xmalloc_arith(void)
+{
+	for (int w = 1; w <= 3; w++) {
+		xmalloc_o_t *x = xo_new(&hp_mem_libc_ops, w, 16, w == 3 ? 200 : 64);
+		uint64_t frees = 0, made = 0, sum = 0;
+
+		T_CHECK(x != NULL);
+		if (!x)
+			return;
+		xo_batchrun(x, 150);            /* more than the stack's 100 */
+		xo_batchrun(x, 7);
+		for (int i = 0; i < w; i++) {
+			made += x->thr[i].made;
+			T_CHECK(x->thr[i].frees == 0);          /* allocating threads free nothing */
+			frees += x->thr[w + i].frees;
+			sum += x->thr[w + i].sum;
+			T_CHECK(x->thr[w + i].made == 0);       /* freeing threads allocate nothing */
+		}
+		T_CHECK_MSG(made == 157 * 16 && frees == 157 * 16, "xmalloc w=%d: made %" PRIu64 ", freed %" PRIu64,
+			    w, made, frees);
+		T_CHECK_MSG(sum == 157 * 120, "xmalloc w=%d: checksum %" PRIu64, w, sum);
+		T_CHECK(x->stack == NULL && x->count == 0);
+		xo_free(x);
+	}
+}
+
+static void test_cache_arith(void)
+{
+	for (int scratch = 0; scratch < 2; scratch++) {
+		cache_o_t *c = co_new(&hp_mem_libc_ops, 3, 2, 3000, scratch);
+
+		T_CHECK(c != NULL);
+		if (!c)
+			return;
+		co_batch(c, 4);
+		co_batch(c, 1);
+		for (int i = 0; i < 3; i++) {
+			co_thr_t *t = &c->thr[i];
+
+			T_CHECK_MSG(t->iters == 5 && t->writes == 5 * 1000 * 2 && t->sum == 5 * 1000 * 3,
+				    "cache thread %d: %" PRIu64 " iterations, %" PRIu64 " writes, sum %" PRIu64, i,
+				    t->iters, t->writes, t->sum);
+			/* cache_scratch: the main thread's object, freed once by its thread */
+			T_CHECK(t->given_frees == (uint64_t)scratch && t->given == NULL);
+		}
+		co_free(c);
+	}
+}
+
+/* Single-threaded runs whose results depend only on the seed. */
+static void orig_checksums(char *out, size_t len)
+{
+	larson_o_t *l = la_new(&hp_mem_libc_ops, 1, 64, 3, T_SEED);
+	xmalloc_o_t *x = xo_new(&hp_mem_libc_ops, 1, 16, 64);
+	cache_o_t *cs = co_new(&hp_mem_libc_ops, 2, 1, 1000, 1), *ct = co_new(&hp_mem_libc_ops, 2, 1, 1000, 0);
+	uint64_t lsum = 0, xsum = 0;
+
+	if (!l || !x || !cs || !ct) {
+		snprintf(out, len, " setup failed");
+		return;
+	}
+	la_batch(l, 5000);
+	lsum = l->set[0].freed;
+	xo_batchrun(x, 5);
+	xsum = x->thr[1].sum;
+	co_batch(cs, 7);
+	co_batch(ct, 7);
+	snprintf(out, len, " larson=%" PRIu64 " xmalloc=%" PRIu64 " cache_scratch=%" PRIu64 " cache_thrash=%" PRIu64,
+		 lsum, xsum, cs->thr[0].sum + cs->thr[1].sum, ct->thr[0].sum + ct->thr[1].sum);
+	la_free(l);
+	xo_free(x);
+	co_free(cs);
+	co_free(ct);
+}
+
 int main(int argc, char **argv)
 {
 	char ref[512];
@@ -206,8 +355,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	printf("in-process      %s\n", ref);
-	T_CHECK(strncmp(ref, "larson=", 7) == 0);
-	T_CHECK_MSG(strstr(ref, "cache_scratch=240000") != NULL, "%s", ref);       /* 8 bytes x T_OPS */
+	T_CHECK(strncmp(ref, "larson_crossfree=", 17) == 0);
+	/* 5 batches x 16 objects, byte 8 of object i is i % 256; 2 x 7 iterations x 500 writes of 1 */
+	T_CHECK_MSG(strstr(ref, " xmalloc=600 ") != NULL, "%s", ref);
+	T_CHECK_MSG(strstr(ref, " cache_scratch=7000 cache_thrash=7000") != NULL, "%s", ref);
+	test_larson_arith();
+	test_xmalloc_arith();
+	test_cache_arith();
 	test_allocators(ref);
 	test_two_threads();
 	test_corruption();
