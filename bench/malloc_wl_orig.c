@@ -547,18 +547,11 @@ static void co_teardown(hp_ctx_t *ctx, void *data)
 /* Cases                                                               */
 /* ------------------------------------------------------------------ */
 
-/* bench.sh runs these with the machine's CPU count ($procs): 2 points
- * here are quick, the others --profile full. */
+/* bench.sh runs these with the machine's CPU count ($procs; also 1 for
+ * cache-scratch1/cache-thrash1): the 2-thread points are quick, the others
+ * --profile full. */
 static const hp_param_t wl_thread_params[] = {
 	{ .label = "1", .value = 1, .full_only = 1 },
-	{ .label = "2", .value = 2, .min_cpus = 2 },
-	{ .label = "4", .value = 4, .min_cpus = 4, .full_only = 1 },
-	{ .label = NULL },
-};
-
-/* cache-scratch1 and cache-scratchN are both in bench.sh */
-static const hp_param_t wl_cache_params[] = {
-	{ .label = "1", .value = 1 },
 	{ .label = "2", .value = 2, .min_cpus = 2 },
 	{ .label = "4", .value = 4, .min_cpus = 4, .full_only = 1 },
 	{ .label = NULL },
@@ -598,7 +591,7 @@ const hp_case_t wl_case_cache_scratch = {
 		"2000000/T writes, free; op = one iteration of every thread",
 	.op_unit = "iteration",
 	.param_name = "threads",
-	.params = wl_cache_params,
+	.params = wl_thread_params,
 	.manual_time = 1,
 	.setup = cscr_setup,
 	.teardown = co_teardown,
