@@ -89,4 +89,7 @@ extern const hp_variant_t *const wl_variants[];
 /* The published programs' workloads (malloc_wl_orig.c). */
 extern const hp_case_t wl_case_larson, wl_case_xmalloc, wl_case_cache_scratch, wl_case_cache_thrash;
 
+/* glibc's malloc benchmarks (malloc_wl_glibc.c). */
+extern const hp_case_t wl_case_glibc_simple, wl_case_glibc_thread;
+
 #endif

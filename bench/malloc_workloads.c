@@ -269,10 +269,18 @@ const hp_variant_t *const wl_variants[] = {
 	&v_hotpath_impl, &v_hotpath_cpuslab, &hp_v_glibc, &hp_v_jemalloc, &hp_v_mimalloc, &hp_v_tcmalloc, NULL,
 };
 
+/* hotpath's own variants, threaded on every selected CPU: --profile full
+ * (or a --filter naming them) only, to keep the default run short. */
+static const hp_param_t wl_full_only[] = {
+	{ .label = "-", .full_only = 1 },
+	{ .label = NULL },
+};
+
 static const hp_case_t case_larson = {
 	.name = "larson_crossfree",
 	.desc = "symmetric larson: free a random slot, allocate 8..1000 bytes, 1 op in 8 hands its block to another thread",
 	.op_unit = "op",
+	.params = wl_full_only,
 	.thread_sweep = HP_THREADS_ALL,
 	.setup = larson_setup,
 	.teardown = larson_teardown,
@@ -284,6 +292,7 @@ static const hp_case_t case_xmalloc = {
 	.name = "xmalloc_ring",
 	.desc = "ring of threads: allocate 16..256 bytes, pass to the next thread, free one from the previous",
 	.op_unit = "op",
+	.params = wl_full_only,
 	.thread_sweep = HP_THREADS_ALL,
 	.setup = xmalloc_setup,
 	.teardown = xmalloc_teardown,
@@ -296,5 +305,5 @@ const hp_suite_t hp_suite_malloc_workloads = {
 	.desc = "allocator workloads (larson, xmalloc-test, cache-scratch/thrash as published, symmetric variants) under each malloc via LD_PRELOAD: time and peak RSS",
 	.doc = "docs/suites/malloc-workloads.md",
 	.cases = (const hp_case_t *const[]){ &wl_case_larson, &wl_case_xmalloc, &wl_case_cache_scratch, &wl_case_cache_thrash,
-					     &case_larson, &case_xmalloc, NULL },
+					     &wl_case_glibc_simple, &wl_case_glibc_thread, &case_larson, &case_xmalloc, NULL },
 };

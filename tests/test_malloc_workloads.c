@@ -2,6 +2,7 @@
 #include "t_util.h"
 #include "../bench/malloc_workloads.c"
 #include "../bench/malloc_wl_orig.c"
+#include "../bench/malloc_wl_glibc.c"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -319,6 +320,71 @@ static void test_cache_arith(void)
 	}
 }
 
+/* glibc_simple: a cycle is 3 sizes x 4 counts x 1600 blocks, every block
+ * freed, byte size-1 of each read back before its free. */
+static void test_glibc_simple_arith(void)
+{
+	gsimple_t *g = calloc(1, sizeof *g);
+	uint64_t blocks = 0, iters = 0;
+
+	T_CHECK(g != NULL);
+	if (!g)
+		return;
+	g->ops = &hp_mem_libc_ops;
+	while (blocks < 2 * 3 * 4 * 1600) {     /* two cycles */
+		blocks += gs_iteration(g);
+		iters++;
+	}
+	T_CHECK_MSG(blocks == 2 * 19200 && iters == 2 * 3 * 85, "glibc_simple: %" PRIu64 " blocks in %" PRIu64
+		    " iterations", blocks, iters);
+	T_CHECK(g->ops_done == blocks && g->frees == blocks && g->step == 0);
+	T_CHECK_MSG(g->sum == 2 * 4 * 1600 * (15 + 31 + 63), "glibc_simple: sum %" PRIu64, g->sum);
+	free(g);
+}
+
+/* glibc_thread: each thread does its share; a slot's first op finds it
+ * empty, every later one frees the block the previous op there put. */
+static void test_glibc_thread_arith(void)
+{
+	gthread_t *g = gt_new(&hp_mem_libc_ops, 3, T_SEED);
+	const uint64_t n[2] = { 2000, 1001 };
+	uint64_t ops[3] = { 0 }, sizes_ok = 1;
+
+	T_CHECK(g != NULL);
+	if (!g)
+		return;
+	for (unsigned i = 0; i < GT_SIZES; i++)
+		sizes_ok &= g->size[i] >= 4 && g->size[i] <= 32768;
+	T_CHECK(sizes_ok);
+	for (int b = 0; b < 2; b++) {
+		gt_batch(g, n[b]);
+		for (int t = 0; t < 3; t++)
+			ops[t] += n[b] / 3 + ((uint64_t)t < n[b] % 3);
+	}
+	for (int t = 0; t < 3; t++) {
+		unsigned char seen[GT_SET] = { 0 };
+		uint64_t firsts = 0, freed = 0;
+		uint32_t last[GT_SET] = { 0 };
+
+		for (uint64_t i = 0; i < ops[t]; i++) {
+			unsigned idx = g->off[i % GT_OFFSETS], size = g->size[i % GT_SIZES];
+
+			if (!seen[idx]) {
+				seen[idx] = 1;
+				firsts++;
+			} else {
+				freed += last[idx];
+			}
+			last[idx] = size;
+		}
+		T_CHECK_MSG(g->thr[t].ops == ops[t] && g->thr[t].frees == ops[t] - firsts && g->thr[t].freed == freed,
+			    "glibc_thread %d: %" PRIu64 " ops, %" PRIu64 " frees (%" PRIu64 " bytes), expected %" PRIu64
+			    ", %" PRIu64 " (%" PRIu64 ")", t, g->thr[t].ops, g->thr[t].frees, g->thr[t].freed, ops[t],
+			    ops[t] - firsts, freed);
+	}
+	gt_free(g);
+}
+
 /* Single-threaded runs whose results depend only on the seed. */
 static void orig_checksums(char *out, size_t len)
 {
@@ -343,6 +409,22 @@ static void orig_checksums(char *out, size_t len)
 	xo_free(x);
 	co_free(cs);
 	co_free(ct);
+
+	gthread_t *gt = gt_new(&hp_mem_libc_ops, 1, T_SEED);
+	gsimple_t *gs = calloc(1, sizeof *gs);
+	size_t off = strlen(out);
+
+	if (!gt || !gs) {
+		snprintf(out + off, len - off, " glibc setup failed");
+		return;
+	}
+	gs->ops = &hp_mem_libc_ops;
+	for (int i = 0; i < 300; i++)
+		gs_iteration(gs);
+	gt_batch(gt, 20000);
+	snprintf(out + off, len - off, " glibc_simple=%" PRIu64 " glibc_thread=%" PRIu64, gs->sum, gt->thr[0].freed);
+	free(gs);
+	gt_free(gt);
 }
 
 int main(int argc, char **argv)
@@ -362,6 +444,8 @@ int main(int argc, char **argv)
 	test_larson_arith();
 	test_xmalloc_arith();
 	test_cache_arith();
+	test_glibc_simple_arith();
+	test_glibc_thread_arith();
 	test_allocators(ref);
 	test_two_threads();
 	test_corruption();
