@@ -92,4 +92,7 @@ extern const hp_case_t wl_case_larson, wl_case_xmalloc, wl_case_cache_scratch, w
 /* glibc's malloc benchmarks (malloc_wl_glibc.c). */
 extern const hp_case_t wl_case_glibc_simple, wl_case_glibc_thread;
 
+/* mimalloc-bench's mstress (malloc_wl_mstress.c). */
+extern const hp_case_t wl_case_mstress;
+
 #endif

@@ -305,5 +305,6 @@ const hp_suite_t hp_suite_malloc_workloads = {
 	.desc = "allocator workloads (larson, xmalloc-test, cache-scratch/thrash as published, symmetric variants) under each malloc via LD_PRELOAD: time and peak RSS",
 	.doc = "docs/suites/malloc-workloads.md",
 	.cases = (const hp_case_t *const[]){ &wl_case_larson, &wl_case_xmalloc, &wl_case_cache_scratch, &wl_case_cache_thrash,
-					     &wl_case_glibc_simple, &wl_case_glibc_thread, &case_larson, &case_xmalloc, NULL },
+					     &wl_case_glibc_simple, &wl_case_glibc_thread, &wl_case_mstress,
+					     &case_larson, &case_xmalloc, NULL },
 };

@@ -3,6 +3,7 @@
 #include "../bench/malloc_workloads.c"
 #include "../bench/malloc_wl_orig.c"
 #include "../bench/malloc_wl_glibc.c"
+#include "../bench/malloc_wl_mstress.c"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -385,6 +386,45 @@ static void test_glibc_thread_arith(void)
 	gt_free(g);
 }
 
+/* mstress: thread t makes 1.5 x 100 x scale x (t % 8 + 1) allocations an
+ * iteration; every object is freed once (by a thread, the calling thread's
+ * transfer sweep or the teardown), and each thread's counts do not depend
+ * on the others. */
+static void test_mstress_arith(void)
+{
+	for (int n = 1; n <= 3; n++) {
+		mstress_t *m = ms_new(&hp_mem_libc_ops, n, 2, T_SEED);
+		uint64_t allocs = 0, frees = 0, words = 0, expect = 0;
+
+		T_CHECK(m != NULL);
+		if (!m)
+			return;
+		for (int it = 0; it < 3; it++)
+			ms_iteration(m);
+		for (int t = 0; t < n; t++) {
+			uint64_t a = 100 * 2 * (uint64_t)(t % 8 + 1);
+
+			T_CHECK_MSG(m->thr[t].allocs == 3 * (a + a / 2), "mstress n=%d thread %d: %" PRIu64 " allocations",
+				    n, t, m->thr[t].allocs);
+			expect += 3 * (a + a / 2);
+			allocs += m->thr[t].allocs;
+			frees += m->thr[t].frees;
+			words += m->thr[t].words;
+		}
+		T_CHECK(words >= allocs);
+		/* the transfer slots hold the rest; the teardown frees them */
+		uint64_t held = 0;
+
+		for (unsigned i = 0; i < MS_TRANSFERS; i++)
+			held += atomic_load(&m->transfer[i]) != NULL;
+		T_CHECK_MSG(allocs == expect && frees + m->main_frees + held == allocs,
+			    "mstress n=%d: %" PRIu64 " allocations, %" PRIu64 " + %" PRIu64 " freed, %" PRIu64 " held", n,
+			    allocs, frees, m->main_frees, held);
+		T_CHECK(m->main_frees > 0 || held > 0);         /* objects did go through the transfer slots */
+		ms_free_all(m);
+	}
+}
+
 /* Single-threaded runs whose results depend only on the seed. */
 static void orig_checksums(char *out, size_t len)
 {
@@ -446,6 +486,7 @@ int main(int argc, char **argv)
 	test_cache_arith();
 	test_glibc_simple_arith();
 	test_glibc_thread_arith();
+	test_mstress_arith();
 	test_allocators(ref);
 	test_two_threads();
 	test_corruption();
