@@ -169,9 +169,14 @@ static void *la_thread(void *arg)
 	la_set_t *s = arg;
 	larson_o_t *l = s->l;
 	const hp_mem_ops_t *ops = l->ops;
-	uint32_t gen = atomic_fetch_add_explicit(&l->next_gen, 1, memory_order_relaxed) + 1;
+	/* a number per OS thread: blocks this thread allocated carry it */
+	static _Thread_local uint32_t my_gen;
+	uint32_t gen;
 	uint64_t k = s->todo < s->gen_left ? s->todo : s->gen_left;
 
+	if (!my_gen)
+		my_gen = atomic_fetch_add_explicit(&l->next_gen, 1, memory_order_relaxed) + 1;
+	gen = my_gen;
 	s->gen = gen;
 	s->threads++;
 	for (uint64_t i = 0; i < k; i++) {
@@ -189,8 +194,12 @@ static void *la_thread(void *arg)
 	if (s->gen_left == 0)
 		s->gen_left = (uint64_t)l->rounds * l->chunks;
 	if (s->todo > 0) {
+#ifdef WL_MUTATE_NO_HANDOFF
+		return la_thread(s);    /* the test's mutant: the next life on the same thread */
+#else
 		wl_spawn_detached(la_thread, s);
 		return NULL;
+#endif
 	}
 	pthread_mutex_lock(&l->mu);
 	if (--l->running == 0)
