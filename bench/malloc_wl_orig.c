@@ -14,7 +14,8 @@
  *   and allocates a new one there. A thread works its slot set for
  *   rounds x chunks = 100 x 5000 ops, then starts its successor on the same
  *   set and exits: the successor frees the blocks its predecessor
- *   allocated (about 1% of ops cross threads). n = ops of all threads;
+ *   allocated (about 1% of ops cross threads). A batch ending mid-life
+ *   leaves the thread waiting for the next batch. n = ops of all threads;
  *   counter ops_per_sec = the program's "Throughput".
  * - xmalloc (xmalloc-test, Lever and Boreham): W allocating threads fill
  *   batches of 4096 objects of 64 bytes (writing the first min(size, 128)
@@ -88,6 +89,7 @@ typedef struct la_set {
 	uint64_t todo;          /* ops left in this batch */
 	uint32_t gen;           /* generation of the thread working the set */
 	uint64_t ops, cross, threads, freed;
+	pthread_cond_t go;      /* the set's thread waits here for a batch */
 	char pad[64];
 } la_set_t;
 
@@ -101,8 +103,10 @@ typedef struct larson_o {
 	_Atomic uint32_t next_gen;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int running;
+	int running, alive, quit;
 } larson_o_t;
+
+static void *la_thread(void *arg);
 
 static uint32_t la_size(uint64_t *rng)
 {
@@ -157,13 +161,21 @@ static larson_o_t *la_new(const hp_mem_ops_t *ops, int nset, unsigned chunks, un
 		st->owner = &l->owner[(size_t)i * chunks];
 		st->seed0 = st->rng = hp_splitmix64(&s);
 		st->gen_left = (uint64_t)rounds * chunks;
+		pthread_cond_init(&st->go, NULL);
 	}
+	/* the program starts its threads before its clock */
+	l->alive = nset;
+	for (int i = 0; i < nset; i++)
+		wl_spawn_detached(la_thread, &l->set[i]);
 	return l;
 }
 
-/* One thread's life on a slot set: ops until its life or the batch ends;
- * then it starts its successor (the life ended, work is left) or reports
- * the set done. */
+/* One thread's life on a slot set: it waits for a batch's ops, does them
+ * (the lock is not held), and when its life of rounds x chunks ops is over
+ * starts its successor on the same set and exits, as the program's
+ * threads do; a batch that ends mid-life leaves the thread waiting for the
+ * next. l->alive counts the sets' threads (a successor takes its
+ * predecessor's place), l->running the sets with ops left in the batch. */
 static void *la_thread(void *arg)
 {
 	la_set_t *s = arg;
@@ -172,43 +184,57 @@ static void *la_thread(void *arg)
 	/* a number per OS thread: blocks this thread allocated carry it */
 	static _Thread_local uint32_t my_gen;
 	uint32_t gen;
-	uint64_t k = s->todo < s->gen_left ? s->todo : s->gen_left;
 
 	if (!my_gen)
 		my_gen = atomic_fetch_add_explicit(&l->next_gen, 1, memory_order_relaxed) + 1;
 	gen = my_gen;
+	pthread_mutex_lock(&l->mu);
 	s->gen = gen;
 	s->threads++;
-	for (uint64_t i = 0; i < k; i++) {
-		uint32_t v = (uint32_t)(hp_splitmix64(&s->rng) % l->chunks);
+	for (;;) {
+		uint64_t k;
 
-		s->cross += s->owner[v] != gen;
-		s->freed += wl_block_free(ops, s->blk[v], "larson");
-		/* the program writes 2 bytes at the block's start; here the cookie */
-		s->blk[v] = wl_block_new(ops, la_size(&s->rng));
-		s->owner[v] = gen;
-	}
-	s->ops += k;
-	s->todo -= k;
-	s->gen_left -= k;
-	if (s->gen_left == 0)
-		s->gen_left = (uint64_t)l->rounds * l->chunks;
-	if (s->todo > 0) {
+		while (s->todo == 0 && !l->quit)
+			pthread_cond_wait(&s->go, &l->mu);
+		if (s->todo == 0)
+			break;                  /* quit */
+		k = s->todo < s->gen_left ? s->todo : s->gen_left;
+		pthread_mutex_unlock(&l->mu);
+		for (uint64_t i = 0; i < k; i++) {
+			uint32_t v = (uint32_t)(hp_splitmix64(&s->rng) % l->chunks);
+
+			s->cross += s->owner[v] != gen;
+			s->freed += wl_block_free(ops, s->blk[v], "larson");
+			/* the program writes 2 bytes at the block's start; here the cookie */
+			s->blk[v] = wl_block_new(ops, la_size(&s->rng));
+			s->owner[v] = gen;
+		}
+		pthread_mutex_lock(&l->mu);
+		s->ops += k;
+		s->todo -= k;
+		s->gen_left -= k;
+		if (s->todo == 0 && --l->running == 0)
+			pthread_cond_signal(&l->cv);
+		if (s->gen_left == 0) {
+			s->gen_left = (uint64_t)l->rounds * l->chunks;
 #ifdef WL_MUTATE_NO_HANDOFF
-		return la_thread(s);    /* the test's mutant: the next life on the same thread */
+			s->threads++;   /* the test's mutant: the next life on the same thread */
+			continue;
 #else
-		wl_spawn_detached(la_thread, s);
-		return NULL;
+			wl_spawn_detached(la_thread, s);
+			pthread_mutex_unlock(&l->mu);
+			return NULL;
 #endif
+		}
 	}
-	pthread_mutex_lock(&l->mu);
-	if (--l->running == 0)
+	if (--l->alive == 0)
 		pthread_cond_signal(&l->cv);
 	pthread_mutex_unlock(&l->mu);
 	return NULL;
 }
 
-/* n ops over the sets (the first n % sets get one more), each on a chain of threads. */
+/* n ops over the sets (the first n % sets get one more), each done by the
+ * set's thread and its successors. */
 static void la_batch(larson_o_t *l, uint64_t n)
 {
 	pthread_mutex_lock(&l->mu);
@@ -216,19 +242,32 @@ static void la_batch(larson_o_t *l, uint64_t n)
 	for (int i = 0; i < l->nset; i++) {
 		l->set[i].todo = n / (uint64_t)l->nset + ((uint64_t)i < n % (uint64_t)l->nset);
 		l->running += l->set[i].todo > 0;
+		pthread_cond_signal(&l->set[i].go);
 	}
-	for (int i = 0; i < l->nset; i++)
-		if (l->set[i].todo > 0)
-			wl_spawn_detached(la_thread, &l->set[i]);
 	while (l->running > 0)
+		pthread_cond_wait(&l->cv, &l->mu);
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* Ends every set's thread and waits for them. */
+static void la_quit(larson_o_t *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->quit = 1;
+	for (int i = 0; i < l->nset; i++)
+		pthread_cond_signal(&l->set[i].go);
+	while (l->alive > 0)
 		pthread_cond_wait(&l->cv, &l->mu);
 	pthread_mutex_unlock(&l->mu);
 }
 
 static void la_free(larson_o_t *l)
 {
+	la_quit(l);
 	for (size_t i = 0; i < (size_t)l->nset * l->chunks; i++)
 		wl_block_free(l->ops, l->blk[i], "larson teardown");
+	for (int i = 0; i < l->nset; i++)
+		pthread_cond_destroy(&l->set[i].go);
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->cv);
 	free(l->set);
