@@ -302,7 +302,7 @@ static const hp_case_t case_xmalloc = {
 
 const hp_suite_t hp_suite_malloc_workloads = {
 	.name = "malloc-workloads",
-	.desc = "allocator workloads (larson, xmalloc-test, cache-scratch/thrash as published, symmetric variants) under each malloc via LD_PRELOAD: time and peak RSS",
+	.desc = "mimalloc-bench workloads as published (larson, xmalloc-test, cache-scratch/thrash, glibc-simple/thread, mstress) and symmetric variants under each malloc via LD_PRELOAD: time and peak RSS",
 	.doc = "docs/suites/malloc-workloads.md",
 	.cases = (const hp_case_t *const[]){ &wl_case_larson, &wl_case_xmalloc, &wl_case_cache_scratch, &wl_case_cache_thrash,
 					     &wl_case_glibc_simple, &wl_case_glibc_thread, &wl_case_mstress,
