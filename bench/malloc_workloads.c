@@ -9,112 +9,33 @@
  * "impl" of this suite (summary ratios are to it); in the slub suite the
  * same library is a baseline next to the slub impl.
  *
- * - larson: a server simulation after Larson and Krishnan (ISMM 1998), as
- *   in mimalloc-bench's larson: each thread owns 4096 slots, initially
+ * The published programs' workloads (larson, xmalloc, cache_scratch,
+ * cache_thrash) are in malloc_wl_orig.c. This file holds two symmetric
+ * variants of them that stress remote frees in a way the originals do not:
+ *
+ * - larson_crossfree: each thread owns 4096 slots, initially
  *   filled by the main thread; one op frees a random slot's block and puts
  *   a new block of a random size (8..1000 bytes) there. One op in 8 swaps
  *   the new block with a shared exchange array instead, so blocks allocated
  *   by one thread are freed by another (the server handing a connection's
  *   buffers to another worker). Sizes and slots come from the seed.
- * - xmalloc: producer/consumer after Lever and Boreham's xmalloc-test:
- *   thread i allocates a block (16..256 bytes), passes it on a
+ * - xmalloc_ring: thread i allocates a block (16..256 bytes), passes it on a
  *   single-producer single-consumer ring to thread i+1 (mod threads), and
  *   frees one block received from thread i-1. Nearly every free is a remote
  *   free when threads > 1; with one thread the ring is a FIFO delay line to
  *   itself. A thread whose outgoing ring is full frees the block itself (it
  *   never waits, so a neighbour between batches cannot stall it).
- * - cache_scratch: passive false sharing after Hoard's cache-scratch: the
- *   main thread allocates one 8-byte object per thread back to back (so
- *   they share cache lines) and hands object i to thread i. One op writes
- *   the thread's current object 64 times, frees it and allocates a new
- *   8-byte one. An allocator that gives a thread back the block it freed
- *   keeps it writing the line the other threads write: throughput at N
- *   threads falls below N times one thread.
  *
  * Each block carries a header (its size and a cookie) and a tail byte,
  * checked when it is freed; a mismatch means the allocator handed out
  * overlapping or corrupted memory, and the child aborts with a message
  * (recorded as a failed run, never as a number).
  */
-#include "hp.h"
+#include "malloc_wl.h"
 #include "hp_malloc_config.h"
-#include "malloc_variants.h"
+#include "hp_rand.h"
 
 #include <stdatomic.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-
-#define WL_OPS(ctx) ((const hp_mem_ops_t *)(ctx)->v->ops)
-#define WL_MAX_THREADS 256
-
-/* ------------------------------------------------------------------ */
-/* Seeded randomness and checked blocks                                */
-/* ------------------------------------------------------------------ */
-
-static uint64_t wl_cookie(uint32_t size)
-{
-	return ((uint64_t)size << 32) | ((size * 0x9e3779b1u) ^ 0x5a17c0deu);
-}
-
-/* Every block is at least 8 bytes: a header word, and its last byte. */
-static void *wl_block_new(const hp_mem_ops_t *ops, uint32_t size)
-{
-	unsigned char *b = ops->alloc(size);
-
-	if (!b) {
-		fprintf(stderr, "malloc-workloads: malloc(%u) returned NULL\n", size);
-		abort();
-	}
-	memcpy(b, &(uint64_t){ wl_cookie(size) }, 8);
-	if (size > 8)
-		b[size - 1] = (unsigned char)size;
-	return b;
-}
-
-/* Returns the block's size after checking it; aborts on a bad block. */
-static uint32_t wl_block_check(const void *p, const char *where)
-{
-	const unsigned char *b = p;
-	uint64_t h;
-	uint32_t size;
-
-	memcpy(&h, b, 8);
-	size = (uint32_t)(h >> 32);
-	if (h != wl_cookie(size) || size < 8 || (size > 8 && b[size - 1] != (unsigned char)size)) {
-		fprintf(stderr, "malloc-workloads: %s: block %p corrupted (header %#llx)\n",
-			where, p, (unsigned long long)h);
-		abort();
-	}
-	return size;
-}
-
-/* Returns the size the block's header recorded (checked); the tests sum
- * these as a checksum that must not depend on the allocator. */
-static uint32_t wl_block_free(const hp_mem_ops_t *ops, void *p, const char *where)
-{
-	uint32_t size = wl_block_check(p, where);
-
-	ops->free(p, size);
-	return size;
-}
-
-static void wl_rss_counter(hp_state_t *st)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		hp_counter(st, "peak_rss_kib", (double)ru.ru_maxrss);
-}
-
-static int wl_threads(const hp_ctx_t *ctx)
-{
-	int t = ctx->threads > 0 ? ctx->threads : 1;
-
-	return t > WL_MAX_THREADS ? WL_MAX_THREADS : t;
-}
 
 /* ------------------------------------------------------------------ */
 /* larson                                                              */
@@ -317,77 +238,6 @@ static void xmalloc_teardown(hp_ctx_t *ctx, void *data)
 }
 
 /* ------------------------------------------------------------------ */
-/* cache_scratch: passive false sharing                                */
-/* ------------------------------------------------------------------ */
-
-#define CS_SIZE 8u
-#define CS_WRITES 64u
-
-typedef struct cs_thr {
-	_Alignas(64) void *obj;         /* the thread's current object */
-	uint64_t freed;                 /* bytes freed by run() */
-} cs_thr_t;
-
-typedef struct cscratch {
-	int nthr;
-	cs_thr_t *thr;
-} cscratch_t;
-
-static void *cs_setup(hp_ctx_t *ctx)
-{
-	const hp_mem_ops_t *ops = WL_OPS(ctx);
-	cscratch_t *c = calloc(1, sizeof *c);
-
-	if (!c)
-		return NULL;
-	c->nthr = wl_threads(ctx);
-	c->thr = aligned_alloc(64, (size_t)c->nthr * sizeof *c->thr);
-	if (!c->thr) {
-		free(c);
-		return NULL;
-	}
-	/* back to back, from one thread: the objects the threads are handed */
-	for (int t = 0; t < c->nthr; t++) {
-		c->thr[t].obj = wl_block_new(ops, CS_SIZE);
-		c->thr[t].freed = 0;
-	}
-	return c;
-}
-
-static void cs_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
-{
-	const hp_mem_ops_t *ops = WL_OPS(ctx);
-	cscratch_t *c = ctx->data;
-	cs_thr_t *th = &c->thr[st->thread_index % c->nthr];
-	void *obj = th->obj;
-
-	for (uint64_t i = 0; i < n; i++) {
-		volatile unsigned char *b = obj;
-
-		/* bytes 0..7 hold the header: write it and put it back */
-		for (unsigned w = 0; w < CS_WRITES; w++)
-			b[w % CS_SIZE]++;
-		for (unsigned k = 0; k < CS_SIZE; k++)
-			b[k] = (unsigned char)(b[k] - CS_WRITES / CS_SIZE);
-		th->freed += wl_block_free(ops, obj, "cache_scratch");
-		obj = wl_block_new(ops, CS_SIZE);
-	}
-	th->obj = obj;
-	wl_rss_counter(st);
-}
-
-static void cs_teardown(hp_ctx_t *ctx, void *data)
-{
-	const hp_mem_ops_t *ops = WL_OPS(ctx);
-	cscratch_t *c = data;
-
-	for (int t = 0; t < c->nthr; t++)
-		wl_block_free(ops, c->thr[t].obj, "cache_scratch teardown");
-	free(c->thr);
-	free(c);
-}
-
-/* ------------------------------------------------------------------ */
 /* Registry                                                            */
 /* ------------------------------------------------------------------ */
 
@@ -415,15 +265,23 @@ static const hp_variant_t v_hotpath_cpuslab = {
 	.work_class = HP_WORK_MALLOC,
 };
 
-static const hp_variant_t *const wl_variants[] = {
+const hp_variant_t *const wl_variants[] = {
 	&v_hotpath_impl, &v_hotpath_cpuslab, &hp_v_glibc, &hp_v_jemalloc, &hp_v_mimalloc, &hp_v_tcmalloc, NULL,
 };
 
+/* hotpath's own variants, threaded on every selected CPU: --profile full
+ * (or a --filter naming them) only, to keep the default run short. */
+static const hp_param_t wl_full_only[] = {
+	{ .label = "-", .full_only = 1 },
+	{ .label = NULL },
+};
+
 static const hp_case_t case_larson = {
-	.name = "larson",
-	.desc = "server simulation: free a random slot, allocate 8..1000 bytes, 1 in 8 handed to another thread",
+	.name = "larson_crossfree",
+	.desc = "symmetric larson: free a random slot, allocate 8..1000 bytes, 1 op in 8 hands its block to another thread",
 	.op_unit = "op",
-	.thread_sweep = 1,
+	.params = wl_full_only,
+	.thread_sweep = HP_THREADS_ALL,
 	.setup = larson_setup,
 	.teardown = larson_teardown,
 	.run = larson_run,
@@ -431,30 +289,22 @@ static const hp_case_t case_larson = {
 };
 
 static const hp_case_t case_xmalloc = {
-	.name = "xmalloc",
-	.desc = "producer/consumer: allocate 16..256 bytes, pass to the next thread, free one from the previous",
+	.name = "xmalloc_ring",
+	.desc = "ring of threads: allocate 16..256 bytes, pass to the next thread, free one from the previous",
 	.op_unit = "op",
-	.thread_sweep = 1,
+	.params = wl_full_only,
+	.thread_sweep = HP_THREADS_ALL,
 	.setup = xmalloc_setup,
 	.teardown = xmalloc_teardown,
 	.run = xmalloc_run,
 	.variants = wl_variants,
 };
 
-static const hp_case_t case_cache_scratch = {
-	.name = "cache_scratch",
-	.desc = "passive false sharing: 64 writes to an 8-byte object, free, allocate another",
-	.op_unit = "op",
-	.thread_sweep = 1,
-	.setup = cs_setup,
-	.teardown = cs_teardown,
-	.run = cs_run,
-	.variants = wl_variants,
-};
-
 const hp_suite_t hp_suite_malloc_workloads = {
 	.name = "malloc-workloads",
-	.desc = "allocator workloads (larson, xmalloc, cache-scratch) under each malloc via LD_PRELOAD: time and peak RSS",
+	.desc = "mimalloc-bench workloads as published (larson, xmalloc-test, cache-scratch/thrash, glibc-simple/thread, mstress) and symmetric variants under each malloc via LD_PRELOAD: time and peak RSS",
 	.doc = "docs/suites/malloc-workloads.md",
-	.cases = (const hp_case_t *const[]){ &case_larson, &case_xmalloc, &case_cache_scratch, NULL },
+	.cases = (const hp_case_t *const[]){ &wl_case_larson, &wl_case_xmalloc, &wl_case_cache_scratch, &wl_case_cache_thrash,
+					     &wl_case_glibc_simple, &wl_case_glibc_thread, &wl_case_mstress,
+					     &case_larson, &case_xmalloc, NULL },
 };

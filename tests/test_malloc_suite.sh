@@ -1,4 +1,4 @@
-# test_malloc_suite.sh — `hotpath run --suite malloc-workloads --profile smoke`: every available allocator measured (time and peak RSS) in every case, the others recorded with their reason.
+# test_malloc_suite.sh — `hotpath run --suite malloc-workloads --profile smoke`: every available allocator measured (time and peak RSS, and the programs' own figures: larson ops/s, xmalloc frees/s) in every case, the others recorded with their reason.
 . "$(dirname "$0")/t_lib.sh"
 out="$T_TMP/res"
 
@@ -14,16 +14,33 @@ rc=0; "$HP" run --suite malloc-workloads --profile smoke --cpus auto --out "$out
 [ "$rc" = 0 ] || { cat "$T_TMP/stderr"; t_fail "run exited $rc"; t_done; }
 dir=$(tail -n 1 "$T_TMP/stdout")
 csv="$dir/results.csv"
+# the symmetric variants are --profile full points; a --filter naming them runs them
+rc=0; "$HP" run --suite malloc-workloads --profile smoke --cpus auto --filter 'crossfree|ring' --out "$out" \
+	--no-plots --quiet >"$T_TMP/stdout2" 2>>"$T_TMP/stderr" || rc=$?
+[ "$rc" = 0 ] || { cat "$T_TMP/stderr"; t_fail "run --filter exited $rc"; t_done; }
+csv2="$(tail -n 1 "$T_TMP/stdout2")/results.csv"
+[ -s "$csv2" ] || { t_fail "no results.csv for the symmetric variants"; t_done; }
+tail -n +2 "$csv2" >>"$csv"
 [ -s "$csv" ] || { t_fail "no results.csv in '$dir'"; t_done; }
 
-python3 - "$csv" "$(echo $avail)" "$(echo $unavail)" <<'PY' || t_fail "results.csv content"
+python3 - "$csv" "$(echo $avail)" "$(echo $unavail)" "$(nproc)" <<'PY' || t_fail "results.csv content"
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 avail, unavail = sys.argv[2].split(), sys.argv[3].split()
-cases = ["larson", "xmalloc", "cache_scratch"]
+# the programs' quick points are their 2-thread runs: they need 2 CPUs
+two = int(sys.argv[4]) >= 2
+cases = ["larson", "xmalloc", "cache_scratch", "cache_thrash", "glibc_simple", "glibc_thread",
+         "larson_crossfree", "xmalloc_ring"]
+# the programs' own figures, per repetition
+figure = {"larson": "ops_per_sec", "xmalloc": "frees_per_sec", "glibc_thread": "iters_per_sec"}
 for c in cases:
+    if not two and c not in ("glibc_simple", "larson_crossfree", "xmalloc_ring"):
+        continue
     for v in avail:
-        got = [r for r in rows if r["case"] == c and r["variant"] == v and r["threads"] == "1"]
+        got = [r for r in rows if r["case"] == c and r["variant"] == v]
+        if c in figure:
+            f = [float(r["value"]) for r in got if r["metric"] == figure[c]]
+            assert f and all(x > 0 for x in f), (c, v, "no", figure[c])
         t = [float(r["value"]) for r in got if r["metric"] == "real_time"]
         rss = [float(r["value"]) for r in got if r["metric"] == "peak_rss_kib"]
         assert t and all(x > 0 for x in t), (c, v, "no real_time")

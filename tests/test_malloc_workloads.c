@@ -1,6 +1,9 @@
-/* test_malloc_workloads.c — the malloc-workloads cases give the same checksums under every available allocator, with two threads too, and catch a corrupted block. */
+/* test_malloc_workloads.c — the malloc-workloads cases give the same checksums under every available allocator, with two threads too, catch a corrupted block, and the published workloads (larson, xmalloc, cache_scratch/thrash) perform the operations, hand-overs and cross-thread frees their definitions imply. */
 #include "t_util.h"
 #include "../bench/malloc_workloads.c"
+#include "../bench/malloc_wl_orig.c"
+#include "../bench/malloc_wl_glibc.c"
+#include "../bench/malloc_wl_mstress.c"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -37,12 +40,12 @@ static uint64_t freed_of(const hp_case_t *c, void *data, int t)
 {
 	if (c == &case_larson)
 		return ((larson_t *)data)->thr[t].freed;
-	if (c == &case_xmalloc)
-		return ((xmalloc_t *)data)->thr[t].freed;
-	return ((cscratch_t *)data)->thr[t].freed;
+	return ((xmalloc_t *)data)->thr[t].freed;
 }
 
-static const hp_case_t *const cases[] = { &case_larson, &case_xmalloc, &case_cache_scratch, NULL };
+static const hp_case_t *const cases[] = { &case_larson, &case_xmalloc, NULL };
+
+static void orig_checksums(char *out, size_t len);
 
 /* One thread, fixed op count in uneven batches (run() must continue where
  * it stopped): a line of checksums that depends only on the seed. */
@@ -71,6 +74,8 @@ static void checksums(char *out, size_t len)
 					freed_of(cases[i], ctx.data, 0));
 		cases[i]->teardown(&ctx, ctx.data);
 	}
+	off = strlen(out);
+	orig_checksums(out + off, len - off);
 }
 
 /* ------------------------------------------------------------------ */
@@ -98,8 +103,12 @@ static void test_allocators(const char *ref)
 		if (pid == 0) {
 			dup2(pfd[1], 1);
 			close(pfd[0]);
-			if ((*v)->child_env)
-				putenv((char *)(*v)->child_env);
+			if ((*v)->child_env) {     /* entries separated by '\n' */
+				char *env = strdup((*v)->child_env), *save = NULL;
+
+				for (char *e = strtok_r(env, "\n", &save); e; e = strtok_r(NULL, "\n", &save))
+					putenv(e);
+			}
 			execl("/proc/self/exe", "test_malloc_workloads", "--child", (char *)NULL);
 			_exit(127);
 		}
@@ -157,11 +166,9 @@ static void test_two_threads(void)
 		}
 		for (int t = 0; t < 2; t++)
 			pthread_join(th[t], NULL);
-		/* both threads freed blocks (cache_scratch: exactly 8 bytes an op) */
+		/* both threads freed blocks */
 		for (int t = 0; t < 2; t++)
 			T_CHECK_MSG(freed_of(cases[i], ctx.data, t) > 0, "%s thread %d freed nothing", cases[i]->name, t);
-		if (cases[i] == &case_cache_scratch)
-			T_CHECK(freed_of(cases[i], ctx.data, 1) == (uint64_t)T_OPS / 4 * 4 * CS_SIZE);
 		cases[i]->teardown(&ctx, ctx.data);     /* checks every remaining block */
 	}
 }
@@ -196,6 +203,260 @@ static void test_corruption(void)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* The published workloads: their arithmetic on tiny runs              */
+/* ------------------------------------------------------------------ */
+
+/* One slot set's expected counts, replaying its random stream: a thread
+ * lives rounds x chunks ops, then a new one takes the set over (batches
+ * do not matter); every slot a thread touches first holds a block another
+ * thread (or main) allocated. */
+static void la_expect(uint64_t seed0, unsigned chunks, unsigned rounds, uint64_t total, uint64_t *cross,
+		      uint64_t *threads)
+{
+	uint64_t rng = seed0, life = (uint64_t)rounds * chunks;
+	unsigned char *seen = calloc(chunks, 1);
+
+	*cross = 0;
+	*threads = 1 + total / life;    /* a life's end starts the next thread */
+	for (uint64_t i = 0; i < total; i++) {
+		uint32_t v = (uint32_t)(hp_splitmix64(&rng) % chunks);
+
+		if (i % life == 0)
+			memset(seen, 0, chunks);
+		(void)hp_splitmix64(&rng);      /* the size */
+		*cross += !seen[v];
+		seen[v] = 1;
+	}
+	free(seen);
+}
+
+static void test_larson_arith(void)
+{
+	const unsigned chunks = 64, rounds = 3;          /* a life: 192 ops */
+	const uint64_t batch[3] = { 1001, 77, 31 };
+	larson_o_t *l = la_new(&hp_mem_libc_ops, 2, chunks, rounds, T_SEED);
+
+	T_CHECK(l != NULL);
+	if (!l)
+		return;
+	for (int b = 0; b < 3; b++)
+		la_batch(l, batch[b]);
+	for (int i = 0; i < 2; i++) {
+		la_set_t *s = &l->set[i];
+		uint64_t total = 0, cross, threads;
+
+		for (int b = 0; b < 3; b++)     /* set 0 gets the odd op */
+			total += batch[b] / 2 + (i == 0 && batch[b] % 2);
+		la_expect(s->seed0, chunks, rounds, total, &cross, &threads);
+		T_CHECK_MSG(s->ops == total, "larson set %d: %" PRIu64 " ops", i, s->ops);
+		T_CHECK_MSG(s->cross == cross, "larson set %d: %" PRIu64 " cross-thread frees, expected %" PRIu64,
+			    i, s->cross, cross);
+		la_quit(l);     /* a successor may still be starting */
+		T_CHECK_MSG(s->threads == threads, "larson set %d: %" PRIu64 " threads, expected %" PRIu64, i,
+			    s->threads, threads);
+		printf("larson set %d: %" PRIu64 " ops, %" PRIu64 " threads, %" PRIu64 " cross-thread frees\n", i,
+		       s->ops, s->threads, s->cross);
+	}
+	T_CHECK(l->set[0].threads == 3);        /* 556 ops: two lives of 192 and part of a third */
+	la_free(l);
+}
+
+static void test_xmalloc_arith(void)
+{
+	for (int w = 1; w <= 3; w++) {
+		xmalloc_o_t *x = xo_new(&hp_mem_libc_ops, w, 16, w == 3 ? 200 : 64);
+		uint64_t frees = 0, made = 0, sum = 0;
+
+		T_CHECK(x != NULL);
+		if (!x)
+			return;
+		xo_batchrun(x, 150);            /* more than the stack's 100 */
+		xo_batchrun(x, 7);
+		for (int i = 0; i < w; i++) {
+			made += x->thr[i].made;
+			T_CHECK(x->thr[i].frees == 0);          /* allocating threads free nothing */
+			frees += x->thr[w + i].frees;
+			sum += x->thr[w + i].sum;
+			T_CHECK(x->thr[w + i].made == 0);       /* freeing threads allocate nothing */
+		}
+		T_CHECK_MSG(made == 157 * 16 && frees == 157 * 16, "xmalloc w=%d: made %" PRIu64 ", freed %" PRIu64,
+			    w, made, frees);
+		T_CHECK_MSG(sum == 157 * 120, "xmalloc w=%d: checksum %" PRIu64, w, sum);
+		T_CHECK(x->stack == NULL && x->count == 0);
+		xo_free(x);
+	}
+}
+
+static void test_cache_arith(void)
+{
+	for (int scratch = 0; scratch < 2; scratch++) {
+		cache_o_t *c = co_new(&hp_mem_libc_ops, 3, 2, 3000, scratch);
+
+		T_CHECK(c != NULL);
+		if (!c)
+			return;
+		co_batch(c, 4);
+		co_batch(c, 1);
+		for (int i = 0; i < 3; i++) {
+			co_thr_t *t = &c->thr[i];
+
+			T_CHECK_MSG(t->iters == 5 && t->writes == 5 * 1000 * 2 && t->sum == 5 * 1000 * 3,
+				    "cache thread %d: %" PRIu64 " iterations, %" PRIu64 " writes, sum %" PRIu64, i,
+				    t->iters, t->writes, t->sum);
+			/* cache_scratch: the main thread's object, freed once by its thread */
+			T_CHECK(t->given_frees == (uint64_t)scratch && t->given == NULL);
+		}
+		co_free(c);
+	}
+}
+
+/* glibc_simple: a cycle is 3 sizes x 4 counts x 1600 blocks, every block
+ * freed, byte size-1 of each read back before its free. */
+static void test_glibc_simple_arith(void)
+{
+	gsimple_t *g = calloc(1, sizeof *g);
+	uint64_t blocks = 0, iters = 0;
+
+	T_CHECK(g != NULL);
+	if (!g)
+		return;
+	g->ops = &hp_mem_libc_ops;
+	while (blocks < 2 * 3 * 4 * 1600) {     /* two cycles */
+		blocks += gs_iteration(g);
+		iters++;
+	}
+	T_CHECK_MSG(blocks == 2 * 19200 && iters == 2 * 3 * 85, "glibc_simple: %" PRIu64 " blocks in %" PRIu64
+		    " iterations", blocks, iters);
+	T_CHECK(g->ops_done == blocks && g->frees == blocks && g->step == 0);
+	T_CHECK_MSG(g->sum == 2 * 4 * 1600 * (15 + 31 + 63), "glibc_simple: sum %" PRIu64, g->sum);
+	free(g);
+}
+
+/* glibc_thread: each thread does its share; a slot's first op finds it
+ * empty, every later one frees the block the previous op there put. */
+static void test_glibc_thread_arith(void)
+{
+	gthread_t *g = gt_new(&hp_mem_libc_ops, 3, T_SEED);
+	const uint64_t n[2] = { 2000, 1001 };
+	uint64_t ops[3] = { 0 }, sizes_ok = 1;
+
+	T_CHECK(g != NULL);
+	if (!g)
+		return;
+	for (unsigned i = 0; i < GT_SIZES; i++)
+		sizes_ok &= g->size[i] >= 4 && g->size[i] <= 32768;
+	T_CHECK(sizes_ok);
+	for (int b = 0; b < 2; b++) {
+		gt_batch(g, n[b]);
+		for (int t = 0; t < 3; t++)
+			ops[t] += n[b] / 3 + ((uint64_t)t < n[b] % 3);
+	}
+	for (int t = 0; t < 3; t++) {
+		unsigned char seen[GT_SET] = { 0 };
+		uint64_t firsts = 0, freed = 0;
+		uint32_t last[GT_SET] = { 0 };
+
+		for (uint64_t i = 0; i < ops[t]; i++) {
+			unsigned idx = g->off[i % GT_OFFSETS], size = g->size[i % GT_SIZES];
+
+			if (!seen[idx]) {
+				seen[idx] = 1;
+				firsts++;
+			} else {
+				freed += last[idx];
+			}
+			last[idx] = size;
+		}
+		T_CHECK_MSG(g->thr[t].ops == ops[t] && g->thr[t].frees == ops[t] - firsts && g->thr[t].freed == freed,
+			    "glibc_thread %d: %" PRIu64 " ops, %" PRIu64 " frees (%" PRIu64 " bytes), expected %" PRIu64
+			    ", %" PRIu64 " (%" PRIu64 ")", t, g->thr[t].ops, g->thr[t].frees, g->thr[t].freed, ops[t],
+			    ops[t] - firsts, freed);
+	}
+	gt_free(g);
+}
+
+/* mstress: thread t makes 1.5 x 100 x scale x (t % 8 + 1) allocations an
+ * iteration; every object is freed once (by a thread, the calling thread's
+ * transfer sweep or the teardown), and each thread's counts do not depend
+ * on the others. */
+static void test_mstress_arith(void)
+{
+	for (int n = 1; n <= 3; n++) {
+		mstress_t *m = ms_new(&hp_mem_libc_ops, n, 2, T_SEED);
+		uint64_t allocs = 0, frees = 0, words = 0, expect = 0;
+
+		T_CHECK(m != NULL);
+		if (!m)
+			return;
+		for (int it = 0; it < 3; it++)
+			ms_iteration(m);
+		for (int t = 0; t < n; t++) {
+			uint64_t a = 100 * 2 * (uint64_t)(t % 8 + 1);
+
+			T_CHECK_MSG(m->thr[t].allocs == 3 * (a + a / 2), "mstress n=%d thread %d: %" PRIu64 " allocations",
+				    n, t, m->thr[t].allocs);
+			expect += 3 * (a + a / 2);
+			allocs += m->thr[t].allocs;
+			frees += m->thr[t].frees;
+			words += m->thr[t].words;
+		}
+		T_CHECK(words >= allocs);
+		/* the transfer slots hold the rest; the teardown frees them */
+		uint64_t held = 0;
+
+		for (unsigned i = 0; i < MS_TRANSFERS; i++)
+			held += atomic_load(&m->transfer[i]) != NULL;
+		T_CHECK_MSG(allocs == expect && frees + m->main_frees + held == allocs,
+			    "mstress n=%d: %" PRIu64 " allocations, %" PRIu64 " + %" PRIu64 " freed, %" PRIu64 " held", n,
+			    allocs, frees, m->main_frees, held);
+		T_CHECK(m->main_frees > 0 || held > 0);         /* objects did go through the transfer slots */
+		ms_free_all(m);
+	}
+}
+
+/* Single-threaded runs whose results depend only on the seed. */
+static void orig_checksums(char *out, size_t len)
+{
+	larson_o_t *l = la_new(&hp_mem_libc_ops, 1, 64, 3, T_SEED);
+	xmalloc_o_t *x = xo_new(&hp_mem_libc_ops, 1, 16, 64);
+	cache_o_t *cs = co_new(&hp_mem_libc_ops, 2, 1, 1000, 1), *ct = co_new(&hp_mem_libc_ops, 2, 1, 1000, 0);
+	uint64_t lsum = 0, xsum = 0;
+
+	if (!l || !x || !cs || !ct) {
+		snprintf(out, len, " setup failed");
+		return;
+	}
+	la_batch(l, 5000);
+	lsum = l->set[0].freed;
+	xo_batchrun(x, 5);
+	xsum = x->thr[1].sum;
+	co_batch(cs, 7);
+	co_batch(ct, 7);
+	snprintf(out, len, " larson=%" PRIu64 " xmalloc=%" PRIu64 " cache_scratch=%" PRIu64 " cache_thrash=%" PRIu64,
+		 lsum, xsum, cs->thr[0].sum + cs->thr[1].sum, ct->thr[0].sum + ct->thr[1].sum);
+	la_free(l);
+	xo_free(x);
+	co_free(cs);
+	co_free(ct);
+
+	gthread_t *gt = gt_new(&hp_mem_libc_ops, 1, T_SEED);
+	gsimple_t *gs = calloc(1, sizeof *gs);
+	size_t off = strlen(out);
+
+	if (!gt || !gs) {
+		snprintf(out + off, len - off, " glibc setup failed");
+		return;
+	}
+	gs->ops = &hp_mem_libc_ops;
+	for (int i = 0; i < 300; i++)
+		gs_iteration(gs);
+	gt_batch(gt, 20000);
+	snprintf(out + off, len - off, " glibc_simple=%" PRIu64 " glibc_thread=%" PRIu64, gs->sum, gt->thr[0].freed);
+	free(gs);
+	gt_free(gt);
+}
+
 int main(int argc, char **argv)
 {
 	char ref[512];
@@ -206,8 +467,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	printf("in-process      %s\n", ref);
-	T_CHECK(strncmp(ref, "larson=", 7) == 0);
-	T_CHECK_MSG(strstr(ref, "cache_scratch=240000") != NULL, "%s", ref);       /* 8 bytes x T_OPS */
+	T_CHECK(strncmp(ref, "larson_crossfree=", 17) == 0);
+	/* 5 batches x 16 objects, byte 8 of object i is i % 256; 2 x 7 iterations x 500 writes of 1 */
+	T_CHECK_MSG(strstr(ref, " xmalloc=600 ") != NULL, "%s", ref);
+	T_CHECK_MSG(strstr(ref, " cache_scratch=7000 cache_thrash=7000") != NULL, "%s", ref);
+	test_larson_arith();
+	test_xmalloc_arith();
+	test_cache_arith();
+	test_glibc_simple_arith();
+	test_glibc_thread_arith();
+	test_mstress_arith();
 	test_allocators(ref);
 	test_two_threads();
 	test_corruption();

@@ -1,0 +1,98 @@
+/* malloc_wl.h — what the malloc-workloads cases share: checked blocks, the
+ * peak-RSS counter, the thread count, and the cases each file defines.
+ *
+ * Every block is at least 8 bytes: its first 8 bytes hold a cookie made
+ * from its size, its last byte the size's low byte. wl_block_free() checks
+ * both before freeing, so an allocator that hands out overlapping memory
+ * aborts the run (recorded as a crash, never as a number).
+ */
+#ifndef HP_BENCH_MALLOC_WL_H
+#define HP_BENCH_MALLOC_WL_H
+
+#include "hp.h"
+#include "malloc_variants.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define WL_OPS(ctx) ((const hp_mem_ops_t *)(ctx)->v->ops)
+#define WL_MAX_THREADS 256
+
+static inline uint64_t wl_cookie(uint32_t size)
+{
+	return ((uint64_t)size << 32) | ((size * 0x9e3779b1u) ^ 0x5a17c0deu);
+}
+
+/* malloc(size) (size >= 8) with its cookie and last byte written; aborts on NULL. */
+static inline void *wl_block_new(const hp_mem_ops_t *ops, uint32_t size)
+{
+	unsigned char *b = ops->alloc(size);
+
+	if (!b) {
+		fprintf(stderr, "malloc-workloads: malloc(%u) returned NULL\n", size);
+		abort();
+	}
+	memcpy(b, &(uint64_t){ wl_cookie(size) }, 8);
+	if (size > 8)
+		b[size - 1] = (unsigned char)size;
+	return b;
+}
+
+/* Returns the block's size after checking it; aborts on a bad block. */
+static inline uint32_t wl_block_check(const void *p, const char *where)
+{
+	const unsigned char *b = p;
+	uint64_t h;
+	uint32_t size;
+
+	memcpy(&h, b, 8);
+	size = (uint32_t)(h >> 32);
+	if (h != wl_cookie(size) || size < 8 || (size > 8 && b[size - 1] != (unsigned char)size)) {
+		fprintf(stderr, "malloc-workloads: %s: block %p corrupted (header %#llx)\n",
+			where, p, (unsigned long long)h);
+		abort();
+	}
+	return size;
+}
+
+/* Checks and frees; returns the size the header recorded (summed as a
+ * checksum that must not depend on the allocator). */
+static inline uint32_t wl_block_free(const hp_mem_ops_t *ops, void *p, const char *where)
+{
+	uint32_t size = wl_block_check(p, where);
+
+	ops->free(p, size);
+	return size;
+}
+
+static inline void wl_rss_counter(hp_state_t *st)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		hp_counter(st, "peak_rss_kib", (double)ru.ru_maxrss);
+}
+
+static inline int wl_threads(const hp_ctx_t *ctx)
+{
+	int t = ctx->threads > 0 ? ctx->threads : 1;
+
+	return t > WL_MAX_THREADS ? WL_MAX_THREADS : t;
+}
+
+/* The variants every case runs under (malloc_workloads.c). */
+extern const hp_variant_t *const wl_variants[];
+
+/* The published programs' workloads (malloc_wl_orig.c). */
+extern const hp_case_t wl_case_larson, wl_case_xmalloc, wl_case_cache_scratch, wl_case_cache_thrash;
+
+/* glibc's malloc benchmarks (malloc_wl_glibc.c). */
+extern const hp_case_t wl_case_glibc_simple, wl_case_glibc_thread;
+
+/* mimalloc-bench's mstress (malloc_wl_mstress.c). */
+extern const hp_case_t wl_case_mstress;
+
+#endif
