@@ -484,7 +484,10 @@ static int cli_main(int argc, char **argv)
 	if (!strcmp(cmd, "report")) {
 		if (argc != 3 || argv[2][0] == '-')
 			return usage_error("report: expected one results folder (hotpath report DIR)");
-		return hp_report_dir(argv[2]);
+		int rrc = hp_report_dir(argv[2]);
+		if (rrc == 0)
+			printf("%s/report.html\n", argv[2]);
+		return rrc;
 	}
 	if (!strcmp(cmd, "export")) {
 		if (argc != 4 || strcmp(argv[3], "--latex"))

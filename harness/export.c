@@ -18,9 +18,10 @@
 
 #include "report.h"
 
-/* Text for LaTeX: the ten special characters as commands, '-' kept from
- * forming dashes, control bytes and each non-ASCII character (pdflatex's
- * default fonts have no glyph for most) as '?'. */
+/* Text for LaTeX: the special characters as commands, '-' kept from
+ * forming dashes, '"' as typewriter char 34 (OT1 has no \textquotedbl),
+ * control bytes and each non-ASCII character (pdflatex's default fonts
+ * have no glyph for most) as '?'. */
 static void tex_put(FILE *f, const char *s)
 {
 	for (; *s; s++) {
@@ -37,7 +38,7 @@ static void tex_put(FILE *f, const char *s)
 		case '<': fputs("\\textless{}", f); break;
 		case '>': fputs("\\textgreater{}", f); break;
 		case '|': fputs("\\textbar{}", f); break;
-		case '"': fputs("\\textquotedbl{}", f); break;
+		case '"': fputs("{\\ttfamily\\char34}", f); break;
 		case '-': fputs("-{}", f); break;
 		default:
 			if (c >= 0x80) {
@@ -153,6 +154,17 @@ static void tex_num(FILE *f, double v)
 	fputs(b, f);
 }
 
+/* A comment line's text: only letters, digits and / _ - . : + and spaces
+ * (a newline would end the comment, ^^ sequences are read even there). */
+static void comment_put(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		fputc(isalnum(c) && c < 0x80 ? c : strchr("/_-.:+ ", c) ? c : '?', f);
+	}
+}
+
 /* The machine, for captions: host, CPU, kernel, date. */
 static void machine(FILE *f, const hp_rep_t *r)
 {
@@ -261,12 +273,9 @@ static int macros(FILE *f, const hp_rep_t *r)
 			}
 			hp_bench_name(bn, sizeof(bn), b->suite, b->case_, b->variant, b->param, b->threads);
 			fputs("% ", f);
-			/* a comment ends at a newline: keep the name on its line */
-			for (const char *c = bn; *c; c++)
-				fputc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
+			comment_put(f, bn);
 			fputs(" (", f);
-			for (const char *c = b->metric; *c; c++)
-				fputc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
+			comment_put(f, b->metric);
 			fputs(")\n", f);
 			hp_rep_fmt(num, sizeof(num), b->med);
 			fprintf(f, "\\newcommand{\\%s}{%s}\n", name, num);
@@ -317,8 +326,7 @@ static int write_suites(const hp_rep_t *r, const char *tables)
 		}
 		suite_file(path, sizeof(path), tables, suite);
 		fputs("% hotpath export --latex: the ", f);
-		for (const char *c = suite; *c; c++)
-			fputc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
+		comment_put(f, suite);
 		fputs(" suite. Needs \\usepackage{booktabs,dcolumn}. Written by hotpath; do not edit.\n\n", f);
 		while (ge < r->ng && !strcmp(r->b[r->g[ge].first].suite, suite))
 			ge++;

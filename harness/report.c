@@ -866,8 +866,6 @@ int hp_report_dir(const char *dir)
 	report_body(f, &r, dir);
 	page_tail(f);
 	rc = commit_page(f, &buf, &len, path, "report");
-	if (!rc)
-		printf("%s\n", path);
 	free(path);
 	hp_rep_free(&r);
 	return rc;

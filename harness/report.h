@@ -69,7 +69,7 @@ const char *hp_rep_env_str(const hp_rep_t *r, const char *key);
  * for everyday sizes. */
 void hp_rep_fmt(char *buf, size_t len, double v);
 
-/* `hotpath report DIR`: DIR/report.html. 0, 1 when the file cannot be
+/* `hotpath report DIR`: DIR/report.html (nothing printed). 0, 1 when the file cannot be
  * written (named), 2 for a bad folder, 99 out of memory. */
 int hp_report_dir(const char *dir);
 /* `hotpath compare A B --report`: B/compare.html, the comparison of A and B
