@@ -380,7 +380,8 @@ static const char page_css[] =
 	"table.sortable th[data-dir=d]::after{content:' \\25BC'}\n"
 	"caption{text-align:left;font-weight:600;padding:.2rem 0}\n"
 	".wrap{overflow-x:auto}\n"
-	"figure.plot{margin:1rem 0}figure.plot svg{width:100%;max-width:56rem;height:auto;display:block}\n"
+	".plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(24rem,1fr));gap:.5rem 1.5rem}\n"
+	"figure.plot{margin:.5rem 0}figure.plot svg{width:100%;height:auto;display:block}\n"
 	"figcaption{font-size:.85rem;color:#555}\n"
 	".why{color:#666;font-size:.85rem}.warn li{color:#8a4b00}\n"
 	"table.id th{background:none;width:9rem}table.id td{word-break:break-all}\n"
@@ -389,7 +390,7 @@ static const char page_css[] =
 	"@media print{body{max-width:none;font-size:10pt}nav{display:none}"
 	"table.sortable th::after{content:''!important}"
 	"h2{break-after:avoid}table,figure.plot{break-inside:avoid}"
-	"figure.plot svg{max-width:100%}.wrap{overflow:visible}a{color:inherit;text-decoration:none}}\n";
+	".plots{grid-template-columns:1fr 1fr}.wrap{overflow:visible}a{color:inherit;text-decoration:none}}\n";
 
 /* The sorting script: a click on a heading sorts the rows by that column,
  * numbers by their data-v value, text otherwise; a second click reverses.
@@ -790,12 +791,14 @@ static void report_body(FILE *f, const hp_rep_t *r, const char *dir)
 		fputs("\">\n<h2>", f);
 		esc(f, s->suite);
 		fputs("</h2>\n", f);
+		fputs("<div class=\"plots\">\n", f);
 		for (size_t p = 0; svgs && p < nsvg; p++) {
 			const char *ps = plot_suite(r, svgs[p]);
 
 			if (ps && !strcmp(ps, s->suite))
 				inline_plot(f, dir, svgs[p]);
 		}
+		fputs("</div>\n", f);
 		for (size_t ci = gi; ci < ge;) {
 			size_t ce = ci;
 
