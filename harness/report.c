@@ -819,14 +819,15 @@ static void report_body(FILE *f, const hp_rep_t *r, const char *dir)
 		gi = ge;
 	}
 	/* plots of no suite in the folder (a suite with no rows left) */
-	for (size_t p = 0, any = 0; svgs && p < nsvg; p++)
+	for (size_t p = 0, any = 0; svgs && p < nsvg; p++) {
 		if (!plot_suite(r, svgs[p])) {
 			if (!any++)
-				fputs("<section id=\"other-plots\">\n<h2>Other plots</h2>\n", f);
+				fputs("<section id=\"other-plots\">\n<h2>Other plots</h2>\n<div class=\"plots\">\n", f);
 			inline_plot(f, dir, svgs[p]);
-			if (p + 1 == nsvg)
-				fputs("</section>\n", f);
 		}
+		if (p + 1 == nsvg && any)
+			fputs("</div>\n</section>\n", f);
+	}
 	not_run(f, r);
 	fputs("<footer><p class=\"why\">Median, min, max and CV of each benchmark's primary metric "
 	      "over its repetitions; the 95% interval of the median is a seeded percentile bootstrap "

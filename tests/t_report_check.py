@@ -27,6 +27,8 @@ class Dom(HTMLParser):
         self.notrun = 0
         self.scripts = 0
         self.ready = False
+        self.names = Counter()   # (suite, case, variant as the page shows it)
+        self.cell = None         # text of a bench row's first cell
     def ctx(self, tag, cls=None, key=None):
         for t, a in reversed(self.stack):
             if t == tag and (cls is None or cls in (a.get("class") or "").split()):
@@ -49,12 +51,23 @@ class Dom(HTMLParser):
             if self.ctx("table", "bench") is not None:
                 self.rows[(self.ctx("section", "suite", "data-suite"),
                            self.ctx("section", "case", "data-case"))] += 1
+                self.cell = ""
             elif (self.ctx("table") or {}).get("id") == "not-run-table":
                 self.notrun += 1
+        if tag == "span" and self.cell is not None:
+            self.cell += "\0"   # the work class after the name
         if tag not in ("meta", "br", "img", "input", "link", "circle", "path", "line",
                        "rect", "use", "polygon", "polyline", "image", "stop", "ellipse"):
             self.stack.append((tag, a))
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
     def handle_endtag(self, tag):
+        if tag == "td" and self.cell is not None:
+            self.names[(self.ctx("section", "suite", "data-suite"),
+                        self.ctx("section", "case", "data-case"),
+                        self.cell.split("\0")[0].rstrip(" "))] += 1
+            self.cell = None
         for i in range(len(self.stack) - 1, -1, -1):
             if self.stack[i][0] == tag:
                 del self.stack[i:]
@@ -74,6 +87,10 @@ def check_dom(dom_path, d):
     if p.suites != order:
         fail("suite sections %r, results.csv has %r" % (p.suites, order))
     want = Counter((k[0], k[1]) for k in benches)
+    names = Counter((k[0], k[1], k[2]) for k in benches)
+    if p.names != names:
+        fail("variant names as the page shows them differ from results.csv (escaping?): %r" %
+             sorted((p.names - names) + (names - p.names)))
     if p.rows != want:
         fail("table rows per case %r, results.csv has %r" % (dict(p.rows), dict(want)))
     svgs = [os.path.basename(x) for x in glob.glob(os.path.join(d, "plots", "*.svg"))]

@@ -24,6 +24,13 @@ for t in (1, 2):
     bench("fx", "sweep", "impl", "impl", "64", t, [7.5 * t, 7.25 * t, 7.75 * t])
     bench("fx", "sweep", "kernel", "kernel", "64", t, [15 * t, 14 * t, 16 * t])
 bench("fy", "one", "impl", "impl", "-", 1, [1000.5, 1001.5])
+# two small drawings: one of suite fx, one of no suite in the folder
+for name, colour in (("fx-bars", "#1f5fbf"), ("zz-other", "#d9661f")):
+    with open(os.path.join(d, "plots", name + ".svg"), "w") as f:
+        f.write('<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
+                '<svg width="200" height="100" viewBox="0 0 200 100" '
+                'xmlns="http://www.w3.org/2000/svg"><rect x="10" y="10" width="120" '
+                'height="60" fill="%s"/></svg>\n' % colour)
 with open(os.path.join(d, "results.csv"), "w", newline="") as f:
     w = csv.writer(f, lineterminator="\n")
     w.writerow("suite,case,variant,kind,param,threads,cpus,metric,unit,rep,value".split(","))
