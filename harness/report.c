@@ -649,7 +649,7 @@ static const char *plot_suite(const hp_rep_t *r, const char *file)
  * that is not an SVG drawing, or that carries a script, is named instead. */
 static void inline_plot(FILE *f, const char *dir, const char *file)
 {
-	char *path = NULL, *data = NULL, *svg;
+	char *path = NULL, *data = NULL, *svg = NULL;
 	size_t len = 0;
 	const char *why = NULL;
 
@@ -677,7 +677,7 @@ static void inline_plot(FILE *f, const char *dir, const char *file)
 	fputs("<figure class=\"plot\" data-plot=\"", f);
 	esc(f, file);
 	fputs("\">\n", f);
-	if (!why)
+	if (!why && svg)
 		fwrite(svg, 1, len - (size_t)(svg - data), f);
 	fputs("\n<figcaption>plots/", f);
 	esc(f, file);
