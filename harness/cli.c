@@ -18,6 +18,7 @@
 #include "compare.h"
 #include "metrics.h"
 #include "fsutil.h"
+#include "report.h"
 
 /* The help, in two parts: the commands the suites add go between them. */
 static const char usage_head[] =
@@ -28,7 +29,10 @@ static const char usage_head[] =
 	"  list      suites, cases, variants, and why a variant is unavailable\n"
 	"  env       the machine and every noise source found, with advice\n"
 	"  plot DIR  (re)draw the plots of a results folder\n"
-	"  compare A B   per benchmark: ratio of medians B/A, 95% CI, verdict\n";
+	"  compare A B   per benchmark: ratio of medians B/A, 95% CI, verdict\n"
+	"                (--report: also B/compare.html with both distributions drawn)\n"
+	"  report DIR    DIR/report.html: one self-contained page of the run\n"
+	"  export DIR --latex   DIR/tables/<suite>.tex and macros.tex for papers\n";
 static const char usage_tail[] =
 	"  test      run the test suite (meson test)\n"
 	"\n"
@@ -43,6 +47,7 @@ static const char usage_tail[] =
 	"  --out DIR           parent folder of the run folder (default: results/ of the checkout)\n"
 	"  --no-plots          do not draw plots\n"
 	"  --quiet             no progress, only the run folder on stdout\n"
+	"  --report            also write report.html in the run folder (hotpath report)\n"
 	"\n"
 	"exit codes: 0 ok, 1 a benchmark or test failed, 2 bad usage or input,\n"
 	"77 skipped (tests), 99 internal error, 130 interrupted\n";
@@ -84,7 +89,7 @@ static void *xmalloc(size_t n)
  * messages that name the valid commands; the caller frees it. */
 static char *valid_commands(void)
 {
-	static const char head[] = "run, list, env, plot, compare, ", tail[] = "test";
+	static const char head[] = "run, list, env, plot, compare, report, export, ", tail[] = "test";
 	size_t len = sizeof head + sizeof tail;
 	for (int i = 0; hp_suites[i]; i++)
 		for (int k = 0; hp_suites[i]->verbs && hp_suites[i]->verbs[k]; k++)
@@ -136,7 +141,7 @@ static const char *printable_arg(const char *a)
 }
 
 /* Options shared by run, list and env. */
-enum { O_SUITE = 1, O_FILTER, O_CPUS, O_PROFILE, O_REPS, O_SEED, O_METRIC, O_OUT, O_NOPLOTS, O_QUIET, O_JSON, O_HELP };
+enum { O_SUITE = 1, O_FILTER, O_CPUS, O_PROFILE, O_REPS, O_SEED, O_METRIC, O_OUT, O_NOPLOTS, O_QUIET, O_JSON, O_REPORT, O_HELP };
 static const struct option run_opts[] = {
 	{ "suite", required_argument, 0, O_SUITE },
 	{ "filter", required_argument, 0, O_FILTER },
@@ -149,6 +154,7 @@ static const struct option run_opts[] = {
 	{ "no-plots", no_argument, 0, O_NOPLOTS },
 	{ "quiet", no_argument, 0, O_QUIET },
 	{ "json", no_argument, 0, O_JSON },
+	{ "report", no_argument, 0, O_REPORT },
 	{ "help", no_argument, 0, O_HELP },
 	{ 0, 0, 0, 0 },
 };
@@ -197,6 +203,7 @@ static int parse_u64(const char *s, uint64_t *v)
 typedef struct cli {
 	hp_run_opts_t run;
 	int json;
+	int report;
 } cli_t;
 
 /* Parses the options of run/list/env. Returns -1 to go on, else an exit code. */
@@ -266,6 +273,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, cli_t *c)
 		case O_NOPLOTS: c->run.no_plots = 1; break;
 		case O_QUIET: c->run.quiet = 1; break;
 		case O_JSON: c->json = 1; break;
+		case O_REPORT: c->report = 1; break;
 		}
 	}
 	if (optind < argc)
@@ -467,9 +475,25 @@ static int cli_main(int argc, char **argv)
 			? getenv("HP_TEMPLATES") : HP_SOURCE_ROOT "/scripts");
 	}
 	if (!strcmp(cmd, "compare")) {
-		if (argc != 4)
-			return usage_error("compare: expected two results folders (hotpath compare A B)");
-		return hp_compare_dirs(argv[2], argv[3], stdout);
+		int rep = argc == 5 && !strcmp(argv[4], "--report");
+		if (argc != 4 && !rep)
+			return usage_error("compare: expected two results folders (hotpath compare A B [--report])");
+		int crc = hp_compare_dirs(argv[2], argv[3], stdout);
+		return crc == 0 && rep ? hp_report_compare(argv[2], argv[3]) : crc;
+	}
+	if (!strcmp(cmd, "report")) {
+		if (argc != 3 || argv[2][0] == '-')
+			return usage_error("report: expected one results folder (hotpath report DIR)");
+		int rrc = hp_report_dir(argv[2]);
+		if (rrc == 0)
+			printf("%s/report.html\n", argv[2]);
+		return rrc;
+	}
+	if (!strcmp(cmd, "export")) {
+		if (argc != 4 || strcmp(argv[3], "--latex"))
+			return usage_error("export: expected a results folder and a format (hotpath export DIR --latex; "
+					   "valid formats: --latex)");
+		return hp_export_latex(argv[2]);
 	}
 	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "env")) {
 		/* a command some suite adds (sched: sim); argv[0] is its name */
@@ -492,8 +516,18 @@ static int cli_main(int argc, char **argv)
 		rc = cmd_list(&c);
 	else if (!strcmp(cmd, "env"))
 		rc = cmd_env(&c, cl);
-	else
+	else {
+		char dir[4096] = "";
+		c.run.dir_out = dir;
+		c.run.dir_len = sizeof dir;
 		rc = hp_run(&c.run);
+		/* a run with a failed benchmark still has a folder worth a page */
+		if (c.report && dir[0] && (rc == HP_EXIT_OK || rc == HP_EXIT_FAIL)) {
+			int rrc = hp_report_dir(dir);
+			if (rrc != 0)
+				rc = rrc == HP_EXIT_USAGE ? HP_EXIT_FAIL : rrc;
+		}
+	}
 	free(cl);
 	return rc;
 }

@@ -45,8 +45,8 @@
  */
 
 #define CMP_RESAMPLES 2000
-#define CMP_MIN_REPS 3
-#define CMP_DIRS_SEED 0x686f74706174680aull   /* fixed: the same folders always give the same verdicts */
+#define CMP_MIN_REPS HP_CMP_MIN_REPS
+#define CMP_DIRS_SEED HP_CMP_DIRS_SEED   /* fixed: the same folders always give the same verdicts */
 
 /* Uniform in [0, n) from xoshiro256** (hp_rand.h): the high half of a
  * 64x64 product (bias < n / 2^64). Not hp_xoshiro_below's modulo: the
@@ -200,6 +200,34 @@ static int bootstrap(const double *a, size_t na, const double *b, size_t nb, uin
 	free(ra);
 	free(rb);
 	free(q);
+	return 0;
+}
+
+int hp_median_ci(const double *v, size_t n, const char *key, double *lo, double *hi)
+{
+	double *one = malloc((n ? n : 1) * sizeof(*one));
+	uint64_t h = 1469598103934665603ull;
+
+	if (!one) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/* the bootstrap of a ratio whose denominator is the constant 1 */
+	for (size_t i = 0; i < n; i++)
+		one[i] = 1;
+	if (n < CMP_MIN_REPS) {
+		free(one);
+		return 1;
+	}
+	for (const char *c = key; *c; c++) {
+		h ^= (unsigned char)*c;
+		h *= 1099511628211ull;
+	}
+	if (bootstrap(one, n, v, n, CMP_DIRS_SEED ^ h, lo, hi) < 0) {
+		free(one);
+		return -1;
+	}
+	free(one);
 	return 0;
 }
 

@@ -8,6 +8,12 @@
 #include <stdio.h>
 #include "record.h"
 
+/* The seed `hotpath compare` draws its bootstrap with (fixed: the same
+ * folders always give the same intervals and verdicts), and the fewest
+ * repetitions per side that get an interval. */
+#define HP_CMP_DIRS_SEED 0x686f74706174680aull
+#define HP_CMP_MIN_REPS 3
+
 typedef enum { HP_CMP_SAME, HP_CMP_FASTER, HP_CMP_SLOWER } hp_verdict_t;
 
 typedef struct hp_cmp_row {
@@ -21,6 +27,12 @@ typedef struct hp_cmp_row {
  * Returns the number of rows (allocated into *rows), -1 on error. */
 long hp_compare(const hp_results_t *a, const hp_results_t *b, uint64_t seed,
 		hp_cmp_row_t **rows);
+/* A seeded 95% bootstrap interval of the median of v[0..n), drawn as
+ * compare draws its intervals (same resamples, generator and fixed seed,
+ * mixed with `key`, so the same values under the same key always give the
+ * same interval). 0 with *lo, *hi set; 1 when n is below compare's
+ * minimum of repetitions (no interval); -1 with ENOMEM. */
+int hp_median_ci(const double *v, size_t n, const char *key, double *lo, double *hi);
 /* `hotpath compare A B`: reads both folders, prints a table. Exit code:
  * 0, or 2 when a folder is not a results folder (named in the message). */
 int hp_compare_dirs(const char *a, const char *b, FILE *out);

@@ -92,6 +92,12 @@ int hp_results_set_work(hp_results_t *r, const char *suite, const char *case_, c
 const hp_work_t *hp_results_find_work(const hp_results_t *r, const char *suite, const char *case_,
 				      const char *variant);
 
+/* Whether a variant whose stated work is v may be put in a ratio to the
+ * reference whose work is ref (either NULL when not stated): always when
+ * the reference states no work class, else only for equal classes. The
+ * rule summary.md, the HTML report and the LaTeX tables share. */
+int hp_work_comparable(const hp_work_t *v, const hp_work_t *ref);
+
 /* Benchmark identity used to group records: "suite\x1fcase\x1fvariant\x1fparam\x1fthreads". */
 void hp_bench_key(char *buf, size_t len, const char *suite, const char *case_,
 		  const char *variant, const char *param, int threads);

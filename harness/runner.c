@@ -834,6 +834,8 @@ int hp_run(const hp_run_opts_t *o)
 	if (rc == 0)
 		rc = run_start(&r);
 	if (rc == 0) {
+		if (o->dir_out)
+			hp_strlcpy(o->dir_out, r.dir, o->dir_len);
 		run_loop(&r);
 		run_finish(&r);
 		rc = r.interrupted ? 130 : r.failed ? HP_EXIT_FAIL : HP_EXIT_OK;

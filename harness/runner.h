@@ -34,6 +34,8 @@ typedef struct hp_run_opts {
 	int no_plots;
 	int quiet;
 	const char *command_line;
+	char *dir_out;          /* if set, gets the run folder (dir_len bytes) once made */
+	size_t dir_len;
 } hp_run_opts_t;
 
 /* `hotpath run`: returns the exit code (0, 1 when a benchmark failed, 2 bad

@@ -111,9 +111,16 @@ static const char *work_class(const sum_var_t *v)
 /* Whether v may be put in a ratio to ref: always when ref states no work
  * class (cases that do not classify their variants), else only when the
  * classes are equal. */
+int hp_work_comparable(const hp_work_t *v, const hp_work_t *ref)
+{
+	const char *cv = v ? v->work_class : "", *cr = ref ? ref->work_class : "";
+
+	return !cr[0] || !strcmp(cv, cr);
+}
+
 static int equal_work(const sum_var_t *v, const sum_var_t *ref)
 {
-	return !work_class(ref)[0] || !strcmp(work_class(v), work_class(ref));
+	return hp_work_comparable(v->w, ref->w);
 }
 
 /* The "vs impl" cell: the ratio of medians, "—" without a reference, or
