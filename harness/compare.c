@@ -207,7 +207,7 @@ static int bootstrap(const double *a, size_t na, const double *b, size_t nb, uin
  * determinism). */
 static int is_deterministic(const char *metric)
 {
-	return strcmp(metric, "instructions") == 0;
+	return strcmp(metric, "instructions") == 0 || strncmp(metric, "cache_", 6) == 0;
 }
 
 static int compare_one(const side_bench_t *A, const side_bench_t *B, uint64_t seed,
