@@ -594,9 +594,11 @@ static int nvme_plot_crossover(const char *plotdir, const hp_results_t *r, const
 		snprintf(err, errlen, "nvme plot: out of memory");
 		return -1;
 	}
-	fprintf(f, "# hotpath nvme: emulated QD1 reads, medians at 1 thread\n"
+	xover_text(&x, txt, sizeof txt);
+	fprintf(f, "# hotpath nvme: emulated QD1 reads, medians at 1 thread\n# %s\n"
+		"# interrupt overhead: %.0f ns/read at %g us\n"
 		"# device_us poll_lat_us irq_lat_us hybrid_lat_us poll_cpu_us irq_cpu_us hybrid_cpu_us "
-		"hybrid_overslept_us\n");
+		"hybrid_overslept_us\n", txt, x.irq_over_ns, x.t_us[0]);
 	for (int i = 0; i < x.np; i++) {
 		fprintf(f, "%g", x.t_us[i]);
 		for (int v = 0; v < XV_N; v++)
