@@ -57,13 +57,6 @@ typedef void (*hp_backend_fn)(const hp_runenv_t *re, const hp_job_t *j, hp_resul
 void hp_backend_gbench(const hp_runenv_t *re, const hp_job_t *j, hp_results_t *out);
 void hp_backend_perf(const hp_runenv_t *re, const hp_job_t *j, hp_results_t *out);
 void hp_backend_callgrind(const hp_runenv_t *re, const hp_job_t *j, hp_results_t *out);
-/* --metric cache: valgrind's arguments for the cache simulator of `cpu`
- * ("--cache-sim=yes", then --I1=/--D1=/--LL=size,assoc,line for each level
- * hwloc gives in a shape valgrind can simulate; the others valgrind sizes
- * from CPUID), written to argv (room for 5 with the NULL) with the strings in
- * buf. Returns the number of arguments. env.json records the same geometry
- * (hp_topo_cachesim). */
-int hp_cachesim_args(hp_topo_t *t, int cpu, const char **argv, char buf[HP_NCACHES][96]);
 void hp_backend_child(const hp_runenv_t *re, const hp_job_t *j, hp_results_t *out);
 
 /* ---- shared by the backends (backend.c) ---- */

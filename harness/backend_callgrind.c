@@ -141,23 +141,6 @@ static void record_counts(const hp_runenv_t *re, const hp_job_t *j, const char *
 	hp_set_status(out, j, re->metric, HP_ST_OK, secs, NULL);
 }
 
-int hp_cachesim_args(hp_topo_t *t, int cpu, const char **argv, char buf[HP_NCACHES][96])
-{
-	hp_cache_geom_t g[HP_NCACHES];
-	int n = 0;
-
-	hp_topo_cachesim(t, cpu, g);
-	argv[n++] = "--cache-sim=yes";
-	for (int l = 0; l < HP_NCACHES; l++)
-		if (g[l].given) {
-			snprintf(buf[l], sizeof buf[l], "--%s=%llu,%d,%d", hp_cache_level_name(l), g[l].size,
-				 g[l].assoc, g[l].line);
-			argv[n++] = buf[l];
-		}
-	argv[n] = NULL;
-	return n;
-}
-
 void hp_backend_callgrind(const hp_runenv_t *re, const hp_job_t *j, hp_results_t *out)
 {
 	double t0 = hp_mono_s();
@@ -173,7 +156,7 @@ void hp_backend_callgrind(const hp_runenv_t *re, const hp_job_t *j, hp_results_t
 	};
 	char geo[HP_NCACHES][96];
 	if (re->metric == HP_METRIC_CACHE)
-		hp_cachesim_args(re->topo, re->cpus[0], wrapper + 6, geo);
+		hp_topo_cachesim_args(re->topo, re->cpus[0], wrapper + 6, geo);
 	hp_results_t got;
 	hp_results_init(&got);
 	int pid, ws;

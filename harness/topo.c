@@ -676,3 +676,20 @@ void hp_topo_cachesim(hp_topo_t *t, int cpu, hp_cache_geom_t g[HP_NCACHES])
 	if (ll)
 		cache_take(ll, &g[HP_CACHE_LL]);
 }
+
+int hp_topo_cachesim_args(hp_topo_t *t, int cpu, const char **argv, char buf[HP_NCACHES][96])
+{
+	hp_cache_geom_t g[HP_NCACHES];
+	int n = 0;
+
+	hp_topo_cachesim(t, cpu, g);
+	argv[n++] = "--cache-sim=yes";
+	for (int l = 0; l < HP_NCACHES; l++)
+		if (g[l].given) {
+			snprintf(buf[l], sizeof buf[l], "--%s=%llu,%d,%d", hp_cache_level_name(l), g[l].size,
+				 g[l].assoc, g[l].line);
+			argv[n++] = buf[l];
+		}
+	argv[n] = NULL;
+	return n;
+}

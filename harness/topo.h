@@ -71,6 +71,13 @@ typedef struct hp_cache_geom {
 } hp_cache_geom_t;
 /* Fills g[HP_NCACHES]; never fails (a level hwloc lacks gets given 0). */
 void hp_topo_cachesim(hp_topo_t *t, int cpu, hp_cache_geom_t g[HP_NCACHES]);
+/* --metric cache: valgrind's arguments for the cache simulator of `cpu`
+ * ("--cache-sim=yes", then --I1=/--D1=/--LL=size,assoc,line for each level
+ * hwloc gives in a shape valgrind can simulate; the others valgrind sizes
+ * from CPUID), written to argv (room for 5 with the NULL) with the strings in
+ * buf. Returns the number of arguments. env.json records the same geometry
+ * (hp_topo_cachesim). */
+int hp_topo_cachesim_args(hp_topo_t *t, int cpu, const char **argv, char buf[HP_NCACHES][96]);
 /* "I1", "D1", "LL" */
 const char *hp_cache_level_name(hp_cache_level_t l);
 
