@@ -541,21 +541,23 @@ static void xover_gather(const hp_results_t *r, xover_t *x)
 	if (!x->np)
 		return;
 	x->irq_over_ns = x->lat[0][XV_IRQ] - x->lat[0][XV_POLL];
-	if (xv_gain(x, 0) <= 0) {
+	/* the device time above which polling gains nothing: after the last
+	 * point where it still gains (so one noisy dip below it does not
+	 * count), interpolated on the log of the device time; a gain that
+	 * cannot be computed (NaN) counts as none */
+	int last = -1;
+
+	for (int i = 0; i < x->np; i++)
+		if (xv_gain(x, i) > 0)
+			last = i;
+	if (last < 0) {
 		x->found = -1;
-		return;
-	}
-	/* the first sign change, interpolated on the log of the device time */
-	for (int i = 0; i + 1 < x->np; i++) {
-		double g0 = xv_gain(x, i), g1 = xv_gain(x, i + 1);
+	} else if (last + 1 < x->np) {
+		double g0 = xv_gain(x, last), g1 = xv_gain(x, last + 1);
+		double a = log(x->t_us[last]), b = log(x->t_us[last + 1]);
 
-		if (g0 > 0 && g1 <= 0) {
-			double a = log(x->t_us[i]), b = log(x->t_us[i + 1]);
-
-			x->t_even = exp(a + (b - a) * g0 / (g0 - g1));
-			x->found = 1;
-			return;
-		}
+		x->t_even = isnan(g1) ? x->t_us[last + 1] : exp(a + (b - a) * g0 / (g0 - g1));
+		x->found = 1;
 	}
 }
 

@@ -7,6 +7,9 @@
 #          gain = 9 - (t - 1) = 10 - t: zero at t = 10 us, between 8 and 16,
 #          interpolated on log t: 8 * 2^(2/8) = 9.51 us
 #   never: irq lat t+1000: the gain stays positive up to 128 us
+#   dip:   as cross, but irq lat t+0.5 at 2 us (one noisy point where
+#          interrupts win): the break-even is still the one above which
+#          polling never gains, 9.51 us
 #   below: poll lat t+1, irq lat t+1, poll cpu t+5, irq cpu 2: gain < 0 at once
 gen() {
 	mkdir -p "$1"
@@ -16,9 +19,11 @@ path, shape, pts = sys.argv[1], sys.argv[2], [int(p) for p in sys.argv[3].split(
 with open(path, "w") as f:
     f.write("suite,case,variant,kind,param,threads,cpus,metric,unit,rep,value\n")
     for t in pts:
-        if shape == "cross":
+        if shape in ("cross", "dip"):
             lat = {"impl-poll": t + 1, "impl-irq": t + 10, "impl-hybrid": t + 60}
             cpu = {"impl-poll": t + 1, "impl-irq": 2, "impl-hybrid": 3}
+            if shape == "dip" and t == 2:
+                lat["impl-irq"] = t + 0.5
         elif shape == "never":
             lat = {"impl-poll": t + 1, "impl-irq": t + 1000, "impl-hybrid": t + 60}
             cpu = {"impl-poll": t + 1, "impl-irq": 2, "impl-hybrid": 3}
@@ -54,6 +59,8 @@ grep -q '^# interrupt overhead: 9000 ns/read at 1 us' "$T_TMP/a/plots/nvme-cross
 # the hybrid's oversleep is drawn as measured: its column holds 55 us
 awk '!/^#/ && $8 != 55 { bad = 1 } END { exit bad }' "$T_TMP/a/plots/nvme-crossover.dat" ||
 	t_fail "hybrid oversleep column is not the measured 55 us"
+gen "$T_TMP/e" dip "$all"
+check "$T_TMP/e" '^# break-even device time 9\.5 us' dip
 gen "$T_TMP/b" never "$all"
 check "$T_TMP/b" '^# break-even not reached in the swept range: polling still better at 128 us' never
 gen "$T_TMP/c" below "$all"
