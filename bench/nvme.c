@@ -7,11 +7,15 @@
  */
 #include "hp.h"
 #include "hp_time.h"
+#include "plot.h"
+#include "record.h"
+#include "stats.h"
 #include "nvme.h"
 #include "uring.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,7 +241,7 @@ static void co_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 
 static const char *em_available(const hp_ctx_t *ctx)
 {
-	if (ctx->bind_cpu && !strcmp(ctx->metric, "instructions"))
+	if (ctx->bind_cpu && hp_metric_is_callgrind(ctx->metric))
 		return "the controller is another thread: valgrind serialises threads, so a wait counts "
 		       "the scheduler, not the completion path";
 	return NULL;
@@ -298,7 +302,7 @@ static const char *uring_available(const hp_ctx_t *ctx)
 	int m = o->mode;
 	const char *t;
 
-	if (ctx->bind_cpu && !strcmp(ctx->metric, "instructions"))
+	if (ctx->bind_cpu && hp_metric_is_callgrind(ctx->metric))
 		return "the reads' cost is the kernel's and the device's, which callgrind does not see";
 	if (o->via_fio) {
 		static char fwhy[128];
@@ -421,10 +425,17 @@ NV_VARIANT(v_firq, "fio-irq", HP_KIND_BASELINE, hp_uring_ops_fio_irq, uring_avai
 NV_VARIANT(v_fpoll, "fio-poll", HP_KIND_BASELINE, hp_uring_ops_fio_poll, uring_available);
 #undef NV_VARIANT
 
+/* The device time sweep of the crossover (docs/suites/nvme.md): 2, 8 and
+ * 32 us in the quick profile, all eight points in the full one. */
 static const hp_param_t svc_params[] = {
+	{ .label = "1us", .value = 1000, .min_cpus = 2, .full_only = 1 },
 	{ .label = "2us", .value = 2000, .min_cpus = 2 },
-	{ .label = "10us", .value = 10000, .min_cpus = 2 },
-	{ .label = "80us", .value = 80000, .min_cpus = 2 },
+	{ .label = "4us", .value = 4000, .min_cpus = 2, .full_only = 1 },
+	{ .label = "8us", .value = 8000, .min_cpus = 2 },
+	{ .label = "16us", .value = 16000, .min_cpus = 2, .full_only = 1 },
+	{ .label = "32us", .value = 32000, .min_cpus = 2 },
+	{ .label = "64us", .value = 64000, .min_cpus = 2, .full_only = 1 },
+	{ .label = "128us", .value = 128000, .min_cpus = 2, .full_only = 1 },
 	{ .label = NULL },
 };
 
@@ -466,9 +477,191 @@ static const hp_case_t c_coalesce = {
 	.variants = (const hp_variant_t *const[]){ &v_eirq, NULL },
 };
 
+/* ------------------------------------------------------------------ */
+/* The crossover (FAST'12): plot and summary                           */
+/* ------------------------------------------------------------------ */
+
+enum { XV_POLL, XV_IRQ, XV_HYBRID, XV_N };
+static const char *const xv_name[XV_N] = { "impl-poll", "impl-irq", "impl-hybrid" };
+#define XP_MAX 16
+
+/* The medians of the emulated case at one thread, per device time (the
+ * params found, ascending) and variant; NaN where a value is missing. */
+typedef struct xover {
+	int np;
+	double t_us[XP_MAX];
+	double lat[XP_MAX][XV_N], cpu[XP_MAX][XV_N], over[XP_MAX];
+	/* the break-even: found 1 (at t_even), -1 below the range, 0 not reached */
+	int found;
+	double t_even;
+	double irq_over_ns;     /* irq minus poll latency at the shortest point */
+} xover_t;
+
+static double xv_median(const hp_results_t *r, const char *variant, const char *param, const char *metric)
+{
+	double v[256];
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nrec && n < 256; i++) {
+		const hp_record_t *x = &r->rec[i];
+
+		if (!strcmp(x->suite, "nvme") && !strcmp(x->case_, "emulated") && x->threads == 1 &&
+		    !strcmp(x->variant, variant) && !strcmp(x->param, param) && !strcmp(x->metric, metric))
+			v[n++] = x->value;
+	}
+	return n ? hp_median(v, n) : NAN;
+}
+
+/* Polling's gain per read at one point: the latency it saves over the
+ * interrupt path minus the extra host CPU it burns. */
+static double xv_gain(const xover_t *x, int i)
+{
+	return (x->lat[i][XV_IRQ] - x->lat[i][XV_POLL]) - (x->cpu[i][XV_POLL] - x->cpu[i][XV_IRQ]);
+}
+
+/* Fills *x (np 0: nothing to draw). */
+static void xover_gather(const hp_results_t *r, xover_t *x)
+{
+	memset(x, 0, sizeof *x);
+	for (int k = 0; svc_params[k].label && x->np < XP_MAX; k++) {
+		const char *p = svc_params[k].label;
+		double l0 = xv_median(r, xv_name[XV_POLL], p, "real_time");
+		double l1 = xv_median(r, xv_name[XV_IRQ], p, "real_time");
+
+		if (isnan(l0) || isnan(l1))
+			continue;   /* the crossover needs both sides */
+		x->t_us[x->np] = (double)svc_params[k].value / 1000;
+		for (int v = 0; v < XV_N; v++) {
+			x->lat[x->np][v] = xv_median(r, xv_name[v], p, "real_time");
+			x->cpu[x->np][v] = xv_median(r, xv_name[v], p, "host_cpu_ns_per_read");
+		}
+		x->over[x->np] = xv_median(r, xv_name[XV_HYBRID], p, "hybrid_overslept_ns");
+		x->np++;
+	}
+	if (!x->np)
+		return;
+	x->irq_over_ns = x->lat[0][XV_IRQ] - x->lat[0][XV_POLL];
+	/* the device time above which polling gains nothing: after the last
+	 * point where it still gains (so one noisy dip below it does not
+	 * count), interpolated on the log of the device time; a gain that
+	 * cannot be computed (NaN) counts as none */
+	int last = -1;
+
+	for (int i = 0; i < x->np; i++)
+		if (xv_gain(x, i) > 0)
+			last = i;
+	if (last < 0) {
+		x->found = -1;
+	} else if (last + 1 < x->np) {
+		double g0 = xv_gain(x, last), g1 = xv_gain(x, last + 1);
+		double a = log(x->t_us[last]), b = log(x->t_us[last + 1]);
+
+		x->t_even = isnan(g1) ? x->t_us[last + 1] : exp(a + (b - a) * g0 / (g0 - g1));
+		x->found = 1;
+	}
+}
+
+static void xover_text(const xover_t *x, char *buf, size_t len)
+{
+	char pts[160] = "";
+	size_t o = 0;
+
+	for (int i = 0; i < x->np && o < sizeof pts; i++)
+		o += (size_t)snprintf(pts + o, sizeof pts - o, "%s%g", i ? ", " : "", x->t_us[i]);
+	if (x->found > 0)
+		snprintf(buf, len, "break-even device time %.1f us (interpolated; points %s us)", x->t_even, pts);
+	else if (x->found < 0)
+		snprintf(buf, len, "break-even below the swept range: interrupts already as good at %g us "
+			 "(points %s us)", x->t_us[0], pts);
+	else
+		snprintf(buf, len, "break-even not reached in the swept range: polling still better at %g us "
+			 "(points %s us)", x->t_us[x->np - 1], pts);
+}
+
+/* plots/nvme-crossover: latency and host CPU per read against device time
+ * (log axes), the break-even marked (scripts/nvme_crossover.gp). */
+static int nvme_plot_crossover(const char *plotdir, const hp_results_t *r, const char *tdir, char *err,
+			       size_t errlen)
+{
+	char path[4096], tmpl[4096], gv[768], txt[256], *d = NULL;
+	size_t len = 0;
+	xover_t x;
+	FILE *f;
+
+	xover_gather(r, &x);
+	if (!x.np)
+		return 0;
+	f = open_memstream(&d, &len);
+	if (!f) {
+		snprintf(err, errlen, "nvme plot: out of memory");
+		return -1;
+	}
+	xover_text(&x, txt, sizeof txt);
+	fprintf(f, "# hotpath nvme: emulated QD1 reads, medians at 1 thread\n# %s\n"
+		"# interrupt overhead: %.0f ns/read at %g us\n"
+		"# device_us poll_lat_us irq_lat_us hybrid_lat_us poll_cpu_us irq_cpu_us hybrid_cpu_us "
+		"hybrid_overslept_us\n", txt, x.irq_over_ns, x.t_us[0]);
+	for (int i = 0; i < x.np; i++) {
+		fprintf(f, "%g", x.t_us[i]);
+		for (int v = 0; v < XV_N; v++)
+			fprintf(f, " %.4f", x.lat[i][v] / 1000);
+		for (int v = 0; v < XV_N; v++)
+			fprintf(f, " %.4f", x.cpu[i][v] / 1000);
+		fprintf(f, " %.4f\n", x.over[i] / 1000);
+	}
+	if (fclose(f) != 0 || !d) {
+		free(d);
+		snprintf(err, errlen, "nvme plot: out of memory");
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/nvme-crossover.dat", plotdir);
+	if (hp_write_atomic(path, d, len) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(d);
+		return -1;
+	}
+	free(d);
+	if (x.found > 0)
+		snprintf(txt, sizeof txt, "break-even %.1f us", x.t_even);
+	else
+		snprintf(txt, sizeof txt, "break-even %s the swept range", x.found < 0 ? "below" : "above");
+	snprintf(gv, sizeof gv, "title='nvme crossover (%d device times): %s; irq overhead %.1f us at %g us; "
+		 "+N = hybrid oversleep (us)'; even=%g; tmin=%g; tmax=%g",
+		 x.np, txt, x.irq_over_ns / 1000, x.t_us[0], x.found > 0 ? x.t_even : 0.0, x.t_us[0],
+		 x.t_us[x.np - 1]);
+	snprintf(tmpl, sizeof tmpl, "%s/nvme_crossover.gp", tdir);
+	return hp_plot_render(plotdir, "nvme-crossover", tmpl, gv, err, errlen) < 0 ? -1 : 1;
+}
+
+/* summary.md, under the suite's tables: the break-even and the overheads. */
+static void nvme_summary(FILE *f, const hp_results_t *r)
+{
+	char txt[256];
+	xover_t x;
+
+	xover_gather(r, &x);
+	if (!x.np)
+		return;
+	xover_text(&x, txt, sizeof txt);
+	fprintf(f, "### crossover (poll vs interrupt)\n\n"
+		"- %s; polling is better while the latency it saves exceeds the host CPU it adds "
+		"(docs/suites/nvme.md)\n"
+		"- interrupt overhead: irq minus poll latency at %g us = %.0f ns/read\n",
+		txt, x.t_us[0], x.irq_over_ns);
+	for (int i = 0; i < x.np; i++)
+		if (!isnan(x.over[i]))
+			fprintf(f, "- hybrid at %g us: overslept its nap by %.1f us (median)\n", x.t_us[i],
+				x.over[i] / 1000);
+	fputc('\n', f);
+}
+
+static const hp_plot_fn nvme_plots[] = { nvme_plot_crossover, NULL };
+
 const hp_suite_t hp_suite_nvme = {
 	.name = "nvme",
 	.desc = "polled vs interrupt vs hybrid completion: an emulated NVMe queue pair and io_uring on a real device",
 	.doc = "docs/suites/nvme.md",
 	.cases = (const hp_case_t *const[]){ &c_emulated, &c_coalesce, &c_uring, NULL },
+	.plots = nvme_plots,
+	.summary = nvme_summary,
 };

@@ -295,7 +295,7 @@ static const char *kernel_available(const hp_ctx_t *ctx)
 
 static const char *sq_available(const hp_ctx_t *ctx)
 {
-	if (ctx->bind_cpu && !strcmp(ctx->metric, "instructions") &&
+	if (ctx->bind_cpu && hp_metric_is_callgrind(ctx->metric) &&
 	    (SQ_OPS(ctx)->other_thread || ctx->p->value > SQ_CASE(ctx)->handoff_above))
 		return "hands work to another thread: valgrind serialises threads, so its count is the scheduler's, "
 		       "not the path's";

@@ -253,7 +253,7 @@ static void burst_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 
 static const char *wq_available(const hp_ctx_t *ctx)
 {
-	if (ctx->bind_cpu && !strcmp(ctx->metric, "instructions"))
+	if (ctx->bind_cpu && hp_metric_is_callgrind(ctx->metric))
 		return "hands each item to a worker thread: valgrind serialises threads, so a count would "
 		       "be the scheduler's, not the path's";
 	return NULL;

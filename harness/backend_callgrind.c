@@ -1,8 +1,13 @@
-/* backend_callgrind.c — instructions per operation, counted by callgrind.
+/* backend_callgrind.c — instructions per operation, counted by callgrind,
+ * and with --metric cache its cache simulator's misses per operation.
  * The parent starts the benchmark as `hotpath __child` under valgrind
  * (backend_child.c); in there hp_callgrind_count counts n and 2n
  * iterations into two dumps, and the parent takes the difference, so the
- * fixed cost of starting and stopping the count cancels out. */
+ * fixed cost of starting and stopping the count cancels out. Cache misses
+ * (--metric cache) are the 2n run's misses over 2n: a difference of misses
+ * can go below zero (the few misses of starting a count depend on what the
+ * run before left in the simulated caches), so they are taken whole, with
+ * those few misses spread over 2n operations (docs/metrics.md). */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -76,6 +81,41 @@ static int rm_rf_flat(const char *dir)
 	return rmdir(dir);
 }
 
+/* --metric cache: callgrind's events summed into the CSV metrics. */
+#define CG_NEV 7
+static const char *const cg_events[CG_NEV] = { "Ir", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw" };
+
+static int read_cache(const char *path, uint64_t v[CG_NEV], char *err, size_t errlen)
+{
+	return hp_cg_read_events(path, cg_events, CG_NEV, v, err, errlen);
+}
+
+/* The cache run's counts: instructions, and I1, D1 (read + write) and LL
+ * (instruction + data) misses, per operation. */
+static void record_cache(const hp_runenv_t *re, const hp_job_t *j, const char *p1, const char *p2,
+			 double secs, hp_results_t *out)
+{
+	uint64_t a[CG_NEV], b[CG_NEV];
+	char e1[256] = "", e2[256] = "", cpu[16];
+	double n = (double)re->prof->count_iters, d[CG_NEV];
+	const char *unit = hp_job_op_unit(j);
+
+	if (read_cache(p1, a, e1, sizeof e1) != 0 || read_cache(p2, b, e2, sizeof e2) != 0) {
+		hp_set_status(out, j, re->metric, HP_ST_FAILED, secs, "callgrind output: %s%s", e1, e2);
+		return;
+	}
+	d[0] = ((double)b[0] - (double)a[0]) / n;
+	for (int k = 1; k < CG_NEV; k++)
+		d[k] = (double)b[k] / (2 * n);
+	snprintf(cpu, sizeof cpu, "%d", re->cpus[0]);
+	hp_emit(out, j, cpu, "cache_d1_misses", "misses", unit, 0, d[2] + d[3]);
+	hp_emit(out, j, cpu, "cache_i1_misses", "misses", unit, 0, d[1]);
+	hp_emit(out, j, cpu, "cache_ll_misses", "misses", unit, 0, d[4] + d[5] + d[6]);
+	hp_emit(out, j, cpu, "instructions", "instr", unit, 0, d[0]);
+	hp_emit(out, j, cpu, "iterations", "iters", NULL, 0, n);
+	hp_set_status(out, j, re->metric, HP_ST_OK, secs, NULL);
+}
+
 /* The child reported ok: read its two dumps and record the difference. */
 static void record_counts(const hp_runenv_t *re, const hp_job_t *j, const char *cgdir, int pid,
 			  double secs, hp_results_t *out)
@@ -84,6 +124,10 @@ static void record_counts(const hp_runenv_t *re, const hp_job_t *j, const char *
 	uint64_t i1 = 0, i2 = 0;
 	snprintf(p1, sizeof p1, "%s/cg.%d.1", cgdir, pid);
 	snprintf(p2, sizeof p2, "%s/cg.%d.2", cgdir, pid);
+	if (re->metric == HP_METRIC_CACHE) {
+		record_cache(re, j, p1, p2, secs, out);
+		return;
+	}
 	if (hp_cg_read_total(p1, &i1, e1, sizeof e1) != 0 ||
 	    hp_cg_read_total(p2, &i2, e2, sizeof e2) != 0) {
 		hp_set_status(out, j, re->metric, HP_ST_FAILED, secs, "callgrind output: %s%s", e1, e2);
@@ -106,10 +150,13 @@ void hp_backend_callgrind(const hp_runenv_t *re, const hp_job_t *j, hp_results_t
 		return;
 	}
 	snprintf(cgout, sizeof cgout, "--callgrind-out-file=%s/cg.%%p", cgdir);
-	const char *const wrapper[] = {
+	const char *wrapper[12] = {
 		HP_VALGRIND, "--tool=callgrind", "-q", "--collect-atstart=no",
 		"--instr-atstart=yes", cgout, NULL,
 	};
+	char geo[HP_NCACHES][96];
+	if (re->metric == HP_METRIC_CACHE)
+		hp_topo_cachesim_args(re->topo, re->cpus[0], wrapper + 6, geo);
 	hp_results_t got;
 	hp_results_init(&got);
 	int pid, ws;

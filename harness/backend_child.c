@@ -346,7 +346,7 @@ int hp_child_main(int argc, char **argv)
 		return rc;
 	hp_results_t out;
 	hp_results_init(&out);
-	if (re.metric == HP_METRIC_INSTRUCTIONS) {
+	if (HP_METRIC_CALLGRIND(re.metric)) {
 		char msg[256];
 		int crc = hp_callgrind_count(&re, &j, msg, sizeof msg);
 		if (crc != 0)

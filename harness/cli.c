@@ -43,7 +43,7 @@ static const char usage_tail[] =
 	"  --profile P         smoke | quick | full (default quick)\n"
 	"  --reps N            repetitions (default: the profile's)\n"
 	"  --seed N            workload seed (default 1)\n"
-	"  --metric M          time | instructions | perf (default time)\n"
+	"  --metric M          time | instructions | perf | cache (default time)\n"
 	"  --out DIR           parent folder of the run folder (default: results/ of the checkout)\n"
 	"  --no-plots          do not draw plots\n"
 	"  --quiet             no progress, only the run folder on stdout\n"
@@ -258,7 +258,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, cli_t *c)
 			break;
 		case O_METRIC:
 			if (hp_metric_parse(optarg, &c->run.metric) != 0)
-				return usage_error("--metric: unknown metric '%s' (valid: time, instructions, perf)", optarg);
+				return usage_error("--metric: unknown metric '%s' (valid: time, instructions, perf, cache)", optarg);
 			break;
 		case O_OUT:
 			if (!*optarg)

@@ -235,7 +235,7 @@ int hp_median_ci(const double *v, size_t n, const char *key, double *lo, double 
  * determinism). */
 static int is_deterministic(const char *metric)
 {
-	return strcmp(metric, "instructions") == 0;
+	return strcmp(metric, "instructions") == 0 || strncmp(metric, "cache_", 6) == 0;
 }
 
 static int compare_one(const side_bench_t *A, const side_bench_t *B, uint64_t seed,

@@ -213,7 +213,7 @@ static int is_count_metric(const char *m)
 	static const char *const names[] = {
 		"real_time", "cpu_time", "tsc_cycles", "real_time_per_item", "iterations",
 		"instructions", "perf_cycles", "perf_instructions", "perf_cache_misses",
-		"perf_branch_misses",
+		"perf_branch_misses", "cache_i1_misses", "cache_d1_misses", "cache_ll_misses",
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(m, names[i]))

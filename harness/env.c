@@ -976,6 +976,32 @@ static void env_build(struct json_object *env, warn_ctx_t *w, const hp_env_opts_
 
 /* The keys of env.json come in this order: machine, processor, frequency
  * and isolation of the checked CPUs, noise, topology, build, the run. */
+/* --metric cache: the geometry callgrind simulates (docs/metrics.md), per
+ * level: size, ways and line as hwloc reports them, and "source": "hwloc"
+ * when passed to valgrind as is, else why valgrind sized it from CPUID. */
+static struct json_object *cachesim_json(hp_topo_t *t, int cpu)
+{
+	struct json_object *c = json_object_new_object();
+	hp_cache_geom_t g[HP_NCACHES];
+
+	hp_topo_cachesim(t, cpu, g);
+	for (int l = 0; l < HP_NCACHES; l++) {
+		struct json_object *x = json_object_new_object();
+		char src[160];
+
+		json_object_object_add(x, "size", json_object_new_int64((int64_t)g[l].size));
+		json_object_object_add(x, "assoc", json_object_new_int(g[l].assoc));
+		json_object_object_add(x, "line", json_object_new_int(g[l].line));
+		if (g[l].given)
+			snprintf(src, sizeof src, "hwloc");
+		else
+			snprintf(src, sizeof src, "valgrind's CPUID detection (%s)", g[l].why);
+		json_object_object_add(x, "source", json_object_new_string(src));
+		json_object_object_add(c, hp_cache_level_name(l), x);
+	}
+	return c;
+}
+
 struct json_object *hp_env_capture(hp_topo_t *t, const hp_env_opts_t *o)
 {
 	struct json_object *env = json_object_new_object();
@@ -1005,6 +1031,8 @@ struct json_object *hp_env_capture(hp_topo_t *t, const hp_env_opts_t *o)
 	json_object_object_add(env, "seed", seed_json(o ? o->seed : 0));
 	set_str(env, "command_line", o ? o->command_line : NULL);
 	set_str(env, "metric", o ? o->metric : NULL);
+	if (o && o->metric && !strcmp(o->metric, "cache"))
+		json_object_object_add(env, "cache_sim", cachesim_json(t, o->ncpus > 0 ? o->cpus[0] : -1));
 	set_str(env, "profile", o ? o->profile : NULL);
 	json_object_object_add(env, "warnings", w.arr);
 	return env;

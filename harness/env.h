@@ -12,7 +12,7 @@ typedef struct hp_env_opts {
 	int ncpus;
 	uint64_t seed;
 	const char *command_line;  /* the command line, joined */
-	const char *metric;        /* time | instructions | perf */
+	const char *metric;        /* time | instructions | perf | cache */
 	const char *profile;
 	/* "debug" or "release": how the linked libbenchmark was built
 	 * (hp_gb_library_build()); NULL when unknown (not recorded) */

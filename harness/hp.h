@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hp_rand.h"    /* hp_splitmix64, hp_xoshiro_t: the seeded PRNGs */
 
@@ -81,6 +82,14 @@ static inline void hp_add_items(hp_state_t *st, double n) { st->items += n; }
 #define hp_do_not_optimize_ptr(p) __asm__ volatile("" : "+r"(p) : : "memory")
 #define hp_clobber_memory() __asm__ volatile("" : : : "memory")
 
+/* 1 when the run counts under valgrind's callgrind (--metric instructions
+ * or cache), which serialises threads: cases whose work needs a second
+ * running thread say they are unavailable then. */
+static inline int hp_metric_is_callgrind(const char *metric)
+{
+	return metric && (!__builtin_strcmp(metric, "instructions") || !__builtin_strcmp(metric, "cache"));
+}
+
 /* ------------------------------------------------------------------ */
 /* Registry: suite -> case -> variant                                  */
 /* ------------------------------------------------------------------ */
@@ -108,7 +117,7 @@ typedef struct hp_ctx {
 	const struct hp_variant *v;
 	const hp_param_t *p;    /* never NULL: cases without params get one "-" */
 	uint64_t seed;          /* workload seed: same seed, same operations */
-	const char *metric;     /* the run's --metric: "time", "instructions" or "perf" */
+	const char *metric;     /* the run's --metric: "time", "instructions", "perf" or "cache" */
 	int threads;            /* measured threads of this run */
 	const int *cpus;        /* measured thread i runs on cpus[i] */
 	int ncpus;              /* CPUs selected for the whole run (>= threads) */
@@ -190,6 +199,9 @@ typedef struct hp_suite {
 	const hp_case_t *const *cases;  /* NULL-terminated */
 	const hp_plot_fn *plots;        /* NULL-terminated extra plots, or NULL */
 	const hp_verb_t *const *verbs;  /* NULL-terminated CLI commands, or NULL */
+	/* Optional: text summary.md prints after the suite's tables (markdown,
+	 * e.g. nvme's break-even); writes nothing when r holds nothing for it. */
+	void (*summary)(FILE *f, const struct hp_results *r);
 } hp_suite_t;
 
 /* The suites compiled in (registry.c); NULL-terminated. */

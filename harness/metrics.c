@@ -407,6 +407,95 @@ int hp_cg_read_total(const char *path, uint64_t *ir, char *err, size_t errlen)
 	return -1;
 }
 
+/* The "events:" line's names, in order; the count, or -1 when too many. */
+static int cg_event_names(char *line, char names[][16], int max)
+{
+	int n = 0;
+
+	for (char *tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
+		if (n == max)
+			return -1;
+		snprintf(names[n++], 16, "%s", tok);
+	}
+	return n;
+}
+
+int hp_cg_read_events(const char *path, const char *const *names, int n, uint64_t *out,
+		      char *err, size_t errlen)
+{
+	enum { MAXEV = 32 };
+	char ev[MAXEV][16], *line = NULL;
+	uint64_t val[MAXEV];
+	size_t cap = 0;
+	int nev = -1, nval = -1, lineno = 0, rc = -1;
+	FILE *f;
+
+	if (!err)
+		errlen = 0;
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "cannot open callgrind output %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		lineno++;
+		if (!strncmp(line, "events:", 7) && nev < 0) {
+			if ((nev = cg_event_names(line + 7, ev, MAXEV)) < 0) {
+				snprintf(err, errlen, "%s:%d: more than %d events", path, lineno, MAXEV);
+				goto out;
+			}
+		} else if ((!strncmp(line, "summary:", 8) || (!strncmp(line, "totals:", 7) && nval < 0)) &&
+			   nev >= 0) {
+			/* the values of the events line, in its order; trailing
+			 * zero values may be left out */
+			char *s = strchr(line, ':') + 1, *end;
+
+			for (nval = 0; nval < MAXEV; nval++)
+				val[nval] = 0;
+			for (nval = 0; nval < nev; nval++) {
+				while (*s == ' ' || *s == '\t')
+					s++;
+				if (*s == '\n' || *s == '\r' || !*s)
+					break;
+				if (*s < '0' || *s > '9') {
+					snprintf(err, errlen, "%s:%d: bad number in the totals", path, lineno);
+					goto out;
+				}
+				errno = 0;
+				val[nval] = strtoull(s, &end, 10);
+				if (errno) {
+					snprintf(err, errlen, "%s:%d: number out of range in the totals", path, lineno);
+					goto out;
+				}
+				s = end;
+			}
+			nval = nev;
+		}
+	}
+	if (nev < 0 || nval < 0) {
+		snprintf(err, errlen, "%s: no \"events:\" and \"summary:\" lines (not a callgrind output file?)",
+			 path);
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		int k = 0;
+
+		while (k < nev && strcmp(ev[k], names[i]))
+			k++;
+		if (k == nev) {
+			snprintf(err, errlen, "%s: no %s event: was the cache simulator on (--cache-sim=yes)?",
+				 path, names[i]);
+			goto out;
+		}
+		out[i] = val[k];
+	}
+	rc = 0;
+out:
+	free(line);
+	fclose(f);
+	return rc;
+}
+
 const char *hp_cg_unavailable(void)
 {
 #if !HP_HAVE_CALLGRIND

@@ -47,6 +47,13 @@ void hp_cg_dump(const char *label);  /* CALLGRIND_DUMP_STATS_AT(label) */
 /* Reads the instruction total (the "summary:" or "totals:" Ir value) of
  * one callgrind output file. Returns 0 or -1 with err. */
 int hp_cg_read_total(const char *path, uint64_t *ir, char *err, size_t errlen);
+/* Reads the totals of the named events (callgrind's names: "Ir", "I1mr",
+ * "D1mr", "D1mw", "ILmr", "DLmr", "DLmw") from one callgrind output file
+ * into out[0..n). An event the file does not list is an error naming it
+ * ("no D1mr event: was the cache simulator on (--cache-sim=yes)?"), never
+ * a zero. Returns 0 or -1 with err. */
+int hp_cg_read_events(const char *path, const char *const *names, int n, uint64_t *out,
+		      char *err, size_t errlen);
 /* NULL when instruction counting can run (valgrind found at build time and
  * present now), else a reason. */
 const char *hp_cg_unavailable(void);

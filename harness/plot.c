@@ -341,12 +341,13 @@ static int same_bench(const hp_record_t *a, const hp_record_t *b)
 	       !strcmp(a->variant, b->variant) && !strcmp(a->param, b->param);
 }
 
-/* real_time when the suite has it, else instructions, else perf_cycles
+/* real_time when the suite has it, else cache_d1_misses, else
+ * instructions, else perf_cycles
  * (the same choice as summary.md); NULL when it has none of them. */
 static const char *primary_metric(const hp_results_t *r, const char *suite)
 {
-	static const char *const order[] = { "real_time", "instructions", "perf_cycles" };
-	int best = 3;
+	static const char *const order[] = { "real_time", "cache_d1_misses", "instructions", "perf_cycles" };
+	int best = 4;
 	for (size_t i = 0; i < r->nrec && best > 0; i++) {
 		if (strcmp(r->rec[i].suite, suite))
 			continue;
@@ -354,7 +355,7 @@ static const char *primary_metric(const hp_results_t *r, const char *suite)
 			if (!strcmp(r->rec[i].metric, order[k]))
 				best = k;
 	}
-	return best < 3 ? order[best] : NULL;
+	return best < 4 ? order[best] : NULL;
 }
 
 typedef struct benches {
@@ -648,6 +649,8 @@ static const char *metric_ylabel(const char *metric)
 		return "time per operation (ns)";
 	if (!strcmp(metric, "instructions"))
 		return "instructions per operation";
+	if (!strcmp(metric, "cache_d1_misses"))
+		return "D1 misses per operation (callgrind)";
 	return "cycles per operation";
 }
 

@@ -14,8 +14,8 @@
  *                         orders), x = param: it would crowd the overview
  *   <suite>-<case>-threads  a case with rows at threads > 1, time runs only
  *                         (instruction counts give no throughput)
- * The primary metric is real_time, else instructions, else perf_cycles (per
- * suite). A variant keeps its colour (its place in the suite's run order)
+ * The primary metric is real_time, else cache_d1_misses, else
+ * instructions, else perf_cycles (per suite). A variant keeps its colour (its place in the suite's run order)
  * in every plot of the suite. Images are drawn to <name>.tmp.<ext> and
  * renamed, so none is ever half-written. gnuplot is HP_GNUPLOT from
  * hp_config.h, or the environment variable HP_GNUPLOT.

@@ -126,7 +126,8 @@ void hp_bench_name(char *buf, size_t len, const char *suite, const char *case_,
 
 /* ---- grouping --------------------------------------------------------- */
 
-static const char *const primary_order[HP_NPRIMARY] = { "real_time", "instructions", "perf_cycles" };
+static const char *const primary_order[HP_NPRIMARY] = { "real_time", "cache_d1_misses", "instructions",
+								 "perf_cycles" };
 
 int hp_primary_rank(const char *metric)
 {

@@ -110,10 +110,11 @@ void hp_bench_name(char *buf, size_t len, const char *suite, const char *case_,
 #define HP_BENCH_KEY_MAX 320
 
 /* The metric a benchmark is judged by: real_time when the run measured
- * time, else instructions, else perf_cycles, else the first one seen.
- * hp_primary_rank gives a metric's place in that order, HP_NPRIMARY for
- * any other metric. */
-#define HP_NPRIMARY 3
+ * time, else cache_d1_misses (a --metric cache run, which also records
+ * instructions), else instructions, else perf_cycles, else the first one
+ * seen. hp_primary_rank gives a metric's place in that order, HP_NPRIMARY
+ * for any other metric. */
+#define HP_NPRIMARY 4
 int hp_primary_rank(const char *metric);
 
 /* ---- writers (all atomic; csvio.c, jsonout.c, summary.c) ------------- */
@@ -138,6 +139,11 @@ int hp_write_summary(const char *path, const hp_results_t *r, const char *title_
  * not start instead of "Every benchmark ran.". */
 int hp_write_summary_run(const char *path, const hp_results_t *r, const char *title_note,
 			 int complete);
+/* The same, with the text each suite of `suites` (NULL-terminated, may be
+ * NULL) adds after its tables (hp_suite_t.summary, e.g. nvme's break-even). */
+struct hp_suite;
+int hp_write_summary_suites(const char *path, const hp_results_t *r, const char *title_note,
+			    int complete, const struct hp_suite *const *suites);
 
 /* ---- readers (csvio.c) ------------------------------------------------ */
 /* Reads a results.csv written by hp_write_csv (header checked). Returns 0,

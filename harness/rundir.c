@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hp.h"
 #include "rundir.h"
 
 int hp_make_run_dir(const char *out, char *dir, size_t len, char *err, size_t errlen)
@@ -62,7 +63,7 @@ int hp_write_outputs(const char *dir, const hp_results_t *r, struct json_object 
 	if (hp_write_results_json(p, r, ctx) != 0)
 		goto fail;
 	snprintf(p, sizeof p, "%s/summary.md", dir);
-	if (hp_write_summary_run(p, r, note, complete) != 0)
+	if (hp_write_summary_suites(p, r, note, complete, hp_suites) != 0)
 		goto fail;
 	return 0;
 fail:

@@ -58,13 +58,13 @@ const hp_profile_t *hp_profile_find(const char *name)
 	return NULL;
 }
 
-static const char *const metric_names[] = { "time", "instructions", "perf" };
+static const char *const metric_names[] = { "time", "instructions", "perf", "cache" };
 
 const char *hp_metric_name(hp_metric_t m) { return metric_names[m]; }
 
 int hp_metric_parse(const char *s, hp_metric_t *m)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < (int)(sizeof metric_names / sizeof metric_names[0]); i++)
 		if (strcmp(s, metric_names[i]) == 0) {
 			*m = (hp_metric_t)i;
 			return 0;
@@ -339,7 +339,7 @@ static const char *job_unavailable(const hp_runenv_t *re, const hp_job_t *j, con
 		if (why)
 			return why;
 	}
-	if (re->metric == HP_METRIC_INSTRUCTIONS) {
+	if (HP_METRIC_CALLGRIND(re->metric)) {
 		const char *why = hp_cg_unavailable();
 		if (why)
 			return why;
@@ -356,7 +356,7 @@ static const char *job_unavailable(const hp_runenv_t *re, const hp_job_t *j, con
  * environment needs one for any metric. */
 static hp_backend_fn job_backend(const hp_runenv_t *re, const hp_job_t *j)
 {
-	if (re->metric == HP_METRIC_INSTRUCTIONS)
+	if (HP_METRIC_CALLGRIND(re->metric))
 		return hp_backend_callgrind;
 	if (j->v->child_env)
 		return hp_backend_child;
@@ -374,9 +374,10 @@ static void run_job(const hp_runenv_t *re, const hp_job_t *j, hp_results_t *res)
 	const char *why = job_unavailable(re, j, &ctx, why_buf, sizeof why_buf);
 	if (why)
 		hp_set_status(res, j, re->metric, HP_ST_UNAVAILABLE, 0, "%s", why);
-	else if (re->metric == HP_METRIC_INSTRUCTIONS && j->threads > 1)
+	else if (HP_METRIC_CALLGRIND(re->metric) && j->threads > 1)
 		hp_set_status(res, j, re->metric, HP_ST_SKIPPED, 0,
-			      "instructions are counted with one thread; the thread sweep needs --metric time");
+			      "%s are counted with one thread; the thread sweep needs --metric time",
+			      re->metric == HP_METRIC_CACHE ? "cache misses" : "instructions");
 	else
 		job_backend(re, j)(re, j, res);
 }
@@ -506,12 +507,12 @@ static void print_table(const hp_results_t *r, FILE *out)
 	size_t i = 0;
 	while (i < r->nrec) {
 		const char *prim = NULL;
-		/* primary metric of this benchmark: the first of real_time, instructions, perf_cycles */
+		/* primary metric of this benchmark: the first in hp_primary_rank order */
 		size_t k = i;
 		for (; k < r->nrec && same_bench(&r->rec[i], &r->rec[k]); k++) {
 			const char *m = r->rec[k].metric;
-			if (!prim && (!strcmp(m, "real_time") || !strcmp(m, "instructions") ||
-				      !strcmp(m, "perf_cycles")))
+			if (hp_primary_rank(m) < HP_NPRIMARY &&
+			    (!prim || hp_primary_rank(m) < hp_primary_rank(prim)))
 				prim = m;
 		}
 		if (prim)

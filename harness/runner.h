@@ -8,7 +8,9 @@
 #include "hp.h"
 #include "topo.h"
 
-typedef enum { HP_METRIC_TIME, HP_METRIC_INSTRUCTIONS, HP_METRIC_PERF } hp_metric_t;
+typedef enum { HP_METRIC_TIME, HP_METRIC_INSTRUCTIONS, HP_METRIC_PERF, HP_METRIC_CACHE } hp_metric_t;
+/* instructions and cache both count under callgrind (backend_callgrind.c) */
+#define HP_METRIC_CALLGRIND(m) ((m) == HP_METRIC_INSTRUCTIONS || (m) == HP_METRIC_CACHE)
 
 /* Repetitions, minimum time per repetition and warm-up of a profile. */
 typedef struct hp_profile {

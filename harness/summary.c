@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hp.h"
 #include "keymap.h"
 #include "record.h"
 #include "record_int.h"
@@ -288,8 +289,17 @@ static void case_work(FILE *f, const hp_results_t *r, const size_t *sidx, size_t
 		fputc('\n', f);
 }
 
+/* The text suite `name` of `suites` adds after its tables (hp_suite_t.summary). */
+static void suite_text(FILE *f, const hp_results_t *r, const hp_suite_t *const *suites, const char *name)
+{
+	for (int i = 0; suites && suites[i]; i++)
+		if (!strcmp(suites[i]->name, name) && suites[i]->summary)
+			suites[i]->summary(f, r);
+}
+
 /* Suite and case headings, then a table per (param, threads) group. */
-static int summary_results(FILE *f, const hp_results_t *r, const size_t *sidx, hp_sortkey_t *keys)
+static int summary_results(FILE *f, const hp_results_t *r, const size_t *sidx, hp_sortkey_t *keys,
+			   const hp_suite_t *const *suites)
 {
 	for (size_t i = 0; i < r->nrec;) {
 		const hp_record_t *x = &r->rec[sidx[i]];
@@ -314,6 +324,8 @@ static int summary_results(FILE *f, const hp_results_t *r, const size_t *sidx, h
 			j++;
 		if (summary_group(f, r, sidx, i, j, keys) < 0)
 			return -1;
+		if (j == r->nrec || keys[sidx[j]][K_SUITE] != keys[sidx[i]][K_SUITE])
+			suite_text(f, r, suites, x->suite);
 		i = j;
 	}
 	return 0;
@@ -364,6 +376,12 @@ int hp_write_summary(const char *path, const hp_results_t *r, const char *title_
 int hp_write_summary_run(const char *path, const hp_results_t *r, const char *title_note,
 			 int complete)
 {
+	return hp_write_summary_suites(path, r, title_note, complete, NULL);
+}
+
+int hp_write_summary_suites(const char *path, const hp_results_t *r, const char *title_note,
+			    int complete, const hp_suite_t *const *suites)
+{
 	hp_sortkey_t *keys = calloc(r->nrec + 1, sizeof(*keys));
 	size_t *sidx = hp_index_alloc(r->nrec), len = 0;
 	char *buf = NULL;
@@ -383,7 +401,7 @@ int hp_write_summary_run(const char *path, const hp_results_t *r, const char *ti
 	fputs("# hotpath results\n\n", f);
 	if (title_note && *title_note)
 		fprintf(f, "%s\n\n", title_note);
-	if (summary_results(f, r, sidx, keys) < 0) {
+	if (summary_results(f, r, sidx, keys, suites) < 0) {
 		saved = errno;
 		fclose(f);
 		free(buf);

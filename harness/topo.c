@@ -607,3 +607,89 @@ fail:
 	free(tmp);
 	return -1;
 }
+
+/* ------------------------------------------------------------------ */
+/* Cache geometry for callgrind's simulator                            */
+/* ------------------------------------------------------------------ */
+
+const char *hp_cache_level_name(hp_cache_level_t l)
+{
+	static const char *const n[HP_NCACHES] = { "I1", "D1", "LL" };
+
+	return (unsigned)l < HP_NCACHES ? n[l] : "?";
+}
+
+static int pow2(unsigned long long x) { return x && !(x & (x - 1)); }
+
+/* One cache object into g: given when valgrind can simulate it as it is
+ * (its simulator needs a power-of-two line size and set count). */
+static void cache_take(hwloc_obj_t o, hp_cache_geom_t *g)
+{
+	const struct hwloc_cache_attr_s *c = &o->attr->cache;
+	unsigned long long lines;
+
+	g->size = c->size;
+	g->line = (int)c->linesize;
+	g->assoc = c->associativity;
+	if (!c->size || !pow2(c->linesize)) {
+		snprintf(g->why, sizeof g->why, "hwloc gives no size or line size");
+		return;
+	}
+	lines = c->size / c->linesize;
+	if (c->associativity == -1)
+		g->assoc = (int)lines;    /* fully associative: one set */
+	if (g->assoc <= 0) {
+		snprintf(g->why, sizeof g->why, "hwloc gives no associativity");
+		return;
+	}
+	if (lines % (unsigned)g->assoc || !pow2(lines / (unsigned)g->assoc)) {
+		snprintf(g->why, sizeof g->why, "%llu sets of %d ways is not a power of two",
+			 lines / (unsigned)g->assoc, g->assoc);
+		return;
+	}
+	g->given = 1;
+}
+
+void hp_topo_cachesim(hp_topo_t *t, int cpu, hp_cache_geom_t g[HP_NCACHES])
+{
+	hwloc_obj_t pu = NULL, o, ll = NULL;
+
+	memset(g, 0, HP_NCACHES * sizeof *g);
+	for (int l = 0; l < HP_NCACHES; l++)
+		snprintf(g[l].why, sizeof g[l].why, "hwloc reports no %s cache", hp_cache_level_name(l));
+	if (!t)
+		return;
+	if (cpu >= 0)
+		pu = hwloc_get_pu_obj_by_os_index(t->topo, (unsigned)cpu);
+	if (!pu)
+		pu = hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_PU, 0);
+	for (o = pu ? pu->parent : NULL; o; o = o->parent) {
+		if (!hwloc_obj_type_is_cache(o->type))
+			continue;
+		if (o->type == HWLOC_OBJ_L1ICACHE)
+			cache_take(o, &g[HP_CACHE_I1]);
+		else if (o->attr->cache.depth == 1 && o->attr->cache.type != HWLOC_OBJ_CACHE_INSTRUCTION)
+			cache_take(o, &g[HP_CACHE_D1]);
+		if (o->attr->cache.type != HWLOC_OBJ_CACHE_INSTRUCTION && o->attr->cache.depth > 1)
+			ll = o;   /* the last data or unified cache on the way up */
+	}
+	if (ll)
+		cache_take(ll, &g[HP_CACHE_LL]);
+}
+
+int hp_topo_cachesim_args(hp_topo_t *t, int cpu, const char **argv, char buf[HP_NCACHES][96])
+{
+	hp_cache_geom_t g[HP_NCACHES];
+	int n = 0;
+
+	hp_topo_cachesim(t, cpu, g);
+	argv[n++] = "--cache-sim=yes";
+	for (int l = 0; l < HP_NCACHES; l++)
+		if (g[l].given) {
+			snprintf(buf[l], sizeof buf[l], "--%s=%llu,%d,%d", hp_cache_level_name(l), g[l].size,
+				 g[l].assoc, g[l].line);
+			argv[n++] = buf[l];
+		}
+	argv[n] = NULL;
+	return n;
+}

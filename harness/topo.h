@@ -54,6 +54,33 @@ int hp_topo_smt_siblings_in(hp_topo_t *t, const int *cpus, int n);
 /* The process's allowed CPU set as a list string. */
 char *hp_topo_allowed(hp_topo_t *t, char *buf, size_t len);
 
+/* The caches callgrind's simulator models (--metric cache): the first-level
+ * instruction (I1) and data (D1) caches and the last-level cache (LL) above
+ * `cpu` (its first PU when cpu is -1 or unknown), as hwloc reports them. */
+typedef enum { HP_CACHE_I1, HP_CACHE_D1, HP_CACHE_LL, HP_NCACHES } hp_cache_level_t;
+typedef struct hp_cache_geom {
+	unsigned long long size;   /* bytes */
+	int assoc;                 /* ways */
+	int line;                  /* bytes */
+	/* 1: pass as --I1/--D1/--LL=size,assoc,line. 0: hwloc's figures cannot
+	 * be simulated as they are (missing, associativity unknown, set count not
+	 * a power of two) and valgrind sizes this level itself from CPUID; `why`
+	 * says which. */
+	int given;
+	char why[96];
+} hp_cache_geom_t;
+/* Fills g[HP_NCACHES]; never fails (a level hwloc lacks gets given 0). */
+void hp_topo_cachesim(hp_topo_t *t, int cpu, hp_cache_geom_t g[HP_NCACHES]);
+/* --metric cache: valgrind's arguments for the cache simulator of `cpu`
+ * ("--cache-sim=yes", then --I1=/--D1=/--LL=size,assoc,line for each level
+ * hwloc gives in a shape valgrind can simulate; the others valgrind sizes
+ * from CPUID), written to argv (room for 5 with the NULL) with the strings in
+ * buf. Returns the number of arguments. env.json records the same geometry
+ * (hp_topo_cachesim). */
+int hp_topo_cachesim_args(hp_topo_t *t, int cpu, const char **argv, char buf[HP_NCACHES][96]);
+/* "I1", "D1", "LL" */
+const char *hp_cache_level_name(hp_cache_level_t l);
+
 /* Writes the hwloc XML export atomically to path. Returns 0 or -1. */
 int hp_topo_export_xml(hp_topo_t *t, const char *path, char *err, size_t errlen);
 

@@ -23,7 +23,7 @@ fi
 t_expect 2 "unknown profile 'bogus' \(valid: smoke, quick, full\)" -- run --profile bogus --out "$out"
 t_expect 2 "--reps: '0'" -- run --reps 0 --out "$out"
 t_expect 2 "--reps: 'x'" -- run --reps x --out "$out"
-t_expect 2 "unknown metric 'cycles' \(valid: time, instructions, perf\)" -- run --metric cycles --out "$out"
+t_expect 2 "unknown metric 'cycles' \(valid: time, instructions, perf, cache\)" -- run --metric cycles --out "$out"
 t_expect 2 "--seed: '-1'" -- run --seed -1 --out "$out"
 t_expect 2 "option '--suite' needs a value" -- run --suite
 t_expect 2 "option '--out' needs a value" -- run --out
