@@ -16,6 +16,7 @@
 #include "gbench.h"
 #include "plot.h"
 #include "compare.h"
+#include "merge.h"
 #include "metrics.h"
 #include "fsutil.h"
 
@@ -28,7 +29,9 @@ static const char usage_head[] =
 	"  list      suites, cases, variants, and why a variant is unavailable\n"
 	"  env       the machine and every noise source found, with advice\n"
 	"  plot DIR  (re)draw the plots of a results folder\n"
-	"  compare A B   per benchmark: ratio of medians B/A, 95% CI, verdict\n";
+	"  compare A B   per benchmark: ratio of medians B/A, 95% CI, verdict\n"
+	"  compare M --runs X,Y   the same for two runs of a merged folder M\n"
+	"  merge [--label L]... --out M DIR...   folders of several hosts/kernels in one (docs/merge.md)\n";
 static const char usage_tail[] =
 	"  test      run the test suite (meson test)\n"
 	"\n"
@@ -84,7 +87,7 @@ static void *xmalloc(size_t n)
  * messages that name the valid commands; the caller frees it. */
 static char *valid_commands(void)
 {
-	static const char head[] = "run, list, env, plot, compare, ", tail[] = "test";
+	static const char head[] = "run, list, env, plot, compare, merge, ", tail[] = "test";
 	size_t len = sizeof head + sizeof tail;
 	for (int i = 0; hp_suites[i]; i++)
 		for (int k = 0; hp_suites[i]->verbs && hp_suites[i]->verbs[k]; k++)
@@ -466,6 +469,10 @@ static int cli_main(int argc, char **argv)
 		return hp_plot_dir(argv[2], hp_suites, getenv("HP_TEMPLATES") && *getenv("HP_TEMPLATES")
 			? getenv("HP_TEMPLATES") : HP_SOURCE_ROOT "/scripts");
 	}
+	if (!strcmp(cmd, "merge"))
+		return hp_merge_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "compare") && argc == 5 && !strcmp(argv[3], "--runs"))
+		return hp_compare_runs(argv[2], argv[4], stdout);
 	if (!strcmp(cmd, "compare")) {
 		if (argc != 4)
 			return usage_error("compare: expected two results folders (hotpath compare A B)");
