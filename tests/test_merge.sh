@@ -135,14 +135,29 @@ mkdir "$T/fake2"; cp "$A/results.csv" "$T/fake2/"; cp "$M/merged.json" "$T/fake2
 t_expect 2 "fake2/results.csv:1: this is a single run's results.csv" -- compare "$T/fake2" --runs x,y
 t_expect 2 "fake2/results.csv:1: this is a single run's results.csv" -- plot "$T/fake2"
 
-out=$("$HP" plot "$M" 2>&1) && rc=0 || rc=$?
+# plot: two variants per case (A and B with each kernel row repeated as
+# variant "other") so the order of the bars shows the runs side by side
+for p in "ax:$A" "by:$B"; do
+	cp -r "${p#*:}" "$T/${p%%:*}"
+	python3 - "$T/${p%%:*}/results.csv" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines(True)
+extra = [l.replace(",kernel,kernel,", ",other,kernel,", 1) for l in lines[1:] if ",kernel,kernel," in l]
+open(sys.argv[1], "w").write("".join(lines + extra))
+PY
+done
+t_expect 0 '' -- merge --out "$T/mp" --label x --label y "$T/ax" "$T/by"
+out=$("$HP" plot "$T/mp" 2>&1) && rc=0 || rc=$?
 if [ "$rc" = 1 ] && grep -q 'cannot draw plots' <<<"$out"; then
 	echo "plot: gnuplot unavailable here, plot checks skipped: $out"
 elif [ "$rc" = 0 ]; then
-	# the bars of variant kernel: run x then run y, side by side
-	lab=$(grep -o '"kernel@[xy]"' "$M/plots/kernel-bars.dat" | tr -d '"' | tr '\n' ' ')
-	[ "$lab" = "kernel@x kernel@y " ] && t_ok "plot M: a bar per run ($lab)" || t_fail "plot M: bars '$lab'"
-	[ -s "$M/plots/kernel-bars.svg" ] && t_ok "plot M: kernel-bars.svg" || t_fail "plot M drew no kernel-bars.svg"
+	# each variant's bars: run x then run y, side by side
+	lab=$(grep -o '"[a-z]*@[xy]"' "$T/mp/plots/kernel-bars.dat" | tr -d '"' | tr '\n' ' ')
+	[ "$lab" = "kernel@x kernel@y other@x other@y " ] && t_ok "plot M: a bar per variant and run, runs side by side ($lab)" \
+		|| t_fail "plot M: bars '$lab', expected kernel@x kernel@y other@x other@y"
+	[ -s "$T/mp/plots/kernel-bars.svg" ] && t_ok "plot M: kernel-bars.svg" || t_fail "plot M drew no kernel-bars.svg"
+	ls "$T/mp/plots/"*-threads.dat >/dev/null 2>&1 && grep -q '"kernel@y"' "$T"/mp/plots/*-threads.dat \
+		&& t_ok "plot M: thread sweeps with a line per run" || t_fail "plot M: no thread sweep line per run"
 else
 	t_fail "plot M: rc $rc: $out"
 fi
