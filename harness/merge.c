@@ -140,8 +140,10 @@ static int load_run(mrun_t *r)
 	struct json_object *v, *git;
 	const char *s;
 
-	if (stat(r->dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return bad("%s: not a folder (%s)", r->dir, errno ? strerror(errno) : "a file");
+	if (stat(r->dir, &st) != 0)
+		return bad("%s: %s (expected a results folder)", r->dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return bad("%s is not a folder (expected a results folder)", r->dir);
 	if (hp_is_merged_dir(r->dir))
 		return bad("%s is itself a merged folder (results format %d, it has merged.json): merge "
 			   "the run folders it was made from instead", r->dir, HP_RESULTS_FORMAT_MERGED);
@@ -172,9 +174,13 @@ static int load_run(mrun_t *r)
 			for (size_t i = (size_t)tok->char_offset; tail_ok && i < r->env_len; i++)
 				tail_ok = r->env_text[i] == '\n' || r->env_text[i] == ' ';
 			if (!tail_ok) {
+				enum json_tokener_error e = json_tokener_get_error(tok);
+
 				json_tokener_free(tok);
 				return bad("%s: damaged: not one JSON object (%s)", p,
-					   json_tokener_error_desc(json_tokener_get_error(tok)));
+					   e == json_tokener_continue ? "cut short" :
+					   e == json_tokener_success ? "another JSON value, or text after it" :
+					   json_tokener_error_desc(e));
 			}
 		}
 		json_tokener_free(tok);
@@ -310,36 +316,37 @@ static int count_cb(const hp_record_t *x, void *arg)
 
 /* ---- the output files ----------------------------------------------- */
 
+/* results.csv goes straight into the temporary folder (renamed whole at
+ * the end), so neither the sources nor the output are held in memory. */
 static int write_csv(merge_t *m, const char *tmp)
 {
-	char p[PATH_MAX], err[1024], *buf = NULL;
-	size_t len = 0;
+	char p[PATH_MAX], src[PATH_MAX], err[1024];
 	int rc = 0;
 	mrun_t *all = m->runs;
 
-	m->csv = open_memstream(&buf, &len);
+	snprintf(p, sizeof p, "%s/results.csv", tmp);
+	m->csv = fopen(p, "w");
 	if (!m->csv)
-		return HP_EXIT_INTERNAL;
+		return bad("cannot write %s: %s", p, strerror(errno)) ? HP_EXIT_FAIL : 0;
 	fputs(HP_CSV_HEADER_RUN "\n", m->csv);
 	for (size_t i = 0; i < m->n && !rc; i++) {
-		snprintf(p, sizeof p, "%s/results.csv", all[i].dir);
+		snprintf(src, sizeof src, "%s/results.csv", all[i].dir);
 		m->run = all[i].name;
 		m->runs = &all[i];
-		if (hp_read_csv_each(p, count_cb, m, err, sizeof err) < 0)
+		if (hp_read_csv_each(src, count_cb, m, err, sizeof err) < 0)
 			rc = strstr(err, "out of memory") ? HP_EXIT_INTERNAL : bad("%s (a damaged folder is never merged)", err);
 		m->runs = all;
 		if (!rc && run_done(m, i) < 0)
 			rc = HP_EXIT_INTERNAL;
 	}
-	snprintf(p, sizeof p, "%s/results.csv", tmp);
-	if (rc) {
-		fclose(m->csv);
-		free(buf);
-		return rc;
+	if (fflush(m->csv) != 0 || ferror(m->csv) || fsync(fileno(m->csv)) != 0) {
+		if (!rc)
+			rc = bad("cannot write %s: %s", p, strerror(errno)) ? HP_EXIT_FAIL : 0;
 	}
-	if (hp_memstream_commit(m->csv, &buf, &len, p) < 0)
-		return bad("cannot write %s: %s", p, strerror(errno)) ? HP_EXIT_FAIL : 0;
-	return 0;
+	if (fclose(m->csv) != 0 && !rc)
+		rc = bad("cannot write %s: %s", p, strerror(errno)) ? HP_EXIT_FAIL : 0;
+	m->csv = NULL;
+	return rc;
 }
 
 static int write_env_copies(merge_t *m, const char *tmp)
@@ -735,12 +742,21 @@ int hp_merge_main(int argc, char **argv)
 		rc = write_manifest(&m, tmp);
 	if (!rc && chmod(tmp, 0755) < 0)
 		rc = bad("cannot chmod %s: %s", tmp, strerror(errno)) ? HP_EXIT_FAIL : 0;
-	if (!rc && rename(tmp, out) < 0)
-		rc = bad("cannot rename %s to %s: %s", tmp, out, strerror(errno)) ?
-			(errno == ENOTEMPTY || errno == EEXIST ? HP_EXIT_USAGE : HP_EXIT_FAIL) : 0;
+	if (!rc && rename(tmp, out) < 0) {
+		/* --out was filled by someone else since it was checked */
+		int e = errno;
+
+		bad("cannot rename %s to %s: %s", tmp, out, strerror(e));
+		rc = e == ENOTEMPTY || e == EEXIST ? HP_EXIT_USAGE : HP_EXIT_FAIL;
+	}
 	if (rc && made)
 		nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	if (!rc) {
+		for (size_t i = 0; i < m.n; i++)
+			if (strcmp(m.runs[i].status, "complete"))
+				fprintf(stderr, "hotpath merge: note: run %s (%s) did not finish: env.json says "
+					"status \"%s\"; its rows are merged as they are\n", m.runs[i].name,
+					m.runs[i].dir, m.runs[i].status[0] ? m.runs[i].status : "(none)");
 		printf("hotpath merge: %zu run%s into %s:", m.n, m.n == 1 ? "" : "s", out);
 		for (size_t i = 0; i < m.n; i++)
 			printf(" %s", m.runs[i].name);
