@@ -10,6 +10,8 @@
  *   summary.md         the runs, then per benchmark the median of its
  *                      primary metric in each run
  *   runs/<run>/env.json  each source's env.json, byte for byte
+ * A run is named by its --label, else <host>_<kernel release>_<commit>,
+ * with _<source folder name> added to names two folders share.
  * The runs are sorted by name and nothing in M depends on the order of the
  * arguments or where the folders lie (a source is named by its folder's last
  * component), so any order of the same folders gives the same bytes. All is
@@ -700,14 +702,40 @@ int hp_merge_main(int argc, char **argv)
 		}
 	}
 	free(labels);
+	/* names from env.json that two folders share (two runs of one machine,
+	 * kernel and commit: a job array on one node) take their folder's name
+	 * as a suffix; which ones do depends on the set, not on the order */
+	if (!rc && !nlabels) {
+		unsigned char *dup = calloc(m.n, 1);
+
+		if (!dup)
+			rc = HP_EXIT_INTERNAL;
+		for (size_t i = 0; dup && i < m.n; i++)
+			for (size_t j = 0; j < m.n; j++)
+				if (i != j && !strcmp(m.runs[i].name, m.runs[j].name))
+					dup[i] = 1;
+		for (size_t i = 0; dup && i < m.n; i++) {
+			char sfx[HP_RUN_NAME_MAX + 2] = "_";
+			size_t keep;
+
+			if (!dup[i])
+				continue;
+			name_part(sfx, sizeof sfx, m.runs[i].source);
+			keep = strlen(sfx) < HP_RUN_NAME_MAX ? HP_RUN_NAME_MAX - strlen(sfx) : 0;
+			if (strlen(m.runs[i].name) > keep)
+				m.runs[i].name[keep] = '\0';
+			name_part(m.runs[i].name, sizeof m.runs[i].name, sfx);
+		}
+		free(dup);
+	}
 	if (!rc) {
 		qsort(m.runs, m.n, sizeof *m.runs, cmp_run);
 		for (size_t i = 1; i < m.n && !rc; i++)
 			if (!strcmp(m.runs[i - 1].name, m.runs[i].name))
 				rc = bad("duplicate run name '%s' (%s and %s): %s", m.runs[i].name,
 					 m.runs[i - 1].dir, m.runs[i].dir, nlabels ? "give each folder "
-					 "its own --label" : "they share host, kernel and commit; name "
-					 "them with one --label per folder");
+					 "its own --label" : "they share host, kernel, commit and folder "
+					 "name; name them with one --label per folder");
 	}
 	if (!rc)
 		rc = check_out(out);

@@ -74,7 +74,23 @@ got=$(python3 -c 'import json,sys; print(" ".join(r["run"] for r in json.load(op
 	&& t_ok "runs/<name>/env.json for named runs" || t_fail "no runs/<name>/env.json: $(ls "$T/m3/runs")"
 
 # ---- refusals: exit 2 with the reason, nothing written ------------------------
-t_expect 2 "duplicate run name 'vm|duplicate run name '.*share host, kernel and commit" -- merge --out "$T/no1" "$A" "$B"
+# two runs of one machine, kernel and commit (a job array on one node): the
+# names from env.json get the folder's name as a suffix, in any order
+t_expect 0 '' -- merge --out "$T/s1" "$A" "$B"
+t_expect 0 '' -- merge --out "$T/s2" "$B" "$A"
+diff -r "$T/s1" "$T/s2" >/dev/null && t_ok "same-host merge: same bytes for both orders" || t_fail "same-host merge differs by order"
+got=$(python3 -c 'import json,sys; print(" ".join(r["run"] for r in json.load(open(sys.argv[1]))["runs"]))' "$T/s1/merged.json")
+base=$(python3 - "$A/env.json" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+print(re.sub(r'[^A-Za-z0-9._+-]', '_', "%s_%s_%s" % (d["host"], d["kernel_release"], d["git"]["revision"][:12])))
+PY
+)
+want2=$(printf '%s\n' "${base}_$(basename "$A")" "${base}_$(basename "$B")" | sort | tr '\n' ' ')
+[ "$got " = "$want2" ] && t_ok "shared names take the folder's name: $got" || t_fail "run names '$got', expected '$want2'"
+# ... and when even that is shared, merge refuses
+mkdir -p "$T/p1" "$T/p2"; cp -r "$A" "$T/p1/r"; cp -r "$A" "$T/p2/r"
+t_expect 2 "duplicate run name '.*_r' .*share host, kernel, commit and folder name; name them with one --label" -- merge --out "$T/no1" "$T/p1/r" "$T/p2/r"
 t_expect 2 "duplicate run name 'x'" -- merge --out "$T/no2" --label x --label x "$A" "$B"
 t_expect 2 '1 --label for 2 folders' -- merge --out "$T/no3" --label x "$A" "$B"
 t_expect 2 "--label 'a/b' is not a run name" -- merge --out "$T/no4" --label a/b --label y "$A" "$B"
