@@ -17,6 +17,7 @@
 #include "plot.h"
 #include "compare.h"
 #include "merge.h"
+#include "system.h"
 #include "metrics.h"
 #include "fsutil.h"
 
@@ -31,7 +32,8 @@ static const char usage_head[] =
 	"  plot DIR  (re)draw the plots of a results folder\n"
 	"  compare A B   per benchmark: ratio of medians B/A, 95% CI, verdict\n"
 	"  compare M --runs X,Y   the same for two runs of a merged folder M\n"
-	"  merge [--label L]... --out M DIR...   folders of several hosts/kernels in one (docs/merge.md)\n";
+	"  merge [--label L]... --out M DIR...   folders of several hosts/kernels in one (docs/merge.md)\n"
+	"  system show|tune --cpus LIST|reset   host noise settings: show, tune (root), restore (docs/system.md)\n";
 static const char usage_tail[] =
 	"  test      run the test suite (meson test)\n"
 	"\n"
@@ -87,7 +89,7 @@ static void *xmalloc(size_t n)
  * messages that name the valid commands; the caller frees it. */
 static char *valid_commands(void)
 {
-	static const char head[] = "run, list, env, plot, compare, merge, ", tail[] = "test";
+	static const char head[] = "run, list, env, plot, compare, merge, system, ", tail[] = "test";
 	size_t len = sizeof head + sizeof tail;
 	for (int i = 0; hp_suites[i]; i++)
 		for (int k = 0; hp_suites[i]->verbs && hp_suites[i]->verbs[k]; k++)
@@ -471,6 +473,8 @@ static int cli_main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "merge"))
 		return hp_merge_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "system"))
+		return hp_system_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "compare") && argc == 5 && !strcmp(argv[3], "--runs"))
 		return hp_compare_runs(argv[2], argv[4], stdout);
 	if (!strcmp(cmd, "compare")) {
