@@ -550,7 +550,8 @@ static void merge_free(merge_t *m)
 		free(m->runs[i].env_text);
 		json_object_put(m->runs[i].env);
 	}
-	for (size_t k = 0; k < m->keys.n && m->rows; k++)
+	/* after a failed allocation keys may hold an id rows has no room for */
+	for (size_t k = 0; k < m->keys.n && k < m->rcap; k++)
 		free(m->rows[k].med);
 	free(m->rows);
 	keymap_free(&m->keys);
