@@ -571,12 +571,12 @@ static int tune(plan_t *p)
 	json_object_put(root);
 	for (int i = 0; i < p->n; i++) {
 		setting_t *s = &p->s[i];
-		if (!s->advised[0] || !s->tunable)
-			continue;
-		if (s->state == ST_MISSING) {
+		if (s->state == ST_MISSING && s->tunable) {
 			printf("skipped %s%s: missing\n", sysroot(), s->path);
 			continue;
 		}
+		if (!s->advised[0] || !s->tunable)
+			continue;
 		if (s->state != ST_OK) {
 			printf("skipped %s%s: %s\n", sysroot(), s->path, status(s));
 			continue;
