@@ -272,12 +272,9 @@ static void isolation(plan_t *p)
 			snprintf(s->curval, sizeof s->curval, "%.*s", (int)len, v);
 			/* isolcpus may carry flags first: "domain,managed_irq,2-3" */
 			char *list = s->curval;
-			for (char *c = s->curval; *c; c++)
-				if (c[0] == ',' && (c[1] < '0' || c[1] > '9'))
-					list = c + 1;
-			if (list[0] < '0' || list[0] > '9') {
-				char *c = strrchr(s->curval, ',');
-				list = c ? c + 1 : s->curval;
+			while (*list && (*list < '0' || *list > '9')) {
+				char *c = strchr(list, ',');
+				list = c ? c + 1 : list + strlen(list);
 			}
 			if (mask_parse(list, have) < 0)
 				memset(have, 0, sizeof have);

@@ -32,7 +32,7 @@ mk /proc/irq/0/smp_affinity_list $'0\n'
 mk /proc/irq/9/smp_affinity_list $'0-1\n'
 mk /proc/irq/24/smp_affinity_list $'1\n'
 mk /proc/irq/25/smp_affinity_list $'0\n'
-mk /proc/cmdline $'BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro nohz_full=1 quiet\n'
+mk /proc/cmdline $'BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro isolcpus=domain,managed_irq,0 nohz_full=1 quiet\n'
 
 sums() { (cd "$R" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
 before=$(sums)
@@ -55,6 +55,7 @@ chk '^IRQ 9 affinity +0-1 +0 +tune' "show: IRQ 9 moves off CPU 1"
 chk '^IRQ 24 affinity +1 +0 +tune' "show: IRQ 24 moves off CPU 1"
 chk '^IRQ 25 affinity +0 +\(as is\) +ok' "show: IRQ 25 already off CPU 1"
 chk '^nohz_full +1 +\(as is\) +ok' "show: nohz_full already covers CPU 1"
+chk '^isolcpus +domain,managed_irq,0 +1 +needs a reboot' "show: isolcpus with flags, not covering CPU 1"
 chk 'add to the kernel command line: isolcpus=1 rcu_nocbs=1$' "show: the command line to add"
 
 # --- bad input
