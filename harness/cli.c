@@ -16,6 +16,8 @@
 #include "gbench.h"
 #include "plot.h"
 #include "compare.h"
+#include "merge.h"
+#include "system.h"
 #include "metrics.h"
 #include "fsutil.h"
 #include "report.h"
@@ -32,7 +34,10 @@ static const char usage_head[] =
 	"  compare A B   per benchmark: ratio of medians B/A, 95% CI, verdict\n"
 	"                (--report: also B/compare.html with both distributions drawn)\n"
 	"  report DIR    DIR/report.html: one self-contained page of the run\n"
-	"  export DIR --latex   DIR/tables/<suite>.tex and macros.tex for papers\n";
+	"  export DIR --latex   DIR/tables/<suite>.tex and macros.tex for papers\n"
+	"  compare M --runs X,Y   the same for two runs of a merged folder M\n"
+	"  merge [--label L]... --out M DIR...   folders of several hosts/kernels in one (docs/merge.md)\n"
+	"  system show|tune --cpus LIST|reset   host noise settings: show, tune (root), restore (docs/system.md)\n";
 static const char usage_tail[] =
 	"  test      run the test suite (meson test)\n"
 	"\n"
@@ -89,7 +94,7 @@ static void *xmalloc(size_t n)
  * messages that name the valid commands; the caller frees it. */
 static char *valid_commands(void)
 {
-	static const char head[] = "run, list, env, plot, compare, report, export, ", tail[] = "test";
+	static const char head[] = "run, list, env, plot, compare, report, export, merge, system, ", tail[] = "test";
 	size_t len = sizeof head + sizeof tail;
 	for (int i = 0; hp_suites[i]; i++)
 		for (int k = 0; hp_suites[i]->verbs && hp_suites[i]->verbs[k]; k++)
@@ -474,6 +479,12 @@ static int cli_main(int argc, char **argv)
 		return hp_plot_dir(argv[2], hp_suites, getenv("HP_TEMPLATES") && *getenv("HP_TEMPLATES")
 			? getenv("HP_TEMPLATES") : HP_SOURCE_ROOT "/scripts");
 	}
+	if (!strcmp(cmd, "merge"))
+		return hp_merge_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "system"))
+		return hp_system_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "compare") && argc == 5 && !strcmp(argv[3], "--runs"))
+		return hp_compare_runs(argv[2], argv[4], stdout);
 	if (!strcmp(cmd, "compare")) {
 		int rep = argc == 5 && !strcmp(argv[4], "--report");
 		if (argc != 4 && !rep)

@@ -14,6 +14,7 @@
 #include "hp_rand.h"
 #include "compare.h"
 #include "keymap.h"
+#include "merge.h"
 #include "record.h"
 
 /*
@@ -412,6 +413,12 @@ static int load_dir(const char *dir, side_t *s, run_info_t *ri)
 		fprintf(stderr, "hotpath compare: %s is not a results folder (no results.csv)\n", dir);
 		goto out;
 	}
+	if (hp_is_merged_dir(dir)) {
+		fprintf(stderr, "hotpath compare: %s is a merged folder (hotpath merge): compare two of "
+			"its runs with hotpath compare %s --runs X,Y (its runs are listed in "
+			"merged.json and summary.md)\n", dir, dir);
+		goto out;
+	}
 	if (!is_file(env)) {
 		fprintf(stderr, "hotpath compare: %s is not a results folder (no env.json)\n", dir);
 		goto out;
@@ -678,6 +685,138 @@ int hp_compare_dirs(const char *a, const char *b, FILE *out)
 	if (rc != 0)
 		fprintf(stderr, "hotpath compare: out of memory\n");
 out:
+	side_free(&sa);
+	side_free(&sb);
+	return rc;
+}
+
+/* ==================================================================== */
+/* hotpath compare M --runs X,Y                                         */
+/* ==================================================================== */
+
+typedef struct run_pick {
+	const char *run;
+	side_t *s;
+	size_t rows;
+} run_pick_t;
+
+static int run_pick_cb(const hp_record_t *x, const char *run, void *arg)
+{
+	run_pick_t *p = arg;
+
+	if (strcmp(run, p->run))
+		return 0;
+	p->rows++;
+	return side_add_cb(x, p->s);
+}
+
+/* The run names merged.json lists, ", "-joined into buf (for messages). */
+static void merged_runs(const char *m, char *buf, size_t len)
+{
+	char *path = NULL;
+	struct json_object *o = NULL, *a, *r, *n;
+	size_t o_ = 0;
+
+	buf[0] = '\0';
+	if (asprintf(&path, "%s/merged.json", m) < 0)
+		return;
+	o = json_object_from_file(path);
+	free(path);
+	if (o && json_object_object_get_ex(o, "runs", &a) && json_object_is_type(a, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(a) && o_ + 1 < len; i++) {
+			r = json_object_array_get_idx(a, i);
+			if (json_object_object_get_ex(r, "run", &n) && json_object_is_type(n, json_type_string))
+				o_ += (size_t)snprintf(buf + o_, len - o_, "%s%s", o_ ? ", " : "",
+						       json_object_get_string(n));
+		}
+	if (o_ >= len)
+		buf[len - 1] = '\0';
+	json_object_put(o);
+}
+
+/* One run of merged folder m into s; env info from m/runs/<run>/env.json.
+ * 0, or -1 after a message. */
+static int load_run(const char *m, const char *run, side_t *s, run_info_t *ri)
+{
+	char *csv = dir_file(m, "results.csv"), *env = NULL, err[1024], names[1024];
+	run_pick_t pick = { .run = run, .s = s };
+	int rc = -1;
+
+	if (!csv || asprintf(&env, "%s/runs/%s/env.json", m, run) < 0)
+		goto out;
+	merged_runs(m, names, sizeof names);
+	if (!hp_run_name_ok(run) || !is_file(env)) {
+		fprintf(stderr, "hotpath compare: %s has no run '%s' (its runs: %s)\n", m, run,
+			names[0] ? names : "none listed in merged.json");
+		goto out;
+	}
+	if (load_env(env, ri) < 0)
+		goto out;
+	if (hp_read_csv_runs_each(csv, run_pick_cb, &pick, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hotpath compare: %s\n", err);
+		goto out;
+	}
+	if (!pick.rows) {
+		fprintf(stderr, "hotpath compare: %s: run '%s' has no rows in results.csv (its runs: %s)\n",
+			m, run, names);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(csv);
+	free(env);
+	return rc;
+}
+
+int hp_compare_runs(const char *m, const char *runs, FILE *out)
+{
+	const char *comma = strchr(runs, ',');
+	char x[HP_RUN_NAME_MAX + 1], y[HP_RUN_NAME_MAX + 1], *la = NULL, *lb = NULL;
+	run_info_t ia, ib;
+	side_t sa, sb;
+	int rc = 2;
+
+	if (!out)
+		out = stdout;
+	if (!comma || comma == runs || !comma[1] || strchr(comma + 1, ',') ||
+	    (size_t)(comma - runs) > HP_RUN_NAME_MAX || strlen(comma + 1) > HP_RUN_NAME_MAX) {
+		fprintf(stderr, "hotpath compare: --runs '%s': expected two run names X,Y (A is run X, "
+			"B is run Y)\n", runs);
+		return 2;
+	}
+	memcpy(x, runs, (size_t)(comma - runs));
+	x[comma - runs] = '\0';
+	strcpy(y, comma + 1);
+	if (!strcmp(x, y)) {
+		fprintf(stderr, "hotpath compare: --runs '%s': the same run twice (name two runs)\n", runs);
+		return 2;
+	}
+	if (!hp_is_merged_dir(m)) {
+		fprintf(stderr, "hotpath compare: %s is not a merged folder (no merged.json): --runs "
+			"picks runs of a folder written by hotpath merge; compare two run folders with "
+			"hotpath compare A B\n", m);
+		return 2;
+	}
+	side_init(&sa);
+	side_init(&sb);
+	if (load_run(m, x, &sa, &ia) < 0 || load_run(m, y, &sb, &ib) < 0)
+		goto out;
+	if (asprintf(&la, "%s run %s", m, x) < 0 || asprintf(&lb, "%s run %s", m, y) < 0) {
+		rc = 99;
+		fprintf(stderr, "hotpath compare: out of memory\n");
+		goto out;
+	}
+	run_notes(out, "A", la, &ia);
+	run_notes(out, "B", lb, &ib);
+	if (ia.metric[0] && ib.metric[0] && strcmp(ia.metric, ib.metric))
+		fprintf(out, "note: A was run with --metric %s and B with --metric %s: benchmarks are "
+			"compared only where both sides have the same primary metric\n", ia.metric, ib.metric);
+	rc = report(out, la, lb, &sa, &sb) < 0 ? 99 : 0;
+	if (rc != 0)
+		fprintf(stderr, "hotpath compare: out of memory\n");
+out:
+	free(la);
+	free(lb);
 	side_free(&sa);
 	side_free(&sb);
 	return rc;

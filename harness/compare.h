@@ -36,5 +36,10 @@ int hp_median_ci(const double *v, size_t n, const char *key, double *lo, double 
 /* `hotpath compare A B`: reads both folders, prints a table. Exit code:
  * 0, or 2 when a folder is not a results folder (named in the message). */
 int hp_compare_dirs(const char *a, const char *b, FILE *out);
+/* `hotpath compare M --runs X,Y`: the same for runs X (as A) and Y (as B)
+ * of the merged folder M (hotpath merge). 2 when M is not merged, a run is
+ * not in it (the message lists its runs) or --runs is not "X,Y". A merged
+ * folder given to hp_compare_dirs is refused with exit 2 pointing here. */
+int hp_compare_runs(const char *m, const char *runs, FILE *out);
 
 #endif

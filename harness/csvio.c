@@ -28,30 +28,39 @@ static void csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void hp_csv_write_row(FILE *f, const hp_record_t *x, const char *run)
+{
+	char num[HP_EXACT_MAX];
+
+	csv_field(f, x->suite); fputc(',', f);
+	csv_field(f, x->case_); fputc(',', f);
+	csv_field(f, x->variant); fputc(',', f);
+	csv_field(f, x->kind); fputc(',', f);
+	csv_field(f, x->param); fputc(',', f);
+	fprintf(f, "%d,", x->threads);
+	csv_field(f, x->cpus); fputc(',', f);
+	csv_field(f, x->metric); fputc(',', f);
+	csv_field(f, x->unit); fputc(',', f);
+	hp_fmt_exact(num, sizeof(num), x->value);
+	fprintf(f, "%d,%s", x->rep, num);
+	if (run) {
+		fputc(',', f);
+		csv_field(f, run);
+	}
+	fputc('\n', f);
+}
+
 int hp_write_csv(const char *path, const hp_results_t *r)
 {
-	char *buf = NULL, num[HP_EXACT_MAX];
+	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		return -1;
 	fputs(HP_CSV_HEADER "\n", f);
-	for (size_t i = 0; i < r->nrec; i++) {
-		const hp_record_t *x = &r->rec[i];
-
-		csv_field(f, x->suite); fputc(',', f);
-		csv_field(f, x->case_); fputc(',', f);
-		csv_field(f, x->variant); fputc(',', f);
-		csv_field(f, x->kind); fputc(',', f);
-		csv_field(f, x->param); fputc(',', f);
-		fprintf(f, "%d,", x->threads);
-		csv_field(f, x->cpus); fputc(',', f);
-		csv_field(f, x->metric); fputc(',', f);
-		csv_field(f, x->unit); fputc(',', f);
-		hp_fmt_exact(num, sizeof(num), x->value);
-		fprintf(f, "%d,%s\n", x->rep, num);
-	}
+	for (size_t i = 0; i < r->nrec; i++)
+		hp_csv_write_row(f, &r->rec[i], NULL);
 	return hp_memstream_commit(f, &buf, &len, path);
 }
 
@@ -59,15 +68,16 @@ int hp_write_csv(const char *path, const hp_results_t *r)
 
 #define CSV_NCOL 11
 
-static const char *const csv_cols[CSV_NCOL] = {
+/* the 12th, "run", only in a merged folder's results.csv (HP_CSV_HEADER_RUN) */
+static const char *const csv_cols[CSV_NCOL + 1] = {
 	"suite", "case", "variant", "kind", "param", "threads",
-	"cpus", "metric", "unit", "rep", "value",
+	"cpus", "metric", "unit", "rep", "value", "run",
 };
 
 typedef struct csv_row {
 	char *buf;              /* fields, each '\0'-terminated */
 	size_t len, cap;
-	size_t off[CSV_NCOL + 1];
+	size_t off[CSV_NCOL + 2];
 	int nf;                 /* fields seen (may exceed CSV_NCOL) */
 } csv_row_t;
 
@@ -115,7 +125,7 @@ static int csv_next(const char *s, size_t n, size_t *pos, long *line, csv_row_t 
 	if (i >= n)
 		return 0;
 	for (;;) {
-		if (row->nf < CSV_NCOL + 1)
+		if (row->nf < CSV_NCOL + 2)
 			row->off[row->nf] = row->len;
 		row->nf++;
 		if (i < n && s[i] == '"') {
@@ -280,29 +290,43 @@ static int csv_to_record(const csv_row_t *row, hp_record_t *x, const char *path,
 
 
 /* The header is parsed like any row, so a wrong one can be shown back as
- * it is. 0 when it is HP_CSV_HEADER. */
+ * it is. 0 when it is HP_CSV_HEADER (with_run 0) or HP_CSV_HEADER_RUN
+ * (with_run 1). A merged folder's header read as a single run's, or the
+ * reverse, gets a message saying so rather than a bare mismatch. */
 static int csv_header(const char *s, size_t n, size_t *pos, long *line, csv_row_t *row,
-		      const char *path, char *err, size_t errlen)
+		      const char *path, int with_run, char *err, size_t errlen)
 {
-	const char *why = NULL;
+	const char *why = NULL, *want = with_run ? HP_CSV_HEADER_RUN : HP_CSV_HEADER;
 	long start = *line;
-	int k = csv_next(s, n, pos, line, row, &why), ok;
+	int k = csv_next(s, n, pos, line, row, &why), ok, ncol = CSV_NCOL + !!with_run;
 
 	if (k <= 0) {
 		set_err(err, errlen, path, start, k == 0 ? "empty file, expected the header \"%s\""
-			: "bad header (%s), expected \"%s\"", k == 0 ? HP_CSV_HEADER : why, HP_CSV_HEADER);
+			: "bad header (%s), expected \"%s\"", k == 0 ? want : why, want);
 		return -1;
 	}
-	ok = row->nf == CSV_NCOL;
+	/* the first 11 columns match: only the run column tells them apart */
+	ok = row->nf >= CSV_NCOL;
 	for (int c = 0; ok && c < CSV_NCOL; c++)
 		ok = strcmp(row->buf + row->off[c], csv_cols[c]) == 0;
-	if (ok)
+	if (ok && row->nf == ncol && (!with_run || !strcmp(row->buf + row->off[CSV_NCOL], "run")))
 		return 0;
+	if (ok && !with_run && row->nf == CSV_NCOL + 1 && !strcmp(row->buf + row->off[CSV_NCOL], "run")) {
+		set_err(err, errlen, path, start, "this is a merged results.csv (a trailing run column, "
+			"results format %d, written by hotpath merge), which this command does not read; "
+			"see docs/merge.md for the commands that do", HP_RESULTS_FORMAT_MERGED);
+		return -1;
+	}
+	if (ok && with_run && row->nf == CSV_NCOL) {
+		set_err(err, errlen, path, start, "this is a single run's results.csv (no run column), "
+			"expected a merged one: \"%s\"", HP_CSV_HEADER_RUN);
+		return -1;
+	}
 	for (size_t i = 0; i + 1 < row->len; i++)
 		if (!row->buf[i])
 			row->buf[i] = ',';
 	set_err(err, errlen, path, start, "header is \"%.200s\", expected \"%s\"",
-		row->len ? row->buf : "", HP_CSV_HEADER);
+		row->len ? row->buf : "", want);
 	return -1;
 }
 
@@ -402,13 +426,30 @@ static int csv_in_record(csv_in_t *in, csv_row_t *row, const char *path, long *s
 	}
 }
 
-int hp_read_csv_each(const char *path, int (*fn)(const hp_record_t *x, void *arg), void *arg,
-		     char *err, size_t errlen)
+/* A run name as a merged folder accepts it: 1..HP_RUN_NAME_MAX
+ * bytes of [A-Za-z0-9._+-], not starting with '.' or '-'. */
+int hp_run_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > HP_RUN_NAME_MAX || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '.' || *s == '_' || *s == '+' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static int csv_each(const char *path, int with_run,
+		    int (*fn)(const hp_record_t *x, void *arg),
+		    int (*fnrun)(const hp_record_t *x, const char *run, void *arg), void *arg,
+		    char *err, size_t errlen)
 {
 	csv_in_t in = { .next_line = 1 };
 	csv_row_t row = { 0 };
 	long start = 1;
-	int k, rc = -1;
+	int k, rc = -1, ncol = CSV_NCOL + !!with_run;
 
 	if (err && errlen)
 		err[0] = '\0';
@@ -421,14 +462,15 @@ int hp_read_csv_each(const char *path, int (*fn)(const hp_record_t *x, void *arg
 	k = csv_in_record(&in, &row, path, &start, 0, err, errlen);
 	if (k <= 0) {
 		if (k == 0)
-			set_err(err, errlen, path, 1, "empty file, expected the header \"%s\"", HP_CSV_HEADER);
+			set_err(err, errlen, path, 1, "empty file, expected the header \"%s\"",
+				with_run ? HP_CSV_HEADER_RUN : HP_CSV_HEADER);
 		goto out;
 	}
 	{
 		long line = 1;
 		size_t pos = 0;
 
-		if (csv_header(in.buf, in.len, &pos, &line, &row, path, err, errlen) < 0)
+		if (csv_header(in.buf, in.len, &pos, &line, &row, path, with_run, err, errlen) < 0)
 			goto out;
 	}
 	for (;;) {
@@ -439,14 +481,20 @@ int hp_read_csv_each(const char *path, int (*fn)(const hp_record_t *x, void *arg
 			goto out;
 		if (k == 0)
 			break;
-		if (row.nf != CSV_NCOL) {
-			set_err(err, errlen, path, start, "%d fields, expected %d (%s)", row.nf, CSV_NCOL,
-				HP_CSV_HEADER);
+		if (row.nf != ncol) {
+			set_err(err, errlen, path, start, "%d fields, expected %d (%s)", row.nf, ncol,
+				with_run ? HP_CSV_HEADER_RUN : HP_CSV_HEADER);
 			goto out;
 		}
 		if (csv_to_record(&row, &x, path, start, err, errlen) < 0)
 			goto out;
-		if (fn(&x, arg) != 0) {
+		if (with_run && !hp_run_name_ok(row.buf + row.off[CSV_NCOL])) {
+			set_err(err, errlen, path, start, "run \"%.60s\" is not a run name (1 to %d of "
+				"A-Z a-z 0-9 . _ + -, not starting with . or -)", row.buf + row.off[CSV_NCOL],
+				HP_RUN_NAME_MAX);
+			goto out;
+		}
+		if (with_run ? fnrun(&x, row.buf + row.off[CSV_NCOL], arg) != 0 : fn(&x, arg) != 0) {
 			set_err(err, errlen, path, start, "out of memory");
 			goto out;
 		}
@@ -458,6 +506,19 @@ out:
 	free(in.line);
 	fclose(in.f);
 	return rc;
+}
+
+int hp_read_csv_each(const char *path, int (*fn)(const hp_record_t *x, void *arg), void *arg,
+		     char *err, size_t errlen)
+{
+	return csv_each(path, 0, fn, NULL, arg, err, errlen);
+}
+
+int hp_read_csv_runs_each(const char *path,
+			  int (*fn)(const hp_record_t *x, const char *run, void *arg), void *arg,
+			  char *err, size_t errlen)
+{
+	return csv_each(path, 1, NULL, fn, arg, err, errlen);
 }
 
 static int add_record(const hp_record_t *x, void *arg)

@@ -1,5 +1,7 @@
 /* plot.c — turns a results set into bar and thread-sweep plots with gnuplot. */
 #include "plot.h"
+#include "keymap.h"
+#include "merge.h"
 #include "hp_config.h"
 
 #include <errno.h>
@@ -1400,6 +1402,99 @@ int hp_plot_results(const char *dir, const hp_results_t *r, const hp_suite_t *co
 	return total;
 }
 
+/* ---- a merged folder (hotpath merge): the runs side by side ---------- */
+
+typedef struct mrec {
+	hp_record_t x;
+	size_t var, run, seq;   /* first-seen ids of variant and run; file order */
+} mrec_t;
+
+typedef struct mread {
+	mrec_t *a;
+	size_t n, cap;
+	keymap_t vars, runs;
+} mread_t;
+
+static int mread_cb(const hp_record_t *x, const char *run, void *arg)
+{
+	mread_t *m = arg;
+	char vk[sizeof x->suite + sizeof x->variant + 2];
+
+	if (m->n == m->cap) {
+		size_t nc = m->cap ? 2 * m->cap : 1024;
+		mrec_t *p = realloc(m->a, nc * sizeof *p);
+
+		if (!p)
+			return -1;
+		m->a = p;
+		m->cap = nc;
+	}
+	snprintf(vk, sizeof vk, "%s/%s", x->suite, x->variant);
+	m->a[m->n].x = *x;
+	m->a[m->n].var = keymap_id(&m->vars, vk);
+	m->a[m->n].run = keymap_id(&m->runs, run);
+	m->a[m->n].seq = m->n;
+	if (m->a[m->n].var == KEYMAP_NONE || m->a[m->n].run == KEYMAP_NONE)
+		return -1;
+	m->n++;
+	return 0;
+}
+
+/* a variant's bars of every run next to each other, then the next variant */
+static int mrec_cmp(const void *pa, const void *pb)
+{
+	const mrec_t *a = pa, *b = pb;
+
+	if (a->var != b->var)
+		return a->var < b->var ? -1 : 1;
+	if (a->run != b->run)
+		return a->run < b->run ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Reads a merged results.csv into r with each variant renamed
+ * "<variant>@<run>" ("<variant>@#k" when that does not fit a variant
+ * field, k the run's place in the file, printed as a legend), ordered so
+ * that the runs of a variant stand side by side. 0, or -1 with err. */
+static int read_merged(const char *csv, hp_results_t *r, char *err, size_t errlen)
+{
+	mread_t m = { 0 };
+	int rc = -1, legend = 0;
+
+	keymap_init(&m.vars);
+	keymap_init(&m.runs);
+	if (hp_read_csv_runs_each(csv, mread_cb, &m, err, errlen) < 0)
+		goto out;
+	qsort(m.a, m.n, sizeof *m.a, mrec_cmp);
+	for (size_t i = 0; i < m.n; i++) {
+		hp_record_t x = m.a[i].x;
+		const char *run = m.runs.keys[m.a[i].run];
+		char lab[sizeof x.variant + HP_RUN_NAME_MAX + 2], k[24];
+
+		snprintf(lab, sizeof lab, "%s@%s", m.a[i].x.variant, run);
+		if (strlen(lab) >= sizeof x.variant) {
+			snprintf(k, sizeof k, "@#%zu", m.a[i].run + 1);
+			snprintf(lab, sizeof lab, "%.*s%s", (int)(sizeof x.variant - 1 - strlen(k)),
+				 m.a[i].x.variant, k);
+			legend = 1;
+		}
+		hp_strlcpy(x.variant, lab, sizeof x.variant);
+		if (!hp_results_add(r, &x)) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+	if (legend)
+		for (size_t k = 0; k < m.runs.n; k++)
+			printf("hotpath plot: run #%zu is %s\n", k + 1, m.runs.keys[k]);
+	rc = 0;
+out:
+	free(m.a);
+	keymap_free(&m.vars);
+	keymap_free(&m.runs);
+	return rc;
+}
+
 int hp_plot_dir(const char *dir, const hp_suite_t *const *suites, const char *templates)
 {
 	char csv[4096], err[2048];
@@ -1411,19 +1506,49 @@ int hp_plot_dir(const char *dir, const hp_suite_t *const *suites, const char *te
 	}
 	hp_results_t r;
 	hp_results_init(&r);
-	if (hp_read_csv(csv, &r, err, sizeof err) != 0) {
+	/* a merged folder: one bar (or line) per variant and run; a suite's own
+	 * plots know its variants by name, so only the standard ones are drawn */
+	int merged = hp_is_merged_dir(dir);
+	hp_suite_t *plain = NULL;
+	const hp_suite_t **ptab = NULL;
+	if (merged) {
+		size_t ns = 0;
+		while (suites && suites[ns])
+			ns++;
+		plain = calloc(ns + 1, sizeof *plain);
+		ptab = calloc(ns + 1, sizeof *ptab);
+		if (!plain || !ptab) {
+			free(plain);
+			free(ptab);
+			fprintf(stderr, "hotpath plot: out of memory\n");
+			return 99;
+		}
+		for (size_t i = 0; i < ns; i++) {
+			plain[i] = *suites[i];
+			plain[i].plots = NULL;
+			ptab[i] = &plain[i];
+		}
+		suites = ptab;
+	}
+	if ((merged ? read_merged(csv, &r, err, sizeof err) : hp_read_csv(csv, &r, err, sizeof err)) != 0) {
 		fprintf(stderr, "hotpath plot: %s\n", err);
 		hp_results_free(&r);
+		free(plain);
+		free(ptab);
 		return 2;
 	}
 	const char *why = hp_plot_unavailable();
 	if (why) {
 		fprintf(stderr, "hotpath plot: cannot draw plots: %s\n", why);
 		hp_results_free(&r);
+		free(plain);
+		free(ptab);
 		return 1;
 	}
 	int n = hp_plot_results(dir, &r, suites, templates, err, sizeof err);
 	hp_results_free(&r);
+	free(plain);
+	free(ptab);
 	if (n < 0) {
 		fprintf(stderr, "hotpath plot: %s\n", err);
 		return 1;

@@ -25,6 +25,15 @@
  * per operation): anything past it is a damaged file. */
 #define HP_VALUE_MAX 1e15
 #define HP_CSV_HEADER "suite,case,variant,kind,param,threads,cpus,metric,unit,rep,value"
+/* Results format versions (docs/results-format.md): 1 is a run's folder
+ * (HP_CSV_HEADER; env.json without "results_format" is 1), 2 a folder
+ * written by `hotpath merge` (merged.json; results.csv with a trailing run
+ * column). A run name: 1..HP_RUN_NAME_MAX of [A-Za-z0-9._+-], not starting
+ * with '.' or '-' (hp_run_name_ok). */
+#define HP_RESULTS_FORMAT 1
+#define HP_RESULTS_FORMAT_MERGED 2
+#define HP_CSV_HEADER_RUN HP_CSV_HEADER ",run"
+#define HP_RUN_NAME_MAX 64
 
 typedef struct hp_record {
 	char suite[32];
@@ -154,6 +163,18 @@ int hp_read_csv(const char *path, hp_results_t *r, char *err, size_t errlen);
  * file. 0, or -1 with err (records before the bad line were passed on). */
 int hp_read_csv_each(const char *path, int (*fn)(const hp_record_t *x, void *arg), void *arg,
 		     char *err, size_t errlen);
+
+/* A merged folder's results.csv (HP_CSV_HEADER_RUN), streamed as above;
+ * fn also gets the row's run (checked with hp_run_name_ok). A single
+ * run's results.csv is refused, and hp_read_csv_each refuses a merged one,
+ * each with a message saying which it is. */
+int hp_read_csv_runs_each(const char *path,
+			  int (*fn)(const hp_record_t *x, const char *run, void *arg), void *arg,
+			  char *err, size_t errlen);
+int hp_run_name_ok(const char *name);
+/* One results.csv row (with a trailing run column when run is not NULL),
+ * quoted and formatted as hp_write_csv writes it. */
+void hp_csv_write_row(FILE *f, const hp_record_t *x, const char *run);
 
 /* ---- records as JSON (jsonout.c; child process -> runner, one object per line) */
 struct json_object *hp_record_to_json(const hp_record_t *rec);

@@ -6,7 +6,9 @@
  * at most HP_VALUE_MAX; threads >= 1, rep >= 0), and writing its records
  * with hp_write_csv and reading that again must give the same records.
  * Built and run by tests/test_fuzz.sh (clang, -fsanitize=fuzzer); seeds in
- * tests/corpus/csv/. Replay a saved input: fuzz_csv crash-<hash>.
+ * tests/corpus/csv/. The run-column reader (hp_read_csv_runs_each) reads
+ * each input too: it never accepts what hp_read_csv accepts, and passes on
+ * only valid run names. Replay a saved input: fuzz_csv crash-<hash>.
  */
 #include <math.h>
 #include <stdint.h>
@@ -50,6 +52,16 @@ static int count(const hp_record_t *x, void *arg)
 	return 0;
 }
 
+/* the run-column reader (a merged folder's results.csv) */
+static int count_run(const hp_record_t *x, const char *run, void *arg)
+{
+	(void)x;
+	if (!hp_run_name_ok(run))
+		die("hp_read_csv_runs_each passed on a bad run name", run);
+	++*(size_t *)arg;
+	return 0;
+}
+
 static int same(const hp_record_t *a, const hp_record_t *b)
 {
 	return !strcmp(a->suite, b->suite) && !strcmp(a->case_, b->case_) && !strcmp(a->variant, b->variant) &&
@@ -71,8 +83,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = hp_read_csv(in_path, &r, err, sizeof err);
 	int rc_each = hp_read_csv_each(in_path, count, &n_each, err, sizeof err);
 
+	size_t n_runs = 0;
+	char err_runs[512];
+	int rc_runs = hp_read_csv_runs_each(in_path, count_run, &n_runs, err_runs, sizeof err_runs);
+
 	if (rc != rc_each)
 		die("hp_read_csv and hp_read_csv_each disagree", NULL);
+	/* the two headers differ: no file is both a run's and a merged one */
+	if (rc == 0 && rc_runs == 0)
+		die("a file both readers accept (a single run's and a merged results.csv)", NULL);
+	if (rc_runs != 0 && (!err_runs[0] || !strstr(err_runs, "in.csv")))
+		die("a refused merged file without a message naming it", err_runs);
 	if (rc != 0) {
 		if (!err[0] || !strstr(err, "in.csv"))
 			die("a refused file without a message naming it", err);
