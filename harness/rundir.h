@@ -13,9 +13,11 @@
 int hp_make_run_dir(const char *out, char *dir, size_t len, char *err, size_t errlen);
 
 /* results.csv, results.json (with env as its context) and summary.md (with
- * note; complete 0 while the run goes on or after it stopped early) in dir,
- * each atomically, stopping at the first that cannot be written. 0, or -1
- * with err naming that file and the reason. */
+ * note; complete 0 while the run goes on or after it stopped early) in dir.
+ * All three are written to staging names first and renamed only when all
+ * three were written, so they always hold the same benchmarks: on the first
+ * write error the previous three stay as they were and no staging file is
+ * left. 0, or -1 with err naming the file (its final name) and the reason. */
 int hp_write_outputs(const char *dir, const hp_results_t *r, struct json_object *env,
 		     const char *note, int complete, char *err, size_t errlen);
 
