@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hp.h"
 #include "rundir.h"
 
 int hp_make_run_dir(const char *out, char *dir, size_t len, char *err, size_t errlen)
@@ -48,26 +47,58 @@ int hp_make_run_dir(const char *out, char *dir, size_t len, char *err, size_t er
 	return -1;
 }
 
-int hp_write_outputs(const char *dir, const hp_results_t *r, struct json_object *env,
-		     const char *note, int complete, char *err, size_t errlen)
+/* The three result files must always describe the same benchmarks: each
+ * is first written whole to a staging name (".<name>.new"), and only when
+ * all three are written are they renamed over the previous ones. A write
+ * error (a full disk) leaves the previous three in place, consistent with
+ * each other, and no staging file behind. Renames within one folder need no
+ * space; a failing rename is reported like a failing write. */
+static const char *const out_names[] = { "results.csv", "results.json", "summary.md" };
+
+static void stage_name(char *p, size_t len, const char *dir, const char *name)
 {
-	char p[PATH_MAX];
-	/* stop at the first failure: each file is written whole or not at all */
-	snprintf(p, sizeof p, "%s/results.csv", dir);
+	snprintf(p, len, "%s/.%s.new", dir, name);
+}
+
+int hp_write_outputs(const char *dir, const hp_results_t *r, struct json_object *env,
+		     const char *note, int complete, const struct hp_suite *const *suites,
+		     char *err, size_t errlen)
+{
+	char p[PATH_MAX], final[PATH_MAX];
+	int i, rc;
+	struct json_object *ctx = NULL;
+
+	stage_name(p, sizeof p, dir, out_names[0]);
 	if (hp_write_csv(p, r) != 0)
 		goto fail;
-	snprintf(p, sizeof p, "%s/results.json", dir);
+	stage_name(p, sizeof p, dir, out_names[1]);
 	/* results.json takes ownership of its context; env stays ours */
-	struct json_object *ctx = NULL;
 	json_object_deep_copy(env, &ctx, NULL);
-	if (hp_write_results_json(p, r, ctx) != 0)
+	rc = hp_write_results_json(p, r, ctx);
+	if (rc != 0)
 		goto fail;
-	snprintf(p, sizeof p, "%s/summary.md", dir);
-	if (hp_write_summary_suites(p, r, note, complete, hp_suites) != 0)
+	stage_name(p, sizeof p, dir, out_names[2]);
+	if (hp_write_summary_suites(p, r, note, complete, suites) != 0)
 		goto fail;
+	for (i = 0; i < 3; i++) {
+		stage_name(p, sizeof p, dir, out_names[i]);
+		snprintf(final, sizeof final, "%s/%s", dir, out_names[i]);
+		if (rename(p, final) != 0)
+			goto fail;
+	}
 	return 0;
 fail:
-	snprintf(err, errlen, "cannot write %s: %s", p, strerror(errno));
+	rc = errno;
+	/* name the file the user knows, not the staging name */
+	for (i = 0; i < 3; i++) {
+		char sp[PATH_MAX];
+		stage_name(sp, sizeof sp, dir, out_names[i]);
+		if (!strcmp(sp, p))
+			snprintf(p, sizeof p, "%s/%s", dir, out_names[i]);
+		unlink(sp);
+	}
+	snprintf(err, errlen, "cannot write %s: %s", p, strerror(rc));
+	errno = rc;
 	return -1;
 }
 

@@ -654,7 +654,7 @@ static void run_loop(run_t *r)
 		r->done++;
 		snprintf(r->note, sizeof r->note, "Incomplete: %zu of %zu benchmarks done so far.",
 			 r->done, r->plan.n);
-		if (hp_write_outputs(r->dir, &r->res, r->env, r->note, 0, r->write_err,
+		if (hp_write_outputs(r->dir, &r->res, r->env, r->note, 0, hp_suites, r->write_err,
 				     sizeof r->write_err) != 0) {
 			progress_end(&r->pg);
 			fprintf(stderr, "hotpath run: %s; stopping after %zu of %zu benchmarks\n",
@@ -764,7 +764,7 @@ static void run_finish(run_t *r)
 	env_finish(r);
 	int complete = !r->interrupted && !r->write_failed;
 	if (!r->write_failed &&
-	    hp_write_outputs(r->dir, &r->res, r->env, r->note, complete, r->write_err, sizeof r->write_err) != 0) {
+	    hp_write_outputs(r->dir, &r->res, r->env, r->note, complete, hp_suites, r->write_err, sizeof r->write_err) != 0) {
 		fprintf(stderr, "hotpath run: %s\n", r->write_err);
 		r->write_failed = 1;
 		complete = 0;
@@ -779,7 +779,7 @@ static void run_finish(run_t *r)
 		if (!r->write_failed)
 			fprintf(stderr, "hotpath run: cannot write %s: %s\n", path, strerror(errno));
 		r->write_failed = 1;
-	} else if (hp_write_outputs(r->dir, &r->res, r->env, r->note, complete, r->write_err,
+	} else if (hp_write_outputs(r->dir, &r->res, r->env, r->note, complete, hp_suites, r->write_err,
 				    sizeof r->write_err) != 0 && !r->write_failed) {
 		fprintf(stderr, "hotpath run: %s\n", r->write_err);
 		r->write_failed = 1;

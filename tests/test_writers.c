@@ -1,6 +1,7 @@
 /* test_writers.c — the hp_record library: results.csv/json, summary.md, atomic writes and
  * mkdir -p (fsutil.c), statistics (stats.c) and record JSON. */
 #include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "record.h"
+#include "rundir.h"
 #include "t_util.h"
 
 static char tmpdir[256];
@@ -703,6 +705,73 @@ static void test_record_json(void)
 	}
 }
 
+/* hp_write_outputs keeps the three files in step: when results.json
+ * cannot be written, results.csv and summary.md keep the previous
+ * benchmarks too (a run interrupted by a full disk must not leave a CSV
+ * with one benchmark more than its JSON), and nothing staged is left. */
+static void test_outputs_in_step(void)
+{
+	char dir[600], p[700], err[1024];
+	hp_results_t r;
+	struct json_object *env = json_object_new_object();
+	char *csv1, *sum1, *json1, *s;
+	hp_record_t x = mk("slub", "alloc", "impl", "impl", "64", 1, "real_time", "ns/call", 0, 10);
+
+	snprintf(dir, sizeof dir, "%s/outputs", tmpdir);
+	T_CHECK(mkdir(dir, 0755) == 0);
+	hp_results_init(&r);
+	hp_results_add(&r, &x);
+	T_CHECK_MSG(hp_write_outputs(dir, &r, env, NULL, 0, NULL, err, sizeof err) == 0, "%s", err);
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	csv1 = read_all(p);
+	snprintf(p, sizeof p, "%s/summary.md", dir);
+	sum1 = read_all(p);
+	snprintf(p, sizeof p, "%s/results.json", dir);
+	json1 = read_all(p);
+	T_CHECK(csv1 && sum1 && json1 && strstr(csv1, "slub,alloc,impl"));
+
+	/* a second benchmark; results.json's staging name is taken by a
+	 * non-empty folder, so writing it fails (as a full disk would) */
+	x = mk("slub", "free", "impl", "impl", "64", 1, "real_time", "ns/call", 0, 12);
+	hp_results_add(&r, &x);
+	snprintf(p, sizeof p, "%s/.results.json.new", dir);
+	T_CHECK(mkdir(p, 0755) == 0);
+	snprintf(p, sizeof p, "%s/.results.json.new/x", dir);
+	T_CHECK(close(open(p, O_CREAT | O_WRONLY, 0644)) == 0);
+	T_CHECK(hp_write_outputs(dir, &r, env, NULL, 0, NULL, err, sizeof err) == -1);
+	T_CHECK_MSG(strstr(err, "results.json") && !strstr(err, ".new"), "%s", err);
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	s = read_all(p);
+	T_CHECK_MSG(s && csv1 && !strcmp(s, csv1), "results.csv moved on without results.json: %s", s);
+	free(s);
+	snprintf(p, sizeof p, "%s/summary.md", dir);
+	s = read_all(p);
+	T_CHECK(s && sum1 && !strcmp(s, sum1));
+	free(s);
+	snprintf(p, sizeof p, "%s/.results.csv.new", dir);
+	T_CHECK_MSG(access(p, F_OK) != 0, "staging file %s left behind", p);
+	snprintf(p, sizeof p, "%s/.summary.md.new", dir);
+	T_CHECK(access(p, F_OK) != 0);
+
+	/* once it can be written, all three move on together */
+	snprintf(p, sizeof p, "rm -rf '%s/.results.json.new'", dir);
+	T_CHECK(system(p) == 0);
+	T_CHECK_MSG(hp_write_outputs(dir, &r, env, NULL, 0, NULL, err, sizeof err) == 0, "%s", err);
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	s = read_all(p);
+	T_CHECK(s && strstr(s, "slub,free,impl"));
+	free(s);
+	snprintf(p, sizeof p, "%s/results.json", dir);
+	s = read_all(p);
+	T_CHECK(s && strstr(s, "slub/free/impl"));
+	free(s);
+	free(csv1);
+	free(sum1);
+	free(json1);
+	json_object_put(env);
+	hp_results_free(&r);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/hp_test_writers.XXXXXX");
@@ -720,6 +789,7 @@ int main(void)
 	test_summary();
 	test_summary_work();
 	test_record_json();
+	test_outputs_in_step();
 
 	{
 		char cmd[300];
