@@ -231,6 +231,54 @@ static int is_count_metric(const char *m)
 	return 0;
 }
 
+/* The unit every standard metric is written with (its part before '/');
+ * NULL for a name that is not a standard metric (a case's own counter). */
+static const char *standard_unit(const char *m)
+{
+	static const char *const tab[][2] = {
+		{ "real_time", "ns" }, { "cpu_time", "ns" }, { "real_time_per_item", "ns" },
+		{ "tsc_cycles", "cycles" }, { "iterations", "iters" }, { "instructions", "instr" },
+		{ "perf_cycles", "cycles" }, { "perf_instructions", "instr" },
+		{ "perf_cache_misses", "misses" }, { "perf_branch_misses", "misses" },
+		{ "cache_i1_misses", "misses" }, { "cache_d1_misses", "misses" },
+		{ "cache_ll_misses", "misses" },
+	};
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (!strcmp(m, tab[i][0]))
+			return tab[i][1];
+	return NULL;
+}
+
+/* A metric the writers can produce: a standard metric with its own unit,
+ * or a case's counter, whose name is a letter followed by letters, digits
+ * and _ . + - (counters carry model names such as eevdf-6.17). */
+static int csv_metric_ok(const hp_record_t *x, const char *path, long line, char *err, size_t errlen)
+{
+	const char *u = standard_unit(x->metric), *m = x->metric;
+	size_t n;
+
+	if (u) {
+		n = strlen(u);
+		if (strncmp(x->unit, u, n) || (x->unit[n] && x->unit[n] != '/')) {
+			set_err(err, errlen, path, line, "unit \"%.40s\" of metric %s is not %s or %s/<op>",
+				x->unit, m, u, u);
+			return -1;
+		}
+		return 0;
+	}
+	if (!((*m >= 'a' && *m <= 'z') || (*m >= 'A' && *m <= 'Z')))
+		goto bad;
+	for (; *m; m++)
+		if (!((*m >= 'a' && *m <= 'z') || (*m >= 'A' && *m <= 'Z') || (*m >= '0' && *m <= '9') ||
+		      *m == '_' || *m == '.' || *m == '+' || *m == '-'))
+			goto bad;
+	return 0;
+bad:
+	set_err(err, errlen, path, line, "metric \"%.40s\" is neither a known metric nor a counter name "
+		"(a letter, then letters, digits, _ . + -)", x->metric);
+	return -1;
+}
+
 /* What the writers can produce (docs/results-format.md, "What the readers
  * accept"): a finite value; for a time or a count, between 0 and
  * HP_VALUE_MAX; real time and iterations above 0 (no operation takes no
@@ -285,6 +333,8 @@ static int csv_to_record(const csv_row_t *row, hp_record_t *x, const char *path,
 		set_err(err, errlen, path, line, "value \"%.40s\" is not a number", f[10]);
 		return -1;
 	}
+	if (csv_metric_ok(x, path, line, err, errlen))
+		return -1;
 	return csv_value_ok(x, f[10], path, line, err, errlen);
 }
 

@@ -337,6 +337,15 @@ static void test_csv_errors(void)
 			 "header is");
 	snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,c,v,impl,-,1,0,real_time,ns/call,0,abc\n", row);
 	expect_csv_error(buf, "3", "value \"abc\"");
+	/* metrics: a standard metric with another unit, a name no writer makes */
+	snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,c,v,impl,-,1,0,real_time,instr/call,0,1\n", row);
+	expect_csv_error(buf, "3", "unit \"instr/call\" of metric real_time");
+	snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,c,v,impl,-,1,0,instructions,nsx/call,0,1\n", row);
+	expect_csv_error(buf, "3", "of metric instructions");
+	snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,c,v,impl,-,1,0,real time!,ns/call,0,1\n", row);
+	expect_csv_error(buf, "3", "neither a known metric");
+	snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,c,v,impl,-,1,0,9lives,u,0,1\n", row);
+	expect_csv_error(buf, "3", "neither a known metric");
 	snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,c,v,impl,-,x,0,real_time,ns/call,0,1\n", row);
 	expect_csv_error(buf, "3", "threads \"x\"");
 	snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,c,v,impl,-,1,0,real_time\n", row);
@@ -354,17 +363,18 @@ static void test_csv_errors(void)
 	expect_csv_error(buf, "3", "no terminating newline");
 	snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,\"c\nd", row);
 	expect_csv_error(buf, "4", "no terminating newline");
-	static const struct { const char *metric, *value, *why; } bad[] = {
-		{ "real_time", "nan", "(NaN)" }, { "real_time", "NAN", "(NaN)" },
-		{ "cpu_time", "-nan", "(NaN)" }, { "real_time", "inf", "infinite" },
-		{ "my_counter", "-inf", "infinite" }, { "my_counter", "1e999", "not a number" },
-		{ "real_time", "-5", "negative" }, { "instructions", "-1e-9", "negative" },
-		{ "real_time", "0", "zero" }, { "iterations", "0", "zero" },
-		{ "real_time", "1e308", "more than 1e15" }, { "perf_cycles", "2e15", "more than 1e15" },
+	static const struct { const char *metric, *unit, *value, *why; } bad[] = {
+		{ "real_time", "ns/call", "nan", "(NaN)" }, { "real_time", "ns/call", "NAN", "(NaN)" },
+		{ "cpu_time", "ns/call", "-nan", "(NaN)" }, { "real_time", "ns/call", "inf", "infinite" },
+		{ "my_counter", "x", "-inf", "infinite" }, { "my_counter", "x", "1e999", "not a number" },
+		{ "real_time", "ns/call", "-5", "negative" }, { "instructions", "instr/call", "-1e-9", "negative" },
+		{ "real_time", "ns/call", "0", "zero" }, { "iterations", "iters", "0", "zero" },
+		{ "real_time", "ns/call", "1e308", "more than 1e15" },
+		{ "perf_cycles", "cycles/call", "2e15", "more than 1e15" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,c,v,impl,-,1,0,%s,ns/call,1,%s\n", row,
-			 bad[i].metric, bad[i].value);
+		snprintf(buf, sizeof(buf), HP_CSV_HEADER "\n%ss,c,v,impl,-,1,0,%s,%s,1,%s\n", row,
+			 bad[i].metric, bad[i].unit, bad[i].value);
 		expect_csv_error(buf, "3", bad[i].why);
 	}
 	/* a counter of the case's own may be zero or negative, an instruction count zero */
