@@ -10,6 +10,9 @@ T=$T_TMP
 # two real runs (about a second each); --quiet prints only the run folder
 A=$("$HP" run --suite kernel --profile smoke --out "$T/ra" --quiet --no-plots) || { echo "run A failed"; exit 1; }
 B=$("$HP" run --suite kernel --profile smoke --out "$T/rb" --quiet --no-plots) || { echo "run B failed"; exit 1; }
+# two runs started in the same second get the same folder name (in other
+# parents); a same-host merge tells them apart by folder name, so give B its own
+if [ "$(basename "$A")" = "$(basename "$B")" ]; then mv "$B" "$B-b"; B="$B-b"; fi
 [ -f "$A/results.csv" ] && [ -f "$B/results.csv" ] || { echo "runs wrote no results.csv"; exit 1; }
 
 # C: B as if measured on another host (only env.json's host differs)
