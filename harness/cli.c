@@ -382,8 +382,9 @@ static int cmd_list(cli_t *c)
 		return rc;
 	}
 	const char *cg = hp_cg_unavailable(), *pf = hp_perf_unavailable(), *pl = hp_plot_unavailable();
-	printf("metrics: time: available; instructions: %s%s; perf: %s%s; plots: %s%s\n",
+	printf("metrics: time: available; instructions: %s%s; cache: %s%s; perf: %s%s; plots: %s%s\n",
 	       cg ? "unavailable: " : "available", cg ? cg : "",
+	       cg ? "unavailable: " : "available (callgrind's cache simulator)", cg ? cg : "",
 	       pf ? "unavailable: " : "available", pf ? pf : "",
 	       pl ? "unavailable: " : "available", pl ? pl : "");
 	for (int si = 0; suites[si]; si++) {
