@@ -160,10 +160,9 @@ static const hp_variant_t v_impl67 = {
 };
 static const hp_variant_t v_impl_inline = {
 	.name = "impl-inline", .kind = HP_KIND_IMPL, .ops = &impl_inline_ops, .work_class = WORK_INLINE_PCP,
-	.work = "inline alloc_pages(0)/__free_pages(0), 6.6 rules: pcp bound once before the loop (zone, CPU, "
-		"migratetype), no call, no argument or page-state checks (the kernel's internal callers); keeps the "
-		"watermark test, the pageblock migratetype on free, the refcount drop and the high test; equal work "
-		"only to other inline variants (compare with slub pair/impl-pinned)",
+	.work = "inline alloc_pages(0)+__free_pages, 6.6: pcp bound at setup, no call, no argument checks; keeps the "
+		"watermark, pageblock mt, refcount drop, high test (equal work only to inline variants: slub "
+		"pair/impl-pinned)",
 };
 static const hp_variant_t v_impl_locked = {
 	.name = "impl_locked", .kind = HP_KIND_IMPL, .ops = &impl_locked_ops, .work_class = HP_WORK_PAGES,
