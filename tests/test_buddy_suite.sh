@@ -89,9 +89,16 @@ fi
 # below the slow path; not under sanitizers, which valgrind cannot run
 if [ "${HP_SANITIZE:-none}" = none ] && command -v valgrind >/dev/null; then
 	d=$(run "$T_TMP/d" --metric instructions --filter 'pcp_(hit|miss)/impl(-6.7|-inline)?/') || t_done
-	python3 - "$d/results.csv" <<'PY' || t_fail "instruction counts"
-import csv, sys
+	python3 - "$d/results.csv" "$d/summary.md" <<'PY' || t_fail "instruction counts"
+import csv, re, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
+# the inline pair does other work than the out-of-line impl: no ratio, its
+# work line and class in the summary
+s = open(sys.argv[2]).read()
+hit = s[s.index("### pcp_hit\n"):s.index("### pcp_miss\n")]
+m = re.search(r"^\| impl-inline \|.*\|\s*([^|]*?)\s*\|$", hit, re.M)
+assert m and m.group(1) == "— (inline-fixed-pcp vs call+aligned-pages: not equal work)", m and m.group(1)
+assert "- impl-inline [inline-fixed-pcp]: inline alloc_pages(0)" in hit
 ins = {(r["case"], r["variant"]): float(r["value"]) for r in rows if r["metric"] == "instructions"}
 print("instructions per pair:", ins)
 # Measured counts, within 10% (gcc 12 -O2, x86_64, 2026-12-04; impl-inline

@@ -78,6 +78,9 @@
  *    pair when the machine is quiet; the 6.7 generation adds its free-side
  *    bookkeeping (alloc_factor, free_count, the high-order flag,
  *    nr_pcp_high's clamp) to every free: ~27 more (156 in pcp_hit);
+ *  - the inline order-0 pair on a pcp bound at setup
+ *    (hp_buddy_pcp_alloc_inline / _free_inline, below): 55 instructions
+ *    with the benchmark loop, no call, no argument checks;
  *  - order 9 with thp goes through the pcp on the slow path (not inlined);
  *  - the locked stand-in adds sched_getcpu() and an uncontended
  *    exchange on the pcp lock: ~110 more instructions, ~5-8 ns;
@@ -468,11 +471,12 @@ int hp_buddy_watermark_ok(hp_buddy_zone_t *z, unsigned order, unsigned long mark
  *  (zone_statistics), the zone flags test in nr_pcp_high
  *  (ZONE_RECLAIM_ACTIVE: nothing reclaims here).
  *
- * Cost (gcc 12 -O2, x86_64, callgrind): the pair is 52 instructions in
- * `hotpath run --suite buddy --metric instructions --filter
- * pcp_hit/impl-inline` (benchmark loop included; alloc ~24, free ~24),
+ * Cost (gcc 12 -O2, x86_64, callgrind, 2026-12-05): the pair is 55
+ * instructions in `hotpath run --suite buddy --metric instructions
+ * --filter pcp_hit/impl-inline` (alloc 25, free 27, benchmark loop 3),
  * against 129 for the out-of-line `impl` pair and 20 for impl/slub's
- * inline `pair/impl-pinned/64`; docs/suites/buddy.md has the breakdown. */
+ * inline `pair/impl-pinned/64` in the same run (2.75x);
+ * docs/suites/buddy.md has the breakdown per step. */
 
 /* What hp_buddy_pcp_bind fixes. Fields are read by the inline functions
  * only; set them through hp_buddy_pcp_bind. */
@@ -506,7 +510,7 @@ void hp_buddy_pcp_drain_high_(const hp_buddy_pcp_ref_t *ref, const hp_page_t *fr
 /* alloc_pages(gfp, 0) on the bound pcp: an order-0 page with one
  * reference, or NULL (watermark, or the zone out of pages: the slow path's
  * answer). Kernel: get_page_from_freelist's zone_watermark_fast +
- * rmqueue_pcplist/__rmqueue_pcplist + prep_new_page (6.6). Cost: ~24
+ * rmqueue_pcplist/__rmqueue_pcplist + prep_new_page (6.6). Cost: 25
  * instructions on a hit; a miss adds the refill (rmqueue_bulk: zone->lock
  * and `batch` blocks). */
 static inline __attribute__((always_inline)) hp_page_t *hp_buddy_pcp_alloc_inline(const hp_buddy_pcp_ref_t *ref)
@@ -540,7 +544,7 @@ static inline __attribute__((always_inline)) hp_page_t *hp_buddy_pcp_alloc_inlin
  * (trusted, not checked: a wrong page corrupts the zone as in the kernel).
  * A page with other references (hp_buddy_get_page) only loses one. Kernel:
  * __free_pages -> free_unref_page (free_pages_prepare's non-debug part,
- * free_unref_page_prepare, free_unref_page_commit), 6.6. Cost: ~24
+ * free_unref_page_prepare, free_unref_page_commit), 6.6. Cost: 27
  * instructions, one of them an atomic decrement; at high add the drain
  * (free_pcppages_bulk: zone->lock and a batch of merges). */
 static inline __attribute__((always_inline)) void hp_buddy_pcp_free_inline(const hp_buddy_pcp_ref_t *ref,
