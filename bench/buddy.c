@@ -71,6 +71,12 @@ static const impl_ops_t impl67_ops = {
 	.mem = { .name = "buddy-6.7", .alloc_pages = impl_alloc_pages, .free_pages = impl_free_pages },
 	.gen = HP_BUDDY_PCP_GEN_6_7,
 };
+/* impl-inline calls hp_buddy_pcp_alloc_inline / _free_inline in its own
+ * loop (inline_pair_run); these adapters are never called by it */
+static const impl_ops_t impl_inline_ops = {
+	.mem = { .name = "buddy-inline", .alloc_pages = impl_alloc_pages, .free_pages = impl_free_pages },
+	.gen = HP_BUDDY_PCP_GEN_6_6,
+};
 static const impl_ops_t impl_locked_ops = {
 	.mem = { .name = "buddy_locked", .alloc_pages = impl_locked_alloc_pages, .free_pages = impl_locked_free_pages },
 	.gen = HP_BUDDY_PCP_GEN_6_6,
@@ -138,6 +144,10 @@ static const char *kern_available(const hp_ctx_t *ctx)
  * kernel-fault-path: mmap + populate + munmap (above). */
 /* the page-fault path's work class: equal to no other variant's */
 #define WORK_FAULT_PATH "syscalls+page-faults"
+/* impl-inline's: an inlined pcp pop and push with the pcp bound at setup,
+ * the same shape as slub's pair/impl-pinned ("inline-fixed-cache"); no
+ * other variant of pcp_hit does that work, so no "vs impl" ratio */
+#define WORK_INLINE_PCP "inline-fixed-pcp"
 
 static const hp_variant_t v_impl = {
 	.name = "impl", .kind = HP_KIND_IMPL, .ops = &impl_ops, .work_class = HP_WORK_PAGES,
@@ -147,6 +157,12 @@ static const hp_variant_t v_impl = {
 static const hp_variant_t v_impl67 = {
 	.name = "impl-6.7", .kind = HP_KIND_IMPL, .ops = &impl67_ops, .work_class = HP_WORK_PAGES,
 	.work = "as impl, with 6.7's pcp->high auto-tuning: its bookkeeping on every free",
+};
+static const hp_variant_t v_impl_inline = {
+	.name = "impl-inline", .kind = HP_KIND_IMPL, .ops = &impl_inline_ops, .work_class = WORK_INLINE_PCP,
+	.work = "inline alloc_pages(0)+__free_pages, 6.6: pcp bound at setup, no call, no argument checks; keeps the "
+		"watermark, pageblock mt, refcount drop, high test (equal work only to inline variants: slub "
+		"pair/impl-pinned)",
 };
 static const hp_variant_t v_impl_locked = {
 	.name = "impl_locked", .kind = HP_KIND_IMPL, .ops = &impl_locked_ops, .work_class = HP_WORK_PAGES,
@@ -428,10 +444,35 @@ static void skip_nomem(hp_state_t *st, const hp_ctx_t *ctx, unsigned order)
 /* Pair cases: pcp_hit, pcp_miss, order                                */
 /* ------------------------------------------------------------------ */
 
+/* impl-inline: the pair inlined here, on this thread's pcp bound once */
+static void inline_pair_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	hp_buddy_pcp_ref_t ref;
+	char err[128];
+	if (hp_buddy_pcp_bind(g_zone, st->thread_index, HP_GFP_MOVABLE, &ref, err, sizeof err) != 0) {
+		bench_skipf(st, "impl-inline: %s", err);
+		return;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		hp_page_t *p = hp_buddy_pcp_alloc_inline(&ref);
+		if (unlikely(!p)) {
+			skip_nomem(st, ctx, 0);
+			return;
+		}
+		hp_do_not_optimize(p);
+		hp_buddy_pcp_free_inline(&ref, p);
+	}
+	hp_add_items(st, (double)n);
+}
+
 static void pair_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	if (setup_failed(st, ctx))
 		return;
+	if (ctx->v == &v_impl_inline) {
+		inline_pair_run(st, n, ctx);
+		return;
+	}
 	const hp_mem_ops_t *ops = MEM(ctx);
 	unsigned order = (unsigned)ctx->p->value;
 	t_cpu = st->thread_index;
@@ -448,7 +489,7 @@ static void pair_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 }
 
 static const hp_variant_t *const hit_variants[] = {
-	&v_impl, &v_impl67, &v_impl_locked, HP_MALLOC_PAGE_VARIANTS, &v_kernel, NULL,
+	&v_impl, &v_impl67, &v_impl_locked, &v_impl_inline, HP_MALLOC_PAGE_VARIANTS, &v_kernel, NULL,
 };
 
 static const hp_case_t case_pcp_hit = {

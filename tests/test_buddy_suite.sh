@@ -1,4 +1,4 @@
-# test_buddy_suite.sh — `hotpath run --suite buddy --profile smoke`: every case measured, the trace's fragmentation counters recorded and repeatable for a seed, pcp_tune's zone->lock counter for both pcp generations, and the pcp fast path's instruction count.
+# test_buddy_suite.sh — `hotpath run --suite buddy --profile smoke`: every case measured, the trace's fragmentation counters recorded and repeatable for a seed, pcp_tune's zone->lock counter for both pcp generations, and the pcp fast paths' instruction counts (out of line and inline).
 . "$(dirname "$0")/t_lib.sh"
 
 run() {   # run OUTDIR ARGS... : prints the results folder
@@ -88,22 +88,33 @@ fi
 # the pinned pcp fast path: a fixed instruction count (callgrind), far
 # below the slow path; not under sanitizers, which valgrind cannot run
 if [ "${HP_SANITIZE:-none}" = none ] && command -v valgrind >/dev/null; then
-	d=$(run "$T_TMP/d" --metric instructions --filter 'pcp_(hit|miss)/impl(-6.7)?/') || t_done
-	python3 - "$d/results.csv" <<'PY' || t_fail "instruction counts"
-import csv, sys
+	d=$(run "$T_TMP/d" --metric instructions --filter 'pcp_(hit|miss)/impl(-6.7|-inline)?/') || t_done
+	python3 - "$d/results.csv" "$d/summary.md" <<'PY' || t_fail "instruction counts"
+import csv, re, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
+# the inline pair does other work than the out-of-line impl: no ratio, its
+# work line and class in the summary
+s = open(sys.argv[2]).read()
+hit = s[s.index("### pcp_hit\n"):s.index("### pcp_miss\n")]
+m = re.search(r"^\| impl-inline \|.*\|\s*([^|]*?)\s*\|$", hit, re.M)
+assert m and m.group(1) == "— (inline-fixed-pcp vs call+aligned-pages: not equal work)", m and m.group(1)
+assert "- impl-inline [inline-fixed-pcp]: inline alloc_pages(0)" in hit
 ins = {(r["case"], r["variant"]): float(r["value"]) for r in rows if r["metric"] == "instructions"}
 print("instructions per pair:", ins)
-# Measured counts, within 10% (gcc 12 -O2, x86_64, 2026-12-04), from
+# Measured counts, within 10% (gcc 12 -O2, x86_64, 2026-12-04; impl-inline
+# 2026-12-05), from
 #   hotpath run --suite buddy --profile smoke --metric instructions \
-#       --filter 'pcp_(hit|miss)/impl(-6.7)?/'
+#       --filter 'pcp_(hit|miss)/impl(-6.7|-inline)?/'
 # 129 for the pinned 6.6 pair, 156 with 6.7's free-side bookkeeping (both
-# including ~25 instructions of benchmark loop and ops-table calls). A
-# change to the fast path that moves them more than 10% must update these.
-for key, want in {("pcp_hit", "impl"): 129, ("pcp_hit", "impl-6.7"): 156}.items():
+# including ~25 instructions of benchmark loop and ops-table calls), 55 for
+# the inline pair with the pcp bound at setup (loop included; issue 10's
+# goal is <= 60, 3x slub's inline pair). A change to the fast path that
+# moves them more than 10% must update these.
+for key, want in {("pcp_hit", "impl"): 129, ("pcp_hit", "impl-6.7"): 156, ("pcp_hit", "impl-inline"): 55}.items():
     got = ins[key]
     assert abs(got - want) <= 0.10 * want, (key, got, want)
 assert ins[("pcp_miss", "impl")] > 4 * ins[("pcp_hit", "impl")], ins
+assert ins[("pcp_hit", "impl-inline")] <= 60, ins
 PY
 fi
 grep -qi "failed" "$T_TMP/stderr" && t_fail "a job failed: $(cat "$T_TMP/stderr")"

@@ -3,11 +3,11 @@
 #include "hp_compiler.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,22 +41,10 @@ enum {
 	ALLOC_NON_BLOCK = 1u << 1,    /* no direct reclaim */
 };
 
-/* struct per_cpu_pages, 6.6 and 6.7. `free_factor` is 6.6's shift (the
- * drain batch doubles while only freeing) and 6.7's free_count (pages freed
- * since allocations last halved it): one field, because both generations
- * halve it on every allocation and the fast path does that blind. */
-typedef struct hp_pcp {
-	atomic_int lock;              /* pcp->lock (locked stand-in only) */
-	int count;                    /* pages on the lists */
-	int high;                     /* drain when count reaches it (6.7: tuned) */
-	int batch;                    /* chunk moved to/from the zone */
-	int free_factor;              /* 6.6 free_factor / 6.7 free_count */
-	int high_min, high_max;       /* 6.7: the range high is tuned in */
-	uint8_t alloc_factor;         /* 6.7: refill batch scaling while only allocating */
-	uint8_t flags;                /* 6.7: PCPF_* */
-	uint64_t hits, frees;         /* allocations / frees through this pcp */
-	hp_list_t lists[NR_PCP_LISTS_MAX];
-} __attribute__((aligned(CACHELINE))) hp_pcp_t;
+/* struct per_cpu_pages, 6.6 and 6.7: hp_buddy_pcp_t, public in buddy.h
+ * for the inline order-0 fast path (hp_buddy_pcp_alloc_inline). */
+typedef hp_buddy_pcp_t hp_pcp_t;
+_Static_assert(sizeof(((hp_pcp_t *)0)->lists) / sizeof(hp_list_t) == NR_PCP_LISTS_MAX, "NR_PCP_LISTS");
 
 typedef struct free_area {        /* struct free_area */
 	hp_list_t free_list[HP_MIGRATE_TYPES];
@@ -68,7 +56,6 @@ struct hp_buddy_zone {
 	/* read-mostly */
 	unsigned long wmark[NR_WMARK];/* _watermark[] (relaxed atomics) */
 	int no_wmarks;                /* min_free_kbytes < 0 */
-	long fast_mark;               /* order-0 fast path: free_pages must exceed it */
 	unsigned fast_block;          /* non-zero sends every request down the slow path */
 	int ncpus;
 	int gen67;                    /* HP_BUDDY_PCP_GEN_6_7: pcp->high auto-tuning */
@@ -91,6 +78,11 @@ struct hp_buddy_zone {
 	/* NR_FREE_PAGES: read without the lock by every allocation's watermark
 	 * check, written under it; its own line so list updates don't bounce it */
 	_Alignas(CACHELINE) long free_pages;
+	/* the order-0 fast path's watermark: free_pages must exceed it; read
+	 * with free_pages by every allocation, written rarely (wmark changes,
+	 * 6.7's ZONE_BELOW_HIGH), so beside it: the inline fast path reaches
+	 * both through one pointer (hp_buddy_pcp_ref_t.free_wm) */
+	long fast_mark;
 
 	/* everything below under zone->lock */
 	_Alignas(CACHELINE) pthread_spinlock_t lock;
@@ -184,8 +176,8 @@ static inline void mod_free_pages(hp_buddy_zone_t *z, long d) { st(&z->free_page
 
 static inline int pcp_trylock(hp_pcp_t *p)
 {
-	return atomic_load_explicit(&p->lock, memory_order_relaxed) == 0 &&
-	       atomic_exchange_explicit(&p->lock, 1, memory_order_acquire) == 0;
+	return __atomic_load_n(&p->lock, __ATOMIC_RELAXED) == 0 &&
+	       __atomic_exchange_n(&p->lock, 1, __ATOMIC_ACQUIRE) == 0;
 }
 static void pcp_lock(hp_pcp_t *p)
 {
@@ -193,7 +185,7 @@ static void pcp_lock(hp_pcp_t *p)
 		if (spins > 64)
 			sched_yield();
 }
-static inline void pcp_unlock(hp_pcp_t *p) { atomic_store_explicit(&p->lock, 0, memory_order_release); }
+static inline void pcp_unlock(hp_pcp_t *p) { __atomic_store_n(&p->lock, 0, __ATOMIC_RELEASE); }
 
 static inline hp_pcp_t *pcp_of(hp_buddy_zone_t *z, int cpu)
 {
@@ -1511,6 +1503,64 @@ void hp_buddy_free_pages_addr_cpu(hp_buddy_zone_t *z, int cpu, void *addr, unsig
 	free_pages_cpu(z, cpu, z->h.mem_map + (off >> HP_PAGE_SHIFT), off >> HP_PAGE_SHIFT, order);
 }
 
+/* ------------------------------------------------------------------ */
+/* Inline order-0 fast path: binding and its out-of-line exits         */
+/* ------------------------------------------------------------------ */
+
+_Static_assert((sizeof(hp_page_t) & (sizeof(hp_page_t) - 1)) == 0, "the inline free's pageblock shift");
+_Static_assert(offsetof(struct hp_buddy_zone, fast_mark) == offsetof(struct hp_buddy_zone, free_pages) + sizeof(long),
+	       "hp_buddy_pcp_ref_t.free_wm reads free_pages and fast_mark as a pair");
+
+int hp_buddy_pcp_bind(hp_buddy_zone_t *z, int cpu, unsigned gfp, hp_buddy_pcp_ref_t *ref, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	if (!z || !ref)
+		why = "no zone or no reference";
+	else if (cpu < 0 || cpu >= z->ncpus)
+		why = "cpu out of range";
+	else if (gfp & ~(unsigned)(HP_GFP_MOVABLE | HP_GFP_RECLAIMABLE) ||
+		 gfp == (HP_GFP_MOVABLE | HP_GFP_RECLAIMABLE))
+		why = "gfp other than a migratetype needs the out-of-line path";
+	else if (z->fast_block)
+		why = "a debug zone's checks are on the out-of-line path";
+	else if (z->gen67)
+		why = "a 6.7 zone's free-side pcp->high tuning is not inlined";
+	if (why) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	int mt = gfp_migratetype(gfp);
+	hp_pcp_t *pcp = &z->pcp[cpu];
+	*ref = (hp_buddy_pcp_ref_t){
+		.pcp = pcp,
+		.list = &pcp->lists[order_to_pindex(mt, 0)],
+		.free_wm = &z->free_pages,
+		.mem_map = z->h.mem_map,
+		.pageblock_mt = z->pageblock_mt,
+		.zone = z,
+		.cpu = (uint16_t)cpu,
+		.mt = (uint8_t)mt,
+	};
+	return 0;
+}
+
+/* the watermark refused or the list is empty: the out-of-line path (the
+ * same watermark test, 6.7's ZONE_BELOW_HIGH, the batched refill); the
+ * migratetype is the gfp (HP_GFP_MOVABLE == HP_MIGRATE_MOVABLE, ...) */
+hp_page_t *hp_buddy_pcp_alloc_slow_(const hp_buddy_pcp_ref_t *ref)
+{
+	return alloc_pages_slow(ref->zone, ref->cpu, 0, ref->mt, 0);
+}
+
+/* free_unref_page_commit()'s tail at order 0 in a 6.6 zone: count reached
+ * high (0 for the boot pageset), drain nr_pcp_free() pages */
+void hp_buddy_pcp_drain_high_(const hp_buddy_pcp_ref_t *ref, const hp_page_t *freed)
+{
+	hp_pcp_t *pcp = ref->pcp;
+	pcp_drain_high(ref->zone, pcp, pcp->high, 0, order_to_pindex(freed->mt, 0));
+}
+
 void hp_buddy_get_page(hp_page_t *page)
 {
 	__atomic_add_fetch(&page->refcount, 1, __ATOMIC_RELAXED);
@@ -1643,7 +1693,6 @@ hp_buddy_zone_t *hp_buddy_create(const hp_buddy_config_t *cfg_in, char *err, siz
 	for (int c = 0; c < ncpus; c++) {
 		hp_pcp_t *pcp = &z->pcp[c];
 		memset(pcp, 0, sizeof *pcp);
-		atomic_init(&pcp->lock, 0);
 		pcp_set(pcp, high, high_max, batch);
 		for (int i = 0; i < NR_PCP_LISTS_MAX; i++)
 			hp_list_init(&pcp->lists[i]);

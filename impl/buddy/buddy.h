@@ -78,6 +78,9 @@
  *    pair when the machine is quiet; the 6.7 generation adds its free-side
  *    bookkeeping (alloc_factor, free_count, the high-order flag,
  *    nr_pcp_high's clamp) to every free: ~27 more (156 in pcp_hit);
+ *  - the inline order-0 pair on a pcp bound at setup
+ *    (hp_buddy_pcp_alloc_inline / _free_inline, below): 55 instructions
+ *    with the benchmark loop, no call, no argument checks;
  *  - order 9 with thp goes through the pcp on the slow path (not inlined);
  *  - the locked stand-in adds sched_getcpu() and an uncontended
  *    exchange on the pcp lock: ~110 more instructions, ~5-8 ns;
@@ -185,6 +188,27 @@ typedef struct hp_buddy_zone_head {
 	hp_page_t *mem_map;     /* descriptor of pfn i is mem_map[i] */
 	size_t nr_pages;        /* pages in the zone (managed pages) */
 } hp_buddy_zone_head_t;
+
+/* struct per_cpu_pages (6.6 and 6.7), public so that the inline order-0
+ * fast path below compiles into its caller; only impl/buddy and that path
+ * touch it. `free_factor` is 6.6's shift (the drain batch doubles while
+ * only freeing) and 6.7's free_count (pages freed since allocations last
+ * halved it): one field, because both generations halve it on every
+ * allocation and the fast paths do that blind. lists[]: NR_PCP_LISTS of
+ * 6.6, orders 0..3 x MIGRATE_PCPTYPES (order_to_pindex: 3 * order + mt)
+ * and the THP list (pageblock_order, any migratetype) last. */
+typedef struct hp_buddy_pcp {
+	int lock;                     /* pcp->lock (locked stand-in only; __atomic) */
+	int count;                    /* pages on the lists */
+	int high;                     /* drain when count reaches it (6.7: tuned) */
+	int batch;                    /* chunk moved to/from the zone */
+	int free_factor;              /* 6.6 free_factor / 6.7 free_count */
+	int high_min, high_max;       /* 6.7: the range high is tuned in */
+	uint8_t alloc_factor;         /* 6.7: refill batch scaling while only allocating */
+	uint8_t flags;                /* 6.7: PCPF_* */
+	uint64_t hits, frees;         /* allocations / frees through this pcp */
+	hp_list_t lists[HP_MIGRATE_TYPES * (HP_PAGE_ALLOC_COSTLY_ORDER + 1) + 1];
+} __attribute__((aligned(64))) hp_buddy_pcp_t;
 
 /* Debug reports: corruption found by the poison check, bad frees. */
 typedef enum {
@@ -390,6 +414,169 @@ int hp_buddy_set_min_free_kbytes(hp_buddy_zone_t *z, long kbytes);
 /* __zone_watermark_ok(order, mark) for gfp's reserve rights, as allocation
  * checks it: 1 ok, 0 not. */
 int hp_buddy_watermark_ok(hp_buddy_zone_t *z, unsigned order, unsigned long mark, unsigned gfp);
+
+/* ------------------------------------------------------------------ */
+/* Inline order-0 pcp fast path (a pcp bound at setup)                 */
+/* ------------------------------------------------------------------ */
+
+/* The equal-shape counterpart of impl/slub's inline pair with the cache
+ * fixed at setup: alloc_pages(gfp, 0) / __free_pages(page, 0) on a pcp hit,
+ * compiled into the caller, with the zone, the pcp and the allocation's
+ * migratetype bound once (hp_buddy_pcp_bind) and the caller trusted, as the
+ * kernel's internal callers are after gfp processing: no order, gfp, cpu
+ * or page-state checks. Everything else (empty list: the batched refill,
+ * rmqueue_bulk; count at high: the drain, free_pcppages_bulk; the
+ * watermark refused) leaves through one out-of-line call into the same
+ * code hp_buddy_alloc_pages_cpu / hp_buddy_free_pages_cpu run, so the two
+ * paths keep one pcp and mix freely on it (pages conserved, pcp->count
+ * equal to its lists). Pinned stand-in: the caller is the pcp's only user
+ * (see the top of this file); the kernel's pcp_spin_trylock/unlock around
+ * each side (a locked cmpxchg and a store, plus preempt_count) is not paid.
+ *
+ * Kernel work kept (6.6, mm/page_alloc.c, a non-debug build):
+ *  alloc  get_page_from_freelist: zone_watermark_fast() at order 0 (free
+ *           pages above the low mark; 6.7 zones: the high mark while
+ *           ZONE_BELOW_HIGH is clear, as the out-of-line path);
+ *         rmqueue_pcplist: pcp->free_factor >>= 1; the count of the
+ *           allocation (__count_zid_vm_events PGALLOC: pcp->hits here);
+ *         __rmqueue_pcplist: list_first_entry, list_del (with its two
+ *           poison stores), pcp->count -= 1;
+ *         check_new_pages: nothing - in 6.6 it runs only under the
+ *           check_pages_enabled static key (CONFIG_DEBUG_VM, or any page
+ *           debugging/hardening option: debug_pagealloc, page_poisoning,
+ *           init_on_alloc/free), off in a non-debug build;
+ *         post_alloc_hook / prep_new_page: set_page_private(0),
+ *           set_page_refcounted (1); here also the model's own page state
+ *           (flags = head, the requested migratetype, the owner word), which
+ *           stands in for the kernel's clear_page_pfmemalloc store.
+ *  free   __free_pages: put_page_testzero() (an atomic decrement; a page
+ *           with other references is not freed);
+ *         free_pages_prepare's cheap part: the page flags reset
+ *           (PAGE_FLAGS_CHECK_AT_PREP cleared: flags = on-pcp here);
+ *           free_page_is_bad() is debug-only (check_pages_enabled), as are
+ *           the poison, page_owner, kasan and init_on_free hooks (static
+ *           keys, off); HWPoison, memcg kmem uncharge and PageMappingFlags
+ *           are not modelled;
+ *         free_unref_page_prepare: get_pfnblock_migratetype() (the
+ *           pageblock's migratetype, looked up per page, not the bound one)
+ *           and set_pcppage_migratetype();
+ *         free_unref_page_commit: PGFREE count (pcp->frees), list_add to
+ *           lists[order_to_pindex(mt, 0)], pcp->count += 1, the 6.6 high
+ *           test (nr_pcp_high: high, 0 for the boot pageset); at high the
+ *           out-of-line drain (nr_pcp_free with free_factor,
+ *           free_pcppages_bulk under zone->lock).
+ *  Not kept: the kernel's gfp processing before all this
+ *  (__alloc_pages: gfp_allowed_mask, prepare_alloc_pages, the zonelist
+ *  walk's first zone), ZONE_BOOSTED_WATERMARK and NUMA statistics
+ *  (zone_statistics), the zone flags test in nr_pcp_high
+ *  (ZONE_RECLAIM_ACTIVE: nothing reclaims here).
+ *
+ * Cost (gcc 12 -O2, x86_64, callgrind, 2026-12-05): the pair is 55
+ * instructions in `hotpath run --suite buddy --metric instructions
+ * --filter pcp_hit/impl-inline` (alloc 25, free 27, benchmark loop 3),
+ * against 129 for the out-of-line `impl` pair and 20 for impl/slub's
+ * inline `pair/impl-pinned/64` in the same run (2.75x);
+ * docs/suites/buddy.md has the breakdown per step. */
+
+/* What hp_buddy_pcp_bind fixes. Fields are read by the inline functions
+ * only; set them through hp_buddy_pcp_bind. */
+typedef struct hp_buddy_pcp_ref {
+	hp_buddy_pcp_t *pcp;          /* this CPU's pcp */
+	hp_list_t *list;              /* pcp->lists[order_to_pindex(mt, 0)] */
+	const long *free_wm;          /* [0] NR_FREE_PAGES, [1] the order-0 fast watermark */
+	hp_page_t *mem_map;           /* the zone's memmap (vmemmap) */
+	const uint8_t *pageblock_mt;  /* pageblock_flags: a migratetype per pageblock */
+	hp_buddy_zone_t *zone;        /* for the slow paths */
+	uint16_t cpu;                 /* the pcp's CPU index */
+	uint8_t mt;                   /* the allocations' migratetype (from gfp) */
+} hp_buddy_pcp_ref_t;
+
+/* Binds `ref` to pcp `cpu` of zone z for order-0 allocations of gfp's
+ * migratetype (HP_GFP_KERNEL, HP_GFP_MOVABLE or HP_GFP_RECLAIMABLE; other
+ * gfp bits are refused: they need the out-of-line path). 0, or -1 with a
+ * reason in err: cpu out of range, other gfp bits, a debug zone (its checks
+ * are on the out-of-line path), a 6.7 zone (its free-side tuning is not
+ * inlined). The reference stays valid while the zone exists. */
+int hp_buddy_pcp_bind(hp_buddy_zone_t *z, int cpu, unsigned gfp, hp_buddy_pcp_ref_t *ref, char *err,
+		      size_t errlen);
+
+/* The out-of-line exits (not for other callers): the refill or refused
+ * allocation through the out-of-line allocator's slow path, and the drain
+ * when a free brought count to high (`freed`, just added to its list, says
+ * which list the drain starts from, as free_unref_page_commit's pindex). */
+hp_page_t *hp_buddy_pcp_alloc_slow_(const hp_buddy_pcp_ref_t *ref);
+void hp_buddy_pcp_drain_high_(const hp_buddy_pcp_ref_t *ref, const hp_page_t *freed);
+
+/* alloc_pages(gfp, 0) on the bound pcp: an order-0 page with one
+ * reference, or NULL (watermark, or the zone out of pages: the slow path's
+ * answer). Kernel: get_page_from_freelist's zone_watermark_fast +
+ * rmqueue_pcplist/__rmqueue_pcplist + prep_new_page (6.6). Cost: 25
+ * instructions on a hit; a miss adds the refill (rmqueue_bulk: zone->lock
+ * and `batch` blocks). */
+static inline __attribute__((always_inline)) hp_page_t *hp_buddy_pcp_alloc_inline(const hp_buddy_pcp_ref_t *ref)
+{
+	const long *wm = ref->free_wm;
+	hp_list_t *list = ref->list, *first;
+
+	if (__builtin_expect(__atomic_load_n(&wm[0], __ATOMIC_RELAXED) <= __atomic_load_n(&wm[1], __ATOMIC_RELAXED), 0))
+		return hp_buddy_pcp_alloc_slow_(ref);
+	first = list->next;
+	if (__builtin_expect(first == list, 0))
+		return hp_buddy_pcp_alloc_slow_(ref);
+	hp_list_del(first);
+	hp_buddy_pcp_t *pcp = ref->pcp;
+#ifndef HP_BUDDY_MUTATE_INLINE_NOCOUNT
+	pcp->count--;
+#endif  /* mutant (tests/meson.build): the count is not decremented */
+	pcp->free_factor >>= 1;
+	pcp->hits++;
+	hp_page_t *p = hp_list_entry(first, hp_page_t, lru);
+	__atomic_store_n(&p->flags, (uint32_t)HP_PG_HEAD, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->mt, ref->mt, __ATOMIC_RELAXED);
+	p->priv = NULL;
+	p->owner = 0;
+	__atomic_store_n(&p->refcount, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
+/* __free_pages(page, 0) onto the bound pcp. page is an order-0 page of the
+ * zone, allocated by any path without HP_GFP_COMP at a higher order
+ * (trusted, not checked: a wrong page corrupts the zone as in the kernel).
+ * A page with other references (hp_buddy_get_page) only loses one. Kernel:
+ * __free_pages -> free_unref_page (free_pages_prepare's non-debug part,
+ * free_unref_page_prepare, free_unref_page_commit), 6.6. Cost: 27
+ * instructions, one of them an atomic decrement; at high add the drain
+ * (free_pcppages_bulk: zone->lock and a batch of merges). */
+static inline __attribute__((always_inline)) void hp_buddy_pcp_free_inline(const hp_buddy_pcp_ref_t *ref,
+									  hp_page_t *page)
+{
+	if (__atomic_sub_fetch(&page->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	/* page_to_pfn() and pfn >> pageblock_order as one shift of the
+	 * descriptor's byte offset (sizeof(hp_page_t) is a power of two) */
+	size_t pb = ((uintptr_t)page - (uintptr_t)ref->mem_map) / (sizeof(hp_page_t) << HP_PAGEBLOCK_ORDER);
+	size_t mt = __atomic_load_n(&ref->pageblock_mt[pb], __ATOMIC_RELAXED);
+	hp_buddy_pcp_t *pcp = ref->pcp;
+	hp_list_t *head = &pcp->lists[mt];   /* order_to_pindex(mt, 0) */
+	/* the list head's address once, in a register: without this GCC
+	 * computes it twice. Emits nothing. */
+	__asm__("" : "+r"(head));
+	__atomic_store_n(&page->mt, (uint8_t)mt, __ATOMIC_RELAXED);
+	page->cpu = ref->cpu;
+	__atomic_store_n(&page->flags, (uint32_t)HP_PG_PCP, __ATOMIC_RELAXED);
+	/* list_add(&page->lru, head), its four stores in an order that keeps
+	 * GCC from pairing the page's two into an SSE store (three more
+	 * instructions to build the pair) */
+	hp_list_t *next = head->next;
+	page->lru.prev = head;
+	next->prev = &page->lru;
+	page->lru.next = next;
+	head->next = &page->lru;
+	pcp->frees++;
+	int count = ++pcp->count;
+	if (__builtin_expect(count >= pcp->high, 0))
+		hp_buddy_pcp_drain_high_(ref, page);
+}
 
 /* ------------------------------------------------------------------ */
 /* Observability                                                       */
