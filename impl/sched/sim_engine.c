@@ -1003,6 +1003,12 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 		hp_list_init(&t->node);
 		hp_hist_init(&t->lat);
 		hp_se_init(&t->se, t->def->nice, (uint32_t)i);
+#ifndef HP_SIM_MUTATE_IGNORE_SLICE
+		/* sched_setattr() before the thread first runs (the models
+		 * before 6.12 keep the base slice whatever it says) */
+		if (t->def->slice_ns)
+			hp_se_set_slice(&t->se, t->def->slice_ns);
+#endif
 		/* rt-app starts its threads one after another */
 		arm(&s, slot_wake(&s, i), hp_splitmix64(&rng) % 100000);
 	}

@@ -33,6 +33,7 @@ typedef struct scn_task {
 	long loop;              /* -1 = forever */
 	int nice;
 	uint64_t cpus;          /* allowed CPUs as a bit mask, 0 = all */
+	uint64_t slice_ns;      /* "slice": custom slice (sched_attr.sched_runtime), 0 = the base slice */
 	scn_phase_t *ph;
 	int nph;
 	int nunique;            /* "unique" timers of each of its threads */
