@@ -6,7 +6,8 @@
  * balancing) fails `hogs`; HP_SIM_MUTATE_LOST_LOAD (a migration forgets to
  * move the task's weight between the CPUs' load sums) fails `checker`;
  * HP_SIM_MUTATE_NO_WAKE_DELAY (hp_sim_opts_t.wake_delay_ns ignored)
- * fails `wake_delay`.
+ * fails `wake_delay`; HP_SIM_MUTATE_IGNORE_SLICE (the scenario's "slice"
+ * never given to the entity) fails `slice`.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -471,12 +472,51 @@ static void test_wake_delay(void)
 		}
 }
 
+/* The scenario key "slice" reaches the models: custom_slice.json's short
+ * periodic task at nice 6 with a 100 µs slice among two hogs (one CPU,
+ * tunables of two, as the fidelity case runs it). From 6.12 it preempts
+ * the running hog at once (PREEMPT_SHORT; the median wake-up latency is
+ * 0); 6.6 ignores the slice and it waits for the hogs' turns (over 5 ms);
+ * cfs-6.1 ignores it too and waits for a tick (about 2 ms). Seeds 1..5. */
+static void test_slice(void)
+{
+	static const char json[] = "{\"global\": {\"duration\": 3}, \"tasks\": {"
+		"\"hog\": {\"instance\": 2, \"run\": 100000}, \"short\": {\"priority\": 6, \"slice\": 100,"
+		" \"runtime\": 1000, \"timer\": {\"ref\": \"unique\", \"period\": 12300}}}}";
+
+	for (size_t k = 0; k < NPOL; k++)
+		for (uint64_t seed = 1; seed <= 5; seed++) {
+			hp_sim_opts_t o;
+			hp_sim_res_t r;
+			char err[512];
+
+			hp_sim_opts_default(&o);
+			o.policy = policies[k];
+			o.seed = seed;
+			o.scale_cpus = 2;
+			if (run(json, &o, &r, err, sizeof err) != 0) {
+				T_CHECK_MSG(0, "%s", err);
+				continue;
+			}
+			int64_t p50 = r.task[2].wakeup_p50_ns;
+
+			if (policies[k] == HP_SCHED_EEVDF_6_12 || policies[k] == HP_SCHED_EEVDF_6_17)
+				T_CHECK_MSG(p50 == 0, "%s seed %" PRIu64 ": p50 %" PRId64 " ns, the custom slice should"
+					    " preempt at once", hp_sched_policy_name(o.policy), seed, p50);
+			else if (policies[k] == HP_SCHED_EEVDF_6_6)
+				T_CHECK_MSG(p50 > 5000000, "eevdf-6.6 seed %" PRIu64 ": p50 %" PRId64 " ns", seed, p50);
+			else
+				T_CHECK_MSG(p50 > 1000000, "cfs-6.1 seed %" PRIu64 ": p50 %" PRId64 " ns", seed, p50);
+			hp_sim_res_free(&r);
+		}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; void (*fn)(void); } tests[] = {
 		{ "checker", test_checker }, { "hogs", test_hogs }, { "memory", test_memory },
 		{ "limit", test_limit }, { "heap", test_heap }, { "hist", test_hist },
-		{ "wake_delay", test_wake_delay },
+		{ "wake_delay", test_wake_delay }, { "slice", test_slice },
 	};
 	int ran = 0;
 
