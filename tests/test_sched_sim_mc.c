@@ -7,7 +7,8 @@
  * move the task's weight between the CPUs' load sums) fails `checker`;
  * HP_SIM_MUTATE_NO_WAKE_DELAY (hp_sim_opts_t.wake_delay_ns ignored)
  * fails `wake_delay`; HP_SIM_MUTATE_IGNORE_SLICE (the scenario's "slice"
- * never given to the entity) fails `slice`.
+ * never given to the entity) fails `slice`; HP_SIM_MUTATE_PELT_NO_DECAY (a
+ * task's PELT sum never decays) fails `pelt`.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -20,6 +21,7 @@
 #include "hp_rand.h"
 #include "sim.h"
 #include "sim_heap.h"
+#include "sim_scn.h"
 #include "sim_hist.h"
 #include "t_util.h"
 
@@ -511,12 +513,50 @@ static void test_slice(void)
 		}
 }
 
+/* The balancer's PELT arithmetic (hp_pelt_*, pelt.c's accumulate_sum()):
+ * one period runnable from nothing gives 1024 * y; a task runnable for
+ * 11 half-lives is within 0.1% of its weight; 32 periods asleep halve its
+ * load; an interval cut into 100 updates gives what one update gives (the
+ * three segments add up). Time in ns, 1024 ns to the unit. */
+static void test_pelt(void)
+{
+	const uint64_t period_ns = 1024 * 1024;
+	const double y = exp2(-1.0 / 32);
+	hp_pelt_t a = { 0, 0, 0 }, b = { 0, 0, 0 };
+	double full, half;
+
+	hp_pelt_update(&a, period_ns, 1);
+	T_CHECK_MSG(fabs(a.sum - 1024 * y) < 1 && a.contrib == 0, "one period: sum %.3f", a.sum);
+	/* 11 half-lives runnable */
+	hp_pelt_update(&a, period_ns * (1 + 11 * 32), 1);
+	full = hp_pelt_load(&a, 1024);
+	T_CHECK_MSG(full > 1024 * 0.999 && full <= 1024 * 1.001, "runnable: load %.2f of 1024", full);
+	/* 32 periods asleep */
+	hp_pelt_update(&a, period_ns * (1 + 11 * 32 + 32), 0);
+	half = hp_pelt_load(&a, 1024);
+	T_CHECK_MSG(fabs(half / full - 0.5) < 0.005, "asleep 32 periods: %.2f -> %.2f", full, half);
+	/* the same 33.3 ms in one update and in 100 */
+	hp_pelt_update(&b, 333333 * 100, 1);
+	{
+		hp_pelt_t c = { 0, 0, 0 };
+
+		for (uint64_t k = 1; k <= 100; k++)
+			hp_pelt_update(&c, 333333 * k, 1);
+		T_CHECK_MSG(fabs(b.sum - c.sum) <= 1e-6 * b.sum && b.contrib == c.contrib && b.last == c.last,
+			    "one update %.6f (contrib %u) against 100: %.6f (%u)", b.sum, b.contrib, c.sum, c.contrib);
+	}
+	/* a new task starts at its weight */
+	hp_pelt_init(&b, 5);
+	T_CHECK(fabs(hp_pelt_load(&b, 335) - 335) < 1e-9);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; void (*fn)(void); } tests[] = {
 		{ "checker", test_checker }, { "hogs", test_hogs }, { "memory", test_memory },
 		{ "limit", test_limit }, { "heap", test_heap }, { "hist", test_hist },
 		{ "wake_delay", test_wake_delay }, { "slice", test_slice },
+		{ "pelt", test_pelt },
 	};
 	int ran = 0;
 
