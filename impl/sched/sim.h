@@ -37,9 +37,12 @@
  *   balancing of the running task after four failures;
  * - newly-idle balancing: a CPU with nothing to run pulls first when some
  *   CPU has 2+ runnable tasks.
+ * - loads are PELT averages (sim_engine.c: each task's load_avg, decayed
+ *   over 1024 µs periods with y^32 = 1/2, a CPU's the sum over the tasks
+ *   attached to it, blocked ones included).
  * Not modelled: NUMA and SMT domains (one flat domain), CPU capacity and
- * asymmetry, PELT (a CPU's load is the sum of its runnable tasks' weights,
- * utilization is not tracked: one runnable task makes a CPU fully busy),
+ * asymmetry, PELT's util_avg and runnable_avg (utilization is not tracked:
+ * one runnable task makes a CPU fully busy),
  * uclamp, misfit tasks, NOHZ (idle CPUs keep ticking and balance every
  * interval instead of being kicked), the avg_idle cut-off of newly-idle
  * balancing, SIS_UTIL's limit on the idle scan, wake_affine() towards a

@@ -71,7 +71,7 @@ typedef struct sim_cpu {
 	uint64_t last;          /* curr's progress is accounted up to here */
 	hp_list_t tasks;        /* runnable tasks here, curr included, most recently picked first */
 	unsigned nr;            /* runnable tasks here (the list's length; delayed entities not counted) */
-	uint64_t load;          /* their weights: the balancer's stand-in for the PELT load */
+	uint64_t load;          /* their weights (the checker's; the balancer reads PELT loads) */
 	uint64_t min_vr_seen;   /* checker: the queue's min_vruntime last time */
 	/* this CPU's copy of the domain (struct sched_domain) */
 	uint64_t last_balance;  /* ns */
@@ -349,7 +349,8 @@ static void schedule(sim_t *s, sim_cpu_t *c, const char *why);
  * decays there, as cfs_rq->avg.load_avg's blocked part does; it moves
  * with the task on migration: attach/detach_entity_load_avg()). The
  * decay y^n is computed in double (exp2), not from the kernel's 32-entry
- * table of 32-bit multipliers, so sums differ from the kernel's in the
+ * table of 32-bit multipliers (and LOAD_AVG_MAX is the series' exact sum,
+ * sim_scn.h), so sums differ from the kernel's in the
  * last units; a delayed entity (6.12+, asleep but queued) counts as blocked
  * here, as runnable in the kernel; util_avg and runnable_avg are not kept
  * (group types stay by runnable count). Cost: O(1) per update; a CPU's
@@ -503,7 +504,7 @@ static int can_migrate(const sim_t *s, const sim_task_t *t, const sim_cpu_t *src
  *   count (0 has_spare, 1 fully_busy, 2+ overloaded; no utilization, so a
  *   lone task counts as busy whatever it does); only an overloaded CPU can
  *   be the busiest (a fully busy one has nothing to give up), the one with
- *   the most load (sum of runnable weights, for PELT's load_avg), the first
+ *   the most load (PELT: pelt_cpu_loads()), the first
  *   from this CPU on in a tie;
  * - with this CPU overloaded too: nothing when its load is not below the
  *   busiest's and the average, or when busiest * 100 <= this * imbalance_pct;
