@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -294,10 +295,13 @@ static void *thr_main(void *arg)
 	lg_thr_t *t = arg;
 	lg_run_t *g = t->run;
 	const hp_lg_opts_t *o = g->o;
-	char why[512];
+	char why[512], comm[16];
 	cpu_set_t set;
 	int rc = 0;
 
+	/* the kernel's name, as rt-app's threads have theirs: the task's key */
+	snprintf(comm, sizeof comm, "%.15s", t->def->key);
+	prctl(PR_SET_NAME, comm, 0, 0, 0);
 	t->out->tid = (pid_t)syscall(SYS_gettid);
 	if (set_fair_attr(t->def->nice, t->def->slice_ns, &t->out->slice_seen_ns, why, sizeof why) != 0) {
 		lg_fail(g, -1, "thread '%s': %s", t->out->name, why);
@@ -391,13 +395,6 @@ int hp_lg_run(const hp_scn_t *s, const hp_lg_opts_t *o, hp_lg_res_t *r, char *er
 			break;
 		}
 		x->started = 1;
-		/* the kernel's name, as rt-app's threads have theirs: the task's key */
-		{
-			char comm[16];
-
-			snprintf(comm, sizeof comm, "%.15s", x->def->key);
-			pthread_setname_np(x->th, comm);
-		}
 	}
 	for (int i = 0; i < n; i++)
 		if (t[i].started)
