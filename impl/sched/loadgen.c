@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,6 +132,13 @@ static int set_fair_attr(int nice, uint64_t ns, uint64_t *seen, char *why, size_
 #endif
 	if (syscall(SYS_sched_setattr, 0, &a, 0) != 0) {
 		int e = errno;
+
+		/* no sched_setattr (a seccomp filter, a kernel before 3.14) and
+		 * no slice asked: the nice value the old way */
+		if (!ns && (e == ENOSYS || e == EPERM) && setpriority(PRIO_PROCESS, (id_t)tid, nice) == 0) {
+			*seen = read_slice(tid);
+			return 0;
+		}
 
 		snprintf(why, len, "sched_setattr(SCHED_OTHER, nice %d, sched_runtime %" PRIu64 " ns): %s%s", nice,
 			 ns, strerror(e), e == EPERM && nice < 0 ? " (a negative nice needs CAP_SYS_NICE)" : "");
