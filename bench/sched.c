@@ -1,8 +1,9 @@
 /* sched.c — suite "sched": CFS and EEVDF run-queue operations against nr_running, their baselines, and the simulator's fidelity to the running kernel.
  *
  * Cases pick_next, enqueue_dequeue and tick over hp_rq_ops_t (cfs, eevdf
- * and the baselines' run queues) against nr_running, and fidelity (rt-app
- * under this kernel against `hotpath sim`'s prediction).
+ * and the baselines' run queues) against nr_running, and fidelity (rt-app,
+ * or hotpath's own load generator for custom slices, under this kernel
+ * against `hotpath sim`'s prediction).
  * Documented in docs/suites/sched.md.
  */
 #include "hp.h"
@@ -12,6 +13,7 @@
 #include "probes.h"
 #include "rq_baselines.h"
 #include "fair.h"
+#include "loadgen.h"
 #include "sim.h"
 #include "sim_dist.h"
 #include "sim_hist.h"
@@ -343,13 +345,16 @@ typedef struct fid_point {
 	const char *scenario;   /* scripts/scenarios/<scenario>.json */
 	const char *focus;      /* a thread name as `hotpath sim` prints it */
 	int ncpus;              /* CPUs the scenario runs on (simulated and under rt-app) */
+	int loadgen;            /* measured with impl/sched/loadgen.c instead of rt-app (custom slices) */
 } fid_point_t;
 
 static const fid_point_t fid_points[] = {
-	{ "nice_mix", "nice7", 1 }, { "interactive", "ui", 1 },
-	{ "periodic_nice", "periodic", 1 }, { "lag_burst", "burst", 1 },
+	{ "nice_mix", "nice7", 1, 0 }, { "interactive", "ui", 1, 0 },
+	{ "periodic_nice", "periodic", 1, 0 }, { "lag_burst", "burst", 1, 0 },
 	/* two CPUs: every thread's share and migrations (load balancing) */
-	{ "hog3_2cpu", "hog-0", 2 }, { "nice_mix_2cpu", "nm3", 2 },
+	{ "hog3_2cpu", "hog-0", 2, 0 }, { "nice_mix_2cpu", "nm3", 2, 0 },
+	/* a custom slice (sched_attr.sched_runtime), which rt-app cannot set */
+	{ "custom_slice", "short", 1, 1 },
 };
 
 #define FP(i, s) { .label = s, .value = i }
@@ -362,6 +367,8 @@ static const hp_param_t fid_params[] = {
 	/* 2 CPUs, 20 s scenarios run 3 times: --profile full or a --filter */
 	{ .label = "hog3_2cpu", .value = 4, .min_cpus = 2, .full_only = 1 },
 	{ .label = "nice_mix_2cpu", .value = 5, .min_cpus = 2, .full_only = 1 },
+	/* hotpath's load generator: --profile full or a --filter */
+	{ .label = "custom_slice", .value = 6, .full_only = 1 },
 	{ .label = NULL },
 };
 #undef FP
@@ -427,7 +434,7 @@ typedef struct fid_scn {
 	double pthr_share[FID_NMODELS][FID_MAX_THREADS], pthr_migr[FID_NMODELS][FID_MAX_THREADS];
 } fid_scn_t;
 
-static fid_scn_t fid_cache[6];
+static fid_scn_t fid_cache[8];
 
 typedef struct fid_data {
 	fid_scn_t *scn;
@@ -455,11 +462,20 @@ static int find_in_path(const char *prog, char *path, size_t len)
 
 static const char *fid_available(const hp_ctx_t *ctx)
 {
-	char path[4096];
+	static char why[400];
+	char path[4096], w[300];
 
 	if (ctx->metric && strcmp(ctx->metric, "time") != 0)
 		return "the fidelity check measures CPU shares and latencies, not instructions or"
 		       " hardware counters (run it with --metric time)";
+	if (fid_points[ctx->p->value].loadgen) {
+		/* the shortest slice the kernel takes: any would tell */
+		if (hp_lg_slice_probe((uint64_t)HP_SCN_SLICE_MIN_US * 1000, w, sizeof w) != 0) {
+			snprintf(why, sizeof why, "custom slices: %s", w);
+			return why;
+		}
+		return NULL;
+	}
 	if (find_in_path("rt-app", path, sizeof path) != 0)
 		return "rt-app not found in PATH (Debian: apt-get install rt-app)";
 	if (access("/proc/self/task", R_OK) != 0)
@@ -621,6 +637,38 @@ static size_t read_latencies(const char *path, double w0_us, double w1_us, int64
 	return n;
 }
 
+/* The same from the load generator's log (hp_lg_write_log(): `due_ns
+ * lat_ns` a line): activations due inside [w0, w1) ns from its start. */
+static size_t read_lg_latencies(const char *path, uint64_t w0, uint64_t w1, int64_t **out)
+{
+	FILE *f = fopen(path, "r");
+	int64_t *v = NULL;
+	size_t n = 0, cap = 0;
+	unsigned long long due;
+	long long lat;
+
+	*out = NULL;
+	if (!f)
+		return 0;
+	while (fscanf(f, "%llu %lld", &due, &lat) == 2) {
+		if (due < w0 || due >= w1)
+			continue;
+		if (n == cap) {
+			int64_t *p = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v));
+
+			if (!p)
+				break;
+			v = p;
+		}
+		v[n++] = lat;
+	}
+	fclose(f);
+	if (n)
+		hp_sim_sort_ns(v, n);
+	*out = v;
+	return n;
+}
+
 static void rm_tree(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -761,8 +809,50 @@ typedef struct fid_obs {
 /* Runs rt-app on json (output to out) for dur_s seconds, sampling its
  * threads at the window's ends. 0; -1 with r->err; -2 with r->err when
  * rt-app had to be killed (its folder is kept for the output). */
+/* The load generator's part of a run (fid_point_t.loadgen): the scenario
+ * on the CPUs, each thread's activations into logdir/lg-<i>.log. */
+typedef struct fid_lg {
+	const hp_scn_t *scn;
+	const int *cpu;
+	int ncpu;
+	const char *logdir;
+} fid_lg_t;
+
+/* In the forked child: plays the scenario (loadgen.h) and writes the logs.
+ * The exit status: 0, 3 when the kernel refused what the scenario asks,
+ * 99 otherwise; the reason on stderr as "<error> ...", which
+ * fid_rtapp_failed() reports. */
+static int fid_lg_child(const fid_lg_t *lg)
+{
+	hp_lg_opts_t o = { .cpus = lg->cpu, .ncpus = lg->ncpu };
+	hp_lg_res_t res;
+	char err[512] = "", path[4400];
+	int rc = hp_lg_run(lg->scn, &o, &res, err, sizeof err);
+
+	if (rc) {
+		fprintf(stderr, "<error> hotpath load generator: %s\n", err);
+		return rc == -1 ? 3 : 99;
+	}
+	for (int i = 0; i < res.nthr; i++) {
+		const hp_lg_thread_t *t = &res.thr[i];
+
+		snprintf(path, sizeof path, "%s/lg-%d.log", lg->logdir, i);
+		if (hp_lg_write_log(&res, i, path) != 0) {
+			fprintf(stderr, "<error> cannot write %s: %s\n", path, strerror(errno));
+			rc = 99;
+		}
+		printf("%s tid %d nice %d slice %" PRIu64 " se.slice %" PRIu64 " cpu_ns %" PRIu64
+		       " activations %zu loops %" PRIu64 "\n", t->name, (int)t->tid, t->nice, t->slice_req_ns,
+		       t->slice_seen_ns, t->cpu_ns, t->nact, t->loops);
+	}
+	hp_lg_res_free(&res);
+	fflush(stdout);
+	return rc;
+}
+
+/* lg non-NULL: the load generator instead of rt-app (rtapp and json unused). */
 static int fid_rtapp(fid_run_t *r, const char *rtapp, const char *json, const char *out, double dur_s,
-		     fid_obs_t *ob)
+		     fid_obs_t *ob, const fid_lg_t *lg)
 {
 	double t0 = hp_mono_s();
 	pid_t pid = fork();
@@ -793,6 +883,8 @@ static int fid_rtapp(fid_run_t *r, const char *rtapp, const char *json, const ch
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		if (lg)
+			_exit(fid_lg_child(lg));
 		execl(rtapp, rtapp, json, (char *)NULL);
 		_exit(127);
 	}
@@ -816,8 +908,8 @@ static int fid_rtapp(fid_run_t *r, const char *rtapp, const char *json, const ch
 	if (!exited) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &ob->status, 0);
-		snprintf(r->err, sizeof r->err, "rt-app did not stop after its %.0f s (killed; output in %s)",
-			 dur_s, out);
+		snprintf(r->err, sizeof r->err, "%s did not stop after its %.0f s (killed; output in %s)",
+			 lg ? "the load generator" : "rt-app", dur_s, out);
 		return -2;
 	}
 	return 0;
@@ -827,7 +919,7 @@ static int fid_rtapp(fid_run_t *r, const char *rtapp, const char *json, const ch
  * autogroup at nice -20 would starve the sampler there and make it sample
  * late. Back on its CPUs afterwards. */
 static int fid_rtapp_off_cpu(fid_run_t *r, const char *rtapp, const char *json, const char *out,
-			     double dur_s, fid_obs_t *ob, const int *cpu, int ncpu)
+			     double dur_s, fid_obs_t *ob, const int *cpu, int ncpu, const fid_lg_t *lg)
 {
 	cpu_set_t saved, others;
 	struct sched_param prio = { .sched_priority = 1 };
@@ -850,7 +942,7 @@ static int fid_rtapp_off_cpu(fid_run_t *r, const char *rtapp, const char *json, 
 	 * only; rt-app, forked meanwhile, starts as SCHED_OTHER again) */
 	if (!moved)
 		fifo = sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &prio) == 0;
-	rc = fid_rtapp(r, rtapp, json, out, dur_s, ob);
+	rc = fid_rtapp(r, rtapp, json, out, dur_s, ob, lg);
 	if (fifo) {
 		prio.sched_priority = 0;
 		sched_setscheduler(0, SCHED_OTHER, &prio);
@@ -862,7 +954,7 @@ static int fid_rtapp_off_cpu(fid_run_t *r, const char *rtapp, const char *json, 
 
 /* rt-app failed or did not show all its threads: r->err says how, with
  * the first error line of its output. */
-static void fid_rtapp_failed(fid_run_t *r, const char *out, const fid_obs_t *ob, int nthr)
+static void fid_rtapp_failed(fid_run_t *r, const char *out, const fid_obs_t *ob, int nthr, int lg)
 {
 	FILE *f = fopen(out, "r");
 	char msg[200] = "";
@@ -879,7 +971,8 @@ static void fid_rtapp_failed(fid_run_t *r, const char *out, const fid_obs_t *ob,
 			}
 		fclose(f);
 	}
-	snprintf(r->err, sizeof r->err, "rt-app %s (status %d) with %d/%d of %d threads seen%s",
+	snprintf(r->err, sizeof r->err, "%s %s (status %d) with %d/%d of %d threads seen%s",
+		 lg ? "the load generator" : "rt-app",
 		 WIFEXITED(st) && WEXITSTATUS(st) == 127 ? "could not start" : "failed",
 		 WIFEXITED(st) ? WEXITSTATUS(st) : -1, ob->na, ob->nb, nthr, msg);
 }
@@ -887,7 +980,7 @@ static void fid_rtapp_failed(fid_run_t *r, const char *out, const fid_obs_t *ob,
 /* Each thread's measured share and timer wake-up percentiles (its rt-app
  * log in logdir) into r. 0, or -1 with r->err. */
 static int fid_compare(fid_run_t *r, const hp_scn_t *scn, const char *logdir, const fid_obs_t *ob,
-		       double dur_s)
+		       double dur_s, int lg)
 {
 	r->window_s = ob->tb - ob->ta;
 	r->tasks_share = 0;
@@ -906,8 +999,14 @@ static int fid_compare(fid_run_t *r, const hp_scn_t *scn, const char *logdir, co
 		r->thr[i].share_meas = (double)(ob->b[i].cpu_ns - ob->a[i].cpu_ns) * 1e-9 / r->window_s;
 		r->thr[i].migr_meas = (double)(ob->b[i].migrations - ob->a[i].migrations) / r->window_s;
 		r->tasks_share += r->thr[i].share_meas;
-		snprintf(logp, sizeof logp, "%s/rt-%s-%d.log", logdir, key, i);
-		nl = read_latencies(logp, FID_SKIP_HEAD_NS * 1e-3, (dur_s * 1e9 - FID_SKIP_TAIL_NS) * 1e-3, &lat);
+		if (lg) {
+			snprintf(logp, sizeof logp, "%s/lg-%d.log", logdir, i);
+			nl = read_lg_latencies(logp, FID_SKIP_HEAD_NS, (uint64_t)(dur_s * 1e9) - FID_SKIP_TAIL_NS, &lat);
+		} else {
+			snprintf(logp, sizeof logp, "%s/rt-%s-%d.log", logdir, key, i);
+			nl = read_latencies(logp, FID_SKIP_HEAD_NS * 1e-3, (dur_s * 1e9 - FID_SKIP_TAIL_NS) * 1e-3,
+					    &lat);
+		}
 		r->thr[i].nlat_meas = nl;
 		for (int k = 0; k < FID_NQ; k++) {
 			int64_t v = hp_sim_pct(lat, nl, (unsigned)hp_sim_metric_pct(fid_q[k]));
@@ -922,13 +1021,14 @@ static int fid_compare(fid_run_t *r, const hp_scn_t *scn, const char *logdir, co
 /* rt-app's part: the scenario pinned to the ncpu CPUs cpu in a temporary folder, run,
  * compared. 0, or -1 with r->err. */
 static int fid_observe(fid_run_t *r, const hp_scn_t *scn, const char *src, const int *cpu, int ncpu,
-		       double dur_s)
+		       double dur_s, int use_lg)
 {
 	char tmpl[] = "/tmp/hotpath-rtapp-XXXXXXXX", json[4200], out[4200], rtapp[4096], err[512] = "";
 	fid_obs_t *ob;
+	fid_lg_t lg = { .scn = scn, .cpu = cpu, .ncpu = ncpu, .logdir = tmpl };
 	int rc = -1;
 
-	if (find_in_path("rt-app", rtapp, sizeof rtapp) != 0) {
+	if (!use_lg && find_in_path("rt-app", rtapp, sizeof rtapp) != 0) {
 		snprintf(r->err, sizeof r->err, "rt-app not found in PATH");
 		return -1;
 	}
@@ -941,17 +1041,18 @@ static int fid_observe(fid_run_t *r, const hp_scn_t *scn, const char *src, const
 	snprintf(out, sizeof out, "%s/rt-app.out", tmpl);
 	if (!ob)
 		snprintf(r->err, sizeof r->err, "out of memory");
-	else if (write_rtapp_json(src, json, tmpl, cpu, ncpu, err, sizeof err) != 0)
+	else if (!use_lg && write_rtapp_json(src, json, tmpl, cpu, ncpu, err, sizeof err) != 0)
 		snprintf(r->err, sizeof r->err, "%s", err);
-	else if ((rc = fid_rtapp_off_cpu(r, rtapp, json, out, dur_s, ob, cpu, ncpu)) == -2) {
+	else if ((rc = fid_rtapp_off_cpu(r, use_lg ? NULL : rtapp, json, out, dur_s, ob, cpu, ncpu,
+					 use_lg ? &lg : NULL)) == -2) {
 		free(ob);
 		return -1;      /* keep the folder for its output */
 	} else if (rc == 0 && (!WIFEXITED(ob->status) || WEXITSTATUS(ob->status) != 0 ||
 			       ob->na != r->nthr || ob->nb != r->nthr)) {
-		fid_rtapp_failed(r, out, ob, r->nthr);
+		fid_rtapp_failed(r, out, ob, r->nthr, use_lg);
 		rc = -1;
 	} else if (rc == 0) {
-		rc = fid_compare(r, scn, tmpl, ob, dur_s);
+		rc = fid_compare(r, scn, tmpl, ob, dur_s, use_lg);
 	}
 	free(ob);
 	rm_tree(tmpl);
@@ -1008,7 +1109,7 @@ static void fid_measure(fid_scn_t *f, const fid_point_t *pt, const int *cpu)
 		r->nthr = hp_scn_nthreads(scn);
 		for (int i = 0; i < r->nthr; i++)
 			snprintf(r->thr[i].name, sizeof r->thr[i].name, "%s", hp_scn_thread_name(scn, i));
-		if (fid_observe(r, scn, src, cpu, pt->ncpus, dur_s) != 0) {
+		if (fid_observe(r, scn, src, cpu, pt->ncpus, dur_s, pt->loadgen) != 0) {
 			snprintf(f->err, sizeof f->err, "run %d: %s", k + 1, r->err);
 			goto out;
 		}
@@ -1310,8 +1411,9 @@ static const hp_variant_t v_fid = {
 
 static const hp_case_t case_fid = {
 	.name = "fidelity",
-	.desc = "rt-app under this kernel (3 runs) vs hotpath sim under cfs-6.1, eevdf-6.6, eevdf-6.12 and"
-		" eevdf-6.17 (20 seeds each): a scenario's focus task, latency quantiles and share",
+	.desc = "rt-app (custom_slice: hotpath's load generator) under this kernel (3 runs) vs hotpath sim"
+		" under cfs-6.1, eevdf-6.6, eevdf-6.12 and eevdf-6.17 (20 seeds each): a scenario's focus task,"
+		" latency quantiles and share",
 	.op_unit = "window",
 	.param_name = "scenario",
 	.params = fid_params,

@@ -25,6 +25,10 @@ bad() {
 bad '{"global": {"duration": 1}, "tasks": {"t1": {"priority": 30, "run": 5}}}' "task 't1': priority: 30 .*-20\.\.19"
 bad '{"global": {"duration": 1}, "tasks": {"t1": {"run": 5, "sleep": -2}}}' "task 't1': sleep: -2 is negative"
 bad '{"global": {"duration": 1}, "tasks": {"t1": {"run": 5, "yield": ""}}}' "task 't1': unknown key 'yield'"
+# the custom slice: 100..100000 µs (the kernel's 0.1..100 ms), an integer
+bad '{"global": {"duration": 1}, "tasks": {"t1": {"slice": 99, "run": 5}}}' "task 't1': slice: 99 µs \\(valid: 100\.\.100000 µs"
+bad '{"global": {"duration": 1}, "tasks": {"t1": {"slice": 100001, "run": 5}}}' "task 't1': slice: 100001 µs"
+bad '{"global": {"duration": 1}, "tasks": {"t1": {"slice": "fast", "run": 5}}}' "task 't1': slice: expected an integer"
 bad '{"global": {"duration": 1, "ftrace": true}, "tasks": {"t1": {"run": 5}}}' "global: unknown key 'ftrace'"
 bad '{"global": {"duration": 1}, "tasks": {"t1": {"cpus": [1], "run": 5}}}' "task 't1': cpus: CPU 1 is not simulated"
 bad '{"global": {"duration": 1}, "tasks": ' "unexpected end of file"

@@ -321,6 +321,7 @@ static void test_shipped(void)
 		{ "nice_pair", { "nice0", "nice1", NULL } },
 		{ "nice_mix", { "nice0", "nice3", "nice7", NULL } },
 		{ "interactive", { "hog-0", "hog-1", "ui", NULL } },
+		{ "custom_slice", { "hog-0", "hog-1", "short", NULL } },
 	};
 	for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
 		char path[4096], err[512];
@@ -341,6 +342,11 @@ static void test_shipped(void)
 		for (int k = 0; k < hp_scn_nthreads(s); k++)
 			T_CHECK(hp_scn_thread_nice(s, k) >= 0);
 		T_CHECK(hp_scn_max_cpu(s) == -1);
+		/* only custom_slice has a slice: its short task's 100 µs */
+		for (int k = 0; k < hp_scn_nthreads(s); k++)
+			T_CHECK(hp_scn_thread_slice_ns(s, k) ==
+				(!strcmp(sc[i].file, "custom_slice") && !strcmp(hp_scn_thread_name(s, k), "short")
+					 ? 100000u : 0u));
 		hp_scn_free(s);
 	}
 }

@@ -6,7 +6,9 @@
  * balancing) fails `hogs`; HP_SIM_MUTATE_LOST_LOAD (a migration forgets to
  * move the task's weight between the CPUs' load sums) fails `checker`;
  * HP_SIM_MUTATE_NO_WAKE_DELAY (hp_sim_opts_t.wake_delay_ns ignored)
- * fails `wake_delay`.
+ * fails `wake_delay`; HP_SIM_MUTATE_IGNORE_SLICE (the scenario's "slice"
+ * never given to the entity) fails `slice`; HP_SIM_MUTATE_PELT_NO_DECAY (a
+ * task's PELT sum never decays) fails `pelt`.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -19,6 +21,7 @@
 #include "hp_rand.h"
 #include "sim.h"
 #include "sim_heap.h"
+#include "sim_scn.h"
 #include "sim_hist.h"
 #include "t_util.h"
 
@@ -471,12 +474,89 @@ static void test_wake_delay(void)
 		}
 }
 
+/* The scenario key "slice" reaches the models: custom_slice.json's short
+ * periodic task at nice 6 with a 100 µs slice among two hogs (one CPU,
+ * tunables of two, as the fidelity case runs it). From 6.12 it preempts
+ * the running hog at once (PREEMPT_SHORT; the median wake-up latency is
+ * 0); 6.6 ignores the slice and it waits for the hogs' turns (over 5 ms);
+ * cfs-6.1 ignores it too and waits for a tick (about 2 ms). Seeds 1..5. */
+static void test_slice(void)
+{
+	static const char json[] = "{\"global\": {\"duration\": 3}, \"tasks\": {"
+		"\"hog\": {\"instance\": 2, \"run\": 100000}, \"short\": {\"priority\": 6, \"slice\": 100,"
+		" \"runtime\": 1000, \"timer\": {\"ref\": \"unique\", \"period\": 12300}}}}";
+
+	for (size_t k = 0; k < NPOL; k++)
+		for (uint64_t seed = 1; seed <= 5; seed++) {
+			hp_sim_opts_t o;
+			hp_sim_res_t r;
+			char err[512];
+
+			hp_sim_opts_default(&o);
+			o.policy = policies[k];
+			o.seed = seed;
+			o.scale_cpus = 2;
+			if (run(json, &o, &r, err, sizeof err) != 0) {
+				T_CHECK_MSG(0, "%s", err);
+				continue;
+			}
+			int64_t p50 = r.task[2].wakeup_p50_ns;
+
+			if (policies[k] == HP_SCHED_EEVDF_6_12 || policies[k] == HP_SCHED_EEVDF_6_17)
+				T_CHECK_MSG(p50 == 0, "%s seed %" PRIu64 ": p50 %" PRId64 " ns, the custom slice should"
+					    " preempt at once", hp_sched_policy_name(o.policy), seed, p50);
+			else if (policies[k] == HP_SCHED_EEVDF_6_6)
+				T_CHECK_MSG(p50 > 5000000, "eevdf-6.6 seed %" PRIu64 ": p50 %" PRId64 " ns", seed, p50);
+			else
+				T_CHECK_MSG(p50 > 1000000, "cfs-6.1 seed %" PRIu64 ": p50 %" PRId64 " ns", seed, p50);
+			hp_sim_res_free(&r);
+		}
+}
+
+/* The balancer's PELT arithmetic (hp_pelt_*, pelt.c's accumulate_sum()):
+ * one period runnable from nothing gives 1024 * y; a task runnable for
+ * 11 half-lives is within 0.1% of its weight; 32 periods asleep halve its
+ * load; an interval cut into 100 updates gives what one update gives (the
+ * three segments add up). Time in ns, 1024 ns to the unit. */
+static void test_pelt(void)
+{
+	const uint64_t period_ns = 1024 * 1024;
+	const double y = exp2(-1.0 / 32);
+	hp_pelt_t a = { 0, 0, 0 }, b = { 0, 0, 0 };
+	double full, half;
+
+	hp_pelt_update(&a, period_ns, 1);
+	T_CHECK_MSG(fabs(a.sum - 1024 * y) < 1 && a.contrib == 0, "one period: sum %.3f", a.sum);
+	/* 11 half-lives runnable */
+	hp_pelt_update(&a, period_ns * (1 + 11 * 32), 1);
+	full = hp_pelt_load(&a, 1024);
+	T_CHECK_MSG(full > 1024 * 0.999 && full <= 1024 * 1.001, "runnable: load %.2f of 1024", full);
+	/* 32 periods asleep */
+	hp_pelt_update(&a, period_ns * (1 + 11 * 32 + 32), 0);
+	half = hp_pelt_load(&a, 1024);
+	T_CHECK_MSG(fabs(half / full - 0.5) < 0.005, "asleep 32 periods: %.2f -> %.2f", full, half);
+	/* the same 33.3 ms in one update and in 100 */
+	hp_pelt_update(&b, 333333 * 100, 1);
+	{
+		hp_pelt_t c = { 0, 0, 0 };
+
+		for (uint64_t k = 1; k <= 100; k++)
+			hp_pelt_update(&c, 333333 * k, 1);
+		T_CHECK_MSG(fabs(b.sum - c.sum) <= 1e-6 * b.sum && b.contrib == c.contrib && b.last == c.last,
+			    "one update %.6f (contrib %u) against 100: %.6f (%u)", b.sum, b.contrib, c.sum, c.contrib);
+	}
+	/* a new task starts at its weight */
+	hp_pelt_init(&b, 5);
+	T_CHECK(fabs(hp_pelt_load(&b, 335) - 335) < 1e-9);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; void (*fn)(void); } tests[] = {
 		{ "checker", test_checker }, { "hogs", test_hogs }, { "memory", test_memory },
 		{ "limit", test_limit }, { "heap", test_heap }, { "hist", test_hist },
-		{ "wake_delay", test_wake_delay },
+		{ "wake_delay", test_wake_delay }, { "slice", test_slice },
+		{ "pelt", test_pelt },
 	};
 	int ran = 0;
 

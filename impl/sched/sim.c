@@ -302,7 +302,8 @@ static int parse_events(perr_t *e, hp_scn_t *s, const char *where, struct json_o
 	return 0;
 }
 
-static const char *const task_keys[] = { "instance", "loop", "priority", "policy", "cpus", "phases", NULL };
+static const char *const task_keys[] = { "instance", "loop", "priority", "policy", "cpus", "slice", "phases",
+					  NULL };
 static const char *const phase_keys[] = { "loop", NULL };
 
 static int parse_task(perr_t *e, hp_scn_t *s, const char *key, struct json_object *o, scn_task_t *t)
@@ -357,6 +358,16 @@ static int parse_task(perr_t *e, hp_scn_t *s, const char *key, struct json_objec
 						    HP_SIM_MAX_CPUS - 1);
 				t->cpus |= UINT64_C(1) << v;
 			}
+		} else if (!strcmp(k, "slice")) {
+			/* hotpath's key, not rt-app's: sched_attr.sched_runtime of a
+			 * SCHED_OTHER task (Linux 6.12+), which the kernel clamps to
+			 * 0.1..100 ms; a value outside that is refused, not clamped */
+			if (get_int(e, where, k, x, &v))
+				return -1;
+			if (v < HP_SCN_SLICE_MIN_US || v > HP_SCN_SLICE_MAX_US)
+				return fail(e, "%s: slice: %" PRId64 " µs (valid: %d..%d µs, the kernel's 0.1..100 ms)",
+					    where, v, HP_SCN_SLICE_MIN_US, HP_SCN_SLICE_MAX_US);
+			t->slice_ns = (uint64_t)v * 1000;
 		} else if (!strcmp(k, "phases")) {
 			phases = x;
 		}
@@ -428,7 +439,7 @@ static int parse_task(perr_t *e, hp_scn_t *s, const char *key, struct json_objec
 						known = 1;
 				if (!known && event_kind(k4, &kind))
 					return fail(e, "%s: unknown key '%s' (supported: instance, loop, priority, policy,"
-						    " cpus, phases, run, runtime, sleep, timer)", where, k4);
+						    " cpus, slice, phases, run, runtime, sleep, timer)", where, k4);
 			}
 		}
 		if (rc)
@@ -880,6 +891,7 @@ int hp_scn_nthreads(const hp_scn_t *s) { return s->nthr; }
 const char *hp_scn_thread_name(const hp_scn_t *s, int i) { return s->thr[i].name; }
 const char *hp_scn_thread_key(const hp_scn_t *s, int i) { return s->task[s->thr[i].task].key; }
 int hp_scn_thread_nice(const hp_scn_t *s, int i) { return s->task[s->thr[i].task].nice; }
+uint64_t hp_scn_thread_slice_ns(const hp_scn_t *s, int i) { return s->task[s->thr[i].task].slice_ns; }
 
 int hp_scn_max_cpu(const hp_scn_t *s)
 {

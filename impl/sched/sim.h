@@ -4,12 +4,17 @@
  * fair-class work (rt-app 1.0, the Debian package):
  *   { "global": { "duration": S, "default_policy": "SCHED_OTHER" },
  *     "tasks": { "<name>": { "instance": N, "loop": L, "priority": NICE,
- *                            "policy": "SCHED_OTHER", "cpus": [c, ...],
+ *                            "policy": "SCHED_OTHER", "cpus": [c, ...], "slice": US,
  *                            <events> | "phases": { "<p>": { "loop": L, <events> }, ... } } } }
  * with events run (µs of CPU work), runtime (µs of wall time spent
  * running or runnable), sleep (µs) and timer ({ "ref": name, "period": µs,
  * "mode": "relative" | "absolute" }), in key order; like rt-app, an event
- * key may carry a suffix to keep keys unique ("run0", "sleep1"). Anything
+ * key may carry a suffix to keep keys unique ("run0", "sleep1"). One key is
+ * hotpath's, not rt-app's: "slice", the task's custom slice in µs
+ * (sched_attr.sched_runtime of a SCHED_OTHER task, Linux 6.12+;
+ * HP_SCN_SLICE_MIN_US..HP_SCN_SLICE_MAX_US, the kernel's clamp; the models
+ * from eevdf-6.12 use it through hp_se_set_slice(), cfs-6.1 and eevdf-6.6
+ * ignore it as those kernels would). Anything
  * else is an error naming the key; a bad value names the task and field.
  *
  * The simulation runs in virtual time (ns) on `ncpus` CPUs, each with an
@@ -32,9 +37,12 @@
  *   balancing of the running task after four failures;
  * - newly-idle balancing: a CPU with nothing to run pulls first when some
  *   CPU has 2+ runnable tasks.
+ * - loads are PELT averages (sim_engine.c: each task's load_avg, decayed
+ *   over 1024 µs periods with y^32 = 1/2, a CPU's the sum over the tasks
+ *   attached to it, blocked ones included).
  * Not modelled: NUMA and SMT domains (one flat domain), CPU capacity and
- * asymmetry, PELT (a CPU's load is the sum of its runnable tasks' weights,
- * utilization is not tracked: one runnable task makes a CPU fully busy),
+ * asymmetry, PELT's util_avg and runnable_avg (utilization is not tracked:
+ * one runnable task makes a CPU fully busy),
  * uclamp, misfit tasks, NOHZ (idle CPUs keep ticking and balance every
  * interval instead of being kicked), the avg_idle cut-off of newly-idle
  * balancing, SIS_UTIL's limit on the idle scan, wake_affine() towards a
@@ -80,6 +88,10 @@ int hp_scn_nthreads(const hp_scn_t *s);
 const char *hp_scn_thread_name(const hp_scn_t *s, int i);
 const char *hp_scn_thread_key(const hp_scn_t *s, int i);
 int hp_scn_thread_nice(const hp_scn_t *s, int i);
+/* The thread's "slice" in ns, 0 when it has none (the base slice). */
+uint64_t hp_scn_thread_slice_ns(const hp_scn_t *s, int i);
+#define HP_SCN_SLICE_MIN_US 100
+#define HP_SCN_SLICE_MAX_US 100000
 /* Highest CPU any task names in "cpus", or -1. */
 int hp_scn_max_cpu(const hp_scn_t *s);
 

@@ -31,6 +31,8 @@ static const char sim_usage[] =
 	"With --seeds K it runs seeds N..N+K-1 and prints, per task and metric (p50_ns,\n"
 	"p90_ns, p99_ns of the wake-up latency, share, switches), the median over the seeds\n"
 	"and the central 95% interval of the per-seed values: task,metric,median,lo95,hi95,n.\n"
+	"A task may carry \"slice\": US (100..100000), its custom slice (sched_attr.sched_runtime,\n"
+	"Linux 6.12+; the 6.12 and 6.17 models use it, cfs-6.1 and eevdf-6.6 ignore it).\n"
 	"\n"
 	"  --policy P       the model by kernel version: cfs-6.1, eevdf-6.6, eevdf-6.12,\n"
 	"                   eevdf-6.17; cfs and eevdf name the newest of each (eevdf, the\n"

@@ -57,6 +57,9 @@ typedef struct sim_task {
 	uint64_t t_first;       /* thread start: the base of its timers */
 	uint64_t wake_ref;      /* when the pending wake-up was due */
 	int pending_lat;
+	/* PELT (pelt_update()): the decayed runnable sum, the part of the
+	 * current 1024 µs period already in it, and the time it is up to */
+	hp_pelt_t pelt;
 	/* results */
 	uint64_t runtime, switches, wakeups, migrations;
 	hp_hist_t lat;
@@ -68,7 +71,7 @@ typedef struct sim_cpu {
 	uint64_t last;          /* curr's progress is accounted up to here */
 	hp_list_t tasks;        /* runnable tasks here, curr included, most recently picked first */
 	unsigned nr;            /* runnable tasks here (the list's length; delayed entities not counted) */
-	uint64_t load;          /* their weights: the balancer's stand-in for the PELT load */
+	uint64_t load;          /* their weights (the checker's; the balancer reads PELT loads) */
 	uint64_t min_vr_seen;   /* checker: the queue's min_vruntime last time */
 	/* this CPU's copy of the domain (struct sched_domain) */
 	uint64_t last_balance;  /* ns */
@@ -100,6 +103,8 @@ typedef struct sim {
 	char *err;
 	size_t errlen;
 } sim_t;
+
+static void pelt_update(sim_task_t *t, uint64_t now);
 
 static inline sim_task_t *task_of(hp_sched_entity_t *se)
 {
@@ -239,6 +244,7 @@ static void block(sim_t *s, sim_task_t *t, int exiting, uint64_t wake, uint64_t 
 	 * longer runnable either way */
 	hp_dequeue_entity(&c->rq, &t->se, HP_DEQUEUE_SLEEP);
 	cpu_del_task(c, t);
+	pelt_update(t, s->now);         /* runnable up to now */
 	if (exiting) {
 		t->state = T_EXITED;
 		return;
@@ -329,6 +335,107 @@ static int run_program(sim_t *s, sim_task_t *t, uint64_t *done_at)
 
 static void schedule(sim_t *s, sim_cpu_t *c, const char *why);
 
+/* PELT, the balancer's load (a documented subset of kernel/sched/pelt.c,
+ * ___update_load_avg() for a task's load, Linux 6.6): time in units of
+ * 1024 ns ("µs"), 1024 of them a period; a period's contribution decays
+ * by y per period with y^32 = 1/2; a task's load_sum grows by the time it
+ * is runnable (running or waiting; 1 per µs) and decays while it sleeps:
+ * accumulate_sum() with its three segments (the rest of the period it was
+ * in, the whole periods between, the part of the current one), and
+ * load_avg = weight * load_sum / (LOAD_AVG_MAX - 1024 + period_contrib).
+ * A new task starts at its full weight (init_entity_runnable_average()).
+ * A CPU's load is the sum of the load_avg of the tasks attached to it,
+ * runnable and blocked (a sleeping task's load stays where it slept and
+ * decays there, as cfs_rq->avg.load_avg's blocked part does; it moves
+ * with the task on migration: attach/detach_entity_load_avg()). The
+ * decay y^n is computed in double (exp2), not from the kernel's 32-entry
+ * table of 32-bit multipliers (and LOAD_AVG_MAX is the series' exact sum,
+ * sim_scn.h), so sums differ from the kernel's in the
+ * last units; a delayed entity (6.12+, asleep but queued) counts as blocked
+ * here, as runnable in the kernel; util_avg and runnable_avg are not kept
+ * (group types stay by runnable count). Cost: O(1) per update; a CPU's
+ * load O(tasks) (every task brought up to date). */
+static double pelt_decay(uint64_t periods)
+{
+	return periods > 64 * 32 ? 0.0 : exp2(-(double)periods / 32.0);
+}
+
+void hp_pelt_init(hp_pelt_t *p, uint64_t now)
+{
+	p->sum = HP_PELT_LOAD_AVG_MAX - HP_PELT_PERIOD;
+	p->contrib = 0;
+	p->last = now;
+}
+
+void hp_pelt_update(hp_pelt_t *p, uint64_t now, int runnable)
+{
+	uint64_t delta, d, periods;
+
+	if (now <= p->last)
+		return;
+	delta = (now - p->last) >> 10;
+	if (!delta)
+		return;
+	p->last += delta << 10;
+	d = delta + p->contrib;
+	periods = d / HP_PELT_PERIOD;
+	if (periods) {
+		double yp = pelt_decay(periods);
+
+#ifndef HP_SIM_MUTATE_PELT_NO_DECAY
+		p->sum *= yp;
+#endif
+		if (runnable) {
+			/* the rest of the period it was in, decayed; the whole
+			 * periods between; the part of the current one */
+			double c1 = (double)(HP_PELT_PERIOD - p->contrib) * yp;
+			double c2 = HP_PELT_LOAD_AVG_MAX - HP_PELT_LOAD_AVG_MAX * yp - HP_PELT_PERIOD;
+
+			p->sum += c1 + (c2 > 0 ? c2 : 0) + (double)(d % HP_PELT_PERIOD);
+		}
+		p->contrib = (uint32_t)(d % HP_PELT_PERIOD);
+	} else {
+		if (runnable)
+			p->sum += (double)delta;
+		p->contrib = (uint32_t)d;
+	}
+}
+
+double hp_pelt_load(const hp_pelt_t *p, uint32_t weight)
+{
+	return (double)weight * p->sum / (HP_PELT_LOAD_AVG_MAX - HP_PELT_PERIOD + (double)p->contrib);
+}
+
+/* Brings t's load up to now, runnable over the whole interval when it is
+ * T_RUNNABLE (call it before the state changes). */
+static void pelt_update(sim_task_t *t, uint64_t now)
+{
+	hp_pelt_update(&t->pelt, now, t->state == T_RUNNABLE);
+}
+
+/* load_avg as the balancer reads it: whole units, at least 1 (task_h_load()'s max(.., 1)). */
+static uint64_t pelt_load(const sim_task_t *t)
+{
+	double l = hp_pelt_load(&t->pelt, t->se.load.weight);
+
+	return l < 1 ? 1 : (uint64_t)l;
+}
+
+/* Every CPU's PELT load at s->now into load[] (every attached task brought up to date). */
+static void pelt_cpu_loads(sim_t *s, uint64_t *load)
+{
+	for (int k = 0; k < s->ncpu; k++)
+		load[k] = 0;
+	for (int i = 0; i < s->nt; i++) {
+		sim_task_t *t = &s->t[i];
+
+		if (t->cpu < 0 || (t->state != T_RUNNABLE && t->state != T_SLEEPING))
+			continue;
+		pelt_update(t, s->now);
+		load[t->cpu] += pelt_load(t);
+	}
+}
+
 static int cpu_idle(const sim_cpu_t *c)
 {
 	return !c->curr && !c->nr;
@@ -397,7 +504,7 @@ static int can_migrate(const sim_t *s, const sim_task_t *t, const sim_cpu_t *src
  *   count (0 has_spare, 1 fully_busy, 2+ overloaded; no utilization, so a
  *   lone task counts as busy whatever it does); only an overloaded CPU can
  *   be the busiest (a fully busy one has nothing to give up), the one with
- *   the most load (sum of runnable weights, for PELT's load_avg), the first
+ *   the most load (PELT: pelt_cpu_loads()), the first
  *   from this CPU on in a tie;
  * - with this CPU overloaded too: nothing when its load is not below the
  *   busiest's and the average, or when busiest * 100 <= this * imbalance_pct;
@@ -417,25 +524,27 @@ static int load_balance(sim_t *s, sim_cpu_t *c, lb_idle_t idle, int *resched)
 {
 	int this_cpu = cpu_index(s, c), moved = 0;
 	sim_cpu_t *busiest = NULL;
-	uint64_t total = 0, avg, imbalance;
+	uint64_t total = 0, avg, imbalance, lc, lb, pl[HP_SIM_MAX_CPUS];
 	int migrate_load;
 	unsigned looked = 0;
 
+	pelt_cpu_loads(s, pl);
 	for (int k = 0; k < s->ncpu; k++) {
 		sim_cpu_t *o = &s->cpu[(this_cpu + k) % s->ncpu];
 
-		total += o->load;
+		total += pl[cpu_index(s, o)];
 		if (o == c || group_type(o) != G_OVERLOADED)
 			continue;
-		if (!busiest || o->load > busiest->load)
+		if (!busiest || pl[cpu_index(s, o)] > pl[cpu_index(s, busiest)])
 			busiest = o;
 	}
 	if (!busiest)
 		goto balanced;
+	lc = pl[this_cpu];
+	lb = pl[cpu_index(s, busiest)];
 	avg = total / (uint64_t)s->ncpu;
 	if (group_type(c) == G_OVERLOADED) {
-		if (c->load >= busiest->load || c->load >= avg ||
-		    100 * busiest->load <= LB_IMBALANCE_PCT * c->load)
+		if (lc >= lb || lc >= avg || 100 * lb <= LB_IMBALANCE_PCT * lc)
 			goto balanced;
 	}
 	if (group_type(c) == G_HAS_SPARE) {
@@ -444,10 +553,10 @@ static int load_balance(sim_t *s, sim_cpu_t *c, lb_idle_t idle, int *resched)
 		if (!imbalance)
 			imbalance = 1;
 	} else {
-		if (c->load >= busiest->load || c->load >= avg)
+		if (lc >= lb || lc >= avg)
 			goto balanced;
 		migrate_load = 1;
-		imbalance = busiest->load - avg < avg - c->load ? busiest->load - avg : avg - c->load;
+		imbalance = lb - avg < avg - lc ? lb - avg : avg - lc;
 	}
 
 	/* detach_tasks(): from the tail; a task passed over goes to the head */
@@ -460,7 +569,7 @@ static int load_balance(sim_t *s, sim_cpu_t *c, lb_idle_t idle, int *resched)
 			break;
 		looked++;
 		t = hp_list_entry(busiest->tasks.prev, sim_task_t, node);
-		load = t->se.load.weight;
+		load = pelt_load(t);    /* up to date: pelt_cpu_loads() */
 		if (!can_migrate(s, t, busiest, c, this_cpu, c->nr_balance_failed) ||
 		    (migrate_load && (c->nr_balance_failed >= 64 ? 0 : load >> c->nr_balance_failed) > imbalance)) {
 			hp_list_move(&t->node, &busiest->tasks);
@@ -651,7 +760,10 @@ static void wake(sim_t *s, sim_task_t *t)
 	if (t->state == T_NEW) {
 		t->t_first = s->now;
 		flags = HP_ENQUEUE_INITIAL;
+		/* init_entity_runnable_average(): a new task at its full weight */
+		hp_pelt_init(&t->pelt, s->now);
 	} else {
+		pelt_update(t, s->now);         /* asleep up to now */
 		flags = HP_ENQUEUE_WAKEUP;
 		if (t->cpu != cpu) {
 			hp_migrate_sleeping_entity(&s->cpu[t->cpu].rq, &t->se);
@@ -1003,6 +1115,12 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 		hp_list_init(&t->node);
 		hp_hist_init(&t->lat);
 		hp_se_init(&t->se, t->def->nice, (uint32_t)i);
+#ifndef HP_SIM_MUTATE_IGNORE_SLICE
+		/* sched_setattr() before the thread first runs (the models
+		 * before 6.12 keep the base slice whatever it says) */
+		if (t->def->slice_ns)
+			hp_se_set_slice(&t->se, t->def->slice_ns);
+#endif
 		/* rt-app starts its threads one after another */
 		arm(&s, slot_wake(&s, i), hp_splitmix64(&rng) % 100000);
 	}
