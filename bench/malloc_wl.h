@@ -95,4 +95,7 @@ extern const hp_case_t wl_case_glibc_simple, wl_case_glibc_thread;
 /* mimalloc-bench's mstress (malloc_wl_mstress.c). */
 extern const hp_case_t wl_case_mstress;
 
+/* rpmalloc's rptest (malloc_wl_rptest.c) and OLogN's alloc-test (malloc_wl_alloctest.c). */
+extern const hp_case_t wl_case_rptest, wl_case_alloc_test;
+
 #endif
