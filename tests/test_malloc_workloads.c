@@ -514,7 +514,7 @@ static void test_rptest_arith(void)
 				    PRIu64, n, i, t->threads, e[i].threads);
 			/* the program's count: 1 a malloc or free, 2 a batch made or freed */
 			T_CHECK_MSG(t->ops == t->allocs + t->slot_frees + t->remote_frees +
-					      2 * (t->batches_sent + t->batches_freed) - (n == 1 ? 0 : 0),
+					      2 * (t->batches_sent + t->batches_freed),
 				    "rptest n=%d thread %d: %" PRIu64 " ops", n, i, t->ops);
 			printf("rptest n=%d thread %d: %" PRIu64 " ops, %" PRIu64 " allocations, %" PRIu64
 			       " cross-thread frees (+%" PRIu64 " pending), %" PRIu64 " threads\n", n, i, t->ops,
