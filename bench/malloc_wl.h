@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #define WL_OPS(ctx) ((const hp_mem_ops_t *)(ctx)->v->ops)
 #define WL_MAX_THREADS 256
@@ -74,6 +75,30 @@ static inline void wl_rss_counter(hp_state_t *st)
 
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		hp_counter(st, "peak_rss_kib", (double)ru.ru_maxrss);
+}
+
+/* The process's CPU time (all threads), in seconds. */
+static inline double wl_cpu_s(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Counter "cpu_ns_per_op": the CPU time all the process's threads spent
+ * since cpu0 (wl_cpu_s()), per op of `ops`. The cases that start their own
+ * threads report wall-clock time; on a loaded machine that time includes
+ * stretches in which the threads were runnable but not running (an
+ * allocator's cost does not change then, the wall clock does: 10-20x on a
+ * 2-vCPU guest shared with other jobs, docs/suites/malloc-workloads.md,
+ * "Noise"), so this counter says whether a slow repetition was the
+ * allocator or the machine. */
+static inline void wl_cpu_counter(hp_state_t *st, double cpu0, double ops)
+{
+	if (ops > 0)
+		hp_counter(st, "cpu_ns_per_op", (wl_cpu_s() - cpu0) * 1e9 / ops);
 }
 
 static inline int wl_threads(const hp_ctx_t *ctx)

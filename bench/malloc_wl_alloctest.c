@@ -341,11 +341,12 @@ static void *at_setup(hp_ctx_t *ctx)
 
 static void at_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
-	double t0 = hp_mono_s(), t;
+	double c0 = wl_cpu_s(), t0 = hp_mono_s(), t;
 
 	at_batch(ctx->data, n);
 	t = hp_mono_s() - t0;
 	hp_set_iteration_time(st, t);
+	wl_cpu_counter(st, c0, (double)n);
 	wl_rss_counter(st);
 }
 

@@ -203,11 +203,12 @@ static void *ms_setup(hp_ctx_t *ctx)
 
 static void ms_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
-	double t0 = hp_mono_s();
+	double c0 = wl_cpu_s(), t0 = hp_mono_s();
 
 	for (uint64_t i = 0; i < n; i++)
 		ms_iteration(ctx->data);
 	hp_set_iteration_time(st, hp_mono_s() - t0);
+	wl_cpu_counter(st, c0, (double)n);
 	wl_rss_counter(st);
 }
 

@@ -283,12 +283,13 @@ static void *la_setup(hp_ctx_t *ctx)
 
 static void la_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
-	double t0 = hp_mono_s(), t;
+	double c0 = wl_cpu_s(), t0 = hp_mono_s(), t;
 
 	la_batch(ctx->data, n);
 	t = hp_mono_s() - t0;
 	hp_set_iteration_time(st, t);
 	hp_counter(st, "ops_per_sec", t > 0 ? (double)n / t : 0);
+	wl_cpu_counter(st, c0, (double)n);
 	wl_rss_counter(st);
 }
 
@@ -452,12 +453,13 @@ static void xo_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	xmalloc_o_t *x = ctx->data;
 	uint64_t batches = (n + x->batch - 1) / x->batch;
-	double t0 = hp_mono_s(), t;
+	double c0 = wl_cpu_s(), t0 = hp_mono_s(), t;
 
 	xo_batchrun(x, batches);
 	t = hp_mono_s() - t0;
 	hp_set_iteration_time(st, t * (double)n / (double)(batches * x->batch));
 	hp_counter(st, "frees_per_sec", t > 0 ? (double)(batches * x->batch) / t : 0);
+	wl_cpu_counter(st, c0, (double)(batches * x->batch));
 	wl_rss_counter(st);
 }
 
@@ -578,10 +580,11 @@ static void *cthr_setup(hp_ctx_t *ctx)
 
 static void co_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
-	double t0 = hp_mono_s();
+	double c0 = wl_cpu_s(), t0 = hp_mono_s();
 
 	co_batch(ctx->data, n);
 	hp_set_iteration_time(st, hp_mono_s() - t0);
+	wl_cpu_counter(st, c0, (double)n);
 	wl_rss_counter(st);
 }
 

@@ -492,7 +492,7 @@ static void rp_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	rptest_t *r = ctx->data;
 	uint64_t ops0 = 0, ops = 0, loops0 = 0, loops;
-	double busy0 = 0, busy = 0, per_loop;
+	double busy0 = 0, busy = 0, per_loop, c0 = wl_cpu_s();
 
 	for (int i = 0; i < r->n; i++) {
 		ops0 += r->thr[i].ops;
@@ -511,6 +511,7 @@ static void rp_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	busy -= busy0;
 	hp_set_iteration_time(st, ops ? busy * (double)n / (double)ops : busy);
 	hp_counter(st, "ops_per_cpu_sec", busy > 0 ? (double)ops / busy : 0);
+	wl_cpu_counter(st, c0, (double)ops);
 	wl_rss_counter(st);
 }
 
