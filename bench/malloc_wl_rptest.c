@@ -245,12 +245,14 @@ static void *rp_block(rp_thr_t *t, uint32_t size, unsigned k)
 	return b;
 }
 
-static uint32_t rp_next_size(rp_thr_t *t)
+/* The next block: size_tab[(si + 2) % 2000], its source chosen by si (as
+ * the program, before si advances). */
+static void *rp_block_next(rp_thr_t *t, unsigned k)
 {
-	uint32_t s = t->r->size[(t->size_idx + 2) % RP_SIZES];
+	void *b = rp_block(t, t->r->size[(t->size_idx + 2) % RP_SIZES], k);
 
 	t->size_idx = (t->size_idx + 1) % RP_SIZES;
-	return s;
+	return b;
 }
 
 /* Frees a slot's block (if any): a free on the thread that allocated it. */
@@ -296,7 +298,7 @@ static void rp_send(rp_thr_t *t, unsigned count)
 	b->gen = t->gen;
 	t->ops += 2;
 	for (unsigned k = 0; k < count; k++)
-		b->ptr[k] = rp_block(t, rp_next_size(t), k);
+		b->ptr[k] = rp_block_next(t, k);
 	t->blocks_sent += count;
 	t->batches_sent++;
 #ifdef WL_MUTATE_RPTEST_LOCAL
@@ -323,7 +325,6 @@ static void rp_loop(rp_thr_t *t)
 	unsigned nf = rp_nfree(r, t->iter, t->loop), na = rp_nalloc(r, t->iter, t->loop);
 
 	/* the program takes the list first and frees it after the slot frees */
-
 	for (unsigned k = 0; k < nf; k++) {
 		rp_free_slot(t, t->free_idx);
 		t->free_idx = (t->free_idx + r->free_step) % r->slots;
@@ -333,7 +334,7 @@ static void rp_loop(rp_thr_t *t)
 		unsigned i = t->alloc_idx;
 
 		rp_free_slot(t, i);
-		t->slot[i] = rp_block(t, rp_next_size(t), k);
+		t->slot[i] = rp_block_next(t, k);
 		t->owner[i] = t->gen;
 		t->alloc_idx = (t->alloc_idx + r->alloc_step) % r->slots;
 	}
