@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -99,6 +101,29 @@ static inline void wl_cpu_counter(hp_state_t *st, double cpu0, double ops)
 {
 	if (ops > 0)
 		hp_counter(st, "cpu_ns_per_op", (wl_cpu_s() - cpu0) * 1e9 / ops);
+}
+
+/* The cases that start their own threads run them as the programs run:
+ * on every CPU of the run (--cpus), not on the one CPU the harness pins
+ * its measured thread to. Threads inherit the affinity of the thread that
+ * starts them, so setup() and run() widen the calling thread's to all the
+ * run's CPUs before starting any (their successors inherit it in turn).
+ * Without this every worker of a 2-thread point shared one CPU. */
+static inline void wl_unpin(const hp_ctx_t *ctx)
+{
+	cpu_set_t set;
+
+#ifdef WL_MUTATE_PINNED
+	return;         /* the test's mutant: the threads stay on the harness's CPU */
+#endif
+	if (!ctx || !ctx->all_cpus || ctx->ncpus < 1)
+		return;
+	CPU_ZERO(&set);
+	for (int i = 0; i < ctx->ncpus; i++)
+		if (ctx->all_cpus[i] >= 0 && ctx->all_cpus[i] < CPU_SETSIZE)
+			CPU_SET(ctx->all_cpus[i], &set);
+	if (CPU_COUNT(&set) > 0)
+		pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
 static inline int wl_threads(const hp_ctx_t *ctx)

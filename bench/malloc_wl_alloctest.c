@@ -336,12 +336,16 @@ static void *at_setup(hp_ctx_t *ctx)
 {
 	int64_t w = ctx->p && ctx->p->value > 0 ? ctx->p->value : 1;
 
+	wl_unpin(ctx);
+
 	return at_new_test(WL_OPS(ctx), w > WL_MAX_THREADS ? WL_MAX_THREADS : (int)w, AT_ITEMS, ctx->seed);
 }
 
 static void at_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	double c0 = wl_cpu_s(), t0 = hp_mono_s(), t;
+
+	wl_unpin(ctx);
 
 	at_batch(ctx->data, n);
 	t = hp_mono_s() - t0;

@@ -278,12 +278,15 @@ static void la_free(larson_o_t *l)
 
 static void *la_setup(hp_ctx_t *ctx)
 {
+	wl_unpin(ctx);
 	return la_new(WL_OPS(ctx), wl_workers(ctx), LA_CHUNKS, LA_ROUNDS, ctx->seed);
 }
 
 static void la_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	double c0 = wl_cpu_s(), t0 = hp_mono_s(), t;
+
+	wl_unpin(ctx);
 
 	la_batch(ctx->data, n);
 	t = hp_mono_s() - t0;
@@ -445,6 +448,7 @@ static void xo_free(xmalloc_o_t *x)
 
 static void *xo_setup(hp_ctx_t *ctx)
 {
+	wl_unpin(ctx);
 	return xo_new(WL_OPS(ctx), wl_workers(ctx), XO_BATCH, XO_SIZE);
 }
 
@@ -454,6 +458,8 @@ static void xo_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	xmalloc_o_t *x = ctx->data;
 	uint64_t batches = (n + x->batch - 1) / x->batch;
 	double c0 = wl_cpu_s(), t0 = hp_mono_s(), t;
+
+	wl_unpin(ctx);
 
 	xo_batchrun(x, batches);
 	t = hp_mono_s() - t0;
@@ -570,17 +576,21 @@ static void co_free(cache_o_t *c)
 
 static void *cscr_setup(hp_ctx_t *ctx)
 {
+	wl_unpin(ctx);
 	return co_new(WL_OPS(ctx), wl_workers(ctx), CO_OBJ, CO_REPS, 1);
 }
 
 static void *cthr_setup(hp_ctx_t *ctx)
 {
+	wl_unpin(ctx);
 	return co_new(WL_OPS(ctx), wl_workers(ctx), CO_OBJ, CO_REPS, 0);
 }
 
 static void co_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	double c0 = wl_cpu_s(), t0 = hp_mono_s();
+
+	wl_unpin(ctx);
 
 	co_batch(ctx->data, n);
 	hp_set_iteration_time(st, hp_mono_s() - t0);

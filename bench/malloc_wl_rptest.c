@@ -484,6 +484,8 @@ static void *rp_setup(hp_ctx_t *ctx)
 {
 	int64_t w = ctx->p && ctx->p->value > 0 ? ctx->p->value : 1;
 
+	wl_unpin(ctx);
+
 	return rp_new(WL_OPS(ctx), w > WL_MAX_THREADS ? WL_MAX_THREADS : (int)w, RP_LOOPS, RP_SLOTS, ctx->seed);
 }
 
@@ -494,6 +496,8 @@ static void rp_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 	rptest_t *r = ctx->data;
 	uint64_t ops0 = 0, ops = 0, loops0 = 0, loops;
 	double busy0 = 0, busy = 0, per_loop, c0 = wl_cpu_s();
+
+	wl_unpin(ctx);
 
 	for (int i = 0; i < r->n; i++) {
 		ops0 += r->thr[i].ops;

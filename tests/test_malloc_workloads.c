@@ -1,4 +1,4 @@
-/* test_malloc_workloads.c — the malloc-workloads cases give the same checksums under every available allocator, with two threads too, catch a corrupted block, and the published workloads (larson, xmalloc, cache_scratch/thrash, glibc_simple/thread, mstress, rptest, alloc_test) perform the operations, hand-overs and cross-thread frees their definitions imply. `--only rptest|alloc_test` runs that workload's arithmetic alone (the mutants). */
+/* test_malloc_workloads.c — the malloc-workloads cases give the same checksums under every available allocator, with two threads too, catch a corrupted block, and the published workloads (larson, xmalloc, cache_scratch/thrash, glibc_simple/thread, mstress, rptest, alloc_test) perform the operations, hand-overs and cross-thread frees their definitions imply. `--only rptest|alloc_test|unpin` runs that check alone (the mutants). */
 #include "t_util.h"
 #include "../bench/malloc_workloads.c"
 #include "../bench/malloc_wl_orig.c"
@@ -601,6 +601,64 @@ static void test_alloc_test_arith(void)
 	at_free(a);
 }
 
+/* The cases that start their own threads run them on every CPU of the run:
+ * setup() and run() widen the calling (pinned) thread's affinity, which
+ * the threads they start inherit. */
+static int t_ncpus_allowed(void)
+{
+	cpu_set_t set;
+
+	return pthread_getaffinity_np(pthread_self(), sizeof set, &set) == 0 ? CPU_COUNT(&set) : -1;
+}
+
+static void t_pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+/* Returns 0, or 77 when CPUs 0 and 1 are not both allowed (not checked). */
+static int test_unpin(void)
+{
+	static const hp_case_t *const threaded[] = { &wl_case_larson, &wl_case_xmalloc, &wl_case_cache_scratch,
+						     &wl_case_cache_thrash, &wl_case_glibc_thread, &wl_case_mstress,
+						     &wl_case_rptest, &wl_case_alloc_test, NULL };
+	static const hp_param_t two = { .label = "2", .value = 2 };
+	static const int cpus[2] = { 0, 1 };
+	cpu_set_t saved;
+
+	pthread_getaffinity_np(pthread_self(), sizeof saved, &saved);
+	if (!CPU_ISSET(0, &saved) || !CPU_ISSET(1, &saved)) {
+		printf("unpin: CPUs 0 and 1 are not both allowed here; not checked\n");
+		return 77;
+	}
+	for (int i = 0; threaded[i]; i++) {
+		const hp_case_t *c = threaded[i];
+		hp_ctx_t ctx = { .c = c, .v = &hp_v_glibc, .p = &two, .seed = T_SEED, .threads = 1,
+				 .cpus = cpus, .ncpus = 2, .all_cpus = cpus };
+		hp_state_t st = { .ops = &nop_ops, .threads = 1 };
+		int after_setup, after_run;
+
+		t_pin(1);
+		ctx.data = c->setup(&ctx);
+		after_setup = t_ncpus_allowed();
+		t_pin(1);
+		if (ctx.data)
+			c->run(&st, 3, &ctx);
+		after_run = t_ncpus_allowed();
+		T_CHECK_MSG(ctx.data && after_setup == 2 && after_run == 2,
+			    "%s: its threads would run on %d CPU(s) after setup, %d after run, not the run's 2",
+			    c->name, after_setup, after_run);
+		if (ctx.data)
+			c->teardown(&ctx, ctx.data);
+	}
+	pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+	return 0;
+}
+
 /* Single-threaded runs whose results depend only on the seed. */
 static void orig_checksums(char *out, size_t len)
 {
@@ -667,6 +725,8 @@ int main(int argc, char **argv)
 			test_rptest_arith();
 		else if (strcmp(argv[2], "alloc_test") == 0)
 			test_alloc_test_arith();
+		else if (strcmp(argv[2], "unpin") == 0 && test_unpin() == 77)
+			return 77;
 		else
 			T_CHECK_MSG(0, "--only: unknown workload %s", argv[2]);
 		return t_done("test_malloc_workloads");
@@ -689,6 +749,7 @@ int main(int argc, char **argv)
 	test_mstress_arith();
 	test_rptest_arith();
 	test_alloc_test_arith();
+	(void)test_unpin();
 	test_allocators(ref);
 	test_two_threads();
 	test_corruption();
