@@ -104,12 +104,13 @@ static void gs_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	gsimple_t *g = ctx->data;
 	uint64_t done = 0;
-	double t0 = hp_mono_s(), t;
+	double c0 = wl_cpu_s(), t0 = hp_mono_s(), t;
 
 	while (done < n)
 		done += gs_iteration(g);
 	t = hp_mono_s() - t0;
 	hp_set_iteration_time(st, t * (double)n / (double)done);
+	wl_cpu_counter(st, c0, (double)done);
 	wl_rss_counter(st);
 }
 
@@ -243,17 +244,22 @@ static void *gt_setup(hp_ctx_t *ctx)
 {
 	int64_t w = ctx->p && ctx->p->value > 0 ? ctx->p->value : 1;
 
+	wl_unpin(ctx);
+
 	return gt_new(WL_OPS(ctx), w > WL_MAX_THREADS ? WL_MAX_THREADS : (int)w, ctx->seed);
 }
 
 static void gt_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
-	double t0 = hp_mono_s(), t;
+	double c0 = wl_cpu_s(), t0 = hp_mono_s(), t;
+
+	wl_unpin(ctx);
 
 	gt_batch(ctx->data, n);
 	t = hp_mono_s() - t0;
 	hp_set_iteration_time(st, t);
 	hp_counter(st, "iters_per_sec", t > 0 ? (double)n / t : 0);
+	wl_cpu_counter(st, c0, (double)n);
 	wl_rss_counter(st);
 }
 

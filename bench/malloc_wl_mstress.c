@@ -198,16 +198,21 @@ static void *ms_setup(hp_ctx_t *ctx)
 {
 	int64_t w = ctx->p && ctx->p->value > 0 ? ctx->p->value : 1;
 
+	wl_unpin(ctx);
+
 	return ms_new(WL_OPS(ctx), w > WL_MAX_THREADS ? WL_MAX_THREADS : (int)w, MS_SCALE, ctx->seed);
 }
 
 static void ms_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
-	double t0 = hp_mono_s();
+	double c0 = wl_cpu_s(), t0 = hp_mono_s();
+
+	wl_unpin(ctx);
 
 	for (uint64_t i = 0; i < n; i++)
 		ms_iteration(ctx->data);
 	hp_set_iteration_time(st, hp_mono_s() - t0);
+	wl_cpu_counter(st, c0, (double)n);
 	wl_rss_counter(st);
 }
 

@@ -278,17 +278,21 @@ static void la_free(larson_o_t *l)
 
 static void *la_setup(hp_ctx_t *ctx)
 {
+	wl_unpin(ctx);
 	return la_new(WL_OPS(ctx), wl_workers(ctx), LA_CHUNKS, LA_ROUNDS, ctx->seed);
 }
 
 static void la_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
-	double t0 = hp_mono_s(), t;
+	double c0 = wl_cpu_s(), t0 = hp_mono_s(), t;
+
+	wl_unpin(ctx);
 
 	la_batch(ctx->data, n);
 	t = hp_mono_s() - t0;
 	hp_set_iteration_time(st, t);
 	hp_counter(st, "ops_per_sec", t > 0 ? (double)n / t : 0);
+	wl_cpu_counter(st, c0, (double)n);
 	wl_rss_counter(st);
 }
 
@@ -444,6 +448,7 @@ static void xo_free(xmalloc_o_t *x)
 
 static void *xo_setup(hp_ctx_t *ctx)
 {
+	wl_unpin(ctx);
 	return xo_new(WL_OPS(ctx), wl_workers(ctx), XO_BATCH, XO_SIZE);
 }
 
@@ -452,12 +457,15 @@ static void xo_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
 	xmalloc_o_t *x = ctx->data;
 	uint64_t batches = (n + x->batch - 1) / x->batch;
-	double t0 = hp_mono_s(), t;
+	double c0 = wl_cpu_s(), t0 = hp_mono_s(), t;
+
+	wl_unpin(ctx);
 
 	xo_batchrun(x, batches);
 	t = hp_mono_s() - t0;
 	hp_set_iteration_time(st, t * (double)n / (double)(batches * x->batch));
 	hp_counter(st, "frees_per_sec", t > 0 ? (double)(batches * x->batch) / t : 0);
+	wl_cpu_counter(st, c0, (double)(batches * x->batch));
 	wl_rss_counter(st);
 }
 
@@ -568,20 +576,25 @@ static void co_free(cache_o_t *c)
 
 static void *cscr_setup(hp_ctx_t *ctx)
 {
+	wl_unpin(ctx);
 	return co_new(WL_OPS(ctx), wl_workers(ctx), CO_OBJ, CO_REPS, 1);
 }
 
 static void *cthr_setup(hp_ctx_t *ctx)
 {
+	wl_unpin(ctx);
 	return co_new(WL_OPS(ctx), wl_workers(ctx), CO_OBJ, CO_REPS, 0);
 }
 
 static void co_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
-	double t0 = hp_mono_s();
+	double c0 = wl_cpu_s(), t0 = hp_mono_s();
+
+	wl_unpin(ctx);
 
 	co_batch(ctx->data, n);
 	hp_set_iteration_time(st, hp_mono_s() - t0);
+	wl_cpu_counter(st, c0, (double)n);
 	wl_rss_counter(st);
 }
 

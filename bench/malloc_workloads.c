@@ -10,7 +10,9 @@
  * same library is a baseline next to the slub impl.
  *
  * The published programs' workloads (larson, xmalloc, cache_scratch,
- * cache_thrash) are in malloc_wl_orig.c. This file holds two symmetric
+ * cache_thrash) are in malloc_wl_orig.c, glibc's in malloc_wl_glibc.c,
+ * mstress, rptest and alloc_test in malloc_wl_mstress.c, _rptest.c and
+ * _alloctest.c. This file holds two symmetric
  * variants of them that stress remote frees in a way the originals do not:
  *
  * - larson_crossfree: each thread owns 4096 slots, initially
@@ -302,9 +304,9 @@ static const hp_case_t case_xmalloc = {
 
 const hp_suite_t hp_suite_malloc_workloads = {
 	.name = "malloc-workloads",
-	.desc = "mimalloc-bench workloads as published (larson, xmalloc-test, cache-scratch/thrash, glibc-simple/thread, mstress) and symmetric variants under each malloc via LD_PRELOAD: time and peak RSS",
+	.desc = "mimalloc-bench workloads as published (larson, xmalloc-test, cache-scratch/thrash, glibc-simple/thread, mstress, rptest, alloc-test) and symmetric variants under each malloc via LD_PRELOAD: time and peak RSS",
 	.doc = "docs/suites/malloc-workloads.md",
 	.cases = (const hp_case_t *const[]){ &wl_case_larson, &wl_case_xmalloc, &wl_case_cache_scratch, &wl_case_cache_thrash,
 					     &wl_case_glibc_simple, &wl_case_glibc_thread, &wl_case_mstress,
-					     &case_larson, &case_xmalloc, NULL },
+					     &wl_case_rptest, &wl_case_alloc_test, &case_larson, &case_xmalloc, NULL },
 };

@@ -1,4 +1,4 @@
-# test_malloc_suite.sh — `hotpath run --suite malloc-workloads --profile smoke`: every available allocator measured (time and peak RSS, and the programs' own figures: larson ops/s, xmalloc frees/s) in every case, the others recorded with their reason.
+# test_malloc_suite.sh — `hotpath run --suite malloc-workloads --profile smoke`: every available allocator measured (time, CPU time and peak RSS, and the programs' own figures: larson ops/s, xmalloc frees/s, rptest ops per CPU second) in every case, the others recorded with their reason.
 . "$(dirname "$0")/t_lib.sh"
 out="$T_TMP/res"
 
@@ -30,9 +30,12 @@ avail, unavail = sys.argv[2].split(), sys.argv[3].split()
 # the programs' quick points are their 2-thread runs: they need 2 CPUs
 two = int(sys.argv[4]) >= 2
 cases = ["larson", "xmalloc", "cache_scratch", "cache_thrash", "glibc_simple", "glibc_thread",
-         "larson_crossfree", "xmalloc_ring"]
+         "rptest", "alloc_test", "larson_crossfree", "xmalloc_ring"]
 # the programs' own figures, per repetition
-figure = {"larson": "ops_per_sec", "xmalloc": "frees_per_sec", "glibc_thread": "iters_per_sec"}
+figure = {"larson": "ops_per_sec", "xmalloc": "frees_per_sec", "glibc_thread": "iters_per_sec",
+          "rptest": "ops_per_cpu_sec"}
+# the cases that start their own threads: CPU time per op next to the wall time
+cpu = {"larson", "xmalloc", "cache_scratch", "cache_thrash", "glibc_simple", "glibc_thread", "rptest", "alloc_test"}
 for c in cases:
     if not two and c not in ("glibc_simple", "larson_crossfree", "xmalloc_ring"):
         continue
@@ -41,6 +44,9 @@ for c in cases:
         if c in figure:
             f = [float(r["value"]) for r in got if r["metric"] == figure[c]]
             assert f and all(x > 0 for x in f), (c, v, "no", figure[c])
+        if c in cpu:
+            f = [float(r["value"]) for r in got if r["metric"] == "cpu_ns_per_op"]
+            assert f and all(x > 0 for x in f), (c, v, "no cpu_ns_per_op")
         t = [float(r["value"]) for r in got if r["metric"] == "real_time"]
         rss = [float(r["value"]) for r in got if r["metric"] == "peak_rss_kib"]
         assert t and all(x > 0 for x in t), (c, v, "no real_time")

@@ -1,9 +1,11 @@
-/* test_malloc_workloads.c — the malloc-workloads cases give the same checksums under every available allocator, with two threads too, catch a corrupted block, and the published workloads (larson, xmalloc, cache_scratch/thrash) perform the operations, hand-overs and cross-thread frees their definitions imply. */
+/* test_malloc_workloads.c — the malloc-workloads cases give the same checksums under every available allocator, with two threads too, catch a corrupted block, and the published workloads (larson, xmalloc, cache_scratch/thrash, glibc_simple/thread, mstress, rptest, alloc_test) perform the operations, hand-overs and cross-thread frees their definitions imply. `--only rptest|alloc_test|unpin` runs that check alone (the mutants). */
 #include "t_util.h"
 #include "../bench/malloc_workloads.c"
 #include "../bench/malloc_wl_orig.c"
 #include "../bench/malloc_wl_glibc.c"
 #include "../bench/malloc_wl_mstress.c"
+#include "../bench/malloc_wl_rptest.c"
+#include "../bench/malloc_wl_alloctest.c"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -415,6 +417,248 @@ static void test_mstress_arith(void)
 	}
 }
 
+/* rptest: an independent replay of each thread's loops (the slot walks,
+ * the loop's counts from the tables, the iteration ends, the round-robin
+ * batches) gives its allocations, slot frees and blocks sent; every block
+ * sent is freed by its receiver (or still in its inbox after the last
+ * batch), never by the sender; no slot's block is freed by another thread;
+ * a thread lives two iterations. */
+typedef struct rp_expect {
+	uint64_t allocs, slot_frees, sent, batches, received, threads;
+} rp_expect_t;
+
+static void rp_replay(const rptest_t *r, uint64_t loops, rp_expect_t *e)
+{
+	unsigned char *occ = calloc((size_t)r->n * r->slots, 1);
+
+	memset(e, 0, (size_t)r->n * sizeof *e);
+	for (int i = 0; i < r->n; i++) {
+		unsigned char *o = occ + (size_t)i * r->slots;
+		unsigned iter = 0, loop = 0, ai = 0, fi = 0, cross = 0;
+
+		e[i].threads = 1;
+		for (uint64_t l = 0; l < loops; l++) {
+			unsigned nf = rp_nfree(r, iter, loop), na = rp_nalloc(r, iter, loop);
+
+			for (unsigned k = 0; k < nf; k++, fi = (fi + r->free_step) % r->slots)
+				if (o[fi]) {
+					o[fi] = 0;
+					e[i].slot_frees++;
+				}
+			for (unsigned k = 0; k < na; k++, ai = (ai + r->alloc_step) % r->slots) {
+				e[i].slot_frees += o[ai];
+				o[ai] = 1;
+				e[i].allocs++;
+			}
+			if (r->n > 1 && loop % 2 == 0) {
+				cross = (cross + 1) % (unsigned)r->n;
+				if (cross == (unsigned)i)
+					cross = (cross + 1) % (unsigned)r->n;
+				e[i].allocs += na;
+				e[i].sent += na;
+				e[i].batches++;
+				e[cross].received += na;
+			}
+			if (++loop == r->loops) {
+				for (unsigned k = 0; k < r->slots; k++) {
+					e[i].slot_frees += o[k];
+					o[k] = 0;
+				}
+				loop = 0;
+				iter = (iter + 1) % 2;
+				if (iter == 0) {
+					ai = fi = cross = 0;
+					e[i].threads++;
+				}
+			}
+		}
+	}
+	free(occ);
+}
+
+static void test_rptest_arith(void)
+{
+	const uint64_t batch[3] = { 5, 9, 20 };          /* 34 loops: two lives of 14, part of a third */
+
+	for (int n = 1; n <= 3; n += 2) {
+		rptest_t *r = rp_new(&hp_mem_libc_ops, n, 7, 64, T_SEED);
+		rp_expect_t e[3];
+
+		T_CHECK(r != NULL);
+		if (!r)
+			return;
+		T_CHECK(r->alloc_step == 7 && r->free_step == 11);      /* 64: 7 and 11 divide it not */
+		for (int b = 0; b < 3; b++)
+			rp_batch(r, batch[b]);
+		rp_quit(r);
+		rp_replay(r, 34, e);
+		for (int i = 0; i < n; i++) {
+			rp_thr_t *t = &r->thr[i];
+			uint64_t pending = 0;
+
+			for (rp_batch_t *b = atomic_load(&t->inbox); b; b = b->next)
+				pending += b->count;
+			T_CHECK_MSG(t->loops == 34 && t->allocs == e[i].allocs && t->slot_frees == e[i].slot_frees,
+				    "rptest n=%d thread %d: %" PRIu64 " loops, %" PRIu64 " allocations, %" PRIu64
+				    " slot frees; expected 34, %" PRIu64 ", %" PRIu64, n, i, t->loops, t->allocs,
+				    t->slot_frees, e[i].allocs, e[i].slot_frees);
+			T_CHECK_MSG(t->blocks_sent == e[i].sent && t->batches_sent == e[i].batches,
+				    "rptest n=%d thread %d: sent %" PRIu64 " blocks in %" PRIu64 " batches, expected %"
+				    PRIu64 " in %" PRIu64, n, i, t->blocks_sent, t->batches_sent, e[i].sent, e[i].batches);
+			T_CHECK_MSG(t->remote_frees + pending == e[i].received,
+				    "rptest n=%d thread %d: %" PRIu64 " cross-thread frees + %" PRIu64
+				    " pending, expected %" PRIu64 " received", n, i, t->remote_frees, pending, e[i].received);
+			T_CHECK_MSG(t->foreign_slot_frees == 0, "rptest n=%d thread %d: %" PRIu64
+				    " slot blocks freed by another thread", n, i, t->foreign_slot_frees);
+			T_CHECK_MSG(t->threads == e[i].threads, "rptest n=%d thread %d: %" PRIu64 " threads, expected %"
+				    PRIu64, n, i, t->threads, e[i].threads);
+			/* the program's count: 1 a malloc or free, 2 a batch made or freed */
+			T_CHECK_MSG(t->ops == t->allocs + t->slot_frees + t->remote_frees +
+					      2 * (t->batches_sent + t->batches_freed),
+				    "rptest n=%d thread %d: %" PRIu64 " ops", n, i, t->ops);
+			printf("rptest n=%d thread %d: %" PRIu64 " ops, %" PRIu64 " allocations, %" PRIu64
+			       " cross-thread frees (+%" PRIu64 " pending), %" PRIu64 " threads\n", n, i, t->ops,
+			       t->allocs, t->remote_frees, pending, t->threads);
+		}
+		if (n > 1)
+			T_CHECK(e[0].received > 0);
+		rp_free(r);
+	}
+}
+
+/* alloc_test: a replay of a thread's random stream (saturation, then the
+ * 80/20 slot choice and sizes) gives its allocations, frees and the bytes
+ * read back; every free is on the allocating thread, which lives from setup
+ * to teardown; the exit frees what is left. */
+static void test_alloc_test_arith(void)
+{
+	const uint64_t n[2] = { 3001, 10000 };
+	const int nt = 3;
+	alloctest_t *a = at_new_test(&hp_mem_libc_ops, nt, 3 * 4096, T_SEED);
+	uint64_t ops[3] = { 0 };
+
+	T_CHECK(a != NULL);
+	if (!a)
+		return;
+	/* the 80/20 ranges: 7 of them, covering the slots, the hot one small */
+	T_CHECK(a->thr[0].off[7] == 4096 && a->thr[0].off[1] - a->thr[0].off[0] == (uint32_t)(4096 * 0.000064) &&
+		a->thr[0].off[7] - a->thr[0].off[6] > 1000);
+	for (int b = 0; b < 2; b++) {
+		at_batch(a, n[b]);
+		for (int i = 0; i < nt; i++)
+			ops[i] += n[b] / 3 + ((uint64_t)i < n[b] % 3);
+	}
+	for (int i = 0; i < nt; i++) {
+		at_thr_t *t = &a->thr[i];
+		uint64_t rng = T_SEED ^ 0xa110c7e57ull, setup = 0, allocs = 0, frees = 0, sum = 0, hot = 0;
+		uint32_t *size = calloc(t->items, sizeof *size);
+
+		for (uint32_t g = 0; g + 32 <= t->items; g += 32) {
+			uint32_t mask = (uint32_t)hp_splitmix64(&rng);
+
+			for (unsigned j = 0; j < 32; j++)
+				if (mask >> j & 1) {
+					size[g + j] = at_size(hp_splitmix64(&rng));
+					setup++;
+				}
+		}
+		for (uint64_t k = 0; k < ops[i]; k++) {
+			uint32_t s = at_pick(t, hp_splitmix64(&rng));
+
+			hot += s < t->off[2];
+			if (size[s]) {
+				sum += (uint64_t)size[s] * (size[s] & 255);
+				size[s] = 0;
+				frees++;
+			} else {
+				size[s] = at_size(hp_splitmix64(&rng));
+				T_CHECK(size[s] >= 5 && size[s] <= 1024);
+				allocs++;
+			}
+		}
+		free(size);
+		T_CHECK_MSG(t->ops == ops[i] && t->setup_blocks == setup && t->allocs == allocs && t->frees == frees &&
+			    t->sum == sum, "alloc_test thread %d: %" PRIu64 " ops, %" PRIu64 " + %" PRIu64
+			    " allocations, %" PRIu64 " frees, sum %" PRIu64 "; expected %" PRIu64 ", %" PRIu64 " + %"
+			    PRIu64 ", %" PRIu64 ", %" PRIu64, i, t->ops, t->setup_blocks, t->allocs, t->frees, t->sum,
+			    ops[i], setup, allocs, frees, sum);
+		/* 65.5 % of the ops go to the two hottest ranges (0.8^6 + 6 x 0.2 x 0.8^5) */
+		T_CHECK_MSG(hot * 100 > ops[i] * 60 && hot * 100 < ops[i] * 71, "alloc_test thread %d: %" PRIu64 " of %" PRIu64 " ops hot", i, hot,
+			    ops[i]);
+		T_CHECK_MSG(t->foreign_frees == 0 && t->threads == 1, "alloc_test thread %d: %" PRIu64
+			    " frees of another thread's blocks, %" PRIu64 " threads", i, t->foreign_frees, t->threads);
+	}
+	at_quit(a);
+	for (int i = 0; i < nt; i++) {
+		at_thr_t *t = &a->thr[i];
+
+		T_CHECK_MSG(t->frees == t->setup_blocks + t->allocs && t->foreign_frees == 0,
+			    "alloc_test thread %d at exit: %" PRIu64 " frees of %" PRIu64 " blocks, %" PRIu64 " foreign",
+			    i, t->frees, t->setup_blocks + t->allocs, t->foreign_frees);
+		printf("alloc_test thread %d: %" PRIu64 " ops, %" PRIu64 " + %" PRIu64 " allocations, %" PRIu64
+		       " frees, 0 cross-thread\n", i, t->ops, t->setup_blocks, t->allocs, t->frees);
+	}
+	at_free(a);
+}
+
+/* The cases that start their own threads run them on every CPU of the run:
+ * setup() and run() widen the calling (pinned) thread's affinity, which
+ * the threads they start inherit. */
+static int t_ncpus_allowed(void)
+{
+	cpu_set_t set;
+
+	return pthread_getaffinity_np(pthread_self(), sizeof set, &set) == 0 ? CPU_COUNT(&set) : -1;
+}
+
+static void t_pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+/* Returns 0, or 77 when CPUs 0 and 1 are not both allowed (not checked). */
+static int test_unpin(void)
+{
+	static const hp_case_t *const threaded[] = { &wl_case_larson, &wl_case_xmalloc, &wl_case_cache_scratch,
+						     &wl_case_cache_thrash, &wl_case_glibc_thread, &wl_case_mstress,
+						     &wl_case_rptest, &wl_case_alloc_test, NULL };
+	static const hp_param_t two = { .label = "2", .value = 2 };
+	static const int cpus[2] = { 0, 1 };
+	cpu_set_t saved;
+
+	pthread_getaffinity_np(pthread_self(), sizeof saved, &saved);
+	if (!CPU_ISSET(0, &saved) || !CPU_ISSET(1, &saved)) {
+		printf("unpin: CPUs 0 and 1 are not both allowed here; not checked\n");
+		return 77;
+	}
+	for (int i = 0; threaded[i]; i++) {
+		const hp_case_t *c = threaded[i];
+		hp_ctx_t ctx = { .c = c, .v = &hp_v_glibc, .p = &two, .seed = T_SEED, .threads = 1,
+				 .cpus = cpus, .ncpus = 2, .all_cpus = cpus };
+		hp_state_t st = { .ops = &nop_ops, .threads = 1 };
+		int after_setup, after_run;
+
+		t_pin(1);
+		ctx.data = c->setup(&ctx);
+		after_setup = t_ncpus_allowed();
+		t_pin(1);
+		if (ctx.data)
+			c->run(&st, 3, &ctx);
+		after_run = t_ncpus_allowed();
+		T_CHECK_MSG(ctx.data && after_setup == 2 && after_run == 2,
+			    "%s: its threads would run on %d CPU(s) after setup, %d after run, not the run's 2",
+			    c->name, after_setup, after_run);
+		if (ctx.data)
+			c->teardown(&ctx, ctx.data);
+	}
+	pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+	return 0;
+}
+
 /* Single-threaded runs whose results depend only on the seed. */
 static void orig_checksums(char *out, size_t len)
 {
@@ -455,12 +699,38 @@ static void orig_checksums(char *out, size_t len)
 	snprintf(out + off, len - off, " glibc_simple=%" PRIu64 " glibc_thread=%" PRIu64, gs->sum, gt->thr[0].freed);
 	free(gs);
 	gt_free(gt);
+
+	/* two whole iterations (the slots are empty at their ends) and 20000 ops */
+	rptest_t *rp = rp_new(&hp_mem_libc_ops, 1, 50, RP_SLOTS, T_SEED);
+	alloctest_t *at = at_new_test(&hp_mem_libc_ops, 1, 1u << 14, T_SEED);
+
+	off = strlen(out);
+	if (!rp || !at) {
+		snprintf(out + off, len - off, " rptest/alloc_test setup failed");
+		return;
+	}
+	rp_batch(rp, 100);
+	at_batch(at, 20000);
+	snprintf(out + off, len - off, " rptest=%" PRIu64 " alloc_test=%" PRIu64, rp->thr[0].freed, at->thr[0].sum);
+	rp_free(rp);
+	at_free(at);
 }
 
 int main(int argc, char **argv)
 {
 	char ref[512];
 
+	if (argc == 3 && strcmp(argv[1], "--only") == 0) {
+		if (strcmp(argv[2], "rptest") == 0)
+			test_rptest_arith();
+		else if (strcmp(argv[2], "alloc_test") == 0)
+			test_alloc_test_arith();
+		else if (strcmp(argv[2], "unpin") == 0 && test_unpin() == 77)
+			return 77;
+		else
+			T_CHECK_MSG(0, "--only: unknown workload %s", argv[2]);
+		return t_done("test_malloc_workloads");
+	}
 	checksums(ref, sizeof ref);
 	if (argc == 2 && strcmp(argv[1], "--child") == 0) {
 		printf("%s\n", ref);
@@ -477,6 +747,9 @@ int main(int argc, char **argv)
 	test_glibc_simple_arith();
 	test_glibc_thread_arith();
 	test_mstress_arith();
+	test_rptest_arith();
+	test_alloc_test_arith();
+	(void)test_unpin();
 	test_allocators(ref);
 	test_two_threads();
 	test_corruption();
