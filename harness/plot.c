@@ -1542,7 +1542,7 @@ int hp_plot_dir(const char *dir, const hp_suite_t *const *suites, const char *te
 		hp_bench_set_free(&r);
 		free(plain);
 		free(ptab);
-		return 2;
+		return strstr(err, "out of memory") ? 99 : 2;
 	}
 	const char *why = hp_plot_unavailable();
 	if (why) {

@@ -76,7 +76,7 @@ void hp_plot_pts_free(hp_plot_pts_t *a);
 /* `hotpath plot DIR`: streams DIR/results.csv into a set and (re)draws with the suites
  * of `suites` (as hp_plot_results). Exit code: 0 (prints how many plots
  * and where), 2 when DIR is not a results folder or its results.csv is
- * bad, 1 when gnuplot is unavailable or fails. */
+ * bad, 1 when gnuplot is unavailable or fails, 99 out of memory. */
 int hp_plot_dir(const char *dir, const hp_suite_t *const *suites, const char *templates);
 
 #endif
