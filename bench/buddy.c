@@ -806,20 +806,20 @@ static const hp_case_t case_pcp_tune = {
 
 /* The first value of a counter of the impl trace (every repetition holds
  * the same, they depend on the seed alone); NAN when absent. */
-static double trace_counter(const hp_results_t *r, const char *metric)
+static double trace_counter(const hp_bench_set_t *r, const char *metric)
 {
-	for (size_t i = 0; i < r->nrec; i++) {
-		const hp_record_t *x = &r->rec[i];
+	for (size_t i = 0; i < r->n; i++) {
+		const hp_bench_vals_t *x = &r->b[i];
 		if (!strcmp(x->suite, "buddy") && !strcmp(x->case_, "trace") && !strcmp(x->kind, "impl") &&
-		    !strcmp(x->metric, metric))
-			return x->value;
+		    !strcmp(x->metric, metric) && x->n)
+			return x->v[0];
 	}
 	return NAN;
 }
 
 /* One row of the .dat per sample of the trace: position, the unusable and
  * extfrag indices at each order, the free fraction. Returns the rows. */
-static int frag_rows(FILE *f, const hp_results_t *r)
+static int frag_rows(FILE *f, const hp_bench_set_t *r)
 {
 	static const char *const kinds[] = { "unusable", "extfrag" };
 	char name[48];
@@ -847,7 +847,7 @@ static int frag_rows(FILE *f, const hp_results_t *r)
 	return rows;
 }
 
-static int buddy_plot_frag(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+static int buddy_plot_frag(const char *plotdir, const hp_bench_set_t *r, const char *tdir, char *err, size_t errlen)
 {
 	char path[4096], tmpl[4096], *d = NULL;
 	size_t len = 0;

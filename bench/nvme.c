@@ -497,17 +497,18 @@ typedef struct xover {
 	double irq_over_ns;     /* irq minus poll latency at the shortest point */
 } xover_t;
 
-static double xv_median(const hp_results_t *r, const char *variant, const char *param, const char *metric)
+static double xv_median(const hp_bench_set_t *r, const char *variant, const char *param, const char *metric)
 {
 	double v[256];
 	size_t n = 0;
 
-	for (size_t i = 0; i < r->nrec && n < 256; i++) {
-		const hp_record_t *x = &r->rec[i];
+	for (size_t i = 0; i < r->n && n < 256; i++) {
+		const hp_bench_vals_t *x = &r->b[i];
 
 		if (!strcmp(x->suite, "nvme") && !strcmp(x->case_, "emulated") && x->threads == 1 &&
 		    !strcmp(x->variant, variant) && !strcmp(x->param, param) && !strcmp(x->metric, metric))
-			v[n++] = x->value;
+			for (size_t k = 0; k < x->n && n < 256; k++)
+				v[n++] = x->v[k];
 	}
 	return n ? hp_median(v, n) : NAN;
 }
@@ -520,7 +521,7 @@ static double xv_gain(const xover_t *x, int i)
 }
 
 /* Fills *x (np 0: nothing to draw). */
-static void xover_gather(const hp_results_t *r, xover_t *x)
+static void xover_gather(const hp_bench_set_t *r, xover_t *x)
 {
 	memset(x, 0, sizeof *x);
 	for (int k = 0; svc_params[k].label && x->np < XP_MAX; k++) {
@@ -580,7 +581,7 @@ static void xover_text(const xover_t *x, char *buf, size_t len)
 
 /* plots/nvme-crossover: latency and host CPU per read against device time
  * (log axes), the break-even marked (scripts/nvme_crossover.gp). */
-static int nvme_plot_crossover(const char *plotdir, const hp_results_t *r, const char *tdir, char *err,
+static int nvme_plot_crossover(const char *plotdir, const hp_bench_set_t *r, const char *tdir, char *err,
 			       size_t errlen)
 {
 	char path[4096], tmpl[4096], gv[768], txt[256], *d = NULL;
@@ -637,9 +638,17 @@ static int nvme_plot_crossover(const char *plotdir, const hp_results_t *r, const
 static void nvme_summary(FILE *f, const hp_results_t *r)
 {
 	char txt[256];
+	hp_bench_set_t set;
 	xover_t x;
 
-	xover_gather(r, &x);
+	hp_bench_set_init(&set, HP_BSET_ALL);
+	if (hp_bench_set_from_results(&set, r) < 0) {
+		hp_bench_set_free(&set);
+		fprintf(f, "### crossover (poll vs interrupt)\n\n- not computed: out of memory\n\n");
+		return;
+	}
+	xover_gather(&set, &x);
+	hp_bench_set_free(&set);
 	if (!x.np)
 		return;
 	xover_text(&x, txt, sizeof txt);

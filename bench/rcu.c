@@ -232,15 +232,15 @@ static const hp_case_t c_kfree_rcu = {
 /* The rcu variants in the order the results name them (the suite's run
  * order, which gives each its colour in the standard plots), and the
  * largest thread count read_mostly ran with. -1 when out of memory. */
-static int rcu_order(const hp_results_t *r, const char ***order, int *norder, int *maxthr)
+static int rcu_order(const hp_bench_set_t *r, const char ***order, int *norder, int *maxthr)
 {
 	int cap = 0;
 
 	*order = NULL;
 	*norder = 0;
 	*maxthr = 0;
-	for (size_t i = 0; i < r->nrec; i++) {
-		const hp_record_t *x = &r->rec[i];
+	for (size_t i = 0; i < r->n; i++) {
+		const hp_bench_vals_t *x = &r->b[i];
 		int k;
 
 		if (strcmp(x->suite, "rcu") || strcmp(x->metric, "real_time"))
@@ -264,16 +264,17 @@ static int rcu_order(const hp_results_t *r, const char ***order, int *norder, in
 }
 
 /* Repetitions of read_mostly's real_time per (variant, param) at maxthr. */
-static int rcu_points(const hp_results_t *r, int maxthr, hp_plot_pts_t *pts)
+static int rcu_points(const hp_bench_set_t *r, int maxthr, hp_plot_pts_t *pts)
 {
-	for (size_t i = 0; i < r->nrec; i++) {
-		const hp_record_t *x = &r->rec[i];
+	for (size_t i = 0; i < r->n; i++) {
+		const hp_bench_vals_t *x = &r->b[i];
 
 		if (strcmp(x->suite, "rcu") || strcmp(x->case_, "read_mostly") ||
-		    strcmp(x->metric, "real_time") || x->threads != maxthr || !(x->value > 0))
+		    strcmp(x->metric, "real_time") || x->threads != maxthr)
 			continue;
-		if (hp_plot_pts_add(pts, x->variant, x->param, x->value) != 0)
-			return -1;
+		for (size_t k = 0; k < x->n; k++)
+			if (x->v[k] > 0 && hp_plot_pts_add(pts, x->variant, x->param, x->v[k]) != 0)
+				return -1;
 	}
 	return 0;
 }
@@ -363,7 +364,7 @@ static int rcu_draw(const char *plotdir, const char *tdir, const char *dat, size
 /* One line per variant (colour: its place in the suite's run order, as in
  * the standard plots), x = the sweep's params in their order (categorical:
  * 0% has no place on a log axis), y = threads * 1e9 / median ns per op. */
-static int rcu_plot_updates(const char *plotdir, const hp_results_t *r, const char *tdir,
+static int rcu_plot_updates(const char *plotdir, const hp_bench_set_t *r, const char *tdir,
 			    char *err, size_t errlen)
 {
 	const char **order = NULL;

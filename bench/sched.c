@@ -1593,19 +1593,20 @@ static const hp_case_t case_tp = {
 /* Collects the single-thread repetitions of one metric of one case, per
  * (variant, param), in the order the results hold them. 0, or -1 with err
  * when out of memory. */
-static int collect(const hp_results_t *r, const char *case_, const char *metric, hp_plot_pts_t *out,
+static int collect(const hp_bench_set_t *r, const char *case_, const char *metric, hp_plot_pts_t *out,
 		   char *err, size_t errlen)
 {
-	for (size_t i = 0; i < r->nrec; i++) {
-		const hp_record_t *x = &r->rec[i];
+	for (size_t i = 0; i < r->n; i++) {
+		const hp_bench_vals_t *x = &r->b[i];
 
 		if (strcmp(x->suite, "sched") || strcmp(x->case_, case_) || strcmp(x->metric, metric) ||
-		    x->threads != 1 || !isfinite(x->value))
+		    x->threads != 1)
 			continue;
-		if (hp_plot_pts_add(out, x->variant, x->param, x->value) != 0) {
-			snprintf(err, errlen, "sched plot %s: out of memory", case_);
-			return -1;
-		}
+		for (size_t k = 0; k < x->n; k++)
+			if (isfinite(x->v[k]) && hp_plot_pts_add(out, x->variant, x->param, x->v[k]) != 0) {
+				snprintf(err, errlen, "sched plot %s: out of memory", case_);
+				return -1;
+			}
 	}
 	return 0;
 }
@@ -1671,7 +1672,7 @@ static int nr_blocks(FILE *f, hp_plot_pts_t *pts, double *lo, double *hi)
 
 /* Time (or instructions) per operation against nr_running, log x: one
  * line per variant. */
-static int plot_nr(const char *plotdir, const hp_results_t *r, const char *tdir, const char *case_,
+static int plot_nr(const char *plotdir, const hp_bench_set_t *r, const char *tdir, const char *case_,
 		   char *err, size_t errlen)
 {
 	const char *metric = "real_time";
@@ -1716,33 +1717,35 @@ out:
 	return rc;
 }
 
-static int plot_nr_pick(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+static int plot_nr_pick(const char *plotdir, const hp_bench_set_t *r, const char *tdir, char *err, size_t errlen)
 {
 	return plot_nr(plotdir, r, tdir, "pick_next", err, errlen);
 }
 
-static int plot_nr_enq(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+static int plot_nr_enq(const char *plotdir, const hp_bench_set_t *r, const char *tdir, char *err, size_t errlen)
 {
 	return plot_nr(plotdir, r, tdir, "enqueue_dequeue", err, errlen);
 }
 
-static int plot_nr_tick(const char *plotdir, const hp_results_t *r, const char *tdir, char *err, size_t errlen)
+static int plot_nr_tick(const char *plotdir, const hp_bench_set_t *r, const char *tdir, char *err, size_t errlen)
 {
 	return plot_nr(plotdir, r, tdir, "tick", err, errlen);
 }
 
 /* The median over repetitions of one fidelity counter of one scenario, or NAN. */
-static double fid_value(const hp_results_t *r, const char *param, const char *metric)
+static double fid_value(const hp_bench_set_t *r, const char *param, const char *metric)
 {
 	double v[64];
 	size_t n = 0;
 
-	for (size_t i = 0; i < r->nrec && n < 64; i++) {
-		const hp_record_t *x = &r->rec[i];
+	for (size_t i = 0; i < r->n && n < 64; i++) {
+		const hp_bench_vals_t *x = &r->b[i];
 
 		if (!strcmp(x->suite, "sched") && !strcmp(x->case_, "fidelity") && !strcmp(x->param, param) &&
-		    !strcmp(x->metric, metric) && isfinite(x->value))
-			v[n++] = x->value;
+		    !strcmp(x->metric, metric))
+			for (size_t k = 0; k < x->n && n < 64; k++)
+				if (isfinite(x->v[k]))
+					v[n++] = x->v[k];
 	}
 	return n ? hp_median(v, n) : NAN;
 }
@@ -1751,7 +1754,7 @@ static double fid_value(const hp_results_t *r, const char *param, const char *me
  * measured under this kernel (median over the rt-app runs, bars from the
  * fastest to the slowest run) beside each model's prediction (median over
  * seeds, bars the 95% interval), the closest model named in the title. */
-static int plot_fidelity(const char *plotdir, const hp_results_t *r, const char *tdir,
+static int plot_fidelity(const char *plotdir, const hp_bench_set_t *r, const char *tdir,
 			 char *err, size_t errlen)
 {
 	char tmpl[4096], name[96], key[96], gv[1024];

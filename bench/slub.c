@@ -673,41 +673,45 @@ static gen_val_t gen_value(hp_plot_pts_t *pts, const char *variant, const char *
 
 /* real_time when the suite measured time, else instructions, else
  * perf_cycles (the standard plots' choice); NULL when none. */
-static const char *gen_metric(const hp_results_t *r)
+static const char *gen_metric(const hp_bench_set_t *r)
 {
 	static const char *const order[] = { "real_time", "instructions", "perf_cycles" };
 	int best = 3;
 
-	for (size_t i = 0; i < r->nrec; i++)
-		for (int k = 0; k < best && !strcmp(r->rec[i].suite, "slub"); k++)
-			if (!strcmp(r->rec[i].metric, order[k]))
+	for (size_t i = 0; i < r->n; i++)
+		for (int k = 0; k < best && !strcmp(r->b[i].suite, "slub"); k++)
+			if (!strcmp(r->b[i].metric, order[k]))
 				best = k;
 	return best < 3 ? order[best] : NULL;
 }
 
 /* The repetitions of case c's metric per (variant, param) at the fewest
  * threads it ran with (sweep: 1); the unit of its rows in *unit. */
-static int gen_points(const hp_results_t *r, const char *metric, const hp_case_t *c, hp_plot_pts_t *pts,
+static int gen_points(const hp_bench_set_t *r, const char *metric, const hp_case_t *c, hp_plot_pts_t *pts,
 		      const char **unit)
 {
 	int thr = 0;
 
-	for (size_t i = 0; i < r->nrec; i++) {
-		const hp_record_t *x = &r->rec[i];
+	for (size_t i = 0; i < r->n; i++) {
+		const hp_bench_vals_t *x = &r->b[i];
 
 		if (!strcmp(x->suite, "slub") && !strcmp(x->case_, c->name) && !strcmp(x->metric, metric) &&
 		    (thr == 0 || x->threads < thr))
 			thr = x->threads;
 	}
-	for (size_t i = 0; i < r->nrec; i++) {
-		const hp_record_t *x = &r->rec[i];
+	for (size_t i = 0; i < r->n; i++) {
+		const hp_bench_vals_t *x = &r->b[i];
 
 		if (strcmp(x->suite, "slub") || strcmp(x->case_, c->name) || strcmp(x->metric, metric) ||
-		    x->threads != thr || strcmp(x->kind, "impl") || !isfinite(x->value))
+		    x->threads != thr || strcmp(x->kind, "impl"))
 			continue;
-		if (hp_plot_pts_add(pts, x->variant, x->param, x->value) != 0)
-			return -1;
-		*unit = x->unit;
+		for (size_t k = 0; k < x->n; k++) {
+			if (!isfinite(x->v[k]))
+				continue;
+			if (hp_plot_pts_add(pts, x->variant, x->param, x->v[k]) != 0)
+				return -1;
+			*unit = x->unit;
+		}
 	}
 	return 0;
 }
@@ -724,7 +728,7 @@ typedef struct gen_sum {
  * of cpu-slab and of sheaves (NaN for a side not run; a pair whose sheaves
  * side did not run is left out whole), the two pairs' cpu-slab variants
  * ("-": none) and the unit. The bars present are centred on the row's x. */
-static int gen_rows(FILE *f, const hp_results_t *r, const char *metric, gen_sum_t *sum)
+static int gen_rows(FILE *f, const hp_bench_set_t *r, const char *metric, gen_sum_t *sum)
 {
 	for (const hp_case_t *const *cp = hp_suite_slub.cases; *cp; cp++) {
 		const hp_case_t *c = *cp;
@@ -818,7 +822,7 @@ static int gen_draw(const char *plotdir, const char *tdir, const char *metric, c
  * two generations side by side: pinned cpu-slab beside pinned sheaves,
  * cpu-slab's per-CPU-op stand-in (rseq, else cmpxchg) beside sheaves.
  * Nothing is drawn (0) when the results hold no sheaves rows. */
-static int slub_plot_generations(const char *plotdir, const hp_results_t *r, const char *tdir, char *err,
+static int slub_plot_generations(const char *plotdir, const hp_bench_set_t *r, const char *tdir, char *err,
 				 size_t errlen)
 {
 	const char *metric = gen_metric(r);

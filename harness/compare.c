@@ -61,105 +61,23 @@ static size_t rng_below(hp_xoshiro_t *r, size_t n)
 /* One side: each benchmark's primary metric and its values             */
 /* ==================================================================== */
 
-typedef struct side_bench {
-	char name[HP_BENCH_KEY_MAX];    /* suite/case/variant[/param]/threads:N */
-	char metric[48], unit[24];
-	int prio;               /* hp_primary_rank of metric */
-	double *v;
-	size_t n, cap;
-} side_bench_t;
+/* A side is an hp_bench_set_t in HP_BSET_PRIMARY mode (record.h): one
+ * metric's values per benchmark, never the file. */
 
-typedef struct side {
-	keymap_t ids;           /* bench key -> index into b */
-	side_bench_t *b;
-	size_t n, cap;
-} side_t;
-
-static void side_free(side_t *s)
+static void side_init(hp_bench_set_t *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		free(s->b[i].v);
-	free(s->b);
-	keymap_free(&s->ids);
-	memset(s, 0, sizeof(*s));
+	hp_bench_set_init(s, HP_BSET_PRIMARY);
 }
 
-/* Adds one record: its benchmark if new, and its value when its metric is
- * the benchmark's best so far (hp_primary_rank; among the rest, the first
- * seen). A better metric arriving later drops the values kept so far, so
- * memory holds one metric's values per benchmark, never the file. 0, or -1
- * when out of memory. */
-static int side_add(side_t *s, const hp_record_t *x)
-{
-	char key[HP_BENCH_KEY_MAX];
-	int p = hp_primary_rank(x->metric);
-	size_t id;
-	side_bench_t *b;
-
-	hp_bench_key(key, sizeof(key), x->suite, x->case_, x->variant, x->param, x->threads);
-	id = keymap_id(&s->ids, key);
-	if (id == KEYMAP_NONE)
-		return -1;
-	if (id == s->n) {
-		if (s->n == s->cap) {
-			size_t cap = s->cap ? 2 * s->cap : 16;
-			side_bench_t *nb = realloc(s->b, cap * sizeof(*nb));
-
-			if (!nb)
-				return -1;
-			s->b = nb;
-			s->cap = cap;
-		}
-		memset(&s->b[s->n], 0, sizeof(s->b[s->n]));
-		hp_bench_name(s->b[s->n].name, sizeof(s->b[s->n].name), x->suite, x->case_,
-			      x->variant, x->param, x->threads);
-		/* above any rank: the first metric seen is taken */
-		s->b[s->n].prio = HP_NPRIMARY + 1;
-		s->n++;
-	}
-	b = &s->b[id];
-	if (p < b->prio) {
-		b->prio = p;
-		b->n = 0;
-		hp_strlcpy(b->metric, x->metric, sizeof(b->metric));
-		hp_strlcpy(b->unit, x->unit, sizeof(b->unit));
-	}
-	if (strcmp(x->metric, b->metric))
-		return 0;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 8;
-		double *nv = realloc(b->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -1;
-		b->v = nv;
-		b->cap = cap;
-	}
-	b->v[b->n++] = x->value;
-	return 0;
-}
-
-static void side_init(side_t *s)
-{
-	memset(s, 0, sizeof(*s));
-	keymap_init(&s->ids);
-}
-
-static int side_build(const hp_results_t *r, side_t *s)
+static int side_build(const hp_results_t *r, hp_bench_set_t *s)
 {
 	side_init(s);
-	for (size_t i = 0; i < r->nrec; i++)
-		if (side_add(s, &r->rec[i]) < 0) {
-			side_free(s);
-			errno = ENOMEM;
-			return -1;
-		}
+	if (hp_bench_set_from_results(s, r) < 0) {
+		hp_bench_set_free(s);
+		errno = ENOMEM;
+		return -1;
+	}
 	return 0;
-}
-
-static int side_add_cb(const hp_record_t *x, void *arg)
-{
-	return side_add(arg, x);
 }
 
 /* ==================================================================== */
@@ -239,7 +157,7 @@ static int is_deterministic(const char *metric)
 	return strcmp(metric, "instructions") == 0 || strncmp(metric, "cache_", 6) == 0;
 }
 
-static int compare_one(const side_bench_t *A, const side_bench_t *B, uint64_t seed,
+static int compare_one(const hp_bench_vals_t *A, const hp_bench_vals_t *B, uint64_t seed,
 		       hp_cmp_row_t *row)
 {
 	double *tmp = malloc((A->n > B->n ? A->n : B->n) * sizeof(*tmp) + 1);
@@ -251,7 +169,7 @@ static int compare_one(const side_bench_t *A, const side_bench_t *B, uint64_t se
 	}
 	memset(row, 0, sizeof(*row));
 	/* a name and a metric field always fit (compare.h) */
-	snprintf(row->key, sizeof(row->key), "%s:%s", A->name, A->metric);
+	hp_bench_vals_key(row->key, sizeof(row->key), A);
 	row->na = A->n;
 	row->nb = B->n;
 	/* hp_median sorts, and the bootstrap wants the original values */
@@ -285,7 +203,8 @@ static int compare_one(const side_bench_t *A, const side_bench_t *B, uint64_t se
 
 /* Rows for benchmarks in both sides with the same primary metric, in A's
  * order; aidx (optional) gets each row's benchmark index in A. */
-static long compare_sides(const side_t *sa, const side_t *sb, uint64_t seed, hp_cmp_row_t **rows,
+static long compare_sides(const hp_bench_set_t *sa, const hp_bench_set_t *sb, uint64_t seed,
+			  hp_cmp_row_t **rows,
 			  size_t **aidx)
 {
 	hp_cmp_row_t *out = malloc((sa->n ? sa->n : 1) * sizeof(*out));
@@ -300,7 +219,7 @@ static long compare_sides(const side_t *sa, const side_t *sb, uint64_t seed, hp_
 		return -1;
 	}
 	for (size_t i = 0; i < sa->n; i++) {
-		const side_bench_t *A = &sa->b[i];
+		const hp_bench_vals_t *A = &sa->b[i];
 		size_t j = keymap_find(&sb->ids, sa->ids.keys[i]);
 
 		if (j == KEYMAP_NONE || strcmp(A->metric, sb->b[j].metric) || !A->n || !sb->b[j].n)
@@ -320,10 +239,20 @@ static long compare_sides(const side_t *sa, const side_t *sb, uint64_t seed, hp_
 	return n;
 }
 
+long hp_compare_sets(const hp_bench_set_t *a, const hp_bench_set_t *b, uint64_t seed,
+		     hp_cmp_row_t **rows)
+{
+	if (!rows) {
+		errno = EINVAL;
+		return -1;
+	}
+	return compare_sides(a, b, seed, rows, NULL);
+}
+
 long hp_compare(const hp_results_t *a, const hp_results_t *b, uint64_t seed,
 		hp_cmp_row_t **rows)
 {
-	side_t sa, sb;
+	hp_bench_set_t sa, sb;
 	long n;
 
 	if (!rows) {
@@ -334,12 +263,12 @@ long hp_compare(const hp_results_t *a, const hp_results_t *b, uint64_t seed,
 	if (side_build(a, &sa) < 0)
 		return -1;
 	if (side_build(b, &sb) < 0) {
-		side_free(&sa);
+		hp_bench_set_free(&sa);
 		return -1;
 	}
 	n = compare_sides(&sa, &sb, seed, rows, NULL);
-	side_free(&sa);
-	side_free(&sb);
+	hp_bench_set_free(&sa);
+	hp_bench_set_free(&sb);
 	return n;
 }
 
@@ -402,7 +331,7 @@ static int load_env(const char *path, run_info_t *ri)
  * primary values: memory grows with the benchmarks, not the rows).
  * 0, or -1 after a message naming the folder (errno ENOMEM when out of
  * memory). */
-static int load_dir(const char *dir, side_t *s, run_info_t *ri)
+static int load_dir(const char *dir, hp_bench_set_t *s, run_info_t *ri)
 {
 	char *csv = dir_file(dir, "results.csv"), *env = dir_file(dir, "env.json"), err[1024];
 	int rc = -1;
@@ -427,7 +356,7 @@ static int load_dir(const char *dir, side_t *s, run_info_t *ri)
 		goto out;
 	/* err holds a path, a line number and a reason; a longer path is
 	 * cut in the message only, never in what is read */
-	if (hp_read_csv_each(csv, side_add_cb, s, err, sizeof(err)) < 0) {
+	if (hp_read_csv_each(csv, hp_bench_set_add_cb, s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hotpath compare: %s\n", err);
 		goto out;
 	}
@@ -534,7 +463,7 @@ static const char *ratio_fmt(double r)
 }
 
 /* Row i + 1 of the table from comparison row x. */
-static void table_row(table_t *t, size_t i, const hp_cmp_row_t *x, const side_bench_t *A,
+static void table_row(table_t *t, size_t i, const hp_cmp_row_t *x, const hp_bench_vals_t *A,
 		      tally_t *ty)
 {
 	int det = is_deterministic(A->metric);
@@ -568,7 +497,7 @@ static void table_row(table_t *t, size_t i, const hp_cmp_row_t *x, const side_be
 
 /* The table of rows[0..n): 0, or -1 when out of memory. */
 static int print_rows(FILE *out, const hp_cmp_row_t *rows, const size_t *aidx, size_t n,
-		      const side_t *sa, tally_t *ty)
+		      const hp_bench_set_t *sa, tally_t *ty)
 {
 	table_t t = { .nrows = n + 1 };
 	int rc = -1;
@@ -594,20 +523,18 @@ static int print_rows(FILE *out, const hp_cmp_row_t *rows, const size_t *aidx, s
 
 /* Benchmarks of `a` that `b` lacks (or judges by another metric), one line
  * each; returns how many, or -1 when out of memory. */
-static long print_only(FILE *out, const side_t *a, const side_t *b, const char *label)
+static long print_only(FILE *out, const hp_bench_set_t *a, const hp_bench_set_t *b, const char *label)
 {
 	long n = 0;
 
 	for (size_t i = 0; i < a->n; i++) {
 		size_t j = keymap_find(&b->ids, a->ids.keys[i]);
-		char *k, *shown;
+		char k[HP_BENCH_KEY_MAX + 48], *shown;
 
 		if (j != KEYMAP_NONE && !strcmp(a->b[i].metric, b->b[j].metric))
 			continue;
-		if (asprintf(&k, "%s:%s", a->b[i].name, a->b[i].metric) < 0)
-			return -1;
+		hp_bench_vals_key(k, sizeof(k), &a->b[i]);
 		shown = key_cell(k);
-		free(k);
 		if (!shown)
 			return -1;
 		fprintf(out, "only in %s: %s\n", label, shown);
@@ -619,7 +546,7 @@ static long print_only(FILE *out, const side_t *a, const side_t *b, const char *
 
 /* Everything printed after the folders are read: the table, what only one
  * side has, the counts. 0, or -1 when out of memory. */
-static int report(FILE *out, const char *a, const char *b, const side_t *sa, const side_t *sb)
+static int report(FILE *out, const char *a, const char *b, const hp_bench_set_t *sa, const hp_bench_set_t *sb)
 {
 	hp_cmp_row_t *rows = NULL;
 	size_t *aidx = NULL;
@@ -667,7 +594,7 @@ static void run_notes(FILE *out, const char *label, const char *dir, const run_i
 int hp_compare_dirs(const char *a, const char *b, FILE *out)
 {
 	run_info_t ia, ib;
-	side_t sa, sb;
+	hp_bench_set_t sa, sb;
 	int rc = 2;
 
 	if (!out)
@@ -685,8 +612,8 @@ int hp_compare_dirs(const char *a, const char *b, FILE *out)
 	if (rc != 0)
 		fprintf(stderr, "hotpath compare: out of memory\n");
 out:
-	side_free(&sa);
-	side_free(&sb);
+	hp_bench_set_free(&sa);
+	hp_bench_set_free(&sb);
 	return rc;
 }
 
@@ -696,7 +623,7 @@ out:
 
 typedef struct run_pick {
 	const char *run;
-	side_t *s;
+	hp_bench_set_t *s;
 	size_t rows;
 } run_pick_t;
 
@@ -707,7 +634,7 @@ static int run_pick_cb(const hp_record_t *x, const char *run, void *arg)
 	if (strcmp(run, p->run))
 		return 0;
 	p->rows++;
-	return side_add_cb(x, p->s);
+	return hp_bench_set_add_cb(x, p->s);
 }
 
 /* The run names merged.json lists, ", "-joined into buf (for messages). */
@@ -736,7 +663,7 @@ static void merged_runs(const char *m, char *buf, size_t len)
 
 /* One run of merged folder m into s; env info from m/runs/<run>/env.json.
  * 0, or -1 after a message. */
-static int load_run(const char *m, const char *run, side_t *s, run_info_t *ri)
+static int load_run(const char *m, const char *run, hp_bench_set_t *s, run_info_t *ri)
 {
 	char *csv = dir_file(m, "results.csv"), *env = NULL, err[1024], names[1024];
 	run_pick_t pick = { .run = run, .s = s };
@@ -773,7 +700,7 @@ int hp_compare_runs(const char *m, const char *runs, FILE *out)
 	const char *comma = strchr(runs, ',');
 	char x[HP_RUN_NAME_MAX + 1], y[HP_RUN_NAME_MAX + 1], *la = NULL, *lb = NULL;
 	run_info_t ia, ib;
-	side_t sa, sb;
+	hp_bench_set_t sa, sb;
 	int rc = 2;
 
 	if (!out)
@@ -817,7 +744,7 @@ int hp_compare_runs(const char *m, const char *runs, FILE *out)
 out:
 	free(la);
 	free(lb);
-	side_free(&sa);
-	side_free(&sb);
+	hp_bench_set_free(&sa);
+	hp_bench_set_free(&sb);
 	return rc;
 }

@@ -27,6 +27,10 @@ typedef struct hp_cmp_row {
  * Returns the number of rows (allocated into *rows), -1 on error. */
 long hp_compare(const hp_results_t *a, const hp_results_t *b, uint64_t seed,
 		hp_cmp_row_t **rows);
+/* The same for two sets already read (HP_BSET_PRIMARY, record.h), in a's
+ * order. */
+long hp_compare_sets(const hp_bench_set_t *a, const hp_bench_set_t *b, uint64_t seed,
+		     hp_cmp_row_t **rows);
 /* A seeded 95% bootstrap interval of the median of v[0..n), drawn as
  * compare draws its intervals (same resamples, generator and fixed seed,
  * mixed with `key`, so the same values under the same key always give the

@@ -122,19 +122,19 @@ static void macro_stem(char *name, size_t len, const hp_rep_bench_t *b)
 	char unit[24], *slash;
 
 	snprintf(name, len, "hp");
-	camel(name, len, b->suite);
-	camel(name, len, b->case_);
-	camel(name, len, b->variant);
-	if (b->param[0] && strcmp(b->param, "-"))
-		camel(name, len, b->param);
-	if (b->threads != 1) {
+	camel(name, len, b->vals->suite);
+	camel(name, len, b->vals->case_);
+	camel(name, len, b->vals->variant);
+	if (b->vals->param[0] && strcmp(b->vals->param, "-"))
+		camel(name, len, b->vals->param);
+	if (b->vals->threads != 1) {
 		char t[16];
 
-		snprintf(t, sizeof(t), "%d", b->threads);
+		snprintf(t, sizeof(t), "%d", b->vals->threads);
 		camel(name, len, "threads");
 		camel(name, len, t);
 	}
-	hp_strlcpy(unit, b->unit, sizeof(unit));
+	hp_strlcpy(unit, b->vals->unit, sizeof(unit));
 	slash = strchr(unit, '/');
 	if (slash)
 		*slash = '\0';
@@ -186,24 +186,24 @@ static void case_table(FILE *f, const hp_rep_t *r, size_t gi, size_t ge, keymap_
 	char label[256];
 
 	fputs("\\begin{table}[htbp]\n\\centering\n\\caption{", f);
-	tex_put(f, b0->suite);
+	tex_put(f, b0->vals->suite);
 	fputc('/', f);
-	tex_put(f, b0->case_);
+	tex_put(f, b0->vals->case_);
 	fputs(": median of ", f);
-	tex_put(f, b0->metric);
+	tex_put(f, b0->vals->metric);
 	fputs(" in ", f);
-	tex_put(f, b0->unit);
+	tex_put(f, b0->vals->unit);
 	fputs(" over the repetitions, with the 95\\% bootstrap interval of the median; ratio to the "
 	      "table's first impl variant of the same param and threads, only where the work is equal. ", f);
 	machine(f, r);
 	snprintf(label, sizeof(label), "hp");
-	camel(label, sizeof(label), b0->suite);
-	camel(label, sizeof(label), b0->case_);
+	camel(label, sizeof(label), b0->vals->suite);
+	camel(label, sizeof(label), b0->vals->case_);
 	unique_name(labels, label, sizeof(label));
 	fprintf(f, "}\n\\label{tab:%s}\n", label);
 	fputs("\\begin{tabular}{@{}llrD{.}{.}{-1}rD{.}{.}{-1}@{}}\n\\toprule\n"
 	      "variant & param & threads & \\multicolumn{1}{c}{median (", f);
-	tex_put(f, b0->unit);
+	tex_put(f, b0->vals->unit);
 	fputs(")} & \\multicolumn{1}{c}{95\\% interval} & \\multicolumn{1}{c}{ratio} \\\\\n\\midrule\n", f);
 	for (size_t g = gi; g < ge; g++) {
 		const hp_rep_group_t *gr = &r->g[g];
@@ -213,22 +213,22 @@ static void case_table(FILE *f, const hp_rep_t *r, size_t gi, size_t ge, keymap_
 			char why[256], lo[64], hi[64];
 			double q;
 
-			tex_put(f, b->variant);
+			tex_put(f, b->vals->variant);
 			fputs(" & ", f);
-			if (b->param[0] && strcmp(b->param, "-"))
-				tex_put(f, b->param);
+			if (b->vals->param[0] && strcmp(b->vals->param, "-"))
+				tex_put(f, b->vals->param);
 			else
 				fputs("--", f);
-			fprintf(f, " & %d & ", b->threads);
-			if (b->n && strcmp(b->unit, b0->unit)) {
+			fprintf(f, " & %d & ", b->vals->threads);
+			if (b->vals->n && strcmp(b->vals->unit, b0->vals->unit)) {
 				char v[64];
 
 				hp_rep_fmt(v, sizeof(v), b->med);
 				fprintf(f, "\\multicolumn{1}{r}{%s ", v);
-				tex_put(f, b->unit);
+				tex_put(f, b->vals->unit);
 				fputc('}', f);
 			} else {
-				tex_num(f, b->n ? b->med : NAN);
+				tex_num(f, b->vals->n ? b->med : NAN);
 			}
 			fputs(" & ", f);
 			if (b->has_ci) {
@@ -264,18 +264,19 @@ static int macros(FILE *f, const hp_rep_t *r)
 			char name[512], ratio[600], why[256], num[64], bn[HP_BENCH_KEY_MAX];
 			double q;
 
-			if (!b->n)
+			if (!b->vals->n)
 				continue;
 			macro_stem(name, sizeof(name), b);
 			if (unique_name(&used, name, sizeof(name)) < 0) {
 				rc = -1;
 				break;
 			}
-			hp_bench_name(bn, sizeof(bn), b->suite, b->case_, b->variant, b->param, b->threads);
+			hp_bench_name(bn, sizeof(bn), b->vals->suite, b->vals->case_, b->vals->variant,
+				      b->vals->param, b->vals->threads);
 			fputs("% ", f);
 			comment_put(f, bn);
 			fputs(" (", f);
-			comment_put(f, b->metric);
+			comment_put(f, b->vals->metric);
 			fputs(")\n", f);
 			hp_rep_fmt(num, sizeof(num), b->med);
 			fprintf(f, "\\newcommand{\\%s}{%s}\n", name, num);
@@ -313,7 +314,7 @@ static int write_suites(const hp_rep_t *r, const char *tables)
 
 	keymap_init(&labels);
 	for (size_t gi = 0; gi < r->ng && !rc;) {
-		const char *suite = r->b[r->g[gi].first].suite;
+		const char *suite = r->b[r->g[gi].first].vals->suite;
 		char path[4200];
 		char *buf = NULL;
 		size_t len = 0, ge = gi;
@@ -328,12 +329,12 @@ static int write_suites(const hp_rep_t *r, const char *tables)
 		fputs("% hotpath export --latex: the ", f);
 		comment_put(f, suite);
 		fputs(" suite. Needs \\usepackage{booktabs,dcolumn}. Written by hotpath; do not edit.\n\n", f);
-		while (ge < r->ng && !strcmp(r->b[r->g[ge].first].suite, suite))
+		while (ge < r->ng && !strcmp(r->b[r->g[ge].first].vals->suite, suite))
 			ge++;
 		for (size_t ci = gi; ci < ge;) {
 			size_t ce = ci;
 
-			while (ce < ge && !strcmp(r->b[r->g[ce].first].case_, r->b[r->g[ci].first].case_))
+			while (ce < ge && !strcmp(r->b[r->g[ce].first].vals->case_, r->b[r->g[ci].first].vals->case_))
 				ce++;
 			case_table(f, r, ci, ce, &labels);
 			ci = ce;

@@ -174,12 +174,15 @@ typedef struct hp_case {
 	const hp_variant_t *const *variants; /* NULL-terminated */
 } hp_case_t;
 
-/* A plot a suite draws itself from a results folder's records, after the
- * standard bar and thread plots (sched: time against nr_running, predicted
- * against measured shares). `plotdir` is DIR/plots, `templates` the folder
+/* A plot a suite draws itself from a results folder, after the standard
+ * bar and thread plots (sched: time against nr_running, predicted against
+ * measured shares). `s` holds each benchmark's values per metric (an
+ * hp_bench_set_t of HP_BSET_ALL, record.h: entries in the run's order, one
+ * per benchmark and metric). `plotdir` is DIR/plots, `templates` the folder
  * of the .gp files; draw with hp_plot_render (plot.h). Returns the number
- * of plots drawn (0 when the results hold nothing for it), or -1 with err. */
-typedef int (*hp_plot_fn)(const char *plotdir, const struct hp_results *r,
+ * of plots drawn (0 when the set holds nothing for it), or -1 with err. */
+struct hp_bench_set;
+typedef int (*hp_plot_fn)(const char *plotdir, const struct hp_bench_set *s,
 			  const char *templates, char *err, size_t errlen);
 
 /* A command a suite adds to the CLI, e.g. sched's `hotpath sim FILE`.

@@ -330,83 +330,6 @@ void hp_cg_dump(const char *label)
 #endif
 }
 
-/* The first number after "key:"; -1 when the line does not start with one. */
-static int cg_first_number(const char *s, uint64_t *v)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	unsigned long long x = strtoull(s, &end, 10);
-	if (errno || (*end && *end != ' ' && *end != '\t' && *end != '\n' && *end != '\r'))
-		return -1;
-	*v = x;
-	return 0;
-}
-
-int hp_cg_read_total(const char *path, uint64_t *ir, char *err, size_t errlen)
-{
-	char *line = NULL;      /* getline: long symbol lines are read whole, never split */
-	size_t cap = 0;
-	int have_sum = 0, have_tot = 0, lineno = 0, bad = 0;
-	uint64_t sum = 0, tot = 0;
-	FILE *f;
-
-	if (!err)
-		errlen = 0;
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "cannot open callgrind output %s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (getline(&line, &cap, f) > 0) {
-		lineno++;
-		if (!strncmp(line, "events:", 7)) {
-			/* Ir is first by default; another first event would make
-			 * "total" mean something else. */
-			const char *e = line + 7;
-			while (*e == ' ' || *e == '\t')
-				e++;
-			if (strncmp(e, "Ir", 2) || (e[2] && e[2] != ' ' && e[2] != '\n' && e[2] != '\r')) {
-				snprintf(err, errlen, "%s:%d: first event is not Ir (events:%.*s)",
-					 path, lineno, 60, line + 7);
-				free(line);
-				fclose(f);
-				return -1;
-			}
-		} else if (!strncmp(line, "summary:", 8) && !have_sum) {
-			if (cg_first_number(line + 8, &sum) < 0)
-				bad = lineno;
-			else
-				have_sum = 1;
-		} else if (!strncmp(line, "totals:", 7) && !have_tot) {
-			if (cg_first_number(line + 7, &tot) < 0)
-				bad = lineno;
-			else
-				have_tot = 1;
-		}
-	}
-	free(line);
-	fclose(f);
-	if (have_sum) {
-		*ir = sum;
-		return 0;
-	}
-	if (have_tot) {
-		*ir = tot;
-		return 0;
-	}
-	if (bad)
-		snprintf(err, errlen, "%s:%d: summary/totals line without a number", path, bad);
-	else
-		snprintf(err, errlen, "%s: no \"summary:\" or \"totals:\" line (not a callgrind output file?)",
-			 path);
-	return -1;
-}
-
 /* The "events:" line's names, in order; the count, or -1 when too many. */
 static int cg_event_names(char *line, char names[][16], int max)
 {
@@ -483,8 +406,8 @@ int hp_cg_read_events(const char *path, const char *const *names, int n, uint64_
 		while (k < nev && strcmp(ev[k], names[i]))
 			k++;
 		if (k == nev) {
-			snprintf(err, errlen, "%s: no %s event: was the cache simulator on (--cache-sim=yes)?",
-				 path, names[i]);
+			snprintf(err, errlen, "%s: no %s event%s", path, names[i], strcmp(names[i], "Ir") ?
+				 ": was the cache simulator on (--cache-sim=yes)?" : "");
 			goto out;
 		}
 		out[i] = val[k];
@@ -494,6 +417,13 @@ out:
 	free(line);
 	fclose(f);
 	return rc;
+}
+
+int hp_cg_read_total(const char *path, uint64_t *ir, char *err, size_t errlen)
+{
+	static const char *const ir_event[] = { "Ir" };
+
+	return hp_cg_read_events(path, ir_event, 1, ir, err, errlen);
 }
 
 const char *hp_cg_unavailable(void)

@@ -45,7 +45,8 @@ void hp_cg_pause(void);
 void hp_cg_resume(void);
 void hp_cg_dump(const char *label);  /* CALLGRIND_DUMP_STATS_AT(label) */
 /* Reads the instruction total (the "summary:" or "totals:" Ir value) of
- * one callgrind output file. Returns 0 or -1 with err. */
+ * one callgrind output file: hp_cg_read_events of "Ir". Returns 0 or -1
+ * with err. */
 int hp_cg_read_total(const char *path, uint64_t *ir, char *err, size_t errlen);
 /* Reads the totals of the named events (callgrind's names: "Ir", "I1mr",
  * "D1mr", "D1mw", "ILmr", "DLmr", "DLmw") from one callgrind output file

@@ -300,9 +300,9 @@ const char *hp_plot_unavailable(void)
 /* ================================================================== */
 
 typedef struct bench {
-	const hp_record_t *r;   /* first row: names the benchmark */
-	double *v;
-	size_t n, cap;
+	const hp_bench_vals_t *r;       /* its entry: names the benchmark */
+	double *v;                      /* the finite values, sorted */
+	size_t n;
 	double med, lo, hi;
 } bench_t;
 
@@ -337,27 +337,19 @@ static long names_add(names_t *a, const char *s)
 	return (long)a->n++;
 }
 
-static int same_bench(const hp_record_t *a, const hp_record_t *b)
+/* The best-ranked primary metric (hp_primary_rank, the choice summary.md
+ * makes) the suite has; NULL when it has none of them. */
+static const char *primary_metric(const hp_bench_set_t *s, const char *suite)
 {
-	return a->threads == b->threads && !strcmp(a->case_, b->case_) &&
-	       !strcmp(a->variant, b->variant) && !strcmp(a->param, b->param);
-}
+	const char *best = NULL;
+	int rank = HP_NPRIMARY;
 
-/* real_time when the suite has it, else cache_d1_misses, else
- * instructions, else perf_cycles
- * (the same choice as summary.md); NULL when it has none of them. */
-static const char *primary_metric(const hp_results_t *r, const char *suite)
-{
-	static const char *const order[] = { "real_time", "cache_d1_misses", "instructions", "perf_cycles" };
-	int best = 4;
-	for (size_t i = 0; i < r->nrec && best > 0; i++) {
-		if (strcmp(r->rec[i].suite, suite))
-			continue;
-		for (int k = 0; k < best; k++)
-			if (!strcmp(r->rec[i].metric, order[k]))
-				best = k;
-	}
-	return best < 4 ? order[best] : NULL;
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->b[i].suite, suite) && s->b[i].prio < rank) {
+			rank = s->b[i].prio;
+			best = s->b[i].metric;
+		}
+	return best;
 }
 
 typedef struct benches {
@@ -373,62 +365,41 @@ static void benches_free(benches_t *bs)
 	memset(bs, 0, sizeof *bs);
 }
 
-static int collect(const hp_results_t *r, const char *suite, const char *metric, benches_t *bs)
+/* One bench per entry of the suite's metric that has a finite value, in
+ * the set's order, each with its median and range. */
+static int collect(const hp_bench_set_t *s, const char *suite, const char *metric, benches_t *bs)
 {
-	size_t last = 0;
-	for (size_t i = 0; i < r->nrec; i++) {
-		const hp_record_t *rec = &r->rec[i];
-		if (strcmp(rec->suite, suite) || strcmp(rec->metric, metric))
+	for (size_t i = 0; i < s->n; i++) {
+		const hp_bench_vals_t *e = &s->b[i];
+		bench_t b = { .r = e };
+
+		if (strcmp(e->suite, suite) || strcmp(e->metric, metric))
 			continue;
-		bench_t *b = NULL;
-		/* reps of one benchmark are adjacent: try the last one first */
-		if (last < bs->n && same_bench(bs->b[last].r, rec))
-			b = &bs->b[last];
-		for (size_t k = 0; !b && k < bs->n; k++)
-			if (same_bench(bs->b[k].r, rec)) {
-				b = &bs->b[k];
-				last = k;
-			}
-		if (!b) {
-			if (bs->n == bs->cap) {
-				size_t cap = bs->cap ? bs->cap * 2 : 32;
-				bench_t *p = realloc(bs->b, cap * sizeof *p);
-				if (!p)
-					return -1;
-				bs->b = p;
-				bs->cap = cap;
-			}
-			last = bs->n++;
-			b = &bs->b[last];
-			memset(b, 0, sizeof *b);
-			b->r = rec;
+		b.v = malloc((e->n ? e->n : 1) * sizeof *b.v);
+		if (!b.v)
+			return -1;
+		for (size_t k = 0; k < e->n; k++)
+			if (isfinite(e->v[k]))
+				b.v[b.n++] = e->v[k];
+		if (!b.n) {
+			free(b.v);
+			continue;
 		}
-		if (!isfinite(rec->value))
-			continue;
-		if (b->n == b->cap) {
-			size_t cap = b->cap ? b->cap * 2 : 8;
-			double *p = realloc(b->v, cap * sizeof *p);
-			if (!p)
+		if (bs->n == bs->cap) {
+			size_t cap = bs->cap ? bs->cap * 2 : 32;
+			bench_t *p = realloc(bs->b, cap * sizeof *p);
+			if (!p) {
+				free(b.v);
 				return -1;
-			b->v = p;
-			b->cap = cap;
+			}
+			bs->b = p;
+			bs->cap = cap;
 		}
-		b->v[b->n++] = rec->value;
+		b.med = hp_median(b.v, b.n);   /* sorts v */
+		b.lo = b.v[0];
+		b.hi = b.v[b.n - 1];
+		bs->b[bs->n++] = b;
 	}
-	/* drop benchmarks without a finite value, then summarize */
-	size_t w = 0;
-	for (size_t i = 0; i < bs->n; i++) {
-		bench_t *b = &bs->b[i];
-		if (!b->n) {
-			free(b->v);
-			continue;
-		}
-		b->med = hp_median(b->v, b->n);   /* sorts v */
-		b->lo = b->v[0];
-		b->hi = b->v[b->n - 1];
-		bs->b[w++] = *b;
-	}
-	bs->n = w;
 	return 0;
 }
 
@@ -660,7 +631,7 @@ static const bench_t *find_bench(const benches_t *bs, const char *case_, const c
 				 const char *param, int threads)
 {
 	for (size_t i = 0; i < bs->n; i++) {
-		const hp_record_t *r = bs->b[i].r;
+		const hp_bench_vals_t *r = bs->b[i].r;
 		if (r->threads == threads && !strcmp(r->case_, case_) &&
 		    !strcmp(r->variant, variant) && !strcmp(r->param, param))
 			return &bs->b[i];
@@ -858,7 +829,7 @@ static int bar_threads(const benches_t *bs, const char *case_, const char *param
 {
 	int t = 0;
 	for (size_t i = 0; i < bs->n; i++) {
-		const hp_record_t *r = bs->b[i].r;
+		const hp_bench_vals_t *r = bs->b[i].r;
 		if (strcmp(r->case_, case_) || strcmp(r->param, param))
 			continue;
 		if (!t || r->threads < t)
@@ -1025,7 +996,7 @@ static int sweep_scan(sweep_t *w, const benches_t *bs, const names_t *variants)
 {
 	int sweep = 0;
 	for (size_t i = 0; i < bs->n; i++) {
-		const hp_record_t *r = bs->b[i].r;
+		const hp_bench_vals_t *r = bs->b[i].r;
 		if (strcmp(r->case_, w->case_))
 			continue;
 		if (r->threads > 1)
@@ -1096,7 +1067,7 @@ static void sweep_lines(sweep_t *w, const benches_t *bs, const names_t *variants
 		for (size_t p = 0; p < w->cp.n; p++) {
 			size_t np = 0;
 			for (size_t i = 0; i < bs->n; i++) {
-				const hp_record_t *r = bs->b[i].r;
+				const hp_bench_vals_t *r = bs->b[i].r;
 				if (!strcmp(r->case_, w->case_) && !strcmp(r->variant, w->cv.s[v]) &&
 				    !strcmp(r->param, w->cp.s[p]) && bs->b[i].med > 0)
 					pts[np++] = &bs->b[i];
@@ -1320,7 +1291,7 @@ static int suite_threads(const char *plotdir, const char *tmpl, const char *suit
 /* The standard plots of one suite of the results: its bar charts, then
  * its thread sweeps. Returns the number drawn or -1 with err. */
 static int suite_standard(const char *plotdir, const char *tbars, const char *tthreads,
-			  const hp_suite_t *desc, const hp_results_t *r, const char *suite,
+			  const hp_suite_t *desc, const hp_bench_set_t *r, const char *suite,
 			  char *err, size_t errlen)
 {
 	const char *metric = primary_metric(r, suite);
@@ -1354,7 +1325,7 @@ out:
 /* The suite's own plots (hp_suite_t.plots), in the order it lists them.
  * Returns the number drawn or -1 with err. */
 static int suite_own(const char *plotdir, const char *tdir, const hp_suite_t *desc,
-		     const hp_results_t *r, char *err, size_t errlen)
+		     const hp_bench_set_t *r, char *err, size_t errlen)
 {
 	int total = 0;
 	for (size_t i = 0; desc && desc->plots && desc->plots[i]; i++) {
@@ -1366,8 +1337,8 @@ static int suite_own(const char *plotdir, const char *tdir, const hp_suite_t *de
 	return total;
 }
 
-int hp_plot_results(const char *dir, const hp_results_t *r, const hp_suite_t *const *suites,
-		    const char *templates, char *err, size_t errlen)
+int hp_plot_set(const char *dir, const hp_bench_set_t *r, const hp_suite_t *const *suites,
+		const char *templates, char *err, size_t errlen)
 {
 	const char *why = hp_plot_unavailable();
 	if (why) {
@@ -1382,8 +1353,8 @@ int hp_plot_results(const char *dir, const hp_results_t *r, const hp_suite_t *co
 
 	names_t names = { 0 };
 	int total = 0;
-	for (size_t i = 0; i < r->nrec; i++)
-		if (names_add(&names, r->rec[i].suite) < 0) {
+	for (size_t i = 0; i < r->n; i++)
+		if (names_add(&names, r->b[i].suite) < 0) {
 			free(names.s);
 			snprintf(err, errlen, "out of memory");
 			return -1;
@@ -1402,94 +1373,128 @@ int hp_plot_results(const char *dir, const hp_results_t *r, const hp_suite_t *co
 	return total;
 }
 
+int hp_plot_results(const char *dir, const hp_results_t *r, const hp_suite_t *const *suites,
+		    const char *templates, char *err, size_t errlen)
+{
+	hp_bench_set_t set;
+	int n = -1;
+
+	hp_bench_set_init(&set, HP_BSET_ALL);
+	if (hp_bench_set_from_results(&set, r) < 0)
+		snprintf(err, errlen, "out of memory");
+	else
+		n = hp_plot_set(dir, &set, suites, templates, err, errlen);
+	hp_bench_set_free(&set);
+	return n;
+}
+
 /* ---- a merged folder (hotpath merge): the runs side by side ---------- */
 
-typedef struct mrec {
-	hp_record_t x;
-	size_t var, run, seq;   /* first-seen ids of variant and run; file order */
-} mrec_t;
-
+/* Reading a merged results.csv: each row goes into the set with its
+ * variant renamed "<variant>@<run>" ("<variant>@#k" when that does not fit
+ * a variant field, k the run's place in the file, printed as a legend);
+ * var and run (first-seen ids of suite/variant and of the run) of each new
+ * entry are kept to put the runs of a variant side by side afterwards. */
 typedef struct mread {
-	mrec_t *a;
-	size_t n, cap;
+	hp_bench_set_t *set;
 	keymap_t vars, runs;
+	size_t *var, *run;      /* per entry */
+	size_t cap;
+	int legend;
 } mread_t;
 
 static int mread_cb(const hp_record_t *x, const char *run, void *arg)
 {
 	mread_t *m = arg;
 	char vk[sizeof x->suite + sizeof x->variant + 2];
+	char lab[sizeof x->variant + HP_RUN_NAME_MAX + 2], k[24];
+	size_t had = m->set->n, var, rid;
+	hp_record_t y = *x;
 
-	if (m->n == m->cap) {
-		size_t nc = m->cap ? 2 * m->cap : 1024;
-		mrec_t *p = realloc(m->a, nc * sizeof *p);
+	snprintf(vk, sizeof vk, "%s/%s", x->suite, x->variant);
+	var = keymap_id(&m->vars, vk);
+	rid = keymap_id(&m->runs, run);
+	if (var == KEYMAP_NONE || rid == KEYMAP_NONE)
+		return -1;
+	snprintf(lab, sizeof lab, "%s@%s", x->variant, run);
+	if (strlen(lab) >= sizeof y.variant) {
+		snprintf(k, sizeof k, "@#%zu", rid + 1);
+		snprintf(lab, sizeof lab, "%.*s%s", (int)(sizeof y.variant - 1 - strlen(k)), x->variant, k);
+		m->legend = 1;
+	}
+	hp_strlcpy(y.variant, lab, sizeof y.variant);
+	if (hp_bench_set_add(m->set, &y) < 0)
+		return -1;
+	if (m->set->n == had)
+		return 0;
+	if (m->set->n > m->cap) {
+		size_t nc = m->cap ? 2 * m->cap : 256;
+		size_t *nv = realloc(m->var, nc * sizeof *nv), *nr;
 
-		if (!p)
+		if (!nv)
 			return -1;
-		m->a = p;
+		m->var = nv;
+		nr = realloc(m->run, nc * sizeof *nr);
+		if (!nr)
+			return -1;
+		m->run = nr;
 		m->cap = nc;
 	}
-	snprintf(vk, sizeof vk, "%s/%s", x->suite, x->variant);
-	m->a[m->n].x = *x;
-	m->a[m->n].var = keymap_id(&m->vars, vk);
-	m->a[m->n].run = keymap_id(&m->runs, run);
-	m->a[m->n].seq = m->n;
-	if (m->a[m->n].var == KEYMAP_NONE || m->a[m->n].run == KEYMAP_NONE)
-		return -1;
-	m->n++;
+	m->var[had] = var;
+	m->run[had] = rid;
 	return 0;
 }
 
-/* a variant's bars of every run next to each other, then the next variant */
-static int mrec_cmp(const void *pa, const void *pb)
-{
-	const mrec_t *a = pa, *b = pb;
+static const mread_t *mread_sorting;
 
-	if (a->var != b->var)
-		return a->var < b->var ? -1 : 1;
-	if (a->run != b->run)
-		return a->run < b->run ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
+/* a variant's entries of every run next to each other, then the next
+ * variant; in each, the order of the file */
+static int mentry_cmp(const void *pa, const void *pb)
+{
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+	const mread_t *m = mread_sorting;
+
+	if (m->var[a] != m->var[b])
+		return m->var[a] < m->var[b] ? -1 : 1;
+	if (m->run[a] != m->run[b])
+		return m->run[a] < m->run[b] ? -1 : 1;
+	return a < b ? -1 : a > b;
 }
 
-/* Reads a merged results.csv into r with each variant renamed
- * "<variant>@<run>" ("<variant>@#k" when that does not fit a variant
- * field, k the run's place in the file, printed as a legend), ordered so
- * that the runs of a variant stand side by side. 0, or -1 with err. */
-static int read_merged(const char *csv, hp_results_t *r, char *err, size_t errlen)
+/* Streams a merged results.csv into set (HP_BSET_ALL), the runs of each
+ * variant side by side. 0, or -1 with err. */
+static int read_merged(const char *csv, hp_bench_set_t *set, char *err, size_t errlen)
 {
-	mread_t m = { 0 };
-	int rc = -1, legend = 0;
+	mread_t m = { .set = set };
+	size_t *perm = NULL;
+	int rc = -1;
 
 	keymap_init(&m.vars);
 	keymap_init(&m.runs);
 	if (hp_read_csv_runs_each(csv, mread_cb, &m, err, errlen) < 0)
 		goto out;
-	qsort(m.a, m.n, sizeof *m.a, mrec_cmp);
-	for (size_t i = 0; i < m.n; i++) {
-		hp_record_t x = m.a[i].x;
-		const char *run = m.runs.keys[m.a[i].run];
-		char lab[sizeof x.variant + HP_RUN_NAME_MAX + 2], k[24];
-
-		snprintf(lab, sizeof lab, "%s@%s", m.a[i].x.variant, run);
-		if (strlen(lab) >= sizeof x.variant) {
-			snprintf(k, sizeof k, "@#%zu", m.a[i].run + 1);
-			snprintf(lab, sizeof lab, "%.*s%s", (int)(sizeof x.variant - 1 - strlen(k)),
-				 m.a[i].x.variant, k);
-			legend = 1;
-		}
-		hp_strlcpy(x.variant, lab, sizeof x.variant);
-		if (!hp_results_add(r, &x)) {
-			snprintf(err, errlen, "out of memory");
-			goto out;
-		}
+	perm = malloc((set->n ? set->n : 1) * sizeof *perm);
+	if (!perm) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
 	}
-	if (legend)
+	for (size_t i = 0; i < set->n; i++)
+		perm[i] = i;
+	mread_sorting = &m;
+	qsort(perm, set->n, sizeof *perm, mentry_cmp);
+	mread_sorting = NULL;
+	if (hp_bench_set_reorder(set, perm) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (m.legend)
 		for (size_t k = 0; k < m.runs.n; k++)
 			printf("hotpath plot: run #%zu is %s\n", k + 1, m.runs.keys[k]);
 	rc = 0;
 out:
-	free(m.a);
+	free(perm);
+	free(m.var);
+	free(m.run);
 	keymap_free(&m.vars);
 	keymap_free(&m.runs);
 	return rc;
@@ -1504,8 +1509,8 @@ int hp_plot_dir(const char *dir, const hp_suite_t *const *suites, const char *te
 		fprintf(stderr, "hotpath plot: %s is not a results folder (no results.csv)\n", dir);
 		return 2;
 	}
-	hp_results_t r;
-	hp_results_init(&r);
+	hp_bench_set_t r;
+	hp_bench_set_init(&r, HP_BSET_ALL);
 	/* a merged folder: one bar (or line) per variant and run; a suite's own
 	 * plots know its variants by name, so only the standard ones are drawn */
 	int merged = hp_is_merged_dir(dir);
@@ -1530,23 +1535,25 @@ int hp_plot_dir(const char *dir, const hp_suite_t *const *suites, const char *te
 		}
 		suites = ptab;
 	}
-	if ((merged ? read_merged(csv, &r, err, sizeof err) : hp_read_csv(csv, &r, err, sizeof err)) != 0) {
+	/* streamed: what is kept is each benchmark's values, not the rows */
+	if ((merged ? read_merged(csv, &r, err, sizeof err) :
+		      hp_read_csv_each(csv, hp_bench_set_add_cb, &r, err, sizeof err)) != 0) {
 		fprintf(stderr, "hotpath plot: %s\n", err);
-		hp_results_free(&r);
+		hp_bench_set_free(&r);
 		free(plain);
 		free(ptab);
-		return 2;
+		return strstr(err, "out of memory") ? 99 : 2;
 	}
 	const char *why = hp_plot_unavailable();
 	if (why) {
 		fprintf(stderr, "hotpath plot: cannot draw plots: %s\n", why);
-		hp_results_free(&r);
+		hp_bench_set_free(&r);
 		free(plain);
 		free(ptab);
 		return 1;
 	}
-	int n = hp_plot_results(dir, &r, suites, templates, err, sizeof err);
-	hp_results_free(&r);
+	int n = hp_plot_set(dir, &r, suites, templates, err, sizeof err);
+	hp_bench_set_free(&r);
 	free(plain);
 	free(ptab);
 	if (n < 0) {

@@ -41,6 +41,12 @@ const char *hp_plot_unavailable(void);
  * .gp files; NULL means $HP_TEMPLATES, else the source tree's scripts/. */
 int hp_plot_results(const char *dir, const hp_results_t *r, const hp_suite_t *const *suites,
 		    const char *templates, char *err, size_t errlen);
+/* The same from each benchmark's values (HP_BSET_ALL, record.h): what
+ * `hotpath plot DIR` streams results.csv into, so its memory grows with
+ * the benchmarks and their values, not with the rows. hp_plot_results
+ * builds the set from r and calls this. */
+int hp_plot_set(const char *dir, const hp_bench_set_t *s, const hp_suite_t *const *suites,
+		const char *templates, char *err, size_t errlen);
 /* Draws plotdir/name.{svg,png,pdf} from plotdir/name.dat with the template
  * `tmpl` (a path), which gets term, outfile and datafile and the gnuplot
  * assignments in `vars`: what the standard plots use, for a suite's own
@@ -49,8 +55,8 @@ int hp_plot_render(const char *plotdir, const char *name, const char *tmpl,
 		   const char *vars, char *err, size_t errlen);
 
 /* The values of one metric per (variant, param), in the order first seen:
- * what a suite's own plot gathers from the results before drawing. The
- * names are not copied (they point into the results). */
+ * what a suite's own plot gathers from the set before drawing. The names
+ * are not copied (they point into the set's entries). */
 typedef struct hp_plot_pt {
 	const char *variant, *param;
 	double *v;
@@ -67,10 +73,10 @@ typedef struct hp_plot_pts {
 int hp_plot_pts_add(hp_plot_pts_t *a, const char *variant, const char *param, double value);
 void hp_plot_pts_free(hp_plot_pts_t *a);
 
-/* `hotpath plot DIR`: reads DIR/results.csv and (re)draws with the suites
+/* `hotpath plot DIR`: streams DIR/results.csv into a set and (re)draws with the suites
  * of `suites` (as hp_plot_results). Exit code: 0 (prints how many plots
  * and where), 2 when DIR is not a results folder or its results.csv is
- * bad, 1 when gnuplot is unavailable or fails. */
+ * bad, 1 when gnuplot is unavailable or fails, 99 out of memory. */
 int hp_plot_dir(const char *dir, const hp_suite_t *const *suites, const char *templates);
 
 #endif

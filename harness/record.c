@@ -124,6 +124,147 @@ void hp_bench_name(char *buf, size_t len, const char *suite, const char *case_,
 		snprintf(buf, len, "%s/%s/%s/%s/threads:%d", suite, case_, variant, param, threads);
 }
 
+/* ---- values per benchmark -------------------------------------------- */
+
+void hp_bench_set_init(hp_bench_set_t *s, hp_bset_mode_t mode)
+{
+	memset(s, 0, sizeof(*s));
+	s->mode = mode;
+	keymap_init(&s->ids);
+}
+
+void hp_bench_set_free(hp_bench_set_t *s)
+{
+	for (size_t i = 0; s->b && i < s->n; i++)
+		free(s->b[i].v);
+	free(s->b);
+	keymap_free(&s->ids);
+	memset(s, 0, sizeof(*s));
+}
+
+static void bench_set_key(char *key, size_t len, hp_bset_mode_t mode, const char *suite,
+			  const char *case_, const char *variant, const char *param, int threads,
+			  const char *metric)
+{
+	hp_bench_key(key, len, suite, case_, variant, param, threads);
+	if (mode == HP_BSET_ALL) {
+		size_t o = strlen(key);
+
+		snprintf(key + o, len - o, "\x1f%s", metric);
+	}
+}
+
+/* The entry of x, added (with no values) when new; NULL out of memory. */
+static hp_bench_vals_t *bench_set_entry(hp_bench_set_t *s, const hp_record_t *x)
+{
+	char key[HP_BENCH_KEY_MAX + 64];
+	size_t id;
+	hp_bench_vals_t *b;
+
+	bench_set_key(key, sizeof(key), s->mode, x->suite, x->case_, x->variant, x->param,
+		      x->threads, x->metric);
+	id = keymap_id(&s->ids, key);
+	if (id == KEYMAP_NONE)
+		return NULL;
+	if (id < s->n)
+		return &s->b[id];
+	b = hp_grow(s->b, &s->cap, s->n + 1, sizeof(*b));
+	if (!b)
+		return NULL;
+	s->b = b;
+	b = &s->b[s->n];
+	memset(b, 0, sizeof(*b));
+	hp_strlcpy(b->suite, x->suite, sizeof(b->suite));
+	hp_strlcpy(b->case_, x->case_, sizeof(b->case_));
+	hp_strlcpy(b->variant, x->variant, sizeof(b->variant));
+	hp_strlcpy(b->kind, x->kind, sizeof(b->kind));
+	hp_strlcpy(b->param, x->param, sizeof(b->param));
+	b->threads = x->threads;
+	/* above any rank: the first metric seen is taken */
+	b->prio = HP_NPRIMARY + 1;
+	b->order = s->n++;
+	return b;
+}
+
+int hp_bench_set_add(hp_bench_set_t *s, const hp_record_t *x)
+{
+	hp_bench_vals_t *b = bench_set_entry(s, x);
+	int p = hp_primary_rank(x->metric);
+	double *v;
+
+	if (!b) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (p < b->prio) {
+		b->prio = p;
+		b->n = 0;
+		hp_strlcpy(b->metric, x->metric, sizeof(b->metric));
+		hp_strlcpy(b->unit, x->unit, sizeof(b->unit));
+	}
+	if (strcmp(x->metric, b->metric))
+		return 0;
+	v = hp_grow(b->v, &b->cap, b->n + 1, sizeof(*v));
+	if (!v)
+		return -1;
+	b->v = v;
+	b->v[b->n++] = x->value;
+	return 0;
+}
+
+int hp_bench_set_add_cb(const hp_record_t *x, void *arg)
+{
+	return hp_bench_set_add(arg, x);
+}
+
+int hp_bench_set_from_results(hp_bench_set_t *s, const hp_results_t *r)
+{
+	for (size_t i = 0; i < r->nrec; i++)
+		if (hp_bench_set_add(s, &r->rec[i]) < 0)
+			return -1;
+	return 0;
+}
+
+int hp_bench_set_reorder(hp_bench_set_t *s, const size_t *perm)
+{
+	char key[HP_BENCH_KEY_MAX + 64];
+	hp_bench_vals_t *nb = malloc((s->n ? s->n : 1) * sizeof(*nb));
+	keymap_t ids;
+
+	if (!nb) {
+		errno = ENOMEM;
+		return -1;
+	}
+	keymap_init(&ids);
+	for (size_t k = 0; k < s->n; k++) {
+		nb[k] = s->b[perm[k]];
+		nb[k].order = k;
+		bench_set_key(key, sizeof(key), s->mode, nb[k].suite, nb[k].case_, nb[k].variant,
+			      nb[k].param, nb[k].threads, nb[k].metric);
+		if (keymap_id(&ids, key) == KEYMAP_NONE) {
+			keymap_free(&ids);
+			free(nb);
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	free(s->b);
+	keymap_free(&s->ids);
+	s->b = nb;
+	s->cap = s->n ? s->n : 1;
+	s->ids = ids;
+	return 0;
+}
+
+void hp_bench_vals_key(char *buf, size_t len, const hp_bench_vals_t *b)
+{
+	size_t o;
+
+	hp_bench_name(buf, len, b->suite, b->case_, b->variant, b->param, b->threads);
+	o = strlen(buf);
+	snprintf(buf + o, len > o ? len - o : 0, ":%s", b->metric);
+}
+
 /* ---- grouping --------------------------------------------------------- */
 
 static const char *const primary_order[HP_NPRIMARY] = { "real_time", "cache_d1_misses", "instructions",

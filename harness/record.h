@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "fsutil.h"
+#include "keymap.h"
 #include "stats.h"
 
 /* The largest magnitude a reader accepts for a value (1e15 ns is 11 days
@@ -125,6 +126,50 @@ void hp_bench_name(char *buf, size_t len, const char *suite, const char *case_,
  * for any other metric. */
 #define HP_NPRIMARY 4
 int hp_primary_rank(const char *metric);
+
+/* ---- values per benchmark (record.c) ---------------------------------- */
+/* One benchmark's values of one metric, in file order: what compare, report,
+ * export and plot read a results folder into, so that their memory grows
+ * with the benchmarks and their values (8 bytes each), never with the rows
+ * (an hp_record_t is about 1.3 KiB). */
+typedef struct hp_bench_vals {
+	char suite[32], case_[48], variant[48], kind[16], param[48];
+	int threads;
+	char metric[48], unit[24];
+	int prio;               /* hp_primary_rank(metric) */
+	double *v;              /* values in file order */
+	size_t n, cap;
+	size_t order;           /* its place when added: the run's order */
+} hp_bench_vals_t;
+
+/* HP_BSET_PRIMARY: one entry per benchmark holding its primary metric (the
+ * best hp_primary_rank seen; among other metrics the first seen); a better
+ * metric arriving later drops the values kept so far (compare, report,
+ * export). HP_BSET_ALL: one entry per benchmark and metric (the plots). */
+typedef enum { HP_BSET_PRIMARY, HP_BSET_ALL } hp_bset_mode_t;
+
+typedef struct hp_bench_set {
+	hp_bset_mode_t mode;
+	hp_bench_vals_t *b;     /* in the order first seen */
+	size_t n, cap;
+	keymap_t ids;           /* hp_bench_key (ALL: then "\x1f" metric) -> index */
+} hp_bench_set_t;
+
+void hp_bench_set_init(hp_bench_set_t *s, hp_bset_mode_t mode);
+void hp_bench_set_free(hp_bench_set_t *s);
+/* Adds record x's value (and its entry when new). 0, or -1 when out of
+ * memory (errno ENOMEM). hp_bench_set_add_cb is the same as an
+ * hp_read_csv_each callback (arg: the set). */
+int hp_bench_set_add(hp_bench_set_t *s, const hp_record_t *x);
+int hp_bench_set_add_cb(const hp_record_t *x, void *arg);
+/* Every record of r, in order. 0, or -1 (ENOMEM). */
+int hp_bench_set_from_results(hp_bench_set_t *s, const hp_results_t *r);
+/* Puts the entries in the order perm gives (perm[k]: the entry to stand at
+ * k; a permutation of 0..n-1) and renumbers `order`. 0, or -1 (ENOMEM). */
+int hp_bench_set_reorder(hp_bench_set_t *s, const size_t *perm);
+/* "suite/case/variant[/param]/threads:N:metric" (compare's row key, the
+ * report's interval seed); always fits HP_BENCH_KEY_MAX + 48. */
+void hp_bench_vals_key(char *buf, size_t len, const hp_bench_vals_t *b);
 
 /* ---- writers (all atomic; csvio.c, jsonout.c, summary.c) ------------- */
 /* results.csv: the header above, one row per record, RFC 4180 quoting

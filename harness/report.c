@@ -25,61 +25,6 @@
 /* Reading a folder                                                     */
 /* ==================================================================== */
 
-static int add_rec(const hp_record_t *x, void *arg)
-{
-	hp_rep_t *r = arg;
-	char key[HP_BENCH_KEY_MAX];
-	int p = hp_primary_rank(x->metric);
-	hp_rep_bench_t *b;
-	size_t id;
-
-	hp_bench_key(key, sizeof(key), x->suite, x->case_, x->variant, x->param, x->threads);
-	id = keymap_id(&r->ids, key);
-	if (id == KEYMAP_NONE)
-		return -1;
-	if (id == r->n) {
-		if (r->n == r->cap) {
-			size_t cap = r->cap ? 2 * r->cap : 16;
-			hp_rep_bench_t *nb = realloc(r->b, cap * sizeof(*nb));
-
-			if (!nb)
-				return -1;
-			r->b = nb;
-			r->cap = cap;
-		}
-		b = &r->b[r->n];
-		memset(b, 0, sizeof(*b));
-		hp_strlcpy(b->suite, x->suite, sizeof(b->suite));
-		hp_strlcpy(b->case_, x->case_, sizeof(b->case_));
-		hp_strlcpy(b->variant, x->variant, sizeof(b->variant));
-		hp_strlcpy(b->kind, x->kind, sizeof(b->kind));
-		hp_strlcpy(b->param, x->param, sizeof(b->param));
-		b->threads = x->threads;
-		b->prio = HP_NPRIMARY + 1;      /* the first metric seen is taken */
-		b->order = r->n++;
-	}
-	b = &r->b[id];
-	if (p < b->prio) {
-		b->prio = p;
-		b->n = 0;
-		hp_strlcpy(b->metric, x->metric, sizeof(b->metric));
-		hp_strlcpy(b->unit, x->unit, sizeof(b->unit));
-	}
-	if (strcmp(x->metric, b->metric))
-		return 0;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 8;
-		double *nv = realloc(b->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -1;
-		b->v = nv;
-		b->cap = cap;
-	}
-	b->v[b->n++] = x->value;
-	return 0;
-}
-
 static int is_file(const char *path)
 {
 	struct stat st;
@@ -145,8 +90,8 @@ static sortent_t *sort_keys;
 
 static int cmp_bench(const void *pa, const void *pb)
 {
-	const sortent_t *a = &sort_keys[((const hp_rep_bench_t *)pa)->order];
-	const sortent_t *b = &sort_keys[((const hp_rep_bench_t *)pb)->order];
+	const sortent_t *a = &sort_keys[((const hp_rep_bench_t *)pa)->vals->order];
+	const sortent_t *b = &sort_keys[((const hp_rep_bench_t *)pb)->vals->order];
 
 	for (int i = 0; i < 3; i++)
 		if (a->k[i] != b->k[i])
@@ -171,15 +116,16 @@ static int sort_and_group(hp_rep_t *r)
 	for (size_t i = 0; i < r->n && !rc; i++) {
 		const hp_rep_bench_t *b = &r->b[i];
 
-		snprintf(key, sizeof(key), "%s", b->suite);
-		sort_keys[b->order].k[0] = keymap_id(&m[0], key);
-		snprintf(key, sizeof(key), "%s\x1f%s", b->suite, b->case_);
-		sort_keys[b->order].k[1] = keymap_id(&m[1], key);
-		snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%d", b->suite, b->case_, b->param, b->threads);
-		sort_keys[b->order].k[2] = keymap_id(&m[2], key);
-		sort_keys[b->order].order = b->order;
+		snprintf(key, sizeof(key), "%s", b->vals->suite);
+		sort_keys[b->vals->order].k[0] = keymap_id(&m[0], key);
+		snprintf(key, sizeof(key), "%s\x1f%s", b->vals->suite, b->vals->case_);
+		sort_keys[b->vals->order].k[1] = keymap_id(&m[1], key);
+		snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%d", b->vals->suite, b->vals->case_,
+			 b->vals->param, b->vals->threads);
+		sort_keys[b->vals->order].k[2] = keymap_id(&m[2], key);
+		sort_keys[b->vals->order].order = b->vals->order;
 		for (int k = 0; k < 3; k++)
-			if (sort_keys[b->order].k[k] == KEYMAP_NONE)
+			if (sort_keys[b->vals->order].k[k] == KEYMAP_NONE)
 				rc = -1;
 	}
 	if (!rc) {
@@ -188,13 +134,13 @@ static int sort_and_group(hp_rep_t *r)
 			size_t j = i;
 			hp_rep_group_t *g = &r->g[r->ng++];
 
-			while (j < r->n && sort_keys[r->b[j].order].k[2] == sort_keys[r->b[i].order].k[2])
+			while (j < r->n && sort_keys[r->b[j].vals->order].k[2] == sort_keys[r->b[i].vals->order].k[2])
 				j++;
 			g->first = i;
 			g->n = j - i;
 			g->ref = -1;
 			for (size_t k = i; k < j; k++)
-				if (r->b[k].n && !strcmp(r->b[k].kind, "impl")) {
+				if (r->b[k].vals->n && !strcmp(r->b[k].vals->kind, "impl")) {
 					g->ref = (long)k;
 					break;
 				}
@@ -208,33 +154,43 @@ static int sort_and_group(hp_rep_t *r)
 	return rc;
 }
 
+/* One hp_rep_bench_t per benchmark of the set, in the run's order. */
+static int rep_benches(hp_rep_t *r)
+{
+	r->b = calloc(r->set.n + 1, sizeof(*r->b));
+	if (!r->b)
+		return -1;
+	for (size_t i = 0; i < r->set.n; i++)
+		r->b[i].vals = &r->set.b[i];
+	r->n = r->set.n;
+	return 0;
+}
+
 /* Median, min, max, CV and the interval of each benchmark. */
 static int bench_figures(hp_rep_t *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		hp_rep_bench_t *b = &r->b[i];
-		double *tmp = malloc((b->n ? b->n : 1) * sizeof(*tmp));
+		double *tmp = malloc((b->vals->n ? b->vals->n : 1) * sizeof(*tmp));
 		char key[HP_BENCH_KEY_MAX + 64];
 		int c;
 
 		if (!tmp)
 			return -1;
-		b->work = hp_results_find_work(&r->work, b->suite, b->case_, b->variant);
-		if (!b->n) {
+		b->work = hp_results_find_work(&r->work, b->vals->suite, b->vals->case_, b->vals->variant);
+		if (!b->vals->n) {
 			free(tmp);
 			b->med = b->min = b->max = NAN;
 			continue;
 		}
-		b->cv = hp_cv(b->v, b->n);
-		memcpy(tmp, b->v, b->n * sizeof(*tmp));
-		b->med = hp_median(tmp, b->n);          /* sorts tmp */
+		b->cv = hp_cv(b->vals->v, b->vals->n);
+		memcpy(tmp, b->vals->v, b->vals->n * sizeof(*tmp));
+		b->med = hp_median(tmp, b->vals->n);          /* sorts tmp */
 		b->min = tmp[0];
-		b->max = tmp[b->n - 1];
+		b->max = tmp[b->vals->n - 1];
 		free(tmp);
-		hp_bench_name(key, sizeof(key), b->suite, b->case_, b->variant, b->param, b->threads);
-		strncat(key, ":", sizeof(key) - strlen(key) - 1);
-		strncat(key, b->metric, sizeof(key) - strlen(key) - 1);
-		c = hp_median_ci(b->v, b->n, key, &b->lo, &b->hi);
+		hp_bench_vals_key(key, sizeof(key), b->vals);
+		c = hp_median_ci(b->vals->v, b->vals->n, key, &b->lo, &b->hi);
 		if (c < 0)
 			return -1;
 		b->has_ci = c == 0;
@@ -249,7 +205,7 @@ int hp_rep_load(const char *dir, hp_rep_t *r, const char *cmd)
 	int rc = 2;
 
 	memset(r, 0, sizeof(*r));
-	keymap_init(&r->ids);
+	hp_bench_set_init(&r->set, HP_BSET_PRIMARY);
 	hp_results_init(&r->work);
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "hotpath %s: %s is not a results folder (%s)\n", cmd, dir,
@@ -276,7 +232,7 @@ int hp_rep_load(const char *dir, hp_rep_t *r, const char *cmd)
 		if (!r->results)
 			goto out;
 	}
-	if (hp_read_csv_each(csv, add_rec, r, err, sizeof(err)) < 0) {
+	if (hp_read_csv_each(csv, hp_bench_set_add_cb, &r->set, err, sizeof(err)) < 0) {
 		if (strstr(err, "out of memory")) {
 			rc = 99;
 			goto oom;
@@ -284,7 +240,7 @@ int hp_rep_load(const char *dir, hp_rep_t *r, const char *cmd)
 		fprintf(stderr, "hotpath %s: %s\n", cmd, err);
 		goto out;
 	}
-	if (load_work(r) < 0 || bench_figures(r) < 0 || sort_and_group(r) < 0) {
+	if (rep_benches(r) < 0 || load_work(r) < 0 || bench_figures(r) < 0 || sort_and_group(r) < 0) {
 		rc = 99;
 		goto oom;
 	}
@@ -303,11 +259,9 @@ out:
 
 void hp_rep_free(hp_rep_t *r)
 {
-	for (size_t i = 0; r->b && i < r->n; i++)
-		free(r->b[i].v);
 	free(r->b);
 	free(r->g);
-	keymap_free(&r->ids);
+	hp_bench_set_free(&r->set);
 	hp_results_free(&r->work);
 	json_object_put(r->env);
 	json_object_put(r->results);
@@ -320,8 +274,8 @@ int hp_rep_ratio(const hp_rep_t *r, const hp_rep_group_t *g, const hp_rep_bench_
 	const hp_rep_bench_t *ref = g->ref >= 0 ? &r->b[g->ref] : NULL;
 
 	why[0] = '\0';
-	if (!ref || !b->n || ref->med == 0 || strcmp(b->metric, ref->metric) ||
-	    strcmp(b->unit, ref->unit))
+	if (!ref || !b->vals->n || ref->med == 0 || strcmp(b->vals->metric, ref->vals->metric) ||
+	    strcmp(b->vals->unit, ref->vals->unit))
 		return 0;
 	if (!hp_work_comparable(b->work, ref->work)) {
 		snprintf(why, whylen, "%s vs %s: not equal work",
@@ -517,49 +471,50 @@ static void group_table(FILE *f, const hp_rep_t *r, const hp_rep_group_t *g)
 {
 	const hp_rep_bench_t *b0 = &r->b[g->first];
 	const hp_rep_bench_t *ref = g->ref >= 0 ? &r->b[g->ref] : NULL;
-	const char *unit = ref ? ref->unit : b0->unit, *metric = ref ? ref->metric : b0->metric;
+	const hp_bench_vals_t *head = ref ? ref->vals : b0->vals;
+	const char *unit = head->unit, *metric = head->metric;
 
 	fputs("<div class=\"wrap\"><table class=\"bench sortable\" data-case=\"", f);
-	esc(f, b0->case_);
+	esc(f, b0->vals->case_);
 	fputs("\" data-param=\"", f);
-	esc(f, b0->param);
-	fprintf(f, "\" data-threads=\"%d\">\n<caption>", b0->threads);
-	if (b0->param[0] && strcmp(b0->param, "-")) {
+	esc(f, b0->vals->param);
+	fprintf(f, "\" data-threads=\"%d\">\n<caption>", b0->vals->threads);
+	if (b0->vals->param[0] && strcmp(b0->vals->param, "-")) {
 		fputs("param ", f);
-		esc(f, b0->param);
+		esc(f, b0->vals->param);
 		fputs(", ", f);
 	}
-	fprintf(f, "%d thread%s: ", b0->threads, b0->threads == 1 ? "" : "s");
+	fprintf(f, "%d thread%s: ", b0->vals->threads, b0->vals->threads == 1 ? "" : "s");
 	esc(f, metric);
 	fputs(" (", f);
 	esc(f, unit);
 	fputs(")</caption>\n<thead><tr><th>variant</th><th>kind</th><th>n</th><th>median</th>"
 	      "<th>min</th><th>max</th><th>CV</th><th>95% interval of the median</th>"
 	      "<th>ratio to ", f);
-	esc(f, ref ? ref->variant : "impl");
+	esc(f, ref ? ref->vals->variant : "impl");
 	fputs("</th></tr></thead>\n<tbody>\n", f);
 	for (size_t k = g->first; k < g->first + g->n; k++) {
 		const hp_rep_bench_t *b = &r->b[k];
-		const char *sfx = strcmp(b->unit, unit) ? b->unit : NULL;
+		const char *sfx = strcmp(b->vals->unit, unit) ? b->vals->unit : NULL;
 		char why[256], lo[64], hi[64];
 		double q;
 
 		fputs("<tr data-variant=\"", f);
-		esc(f, b->variant);
+		esc(f, b->vals->variant);
 		fputs("\"><td>", f);
-		esc(f, b->variant);
+		esc(f, b->vals->variant);
 		if (b->work && b->work->work_class[0]) {
 			fputs(" <span class=\"why\">[", f);
 			esc(f, b->work->work_class);
 			fputs("]</span>", f);
 		}
 		fputs("</td><td>", f);
-		esc(f, b->kind);
-		fprintf(f, "</td><td class=\"n\" data-v=\"%zu\">%zu</td>", b->n, b->n);
+		esc(f, b->vals->kind);
+		fprintf(f, "</td><td class=\"n\" data-v=\"%zu\">%zu</td>", b->vals->n, b->vals->n);
 		num_cell(f, b->med, sfx);
 		num_cell(f, b->min, NULL);
 		num_cell(f, b->max, NULL);
-		if (b->n)
+		if (b->vals->n)
 			fprintf(f, "<td class=\"n\" data-v=\"%.17g\">%.2g%%</td>", b->cv * 100, b->cv * 100);
 		else
 			fputs("<td class=\"n\">—</td>", f);
@@ -569,7 +524,7 @@ static void group_table(FILE *f, const hp_rep_t *r, const hp_rep_group_t *g)
 			fprintf(f, "<td class=\"n\" data-v=\"%.17g\">[%s, %s]</td>", b->lo, lo, hi);
 		} else {
 			fprintf(f, "<td class=\"n\">— <span class=\"why\">(%zu rep%s, %d needed)</span></td>",
-				b->n, b->n == 1 ? "" : "s", HP_CMP_MIN_REPS);
+				b->vals->n, b->vals->n == 1 ? "" : "s", HP_CMP_MIN_REPS);
 		}
 		if (hp_rep_ratio(r, g, b, &q, why, sizeof(why))) {
 			fprintf(f, "<td class=\"n\" data-v=\"%.17g\">%.3gx</td>", q, q);
@@ -637,10 +592,10 @@ static const char *plot_suite(const hp_rep_t *r, const char *file)
 	const char *best = NULL;
 
 	for (size_t i = 0; i < r->n; i++) {
-		size_t l = strlen(r->b[i].suite);
+		size_t l = strlen(r->b[i].vals->suite);
 
-		if (!strncmp(file, r->b[i].suite, l) && file[l] == '-' && (!best || l > strlen(best)))
-			best = r->b[i].suite;
+		if (!strncmp(file, r->b[i].vals->suite, l) && file[l] == '-' && (!best || l > strlen(best)))
+			best = r->b[i].vals->suite;
 	}
 	return best;
 }
@@ -735,7 +690,7 @@ static void case_work(FILE *f, const hp_rep_t *r, size_t gi, size_t ge)
 
 		if (!b->work)
 			continue;
-		for (p = r->g[gi].first; p < k && strcmp(r->b[p].variant, b->variant); p++)
+		for (p = r->g[gi].first; p < k && strcmp(r->b[p].vals->variant, b->vals->variant); p++)
 			;
 		if (p < k)
 			continue;
@@ -743,7 +698,7 @@ static void case_work(FILE *f, const hp_rep_t *r, size_t gi, size_t ge)
 			fputs("<ul class=\"work\">\n", f);
 		any = 1;
 		fputs("<li><b>", f);
-		esc(f, b->variant);
+		esc(f, b->vals->variant);
 		fputs("</b>", f);
 		if (b->work->work_class[0]) {
 			fputs(" [", f);
@@ -760,7 +715,7 @@ static void case_work(FILE *f, const hp_rep_t *r, size_t gi, size_t ge)
 
 static int same_case(const hp_rep_bench_t *a, const hp_rep_bench_t *b)
 {
-	return !strcmp(a->suite, b->suite) && !strcmp(a->case_, b->case_);
+	return !strcmp(a->vals->suite, b->vals->suite) && !strcmp(a->vals->case_, b->vals->case_);
 }
 
 static void report_body(FILE *f, const hp_rep_t *r, const char *dir)
@@ -772,9 +727,9 @@ static void report_body(FILE *f, const hp_rep_t *r, const char *dir)
 	identity(f, r, dir);
 	fputs("</header>\n<nav>", f);
 	for (size_t i = 0; i < r->n; i++)
-		if (!i || strcmp(r->b[i].suite, r->b[i - 1].suite)) {
+		if (!i || strcmp(r->b[i].vals->suite, r->b[i - 1].vals->suite)) {
 			fprintf(f, "<a href=\"#suite-%zu\">", nsuite++);
-			esc(f, r->b[i].suite);
+			esc(f, r->b[i].vals->suite);
 			fputs("</a>", f);
 		}
 	fputs("<a href=\"#not-run\">did not run</a></nav>\n", f);
@@ -784,18 +739,18 @@ static void report_body(FILE *f, const hp_rep_t *r, const char *dir)
 		const hp_rep_bench_t *s = &r->b[r->g[gi].first];
 		size_t ge = gi;
 
-		while (ge < r->ng && !strcmp(r->b[r->g[ge].first].suite, s->suite))
+		while (ge < r->ng && !strcmp(r->b[r->g[ge].first].vals->suite, s->vals->suite))
 			ge++;
 		fprintf(f, "<section class=\"suite\" id=\"suite-%zu\" data-suite=\"", nsuite++);
-		esc(f, s->suite);
+		esc(f, s->vals->suite);
 		fputs("\">\n<h2>", f);
-		esc(f, s->suite);
+		esc(f, s->vals->suite);
 		fputs("</h2>\n", f);
 		fputs("<div class=\"plots\">\n", f);
 		for (size_t p = 0; svgs && p < nsvg; p++) {
 			const char *ps = plot_suite(r, svgs[p]);
 
-			if (ps && !strcmp(ps, s->suite))
+			if (ps && !strcmp(ps, s->vals->suite))
 				inline_plot(f, dir, svgs[p]);
 		}
 		fputs("</div>\n", f);
@@ -805,9 +760,9 @@ static void report_body(FILE *f, const hp_rep_t *r, const char *dir)
 			while (ce < ge && same_case(&r->b[r->g[ce].first], &r->b[r->g[ci].first]))
 				ce++;
 			fputs("<section class=\"case\" data-case=\"", f);
-			esc(f, r->b[r->g[ci].first].case_);
+			esc(f, r->b[r->g[ci].first].vals->case_);
 			fputs("\">\n<h3>", f);
-			esc(f, r->b[r->g[ci].first].case_);
+			esc(f, r->b[r->g[ci].first].vals->case_);
 			fputs("</h3>\n", f);
 			case_work(f, r, ci, ce);
 			for (size_t k = ci; k < ce; k++)
@@ -879,33 +834,6 @@ int hp_report_dir(const char *dir)
 /* The comparison page                                                  */
 /* ==================================================================== */
 
-/* The benchmarks of r as records of their primary values, for hp_compare. */
-static int to_results(const hp_rep_t *r, hp_results_t *out)
-{
-	hp_record_t x;
-
-	memset(&x, 0, sizeof(x));
-	for (size_t i = 0; i < r->n; i++) {
-		const hp_rep_bench_t *b = &r->b[i];
-
-		hp_strlcpy(x.suite, b->suite, sizeof(x.suite));
-		hp_strlcpy(x.case_, b->case_, sizeof(x.case_));
-		hp_strlcpy(x.variant, b->variant, sizeof(x.variant));
-		hp_strlcpy(x.kind, b->kind, sizeof(x.kind));
-		hp_strlcpy(x.param, b->param, sizeof(x.param));
-		x.threads = b->threads;
-		hp_strlcpy(x.metric, b->metric, sizeof(x.metric));
-		hp_strlcpy(x.unit, b->unit, sizeof(x.unit));
-		for (size_t k = 0; k < b->n; k++) {
-			x.rep = (int)k;
-			x.value = b->v[k];
-			if (!hp_results_add(out, &x))
-				return -1;
-		}
-	}
-	return 0;
-}
-
 static const hp_rep_bench_t *find_bench(const hp_rep_t *r, const char *key)
 {
 	char k[HP_BENCH_KEY_MAX + 64];
@@ -913,9 +841,7 @@ static const hp_rep_bench_t *find_bench(const hp_rep_t *r, const char *key)
 	for (size_t i = 0; i < r->n; i++) {
 		const hp_rep_bench_t *b = &r->b[i];
 
-		hp_bench_name(k, sizeof(k), b->suite, b->case_, b->variant, b->param, b->threads);
-		strncat(k, ":", sizeof(k) - strlen(k) - 1);
-		strncat(k, b->metric, sizeof(k) - strlen(k) - 1);
+		hp_bench_vals_key(k, sizeof(k), b->vals);
 		if (!strcmp(k, key))
 			return b;
 	}
@@ -932,9 +858,9 @@ static void strip_svg(FILE *f, const hp_rep_bench_t *a, const hp_rep_bench_t *b)
 	static const char *col[2] = { "#1f5fbf", "#d9661f" };
 
 	for (int k = 0; k < 2; k++)
-		for (size_t i = 0; i < s[k]->n; i++) {
-			lo = fmin(lo, s[k]->v[i]);
-			hi = fmax(hi, s[k]->v[i]);
+		for (size_t i = 0; i < s[k]->vals->n; i++) {
+			lo = fmin(lo, s[k]->vals->v[i]);
+			hi = fmax(hi, s[k]->vals->v[i]);
 		}
 	if (!(hi > lo)) {
 		lo -= 1;
@@ -949,9 +875,9 @@ static void strip_svg(FILE *f, const hp_rep_bench_t *a, const hp_rep_bench_t *b)
 
 		fprintf(f, "<text x=\"2\" y=\"%.0f\" font-size=\"10\" fill=\"%s\">%c</text>", y + 4, col[k],
 			k ? 'B' : 'A');
-		for (size_t i = 0; i < s[k]->n; i++)
+		for (size_t i = 0; i < s[k]->vals->n; i++)
 			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.0f\" r=\"3\" fill=\"%s\" fill-opacity=\"0.6\"/>",
-				L + (R - L) * (s[k]->v[i] - lo) / (hi - lo), y, col[k]);
+				L + (R - L) * (s[k]->vals->v[i] - lo) / (hi - lo), y, col[k]);
 		if (isfinite(s[k]->med))
 			fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" "
 				"stroke-width=\"2\"/>", L + (R - L) * (s[k]->med - lo) / (hi - lo),
@@ -986,7 +912,7 @@ static void compare_body(FILE *f, const char *a, const char *b, const hp_rep_t *
 		const hp_cmp_row_t *x = &rows[i];
 		const hp_rep_bench_t *ba = find_bench(ra, x->key), *bb = find_bench(rb, x->key);
 		int few = x->na < HP_CMP_MIN_REPS || x->nb < HP_CMP_MIN_REPS;
-		int det = ba && !strcmp(ba->metric, "instructions");
+		int det = ba && !strcmp(ba->vals->metric, "instructions");
 		const char *verdict = x->verdict == HP_CMP_FASTER ? "faster" :
 				      x->verdict == HP_CMP_SLOWER ? "slower" : "same";
 
@@ -999,8 +925,8 @@ static void compare_body(FILE *f, const char *a, const char *b, const hp_rep_t *
 		fputs("<tr><td>", f);
 		esc(f, x->key);
 		fputs("</td>", f);
-		num_cell(f, x->median_a, ba ? ba->unit : "");
-		num_cell(f, x->median_b, bb ? bb->unit : "");
+		num_cell(f, x->median_a, ba ? ba->vals->unit : "");
+		num_cell(f, x->median_b, bb ? bb->vals->unit : "");
 		fprintf(f, "<td class=\"n\" data-v=\"%.17g\">%.3f</td>", x->ratio, x->ratio);
 		fprintf(f, "<td class=\"n\" data-v=\"%.17g\">[%.3f, %.3f]</td>", x->lo, x->lo, x->hi);
 		fprintf(f, "<td class=\"%s\">%s</td><td>", verdict, verdict);
@@ -1016,7 +942,6 @@ static void compare_body(FILE *f, const char *a, const char *b, const hp_rep_t *
 int hp_report_compare(const char *a, const char *b)
 {
 	hp_rep_t ra, rb;
-	hp_results_t xa, xb;
 	hp_cmp_row_t *rows = NULL;
 	char *path = NULL, *buf = NULL;
 	size_t len = 0;
@@ -1031,12 +956,7 @@ int hp_report_compare(const char *a, const char *b)
 		hp_rep_free(&ra);
 		return rc;
 	}
-	hp_results_init(&xa);
-	hp_results_init(&xb);
-	if (to_results(&ra, &xa) == 0 && to_results(&rb, &xb) == 0)
-		n = hp_compare(&xa, &xb, HP_CMP_DIRS_SEED, &rows);
-	hp_results_free(&xa);
-	hp_results_free(&xb);
+	n = hp_compare_sets(&ra.set, &rb.set, HP_CMP_DIRS_SEED, &rows);
 	if (n < 0 || asprintf(&path, "%s/compare.html", b) < 0 || !(f = open_memstream(&buf, &len))) {
 		fprintf(stderr, "hotpath compare: out of memory\n");
 		rc = 99;

@@ -14,16 +14,11 @@
 #include "record.h"
 
 /* One benchmark (suite, case, variant, param, threads) of a folder: its
- * primary metric's values (read as compare reads them: the best-ranked
- * metric, hp_primary_rank) and the figures every page prints. */
+ * primary metric's values (vals: the entry of hp_rep_t.set, read as compare
+ * reads them, record.h's hp_bench_set_t) and the figures every page
+ * prints. */
 typedef struct hp_rep_bench {
-	char suite[32], case_[48], variant[48], kind[16], param[48];
-	int threads;
-	char metric[48], unit[24];
-	int prio;
-	double *v;              /* values in file order */
-	size_t n, cap;
-	size_t order;           /* place in the run: first row seen */
+	const hp_bench_vals_t *vals;
 	/* filled by hp_rep_load */
 	double med, min, max, cv, lo, hi;
 	int has_ci;             /* lo/hi valid (enough repetitions) */
@@ -38,9 +33,9 @@ typedef struct hp_rep_group {
 } hp_rep_group_t;
 
 typedef struct hp_rep {
+	hp_bench_set_t set;     /* the values, in the run's order (HP_BSET_PRIMARY) */
 	hp_rep_bench_t *b;      /* sorted: suite, case, group, then the run's order */
-	size_t n, cap;
-	keymap_t ids;           /* bench key -> index (before sorting only) */
+	size_t n;
 	hp_rep_group_t *g;
 	size_t ng;
 	hp_results_t work;      /* only .work: results.json's context.work */

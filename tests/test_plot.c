@@ -40,7 +40,7 @@ static void add(hp_results_t *r, const char *suite, const char *case_, const cha
 static int own_calls;
 static char own_plotdir[4096], own_templates[4096];
 
-static int own_plot(const char *plotdir, const struct hp_results *r, const char *templates,
+static int own_plot(const char *plotdir, const struct hp_bench_set *r, const char *templates,
 		    char *err, size_t errlen)
 {
 	(void)r, (void)err, (void)errlen;
@@ -50,7 +50,7 @@ static int own_plot(const char *plotdir, const struct hp_results *r, const char 
 	return 1;
 }
 
-static int absent_plot(const char *plotdir, const struct hp_results *r, const char *templates,
+static int absent_plot(const char *plotdir, const struct hp_bench_set *r, const char *templates,
 		       char *err, size_t errlen)
 {
 	(void)plotdir, (void)r, (void)templates;

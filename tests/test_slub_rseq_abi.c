@@ -108,5 +108,9 @@ int main(void)
 	T_CHECK_MSG(hp_kmem_cache_destroy(s) == 0, "objects remain in rseq-abi");
 	printf("%llu aborts in %d quiet pairs; %llu aborts under %d timer signals\n", (unsigned long long)quiet,
 	       QUIET_PAIRS, (unsigned long long)hit, (int)ticks);
+	/* the abort count was not checked (TSan runs a handler only at its
+	 * own safe points, a loaded machine delivers few signals): not a pass */
+	if (!t_failures && hit == 0 && ticks < 100)
+		t_skip("too few timer signals arrived to check that aborts are counted");
 	return t_done("test_slub_rseq_abi");
 }
