@@ -159,8 +159,8 @@ IMPL_V(v_rseq, "impl-rseq", &impl_rseq_ops,
        "inline kmem_cache_alloc/free, cpu-slab (6.6) stand-in (c): rseq critical section + unlocked cmpxchg16b each "
        "way; cache fixed at setup, no call, no size lookup", HP_WORK_INLINE_CACHE);
 GEN_V(v_sheaves, "impl-sheaves", &impl_sheaves_ops,
-      "sheaves (7.0): pop/push on this CPU's main sheaf in an rseq critical section (the local_trylock stand-in), "
-      "no atomic; free is a push whatever the slab");
+      "sheaves (7.0): pop/push on this CPU's main sheaf in an rseq section (local_trylock stand-in; a per-CPU "
+      "spinlock without rseq)");
 IMPL_V(v_sheaves_pinned, "impl-sheaves-pinned", &impl_sheaves_pinned_ops,
        "inline kmem_cache_alloc/free, sheaves (7.0), pinned thread owns its CPU's sheaves: plain pop/push on main; "
        "cache fixed at setup, no call, no size lookup", HP_WORK_INLINE_CACHE);

@@ -2111,8 +2111,18 @@ static inline __attribute__((always_inline)) void *kmalloc_fast(unsigned set, in
 			 * per-CPU spinlock, served by kmalloc_cold */
 			path = HP_SLUB_PATH_SHEAVES |
 			       (set == HP_KMALLOC_SET_SHEAVES_PINNED ? HP_SLUB_PATH_PINNED : HP_SLUB_PATH_RSEQ);
-			if (unlikely(s->hot.path != path))
+			if (unlikely(s->hot.path != path)) {
+				/* no rseq (valgrind, TSan): the set's caches took the
+				 * per-CPU spinlock stand-in; pop under it here rather
+				 * than through kmalloc_cold on every call */
+				if (set == HP_KMALLOC_SET_SHEAVES &&
+				    s->hot.path == (HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG)) {
+					obj = hp_sheaves_lock_pop_(s);
+					if (likely(obj != NULL))
+						return obj;
+				}
 				goto cold;
+			}
 		} else if (set_known) {
 			/* the set's path; a debug cache's cpu freelist is always
 			 * NULL; an rseq set without rseq is a cmpxchg set */
