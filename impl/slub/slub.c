@@ -2150,12 +2150,14 @@ static inline __attribute__((always_inline)) void *kmalloc_fast(unsigned set, in
 				 * per-CPU spinlock stand-in; pop under it here rather
 				 * than through kmalloc_cold on every call. More than
 				 * one node (HP_SLUB_PATH_NUMA): allocation is the same */
-				unsigned hp = s->hot.path & ~(unsigned)HP_SLUB_PATH_NUMA;
-
 				obj = NULL;
-				if (hp == path)
+				if (set == HP_KMALLOC_SET_SHEAVES &&
+				    s->hot.path == (HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG))
+					obj = hp_sheaves_lock_pop_(s);
+				else if ((s->hot.path & ~(unsigned)HP_SLUB_PATH_NUMA) == path)
 					obj = fast_alloc(s, path);
-				else if (set == HP_KMALLOC_SET_SHEAVES && hp == (HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG))
+				else if (set == HP_KMALLOC_SET_SHEAVES && s->hot.path == (HP_SLUB_PATH_NUMA |
+									   HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG))
 					obj = hp_sheaves_lock_pop_(s);
 				if (likely(obj != NULL))
 					return obj;
