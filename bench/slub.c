@@ -159,12 +159,20 @@ IMPL_V(v_rseq, "impl-rseq", &impl_rseq_ops,
        "inline kmem_cache_alloc/free, cpu-slab (6.6) stand-in (c): rseq critical section + unlocked cmpxchg16b each "
        "way; cache fixed at setup, no call, no size lookup", HP_WORK_INLINE_CACHE);
 GEN_V(v_sheaves, "impl-sheaves", &impl_sheaves_ops,
-      "sheaves (7.0): pop/push on this CPU's main sheaf in an rseq critical section (the local_trylock stand-in), "
-      "no atomic; free is a push whatever the slab");
+      "sheaves (7.0): pop/push on this CPU's main sheaf in an rseq section (local_trylock stand-in; a per-CPU "
+      "spinlock without rseq)");
 IMPL_V(v_sheaves_pinned, "impl-sheaves-pinned", &impl_sheaves_pinned_ops,
        "inline kmem_cache_alloc/free, sheaves (7.0), pinned thread owns its CPU's sheaves: plain pop/push on main; "
        "cache fixed at setup, no call, no size lookup", HP_WORK_INLINE_CACHE);
 /* (impl-rseq and impl-sheaves-pinned: inline cases only, to keep the quick profile short) */
+/* remote_node: its own cache over 2 emulated nodes, kmem_cache_alloc/free out of line */
+#define HP_WORK_REMOTE_NODE "call+remote-free-2-nodes"
+IMPL_V(v_rseq_node, "impl-rseq", &impl_rseq_ops,
+       "producer kmem_cache_alloc, consumer on the other CPU kmem_cache_free out of line, 2 emulated nodes; "
+       "cpu-slab (6.6) stand-in (c): a free off the cpu slab is __slab_free whatever the node", HP_WORK_REMOTE_NODE);
+IMPL_V(v_sheaves_node, "impl-sheaves", &impl_sheaves_ops,
+       "producer kmem_cache_alloc, consumer on the other CPU kmem_cache_free out of line, 2 emulated nodes; "
+       "sheaves (7.0): same node -> the consumer's sheaf, other node -> __slab_free", HP_WORK_REMOTE_NODE);
 
 /* The variant lists, one per work class. A new stand-in or generation adds
  * one IMPL_V per class above and one entry per list. */
@@ -180,6 +188,7 @@ static const hp_variant_t *const trace_variants[] = {
 static const hp_variant_t *const kmalloc_variants[] = {
 	&v_pinned_call, &v_cmpxchg_call, &v_distro_call, &v_sheaves_call, HP_MALLOC_VARIANTS, NULL,
 };
+static const hp_variant_t *const node_variants[] = { &v_rseq_node, &v_sheaves_node, NULL };
 static const hp_variant_t *const cache_variants[] = {
 	&v_pinned_cache, &v_cmpxchg_cache, &v_distro_cache, &v_sheaves_cache, HP_MALLOC_FIXED_VARIANTS, NULL,
 };
@@ -285,6 +294,95 @@ static void *remote_setup(hp_ctx_t *ctx)
 		return NULL;
 	}
 	return j;
+}
+
+/* remote_node: a cache of its own, created with 2 emulated nodes: the
+ * producer's CPU is node 0, the consumer's node 0 (same_node) or node 1
+ * (remote_node). The nodes go back to one at teardown. */
+static void *node_consumer(void *arg)
+{
+	slub_job_t *j = arg;
+
+	if (consumer_start(j) != 0)
+		return NULL;
+	for (;;) {
+		void *p = ring_pop(j->ring, &j->stop);
+
+		if (!p)
+			break;
+		hp_kmem_cache_free(j->cache, p);
+	}
+	return NULL;
+}
+
+static void *node_setup(hp_ctx_t *ctx)
+{
+	slub_job_t *j;
+	int map[HP_SLUB_MAX_CPUS], st;
+	char err[160];
+	unsigned flags = ctx->v->ops == &impl_sheaves_ops ? HP_SLAB_SHEAVES | HP_SLAB_PCPU_RSEQ : HP_SLAB_PCPU_RSEQ;
+	int prod = ctx->all_cpus[0], cons = ctx->all_cpus[1];
+
+	if (hp_slub_ensure_init() != 0 || prod < 0 || cons < 0 || prod >= HP_SLUB_MAX_CPUS ||
+	    cons >= HP_SLUB_MAX_CPUS || !(j = calloc(1, sizeof *j)))
+		return NULL;
+	for (int c = 0; c < HP_SLUB_MAX_CPUS; c++)
+		map[c] = 0;
+	map[cons] = ctx->p->value ? 1 : 0;
+	if (hp_slub_set_nodes(2, map) != 0)
+		goto fail;
+	j->loops = &hp_slub_loops_libc;   /* not pinned: consumer_start binds only */
+	j->size = 64;
+	j->cache = hp_kmem_cache_create(ctx->p->value ? "bench-remote-node" : "bench-same-node", 64, 0, flags, NULL,
+					err, sizeof err);
+	if (!j->cache || posix_memalign((void **)&j->ring, 64, sizeof(ring_t)) != 0)
+		goto fail;
+	memset(j->ring, 0, sizeof(ring_t));
+	j->bind_cpu = ctx->bind_cpu;
+	j->consumer_cpu = cons;
+	if (pthread_create(&j->consumer, NULL, node_consumer, j) != 0)
+		goto fail;
+	while ((st = __atomic_load_n(&j->consumer_state, __ATOMIC_ACQUIRE)) == 0)
+		sched_yield();
+	if (st < 0) {
+		pthread_join(j->consumer, NULL);
+		goto fail;
+	}
+	return j;
+fail:
+	free(j->ring);
+	if (j->cache)
+		hp_kmem_cache_destroy(j->cache);
+	free(j);
+	hp_slub_set_nodes(1, NULL);
+	return NULL;
+}
+
+static void node_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
+{
+	const slub_job_t *j = ctx->data;
+
+	(void)st;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t *p = hp_kmem_cache_alloc(j->cache);
+
+		if (p)
+			*p = i;
+		ring_push(j->ring, p);
+	}
+}
+
+static void node_teardown(hp_ctx_t *ctx, void *data)
+{
+	slub_job_t *j = data;
+
+	(void)ctx;
+	__atomic_store_n(&j->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(j->consumer, NULL);
+	hp_kmem_cache_destroy(j->cache);
+	free(j->ring);
+	free(j);
+	hp_slub_set_nodes(1, NULL);
 }
 
 static void remote_teardown(hp_ctx_t *ctx, void *data)
@@ -615,6 +713,24 @@ static const hp_case_t c_remote = {
 	.variants = inline_variants,
 };
 
+static const hp_param_t node_params[] = {
+	/* --profile full or --filter only: the quick profile has remote_free */
+	{ .label = "same_node", .value = 0, .min_cpus = 2, .full_only = 1 },
+	{ .label = "remote_node", .value = 1, .min_cpus = 2, .full_only = 1 },
+	{ .label = NULL },
+};
+
+static const hp_case_t c_remote_node = {
+	.name = "remote_node",
+	.desc = "remote_free over 2 emulated nodes: the consumer's CPU on the producer's node or the other one "
+		"(sheaves: sheaf vs __slab_free)",
+	.op_unit = "object",
+	.param_name = "node",
+	.params = node_params,
+	.setup = node_setup, .teardown = node_teardown, .run = node_run,
+	.variants = node_variants,
+};
+
 static const hp_case_t c_trace = {
 	.name = "trace",
 	.desc = "seeded object-lifetime trace (sizes 8..32768, short and long lives) replayed, one op per iteration",
@@ -862,7 +978,7 @@ const hp_suite_t hp_suite_slub = {
 	.desc = "SLUB: per-CPU slab fast paths, kmalloc and kmem_cache calls, bulk, remote frees, a lifetime trace, "
 		"vs malloc libraries",
 	.doc = "docs/suites/slub.md",
-	.cases = (const hp_case_t *const[]){ &c_pair, &c_kmalloc_pair, &c_cache_pair, &c_bulk, &c_remote, &c_trace,
+	.cases = (const hp_case_t *const[]){ &c_pair, &c_kmalloc_pair, &c_cache_pair, &c_bulk, &c_remote, &c_remote_node, &c_trace,
 					     &c_sweep, NULL },
 	.plots = slub_plots,
 };

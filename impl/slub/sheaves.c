@@ -94,12 +94,14 @@ static void free_empty_sheaf(hp_slab_sheaf_t *sh)
 
 void sheaves_open(hp_kmem_cache_t *s)
 {
-	hp_node_barn_t *b = &s->barn;
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++) {
+		hp_node_barn_t *b = &s->barn[nid];
 
-	pthread_mutex_init(&b->lock, NULL);
-	hp_list_init(&b->sheaves_full);
-	hp_list_init(&b->sheaves_empty);
-	b->nr_full = b->nr_empty = 0;
+		pthread_mutex_init(&b->lock, NULL);
+		hp_list_init(&b->sheaves_full);
+		hp_list_init(&b->sheaves_empty);
+		b->nr_full = b->nr_empty = 0;
+	}
 	for (int u = 0; u <= hp_slub_nr_cpus(); u++) {
 		hp_slub_pcs_t *c = unit_pcs(s, u);
 
@@ -169,12 +171,13 @@ static unsigned take_from_slab(hp_kmem_cache_t *s, hp_slab_t *slab, void **out, 
 	}
 }
 
-/* __refill_objects() (7.0): up to want objects into out[] from the node's
- * partial slabs under list_lock, then from new slabs. Returns how many
- * (fewer only when out of memory). */
-static unsigned refill_objects(hp_kmem_cache_t *s, void **out, unsigned want)
+/* __refill_objects() (7.0): up to want objects into out[] from node nid's
+ * partial slabs under list_lock, then from new slabs of that node
+ * (new_slab(s, flags, node)). Returns how many (fewer only when out of
+ * memory). */
+static unsigned refill_objects(hp_kmem_cache_t *s, unsigned nid, void **out, unsigned want)
 {
-	hp_kmem_cache_node_t *n = &s->node;
+	hp_kmem_cache_node_t *n = &s->node[nid];
 	unsigned got = 0;
 	int empty;
 
@@ -191,7 +194,7 @@ static unsigned refill_objects(hp_kmem_cache_t *s, void **out, unsigned want)
 		slub_unlock_node(n);
 	}
 	while (got < want) {
-		hp_slab_t *slab = slub_new_slab(s);
+		hp_slab_t *slab = slub_new_slab(s, nid);
 
 		if (!slab)
 			break;
@@ -279,10 +282,15 @@ static void barn_add(hp_list_t *list, unsigned *nr, hp_slab_sheaf_t *sh)
 	__atomic_store_n(nr, *nr + 1, __ATOMIC_RELAXED);
 }
 
-/* barn_get_empty_sheaf() */
-static hp_slab_sheaf_t *barn_get_empty(hp_kmem_cache_t *s)
+/* get_barn(s): the barn of the node of the CPU whose pcs is c */
+static hp_node_barn_t *get_barn(hp_kmem_cache_t *s, const hp_slub_pcs_t *c)
 {
-	hp_node_barn_t *b = &s->barn;
+	return &s->barn[slub_unit_node(s, c)];
+}
+
+/* barn_get_empty_sheaf() */
+static hp_slab_sheaf_t *barn_get_empty(hp_node_barn_t *b)
+{
 	hp_slab_sheaf_t *sh = NULL;
 
 	if (!__atomic_load_n(&b->nr_empty, __ATOMIC_RELAXED))
@@ -294,9 +302,8 @@ static hp_slab_sheaf_t *barn_get_empty(hp_kmem_cache_t *s)
 }
 
 /* barn_put_empty_sheaf(), or free it when the barn holds enough */
-static void barn_put_empty(hp_kmem_cache_t *s, hp_slab_sheaf_t *sh)
+static void barn_put_empty(hp_node_barn_t *b, hp_slab_sheaf_t *sh)
 {
-	hp_node_barn_t *b = &s->barn;
 	int put = 0;
 
 	if (sh == &bootstrap_sheaf)
@@ -321,7 +328,7 @@ static void barn_put_empty(hp_kmem_cache_t *s, hp_slab_sheaf_t *sh)
  * refilled from the slabs. 0, or -1 (no object to be had this way). */
 static int replace_empty_main(hp_kmem_cache_t *s, hp_slub_pcs_t *c, int refill)
 {
-	hp_node_barn_t *b = &s->barn;
+	hp_node_barn_t *b = get_barn(s, c);
 	hp_slab_sheaf_t *old = c->main, *full = NULL, *empty;
 	unsigned got;
 
@@ -343,7 +350,7 @@ static int replace_empty_main(hp_kmem_cache_t *s, hp_slub_pcs_t *c, int refill)
 			if (!c->spare)
 				c->spare = old;
 			else
-				barn_put_empty(s, old);
+				barn_put_empty(b, old);
 		}
 		return 0;
 	}
@@ -355,14 +362,14 @@ static int replace_empty_main(hp_kmem_cache_t *s, hp_slub_pcs_t *c, int refill)
 		empty = c->spare;
 		c->spare = NULL;
 	} else {
-		empty = barn_get_empty(s);
+		empty = barn_get_empty(b);
 		if (!empty)
 			empty = alloc_empty_sheaf(s);
 		if (!empty)
 			return -1;
 	}
 	c->main = empty;
-	got = refill_objects(s, empty->objects, empty->capacity);
+	got = refill_objects(s, slub_unit_node(s, c), empty->objects, empty->capacity);
 	empty->size = got;
 	sstat(c, HP_SHEAF_STAT_REFILL);
 	return got ? 0 : -1;
@@ -375,7 +382,7 @@ static int replace_empty_main(hp_kmem_cache_t *s, hp_slub_pcs_t *c, int refill)
  * sheaf can be had) main is flushed to the slabs (sheaf_flush_main). */
 static void replace_full_main(hp_kmem_cache_t *s, hp_slub_pcs_t *c)
 {
-	hp_node_barn_t *b = &s->barn;
+	hp_node_barn_t *b = get_barn(s, c);
 	hp_slab_sheaf_t *old = c->main, *empty = NULL;
 
 	if (c->spare && !c->spare->size) {
@@ -385,7 +392,7 @@ static void replace_full_main(hp_kmem_cache_t *s, hp_slub_pcs_t *c)
 		return;
 	}
 	if (old == &bootstrap_sheaf || !c->spare) {
-		empty = barn_get_empty(s);
+		empty = barn_get_empty(b);
 		if (!empty)
 			empty = alloc_empty_sheaf(s);
 		if (empty) {
@@ -457,7 +464,18 @@ void *hp_sheaves_alloc_slow(hp_kmem_cache_t *s)
 			return obj;
 	}
 	slub_stat(s, HP_SLUB_STAT_ALLOC_SLOWPATH);
-	return refill_objects(s, &obj, 1) ? obj : NULL;
+	return refill_objects(s, slub_numa_mem_id(), &obj, 1) ? obj : NULL;
+}
+
+/* slab_alloc_node() for a node other than the local one: the sheaves are
+ * bypassed (6.18 alloc_from_pcs gives NULL for node != numa_mem_id()),
+ * __slab_alloc_node -> one object of a slab of that node. */
+void *hp_sheaves_alloc_node_slow(hp_kmem_cache_t *s, unsigned nid)
+{
+	void *obj = NULL;
+
+	slub_stat(s, HP_SLUB_STAT_ALLOC_SLOWPATH);
+	return refill_objects(s, nid, &obj, 1) ? obj : NULL;
 }
 
 /* slab_free() of a sheaves cache: free_to_pcs() with its slow path, else
@@ -467,6 +485,14 @@ void hp_sheaves_free_slow(hp_kmem_cache_t *s, void *x)
 	int locked;
 	hp_slub_pcs_t *c = pcs_trylock(s, &locked);
 
+#ifndef HP_SLUB_MUTATE_REMOTE_NODE_TO_SHEAF
+	/* slab_free(): an object of another node goes to its slab */
+	if (c && slub_nr_nodes > 1 && (unsigned)slub_virt_to_slab(x)->nid != slub_unit_node(s, c)) {
+		pcs_unlock(c, locked);
+		free_to_slab_one(s, x);
+		return;
+	}
+#endif
 	if (c) {
 		hp_slab_sheaf_t *sh = c->main;
 
@@ -512,7 +538,7 @@ size_t sheaves_alloc_bulk(hp_kmem_cache_t *s, size_t n, void **p)
 	slub_stat(s, HP_SLUB_STAT_BULK_ALLOC);
 	while (i < n) {
 		unsigned want = n - i > 0xffffu ? 0xffffu : (unsigned)(n - i);
-		unsigned got = refill_objects(s, p + i, want);
+		unsigned got = refill_objects(s, slub_numa_mem_id(), p + i, want);
 
 		i += got;
 		if (got < want) {
@@ -530,6 +556,7 @@ void sheaves_free_bulk(hp_kmem_cache_t *s, size_t n, void **p)
 {
 	int locked;
 	hp_slub_pcs_t *c = pcs_trylock(s, &locked);
+	unsigned nid = c ? slub_unit_node(s, c) : 0;
 	size_t i = 0;
 
 	if (c) {
@@ -538,6 +565,11 @@ void sheaves_free_bulk(hp_kmem_cache_t *s, size_t n, void **p)
 
 			if (!p[i] || p[i] == HP_ZERO_SIZE_PTR) {
 				i++;
+				continue;
+			}
+			/* free_to_pcs_bulk(): remote-node objects to their slabs */
+			if (slub_nr_nodes > 1 && (unsigned)slub_virt_to_slab(p[i])->nid != nid) {
+				free_to_slab_one(s, p[i++]);
 				continue;
 			}
 			if (sh->size >= sh->capacity) {
@@ -604,6 +636,11 @@ int hp_kfree_rcu_sheaf(hp_kmem_cache_t *s, void *obj, hp_slub_call_rcu_t call_rc
 	c = pcs_trylock(s, &locked);
 	if (!c)
 		return 0;
+	/* __kfree_rcu_sheaf (6.18): a remote-node object is not taken */
+	if (slub_nr_nodes > 1 && (unsigned)slub_virt_to_slab(obj)->nid != slub_unit_node(s, c)) {
+		pcs_unlock(c, locked);
+		return 0;
+	}
 	slot = rcu_free_slot(s, c);
 	if (!slot) {
 		pcs_unlock(c, locked);
@@ -611,7 +648,7 @@ int hp_kfree_rcu_sheaf(hp_kmem_cache_t *s, void *obj, hp_slub_call_rcu_t call_rc
 	}
 	sh = *slot;
 	if (!sh) {
-		sh = barn_get_empty(s);
+		sh = barn_get_empty(get_barn(s, c));
 		if (!sh)
 			sh = alloc_empty_sheaf(s);
 		if (!sh) {
@@ -646,7 +683,10 @@ void hp_kfree_rcu_sheaf_done(void *head)
 {
 	hp_slab_sheaf_t *sh = (hp_slab_sheaf_t *)(void *)((char *)head - offsetof(hp_slab_sheaf_t, rcu_head));
 	hp_kmem_cache_t *s = sh->cache;
-	hp_node_barn_t *b = &s->barn;
+	/* rcu_free_sheaf(): the barn of the node the callback runs on; a
+	 * sheaf holds one node's objects (kfree_rcu takes no remote-node
+	 * object), so a full one goes to its objects' node's barn */
+	hp_node_barn_t *b = &s->barn[sh->size ? (unsigned)slub_virt_to_slab(sh->objects[0])->nid : slub_numa_mem_id()];
 
 	hp_list_init(&sh->barn_list);
 	if (sh->size == sh->capacity) {
@@ -659,7 +699,7 @@ void hp_kfree_rcu_sheaf_done(void *head)
 		pthread_mutex_unlock(&b->lock);
 	}
 	flush_sheaf(s, sh);
-	barn_put_empty(s, sh);
+	barn_put_empty(b, sh);
 }
 
 unsigned hp_kfree_rcu_sheaf_flush(hp_kmem_cache_t *s, hp_slub_call_rcu_t call_rcu)
@@ -713,7 +753,6 @@ void sheaves_close(hp_kmem_cache_t *s)
  * CPU's main is the bootstrap sheaf again. Quiescent. */
 void sheaves_flush_all(hp_kmem_cache_t *s)
 {
-	hp_node_barn_t *b = &s->barn;
 	hp_slab_sheaf_t *sh;
 
 	for (int u = 0; u <= hp_slub_nr_cpus(); u++) {
@@ -731,14 +770,18 @@ void sheaves_flush_all(hp_kmem_cache_t *s)
 			c->spare = NULL;
 		}
 	}
-	pthread_mutex_lock(&b->lock);
-	while ((sh = barn_take(&b->sheaves_full, &b->nr_full)) != NULL) {
-		flush_sheaf(s, sh);
-		free_empty_sheaf(sh);
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++) {
+		hp_node_barn_t *b = &s->barn[nid];
+
+		pthread_mutex_lock(&b->lock);
+		while ((sh = barn_take(&b->sheaves_full, &b->nr_full)) != NULL) {
+			flush_sheaf(s, sh);
+			free_empty_sheaf(sh);
+		}
+		while ((sh = barn_take(&b->sheaves_empty, &b->nr_empty)) != NULL)
+			free_empty_sheaf(sh);
+		pthread_mutex_unlock(&b->lock);
 	}
-	while ((sh = barn_take(&b->sheaves_empty, &b->nr_empty)) != NULL)
-		free_empty_sheaf(sh);
-	pthread_mutex_unlock(&b->lock);
 }
 
 /* fork: every unit's pcs lock (pinned units excepted: a pinned thread must
@@ -757,17 +800,20 @@ void sheaves_fork_prepare(hp_kmem_cache_t *s)
 			if (k > 64)
 				sched_yield();
 	}
-	pthread_mutex_lock(&s->barn.lock);
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++)
+		pthread_mutex_lock(&s->barn[nid].lock);
 }
 
 void sheaves_fork_release(hp_kmem_cache_t *s, int child)
 {
 	int first = (s->hot.path & 3u) == HP_SLUB_PATH_PINNED ? hp_slub_nr_cpus() : 0;
 
-	if (child)
-		pthread_mutex_init(&s->barn.lock, NULL);
-	else
-		pthread_mutex_unlock(&s->barn.lock);
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++) {
+		if (child)
+			pthread_mutex_init(&s->barn[nid].lock, NULL);
+		else
+			pthread_mutex_unlock(&s->barn[nid].lock);
+	}
 	for (int u = first; u <= hp_slub_nr_cpus(); u++)
 		hp_slub_pcs_unlock_(unit_pcs(s, u));
 }
@@ -819,7 +865,9 @@ static void check_object(check_t *k, void *o)
 		k->objs[k->nobjs++] = (uintptr_t)o;
 }
 
-static void check_sheaf(check_t *k, const hp_slab_sheaf_t *sh, int may_bootstrap)
+/* nid >= 0: every object must be of a slab of that node (a CPU's
+ * sheaves and a node's barn hold that node's objects only) */
+static void check_sheaf(check_t *k, const hp_slab_sheaf_t *sh, int may_bootstrap, int nid)
 {
 	if (sh == &bootstrap_sheaf) {
 		if (!may_bootstrap)
@@ -834,8 +882,15 @@ static void check_sheaf(check_t *k, const hp_slab_sheaf_t *sh, int may_bootstrap
 		fail(k, "sheaf size above capacity", sh->size, sh->capacity);
 		return;
 	}
-	for (unsigned i = 0; i < sh->size; i++)
+	for (unsigned i = 0; i < sh->size; i++) {
+		hp_slab_t *slab;
+
 		check_object(k, sh->objects[i]);
+		slab = slub_virt_to_slab(sh->objects[i]);
+		if (nid >= 0 && slab && slab->nid != (unsigned)nid)
+			fail(k, "object of another node in a sheaf (object's node, sheaf's node)", slab->nid,
+			     (uint64_t)nid);
+	}
 }
 
 static void sort_words(uintptr_t *a, size_t n)   /* shell sort: no malloc, no recursion */
@@ -870,9 +925,7 @@ long hp_kmem_cache_sheaves_check(hp_kmem_cache_t *s, long live, hp_sheaves_info_
 {
 	check_t k = { .s = s, .err = err, .errlen = errlen };
 	hp_sheaves_info_t info;
-	hp_node_barn_t *b = &s->barn;
-	hp_kmem_cache_node_t *n = &s->node;
-	unsigned long partial_free = 0, in_pcs = 0, in_barn = 0, in_rcu = 0, nr_partial = 0;
+	unsigned long partial_free = 0, in_pcs = 0, in_barn = 0, in_rcu = 0, nr_partial = 0, total_objects = 0;
 	unsigned nf = 0, ne = 0;
 	int ncpu = hp_slub_nr_cpus();
 	size_t bytes;
@@ -896,6 +949,7 @@ long hp_kmem_cache_sheaves_check(hp_kmem_cache_t *s, long live, hp_sheaves_info_
 	}
 	for (int u = 0; u <= ncpu; u++) {
 		hp_slub_pcs_t *c = unit_pcs(s, u);
+		int unid = u < ncpu ? (int)slub_unit_node(s, c) : -1;   /* the shared unit: any node */
 
 		if (__atomic_load_n(&c->lock, __ATOMIC_ACQUIRE))
 			fail(&k, "pcs lock held while quiescent (unit, lock)", (uint64_t)u, c->lock);
@@ -903,10 +957,10 @@ long hp_kmem_cache_sheaves_check(hp_kmem_cache_t *s, long live, hp_sheaves_info_
 			fail(&k, "pcs main is NULL (unit)", (uint64_t)u, 0);
 			continue;
 		}
-		check_sheaf(&k, c->main, 1);
+		check_sheaf(&k, c->main, 1, unid);
 		in_pcs += c->main->size;
 		if (c->spare) {
-			check_sheaf(&k, c->spare, 0);
+			check_sheaf(&k, c->spare, 0, unid);
 			in_pcs += c->spare->size;
 		}
 		for (int i = 0; i < HP_SHEAF_NR_STATS; i++)
@@ -914,40 +968,53 @@ long hp_kmem_cache_sheaves_check(hp_kmem_cache_t *s, long live, hp_sheaves_info_
 		if (s->rcu_free && s->rcu_free[(size_t)u * RCU_FREE_STRIDE]) {
 			const hp_slab_sheaf_t *r = s->rcu_free[(size_t)u * RCU_FREE_STRIDE];
 
-			check_sheaf(&k, r, 0);
+			check_sheaf(&k, r, 0, unid);
 			if (r->size >= r->capacity)
 				fail(&k, "full rcu_free sheaf left on its CPU (unit, size)", (uint64_t)u, r->size);
 			in_rcu += r->size;
 		}
 	}
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++) {
+	hp_node_barn_t *b = &s->barn[nid];
+	unsigned bf = 0, be = 0;
+
 	pthread_mutex_lock(&b->lock);
 	for (hp_list_t *l = b->sheaves_full.next; l != &b->sheaves_full; l = l->next) {
 		hp_slab_sheaf_t *sh = hp_list_entry(l, hp_slab_sheaf_t, barn_list);
 
-		check_sheaf(&k, sh, 0);
+		check_sheaf(&k, sh, 0, (int)nid);
 		if (sh->size != sh->capacity)
 			fail(&k, "barn full sheaf not full (size, capacity)", sh->size, sh->capacity);
 		in_barn += sh->size;
-		nf++;
+		bf++;
 	}
 	for (hp_list_t *l = b->sheaves_empty.next; l != &b->sheaves_empty; l = l->next) {
 		hp_slab_sheaf_t *sh = hp_list_entry(l, hp_slab_sheaf_t, barn_list);
 
-		check_sheaf(&k, sh, 0);
+		check_sheaf(&k, sh, 0, -1);
 		if (sh->size)
 			fail(&k, "barn empty sheaf not empty (size)", sh->size, 0);
-		ne++;
+		be++;
 	}
-	if (nf != b->nr_full || ne != b->nr_empty)
-		fail(&k, "barn counts do not match its lists (nr_full, listed)", b->nr_full, nf);
-	if (nf > HP_SLAB_SHEAVES_MAX_FULL || ne > HP_SLAB_SHEAVES_MAX_EMPTY)
-		fail(&k, "barn over its limits (full, empty)", nf, ne);
+	if (bf != b->nr_full || be != b->nr_empty)
+		fail(&k, "barn counts do not match its lists (nr_full, listed)", b->nr_full, bf);
+	if (bf > HP_SLAB_SHEAVES_MAX_FULL || be > HP_SLAB_SHEAVES_MAX_EMPTY)
+		fail(&k, "barn over its limits (full, empty)", bf, be);
+	if (nid >= slub_nr_nodes && (bf || be))
+		fail(&k, "barn of a node beyond nr_node_ids holds sheaves (node, sheaves)", nid, bf + be);
 	pthread_mutex_unlock(&b->lock);
+	nf += bf;
+	ne += be;
+	}
 
 	sort_words(k.objs, k.nobjs);
 	for (size_t i = 1; i < k.nobjs; i++)
 		if (k.objs[i] == k.objs[i - 1])
 			fail(&k, "object in two sheaf slots (address)", k.objs[i], 0);
+
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++) {
+	hp_kmem_cache_node_t *n = &s->node[nid];
+	unsigned long np = 0;
 
 	slub_lock_node(n);
 	for (hp_list_t *l = n->partial.next; l != &n->partial; l = l->next) {
@@ -955,7 +1022,9 @@ long hp_kmem_cache_sheaves_check(hp_kmem_cache_t *s, long live, hp_sheaves_info_
 		uint64_t cnt = slab->counters;
 		unsigned nfree = 0, expect = CNT_OBJECTS(cnt) - CNT_INUSE(cnt);
 
-		nr_partial++;
+		np++;
+		if (slab->nid != nid)
+			fail(&k, "slab on another node's partial list (slab's node, list's node)", slab->nid, nid);
 		if (CNT_FROZEN(cnt))
 			fail(&k, "frozen slab in generation sheaves (slab)", slab->addr, 0);
 		for (void *p = slab->freelist; p && nfree <= expect; p = fp_get(s, p)) {
@@ -969,9 +1038,13 @@ long hp_kmem_cache_sheaves_check(hp_kmem_cache_t *s, long live, hp_sheaves_info_
 			fail(&k, "slab freelist length != objects - inuse (length, expected)", nfree, expect);
 		partial_free += expect;
 	}
-	if (nr_partial != n->nr_partial)
-		fail(&k, "nr_partial does not match the list (nr_partial, listed)", n->nr_partial, nr_partial);
+	if (np != n->nr_partial)
+		fail(&k, "nr_partial does not match the list (nr_partial, listed)", n->nr_partial, np);
 	slub_unlock_node(n);
+	nr_partial += np;
+	info.nr_slabs += (unsigned long)n->nr_slabs;
+	total_objects += (unsigned long)n->total_objects;
+	}
 
 	info.capacity = s->sheaf_capacity;
 	info.in_pcs = in_pcs;
@@ -979,9 +1052,8 @@ long hp_kmem_cache_sheaves_check(hp_kmem_cache_t *s, long live, hp_sheaves_info_
 	info.in_rcu = in_rcu;
 	info.barn_full = nf;
 	info.barn_empty = ne;
-	info.nr_slabs = (unsigned long)n->nr_slabs;
 	info.nr_partial = nr_partial;
-	info.slab_inuse = (unsigned long)n->total_objects - partial_free;
+	info.slab_inuse = total_objects - partial_free;
 	if (live >= 0 && info.slab_inuse != in_pcs + in_barn + in_rcu + (unsigned long)live)
 		fail(&k, "objects not conserved: in use on slabs != in sheaves + held by the caller (in use, sheaves+held)",
 		     info.slab_inuse, in_pcs + in_barn + in_rcu + (unsigned long)live);

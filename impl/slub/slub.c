@@ -622,21 +622,21 @@ hp_slab_t *slub_virt_to_slab(const void *x)
 	return (hp_slab_t *)pg->priv;
 }
 
-static void inc_slabs_node(hp_kmem_cache_t *s, unsigned objects)
+static void inc_slabs_node(hp_kmem_cache_t *s, unsigned nid, unsigned objects)
 {
-	ADD(&s->node.nr_slabs, 1);
-	ADD(&s->node.total_objects, (long)objects);
+	ADD(&s->node[nid].nr_slabs, 1);
+	ADD(&s->node[nid].total_objects, (long)objects);
 }
 
-static void dec_slabs_node(hp_kmem_cache_t *s, unsigned objects)
+static void dec_slabs_node(hp_kmem_cache_t *s, unsigned nid, unsigned objects)
 {
-	ADD(&s->node.nr_slabs, -1);
-	ADD(&s->node.total_objects, -(long)objects);
+	ADD(&s->node[nid].nr_slabs, -1);
+	ADD(&s->node[nid].total_objects, -(long)objects);
 }
 
 /* allocate_slab(): oo first, then the minimum order; objects chained in
  * address order (no CONFIG_SLAB_FREELIST_RANDOM). Not yet counted. */
-static hp_slab_t *new_slab(hp_kmem_cache_t *s)
+static hp_slab_t *new_slab(hp_kmem_cache_t *s, unsigned nid)
 {
 	unsigned order = s->oo_order, objects = s->oo_objects;
 	hp_page_t *pg = hp_buddy_alloc_pages(slub_zone, HP_GFP_KERNEL | HP_GFP_COMP, order);
@@ -656,6 +656,7 @@ static hp_slab_t *new_slab(hp_kmem_cache_t *s)
 	memset(slab, 0, sizeof *slab);
 	slab->addr = (uintptr_t)hp_page_address(slub_zone, pg);
 	slab->order = (uint8_t)order;
+	slab->nid = (uint8_t)nid;
 	slab->cache = s;
 	slab->pin_off = s->hot.pin_off;
 	slab->fp_offset = s->hot.offset;
@@ -691,7 +692,7 @@ static void free_slab(hp_kmem_cache_t *s, hp_slab_t *slab)
 
 static void discard_slab(hp_kmem_cache_t *s, hp_slab_t *slab)
 {
-	dec_slabs_node(s, CNT_OBJECTS(LOAD(&slab->counters)));
+	dec_slabs_node(s, slab->nid, CNT_OBJECTS(LOAD(&slab->counters)));
 	free_slab(s, slab);
 	stat(s, HP_SLUB_STAT_FREE_SLAB);
 }
@@ -751,12 +752,12 @@ int slub_slab_update(hp_slab_t *slab, void *ofl, uint64_t ocnt, void *nfl, uint6
 }
 hp_kmem_cache_cpu_t *slub_unit_slot(const hp_kmem_cache_t *s, int unit) { return unit_slot(s, unit); }
 void slub_stat(const hp_kmem_cache_t *s, int item) { stat(s, item); }
-hp_slab_t *slub_new_slab(hp_kmem_cache_t *s)
+hp_slab_t *slub_new_slab(hp_kmem_cache_t *s, unsigned nid)
 {
-	hp_slab_t *slab = new_slab(s);
+	hp_slab_t *slab = new_slab(s, nid);
 
 	if (slab) {
-		inc_slabs_node(s, CNT_OBJECTS(slab->counters));
+		inc_slabs_node(s, nid, CNT_OBJECTS(slab->counters));
 		stat(s, HP_SLUB_STAT_ALLOC_SLAB);
 	}
 	return slab;
@@ -776,7 +777,7 @@ void slub_free_to_slab(hp_kmem_cache_t *s, hp_slab_t *slab, void *head, void *ta
  * empty ones beyond min_partial back to buddy. */
 static void unfreeze_partials(hp_kmem_cache_t *s, hp_slab_t *partial)
 {
-	hp_kmem_cache_node_t *n = &s->node;
+	hp_kmem_cache_node_t *n = &s->node[0];   /* cpu-slab, debug: one node */
 	hp_slab_t *discard = NULL;
 
 	lock_node(n);
@@ -815,7 +816,7 @@ static void unfreeze_partials(hp_kmem_cache_t *s, hp_slab_t *partial)
  * and the node has enough partial slabs, or stays on no list when full. */
 static void deactivate_slab(hp_kmem_cache_t *s, hp_slab_t *slab, void *freelist)
 {
-	hp_kmem_cache_node_t *n = &s->node;
+	hp_kmem_cache_node_t *n = &s->node[0];   /* cpu-slab, debug: one node */
 	void *tail_obj = NULL, *ofl;
 	unsigned free_delta = 0;
 	uint64_t oc, nc;
@@ -903,7 +904,7 @@ static void *get_freelist(hp_slab_t *slab)
  * chain until it holds more than cpu_partial_slabs / 2. c is held. */
 static void *get_partial_node(hp_kmem_cache_t *s, hp_kmem_cache_cpu_t *c, hp_slab_t **ret)
 {
-	hp_kmem_cache_node_t *n = &s->node;
+	hp_kmem_cache_node_t *n = &s->node[0];   /* cpu-slab, debug: one node */
 	void *object = NULL;
 	unsigned partial_slabs = 0;
 
@@ -986,14 +987,14 @@ new_slab:
 		set_cpu_slab(s, c, slab);
 		goto load_freelist;
 	}
-	slab = new_slab(s);
+	slab = new_slab(s, 0);
 	if (!slab)
 		return NULL;
 	stat_c(c, HP_SLUB_STAT_ALLOC_SLAB);
 	freelist = slab->freelist;
 	slab->freelist = NULL;
 	slab->counters = CNT_MAKE(CNT_OBJECTS(slab->counters), CNT_OBJECTS(slab->counters), 1);
-	inc_slabs_node(s, CNT_OBJECTS(slab->counters));
+	inc_slabs_node(s, 0, CNT_OBJECTS(slab->counters));
 	set_cpu_slab(s, c, slab);
 	goto load_freelist;
 }
@@ -1002,7 +1003,7 @@ new_slab:
  * lists under list_lock (alloc_single_from_partial / _from_new_slab). */
 static void *alloc_debug(hp_kmem_cache_t *s, unsigned long addr, size_t orig_size)
 {
-	hp_kmem_cache_node_t *n = &s->node;
+	hp_kmem_cache_node_t *n = &s->node[0];   /* cpu-slab, debug: one node */
 	hp_slab_t *slab;
 	void *obj = NULL;
 
@@ -1018,12 +1019,12 @@ static void *alloc_debug(hp_kmem_cache_t *s, unsigned long addr, size_t orig_siz
 	unlock_node(n);
 	if (obj)
 		return obj;
-	slab = new_slab(s);
+	slab = new_slab(s, 0);
 	if (!slab)
 		return NULL;
 	stat(s, HP_SLUB_STAT_ALLOC_SLAB);
 	lock_node(n);
-	inc_slabs_node(s, CNT_OBJECTS(slab->counters));
+	inc_slabs_node(s, 0, CNT_OBJECTS(slab->counters));
 	obj = debug_take_object(s, slab, addr, orig_size);
 	if (slab->freelist)
 		add_partial(n, slab, 0);
@@ -1087,7 +1088,7 @@ static void report_bad_pointer(const hp_kmem_cache_t *s, const char *cache_name,
 /* free_to_partial_list(): debug caches, under list_lock */
 static void free_debug(hp_kmem_cache_t *s, hp_slab_t *slab, void *x, unsigned long addr)
 {
-	hp_kmem_cache_node_t *n = &s->node;
+	hp_kmem_cache_node_t *n = &s->node[0];   /* cpu-slab, debug: one node */
 	hp_slab_t *to_free = NULL;
 	void *prior;
 
@@ -1125,7 +1126,7 @@ static void free_debug(hp_kmem_cache_t *s, hp_slab_t *slab, void *x, unsigned lo
 static void slab_free_remote(hp_kmem_cache_t *s, hp_kmem_cache_cpu_t *sc, hp_slab_t *slab, void *head, void *tail,
 			     unsigned cnt)
 {
-	hp_kmem_cache_node_t *n = &s->node;
+	hp_kmem_cache_node_t *n = &s->node[slab->nid];   /* get_node(s, slab_nid(slab)) */
 	int locked = 0, was_frozen;
 	void *prior;
 	uint64_t oc, nc;
@@ -1478,7 +1479,8 @@ static int cache_open(hp_kmem_cache_t *s, const char *name, size_t size, size_t 
 		s->hot.path = HP_SLUB_PATH_SLOW;   /* a debug cache gets no sheaves (6.18, 7.0) */
 	else if (flags & HP_SLAB_SHEAVES)      /* sheaves hold no free pointers: hardening stays in the slab layer */
 		s->hot.path = HP_SLUB_PATH_SHEAVES | ((flags & HP_SLAB_PCPU_PINNED) ? HP_SLUB_PATH_PINNED
-						       : (flags & HP_SLAB_PCPU_RSEQ) ? HP_SLUB_PATH_RSEQ : HP_SLUB_PATH_CMPXCHG);
+						       : (flags & HP_SLAB_PCPU_RSEQ) ? HP_SLUB_PATH_RSEQ : HP_SLUB_PATH_CMPXCHG) |
+			      (LOAD(&slub_nr_nodes) > 1 ? HP_SLUB_PATH_NUMA : 0);
 	else if (hidden_fl(s))
 		s->hot.path = HP_SLUB_PATH_SLOW;
 	else
@@ -1504,7 +1506,8 @@ static int cache_open(hp_kmem_cache_t *s, const char *name, size_t size, size_t 
 		return -1;
 	}
 	set_partial_limits(s);
-	node_init(&s->node);
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++)
+		node_init(&s->node[nid]);
 	if (chunk_alloc(s) != 0) {
 		set_err(err, errlen, "too many caches: the per-CPU units hold ", "", (uint64_t)PCPU_CHUNKS, "");
 		return -1;
@@ -1619,9 +1622,8 @@ static void flush_all(hp_kmem_cache_t *s)
 }
 
 /* Empty partial slabs back to buddy (all of them); returns how many. */
-static int discard_empty_partials(hp_kmem_cache_t *s)
+static int discard_empty_partials_node(hp_kmem_cache_t *s, hp_kmem_cache_node_t *n)
 {
-	hp_kmem_cache_node_t *n = &s->node;
 	hp_slab_t *discard = NULL;
 	int freed = 0;
 
@@ -1646,6 +1648,14 @@ static int discard_empty_partials(hp_kmem_cache_t *s)
 	}
 	return freed;
 }
+static int discard_empty_partials(hp_kmem_cache_t *s)
+{
+	int freed = 0;
+
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++)
+		freed += discard_empty_partials_node(s, &s->node[nid]);
+	return freed;
+}
 
 int hp_kmem_cache_shrink(hp_kmem_cache_t *s)
 {
@@ -1665,10 +1675,12 @@ int hp_kmem_cache_destroy(hp_kmem_cache_t *s)
 		return 0;
 	if (s == &boot_cache || (s->hot.flags & HP_SLAB_KMALLOC))
 		return -1;     /* the kernel never destroys these either */
-	n = &s->node;
 	pthread_mutex_lock(&g.slab_mutex);
 	flush_all(s);
 	discard_empty_partials(s);
+	remaining_objs = 0;
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++) {
+	n = &s->node[nid];
 	/* free_partial(): what is left has objects in use */
 	lock_node(n);
 	for (hp_list_t *l = n->partial.next; l != &n->partial; l = l->next) {
@@ -1686,7 +1698,9 @@ int hp_kmem_cache_destroy(hp_kmem_cache_t *s)
 		leaks++;
 	}
 	unlock_node(n);
-	remaining_objs = LOAD(&n->total_objects) - reported_objs;
+	remaining_objs += LOAD(&n->total_objects);
+	}
+	remaining_objs -= reported_objs;
 	if (remaining_objs > 0) {
 		/* full slabs of a cache without U are on no list: all in use */
 		hp_slub_err_info_t e = {
@@ -1697,7 +1711,10 @@ int hp_kmem_cache_destroy(hp_kmem_cache_t *s)
 		slub_report(&e);
 		leaks++;
 	}
-	if (leaks || LOAD(&n->nr_slabs)) {
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++)
+		if (LOAD(&s->node[nid].nr_slabs))
+			leaks++;
+	if (leaks) {
 		pthread_mutex_unlock(&g.slab_mutex);
 		return -1;
 	}
@@ -1706,15 +1723,18 @@ int hp_kmem_cache_destroy(hp_kmem_cache_t *s)
 		sheaves_close(s);
 	chunk_free(s);
 	pthread_mutex_unlock(&g.slab_mutex);
-	pthread_mutex_destroy(&n->list_lock);
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++)
+		pthread_mutex_destroy(&s->node[nid].list_lock);
 	hp_kmem_cache_free(&boot_cache, s);
 	return 0;
 }
 
 long hp_kmem_cache_validate(hp_kmem_cache_t *s)
 {
-	hp_kmem_cache_node_t *n = &s->node;
 	long errs = 0;
+
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++) {
+	hp_kmem_cache_node_t *n = &s->node[nid];
 
 	lock_node(n);
 	for (hp_list_t *l = n->partial.next; l != &n->partial; l = l->next)
@@ -1722,6 +1742,7 @@ long hp_kmem_cache_validate(hp_kmem_cache_t *s)
 	for (hp_list_t *l = n->full.next; l != &n->full; l = l->next)
 		errs += debug_validate_slab(s, slab_of_list(l));
 	unlock_node(n);
+	}
 	return errs;
 }
 
@@ -1926,13 +1947,16 @@ static inline __attribute__((always_inline)) void *fast_alloc(hp_kmem_cache_t *s
 #endif
 	/* generation `sheaves`: alloc_from_pcs() */
 	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_PINNED:
+	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_PINNED | HP_SLUB_PATH_NUMA:
 		if (unlikely(!hp_slub_this_unit_))
 			return NULL;
 		return hp_kmem_cache_alloc_sheaves_pinned(s);
 	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG:
+	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG | HP_SLUB_PATH_NUMA:
 		return hp_sheaves_lock_pop_(s);
 #ifdef HP_SHEAVES_RSEQ_ASM
 	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_RSEQ:
+	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_RSEQ | HP_SLUB_PATH_NUMA:
 		return hp_sheaves_rseq_pop_(s);
 #endif
 	default:
@@ -1996,7 +2020,17 @@ static inline __attribute__((always_inline)) int fast_free(hp_kmem_cache_t *s, h
 	case HP_SLUB_PATH_RSEQ | HP_SLUB_PATH_DISTRO:
 		return hp_slub_rseq_push_(s, x, 1);
 #endif
-	/* generation `sheaves`: free_to_pcs() (one node: no remote-node test) */
+	/* generation `sheaves`: slab_free()'s node test (more than one node),
+	 * then free_to_pcs(); a remote-node object goes to free_one ->
+	 * hp_sheaves_free_slow, which sends it to its slab (__slab_free) */
+	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_PINNED | HP_SLUB_PATH_NUMA:
+	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG | HP_SLUB_PATH_NUMA:
+	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_RSEQ | HP_SLUB_PATH_NUMA:
+#ifndef HP_SLUB_MUTATE_REMOTE_NODE_TO_SHEAF
+		if (unlikely(slab->nid != slub_numa_mem_id()))
+			return 0;
+#endif
+		return fast_free(s, slab, x, path & ~(unsigned)HP_SLUB_PATH_NUMA);
 	case HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_PINNED: {
 		hp_slab_sheaf_t *sh;
 
@@ -2111,8 +2145,24 @@ static inline __attribute__((always_inline)) void *kmalloc_fast(unsigned set, in
 			 * per-CPU spinlock, served by kmalloc_cold */
 			path = HP_SLUB_PATH_SHEAVES |
 			       (set == HP_KMALLOC_SET_SHEAVES_PINNED ? HP_SLUB_PATH_PINNED : HP_SLUB_PATH_RSEQ);
-			if (unlikely(s->hot.path != path))
+			if (unlikely(s->hot.path != path)) {
+				/* no rseq (valgrind, TSan): the set's caches took the
+				 * per-CPU spinlock stand-in; pop under it here rather
+				 * than through kmalloc_cold on every call. More than
+				 * one node (HP_SLUB_PATH_NUMA): allocation is the same */
+				obj = NULL;
+				if (set == HP_KMALLOC_SET_SHEAVES &&
+				    s->hot.path == (HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG))
+					obj = hp_sheaves_lock_pop_(s);
+				else if ((s->hot.path & ~(unsigned)HP_SLUB_PATH_NUMA) == path)
+					obj = fast_alloc(s, path);
+				else if (set == HP_KMALLOC_SET_SHEAVES && s->hot.path == (HP_SLUB_PATH_NUMA |
+									   HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG))
+					obj = hp_sheaves_lock_pop_(s);
+				if (likely(obj != NULL))
+					return obj;
 				goto cold;
+			}
 		} else if (set_known) {
 			/* the set's path; a debug cache's cpu freelist is always
 			 * NULL; an rseq set without rseq is a cmpxchg set */
@@ -2238,9 +2288,12 @@ KFREE_PATH_FN(kfree_slow, HP_SLUB_PATH_SLOW)
 KFREE_PATH_FN(kfree_sheaves_lock, HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG)
 KFREE_PATH_FN(kfree_sheaves_pinned, HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_PINNED)
 KFREE_PATH_FN(kfree_sheaves_rseq, HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_RSEQ)
+KFREE_PATH_FN(kfree_sheaves_lock_numa, HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG | HP_SLUB_PATH_NUMA)
+KFREE_PATH_FN(kfree_sheaves_pinned_numa, HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_PINNED | HP_SLUB_PATH_NUMA)
+KFREE_PATH_FN(kfree_sheaves_rseq_numa, HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_RSEQ | HP_SLUB_PATH_NUMA)
 
 typedef void (*kfree_fn_t)(hp_kmem_cache_t *, hp_slab_t *, void *, unsigned long);
-static const kfree_fn_t kfree_path[HP_SLUB_PATH_SHEAVES + 3] = {
+static const kfree_fn_t kfree_path[HP_SLUB_PATH_NUMA + HP_SLUB_PATH_SHEAVES + 3] = {
 	[HP_SLUB_PATH_CMPXCHG] = kfree_cmpxchg, [HP_SLUB_PATH_PINNED] = kfree_pinned,
 	[HP_SLUB_PATH_RSEQ] = kfree_rseq, [3] = kfree_slow,
 	[HP_SLUB_PATH_DISTRO | HP_SLUB_PATH_CMPXCHG] = kfree_dcmpxchg,
@@ -2250,6 +2303,9 @@ static const kfree_fn_t kfree_path[HP_SLUB_PATH_SHEAVES + 3] = {
 	[HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG] = kfree_sheaves_lock,
 	[HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_PINNED] = kfree_sheaves_pinned,
 	[HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_RSEQ] = kfree_sheaves_rseq,
+	[HP_SLUB_PATH_NUMA | HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_CMPXCHG] = kfree_sheaves_lock_numa,
+	[HP_SLUB_PATH_NUMA | HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_PINNED] = kfree_sheaves_pinned_numa,
+	[HP_SLUB_PATH_NUMA | HP_SLUB_PATH_SHEAVES | HP_SLUB_PATH_RSEQ] = kfree_sheaves_rseq_numa,
 };
 
 static inline void kfree_slab(hp_kmem_cache_t *s, hp_slab_t *slab, void *x, unsigned long caller)
@@ -2639,6 +2695,81 @@ int hp_slub_set_cpu(int cpu)
 	return 0;
 }
 
+/* ================================================================== */
+/* Emulated NUMA nodes                                                 */
+/* ================================================================== */
+
+unsigned slub_nr_nodes = 1;                       /* nr_node_ids */
+static uint8_t slub_cpu_node[HP_SLUB_MAX_CPUS];   /* cpu_to_node() */
+
+int hp_slub_set_nodes(unsigned nr_nodes, const int *cpu_node)
+{
+	if (hp_slub_ensure_init() != 0)
+		return -1;
+	if (nr_nodes < 1 || nr_nodes > HP_SLUB_MAX_NODES) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (int c = 0; c < g.nr_cpus; c++)
+		if (cpu_node && (cpu_node[c] < 0 || (unsigned)cpu_node[c] >= nr_nodes)) {
+			errno = EINVAL;
+			return -1;
+		}
+	for (int c = 0; c < HP_SLUB_MAX_CPUS; c++)
+		slub_cpu_node[c] = (uint8_t)(cpu_node && c < g.nr_cpus ? (unsigned)cpu_node[c] : (unsigned)c % nr_nodes);
+	STORE(&slub_nr_nodes, nr_nodes);
+	return 0;
+}
+
+unsigned hp_slub_nr_nodes(void) { return LOAD(&slub_nr_nodes); }
+
+int hp_slub_cpu_node(int cpu)
+{
+	if (cpu < 0 || cpu >= HP_SLUB_MAX_CPUS)
+		return -1;
+	return slub_cpu_node[cpu];
+}
+
+int hp_slub_obj_node(const void *x)
+{
+	hp_slab_t *slab = slub_virt_to_slab(x);
+
+	return slab ? slab->nid : -1;
+}
+
+/* numa_mem_id(): the node of the CPU this thread runs on (a pinned
+ * thread: its declared CPU, which its affinity makes the same) */
+unsigned slub_numa_mem_id(void)
+{
+	unsigned cpu;
+
+	if (LOAD(&slub_nr_nodes) == 1)
+		return 0;
+	cpu = hp_slub_this_unit_ ? (unsigned)((hp_slub_this_unit_ - hp_slub_pcpu_base_) >> HP_SLUB_PCPU_UNIT_SHIFT)
+				 : hp_slub_cur_cpu_();
+	return cpu < HP_SLUB_MAX_CPUS ? slub_cpu_node[cpu] : 0;
+}
+
+/* The node of the CPU whose unit holds c (s's per-CPU slot); the shared
+ * unit (threads without one, of a pinned cache) is the running CPU's. */
+unsigned slub_unit_node(const hp_kmem_cache_t *s, const void *c)
+{
+	uintptr_t u = ((uintptr_t)((const char *)c - hp_slub_pcpu_base_) - s->hot.cpu_off) >> HP_SLUB_PCPU_UNIT_SHIFT;
+
+	if (LOAD(&slub_nr_nodes) == 1)
+		return 0;
+	return u < (uintptr_t)g.nr_cpus ? slub_cpu_node[u] : slub_numa_mem_id();
+}
+
+void *hp_kmem_cache_alloc_node(hp_kmem_cache_t *s, int node)
+{
+	if (node != HP_NUMA_NO_NODE && (node < 0 || (unsigned)node >= LOAD(&slub_nr_nodes)))
+		return NULL;
+	if (node == HP_NUMA_NO_NODE || !sheaves_cache(s) || (unsigned)node == slub_numa_mem_id())
+		return hp_kmem_cache_alloc_ool(s);
+	return hp_sheaves_alloc_node_slow(s, (unsigned)node);
+}
+
 int hp_slub_get_cpu(void)
 {
 	if (!hp_slub_this_unit_)
@@ -2683,7 +2814,8 @@ void hp_slub_fork_prepare(void)
 			c->fork_fl = slot_hold(s, c, 1);
 		}
 	FOR_EACH_CACHE(s)
-		lock_node(&s->node);
+		for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++)
+			lock_node(&s->node[nid]);
 	hp_buddy_fork_prepare(slub_zone);
 }
 
@@ -2696,10 +2828,12 @@ static void fork_release(int child)
 	else
 		hp_buddy_fork_parent(slub_zone);
 	FOR_EACH_CACHE(s) {
-		if (child)
-			pthread_mutex_init(&s->node.list_lock, NULL);
-		else
-			unlock_node(&s->node);
+		for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++) {
+			if (child)
+				pthread_mutex_init(&s->node[nid].list_lock, NULL);
+			else
+				unlock_node(&s->node[nid]);
+		}
 		if (sheaves_cache(s))
 			sheaves_fork_release(s, child);
 		for (int u = fork_unit_first(s); u <= g.nr_cpus; u++) {
@@ -2726,8 +2860,10 @@ void hp_slub_fork_child(void) { fork_release(1); }
 
 static unsigned long count_partial_free(hp_kmem_cache_t *s)
 {
-	hp_kmem_cache_node_t *n = &s->node;
 	unsigned long fr = 0;
+
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++) {
+	hp_kmem_cache_node_t *n = &s->node[nid];
 
 	lock_node(n);
 	for (hp_list_t *l = n->partial.next; l != &n->partial; l = l->next) {
@@ -2736,6 +2872,7 @@ static unsigned long count_partial_free(hp_kmem_cache_t *s)
 		fr += CNT_OBJECTS(c) - CNT_INUSE(c);
 	}
 	unlock_node(n);
+	}
 	return fr;
 }
 
@@ -2759,10 +2896,13 @@ void hp_kmem_cache_get_info(const hp_kmem_cache_t *cs, hp_kmem_cache_info_t *o)
 	o->min_partial = s->min_partial;
 	o->cpu_partial = s->cpu_partial;
 	o->cpu_partial_slabs = s->cpu_partial_slabs;
-	o->nr_slabs = (unsigned long)LOAD(&s->node.nr_slabs);
-	o->nr_objs = (unsigned long)LOAD(&s->node.total_objects);
+	o->nr_slabs = o->nr_objs = o->nr_partial = 0;
+	for (unsigned nid = 0; nid < HP_SLUB_MAX_NODES; nid++) {
+		o->nr_slabs += (unsigned long)LOAD(&s->node[nid].nr_slabs);
+		o->nr_objs += (unsigned long)LOAD(&s->node[nid].total_objects);
+		o->nr_partial += LOAD(&s->node[nid].nr_partial);
+	}
 	o->active_objs = o->nr_objs - count_partial_free(s);
-	o->nr_partial = LOAD(&s->node.nr_partial);
 	o->errors = LOAD(&s->errors);
 }
 

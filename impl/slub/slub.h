@@ -196,6 +196,8 @@
 /* ------------------------------------------------------------------ */
 
 #define HP_SLUB_MAX_CPUS 1024         /* CPU ids >= this are not supported */
+#define HP_SLUB_MAX_NODES 4           /* emulated NUMA nodes (hp_slub_set_nodes) */
+#define HP_NUMA_NO_NODE (-1)          /* NUMA_NO_NODE */
 #define HP_SLUB_PCPU_UNIT_SHIFT 16    /* per-CPU unit: 64 KiB a CPU */
 #define HP_SLUB_TID_STEP ((uint64_t)2 * HP_SLUB_MAX_CPUS) /* TID_STEP: the cpu id lives in the low bits, bit 0 = slot held */
 /* What next_tid() adds. -DHP_SLUB_MUTATE_NO_TID (a test-only build, see
@@ -372,6 +374,8 @@ enum {
 	HP_SLUB_PATH_DISTRO = 4,  /* | one of the three */
 	HP_SLUB_PATH_SLOW = 8,
 	HP_SLUB_PATH_SHEAVES = 16, /* | CMPXCHG (the per-CPU spinlock), PINNED or RSEQ: the sheaves lock stand-in */
+	HP_SLUB_PATH_NUMA = 32,    /* | SHEAVES | a stand-in: created with more than one emulated node, so the
+	                            * free fast path tests the slab's node (slab_free(), 6.18/7.0) */
 };
 
 typedef struct hp_kmem_cache hp_kmem_cache_t;
@@ -965,12 +969,46 @@ static inline __attribute__((always_inline)) void hp_kmem_cache_free_rseq(hp_kme
  * the cpu-slab set 0, so that a sheaves kmalloc cache never allocates its
  * own sheaves.
  *
- * One node: the kernel frees an object of another node straight to its
- * slab (slab_nid(slab) != numa_mem_id() in slab_free()); here every slab
- * is of node 0, so that test always holds and every free goes to the
- * freeing CPU's sheaf. A free by another CPU ("remote_free") therefore
- * costs what a local free does; in the cpu-slab generation it is a
- * cmpxchg16b on the slab's freelist (__slab_free).
+ * Emulated NUMA nodes (hp_slub_set_nodes). A node here is a label, not
+ * memory: every slab comes from the one buddy arena, and carries the node
+ * it was allocated for (slab->nid, slab_nid()). What the kernel keeps per
+ * node, a sheaves cache keeps per node too: partial lists
+ * (kmem_cache_node, get_node(s, nid)) and a barn (kmem_cache_node->barn,
+ * 6.18). A CPU's node is numa_mem_id(): the map given to
+ * hp_slub_set_nodes. Each step and the 6.18/7.0 function it mirrors:
+ *   free        slab_free(): an object whose slab is of the freeing CPU's
+ *               node goes to the CPU's sheaf (free_to_pcs); of another
+ *               node, straight to its slab (__slab_free), under that
+ *               node's list_lock when the slab changes lists. The test is
+ *               compiled only into caches created with more than one node
+ *               (hot.path | HP_SLUB_PATH_NUMA): a one-node cache's free
+ *               fast path is the same instructions as before. The inline
+ *               hp_kmem_cache_free_sheaves* skip the test: use them on
+ *               one-node caches only (hp_kmem_cache_free takes the
+ *               out-of-line path, which tests it).
+ *   alloc       slab_alloc_node(s, NUMA_NO_NODE or numa_mem_id()):
+ *               alloc_from_pcs(). For another node (6.18 alloc_from_pcs
+ *               returns NULL when node != numa_mem_id(); 7.0 the same)
+ *               the sheaves are bypassed: __slab_alloc_node -> one object
+ *               from that node's partial slabs or a new slab of that node
+ *               (hp_kmem_cache_alloc_node).
+ *   refill      __refill_objects (7.0): from the local node's partial
+ *               list, then new slabs of the local node.
+ *   barn        get_barn(s): the local node's barn for every swap; a
+ *               flushed or rcu-freed sheaf's objects go to their own
+ *               slabs (whatever node), as sheaf_flush_main does.
+ *   bulk free   free_to_pcs_bulk (6.18): remote-node objects are set
+ *               apart and freed to their slabs (__kmem_cache_free_bulk).
+ *   kfree_rcu   __kfree_rcu_sheaf (6.18): a remote-node object is not
+ *               taken (the caller's other kfree_rcu path).
+ * The cpu-slab generation (6.6) keeps node 0 for every slab: its free of
+ * an object not on the CPU's slab is __slab_free whatever the node, so a
+ * remote-node free costs what a remote free does there; 6.6's per-node
+ * partial lists and get_any_partial are not emulated. Debug caches: node
+ * 0. Default: one node (every test true, no per-node cost).
+ * A free by another CPU of the same node ("remote_free") costs what a
+ * local free does in the sheaves generation; in the cpu-slab generation
+ * it is a cmpxchg16b on the slab's freelist (__slab_free).
  *
  * The lock. The kernel protects a CPU's sheaves with local_trylock (a
  * preempt_disable() on !PREEMPT_RT, a per-CPU spinlock on PREEMPT_RT);
@@ -1041,8 +1079,29 @@ enum { HP_SHEAF_STAT_REFILL, HP_SHEAF_STAT_FLUSH, HP_SHEAF_STAT_SWAP, HP_SHEAF_S
 _Static_assert(sizeof(hp_slub_pcs_t) == sizeof(hp_kmem_cache_cpu_t), "pcs overlays kmem_cache_cpu");
 _Static_assert(offsetof(hp_slub_pcs_t, stat) == offsetof(hp_kmem_cache_cpu_t, stat), "stat[] shared");
 
+/* Emulated NUMA (see "Emulated NUMA nodes" above).
+ * hp_slub_set_nodes(nr, cpu_node): nr nodes (1..HP_SLUB_MAX_NODES);
+ * cpu_node[cpu] the node of each CPU id below the number of CPUs (NULL:
+ * cpu % nr). Takes effect for caches created afterwards (kmalloc sets
+ * included, when created after it): call it before them, quiescent. 0, or
+ * -1 (EINVAL) for a bad count or node. Cost: none on the one-node paths.
+ * hp_slub_nr_nodes(): nr_node_ids. hp_slub_cpu_node(cpu): cpu_to_node(),
+ * -1 for a bad cpu. hp_slub_obj_node(x): slab_nid(virt_to_slab(x)), -1
+ * when x is no slab object.
+ * hp_kmem_cache_alloc_node(s, node): kmem_cache_alloc_node(); node
+ * HP_NUMA_NO_NODE or the local node: hp_kmem_cache_alloc; another node
+ * of a sheaves cache: an object of a slab of that node, bypassing the
+ * sheaves (a list_lock round, or a new slab); the cpu-slab generation
+ * (node 0 only) ignores node. NULL when out of memory or node is bad. */
+int hp_slub_set_nodes(unsigned nr_nodes, const int *cpu_node);
+unsigned hp_slub_nr_nodes(void);
+int hp_slub_cpu_node(int cpu);
+int hp_slub_obj_node(const void *x);
+void *hp_kmem_cache_alloc_node(hp_kmem_cache_t *s, int node);
+
 /* Slow paths (sheaves.c). */
 void *hp_sheaves_alloc_slow(hp_kmem_cache_t *s);
+void *hp_sheaves_alloc_node_slow(hp_kmem_cache_t *s, unsigned nid);  /* __slab_alloc_node for nid */
 void hp_sheaves_free_slow(hp_kmem_cache_t *s, void *x);
 
 static inline hp_slub_pcs_t *hp_slub_pinned_pcs_(const hp_kmem_cache_t *s)

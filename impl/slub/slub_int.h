@@ -45,7 +45,8 @@ typedef struct hp_slab {
 	uintptr_t addr;                   /* first byte */
 	uint8_t order;
 	uint8_t on_list;                  /* SLAB_ON_*, under the node lock */
-	uint8_t pad_[2];
+	uint8_t nid;                      /* slab_nid(): the emulated node it was allocated for */
+	uint8_t pad_[1];
 	/* copies of cache->hot.pin_off and cache->hot.offset (fixed for the
 	 * cache's life), for hp_kfree()'s pinned fast path: in the kernel
 	 * struct slab overlays struct page, so kfree loads slab->slab_cache
@@ -96,9 +97,11 @@ struct hp_kmem_cache {
 	uint64_t errors;                  /* atomic */
 	hp_list_t list;                   /* slab_caches, under slab_mutex */
 	char name[48];
-	hp_kmem_cache_node_t node;
+	/* s->node[]: one per emulated node (hp_slub_set_nodes); the cpu-slab
+	 * generation and debug caches use node 0 only */
+	hp_kmem_cache_node_t node[HP_SLUB_MAX_NODES];
 	unsigned sheaf_capacity;          /* generation `sheaves` (sheaves.c); 0: cpu-slab, or a debug cache */
-	hp_node_barn_t barn;              /* sheaves: the node's barn (kmem_cache_node->barn) */
+	hp_node_barn_t barn[HP_SLUB_MAX_NODES]; /* sheaves: each node's barn (kmem_cache_node->barn) */
 	struct hp_slab_sheaf **rcu_free;  /* sheaves: pcs->rcu_free, 8 pointers (a line) a unit, mapped on first kfree_rcu */
 } __attribute__((aligned(64)));
 
@@ -232,7 +235,12 @@ HP_SLUB_HIDDEN void slub_lock_node(hp_kmem_cache_node_t *n);
 HP_SLUB_HIDDEN void slub_unlock_node(hp_kmem_cache_node_t *n);
 HP_SLUB_HIDDEN void slub_add_partial(hp_kmem_cache_node_t *n, hp_slab_t *slab, int tail);
 HP_SLUB_HIDDEN void slub_remove_partial(hp_kmem_cache_node_t *n, hp_slab_t *slab);
-HP_SLUB_HIDDEN hp_slab_t *slub_new_slab(hp_kmem_cache_t *s);          /* allocate_slab(), counted */
+HP_SLUB_HIDDEN hp_slab_t *slub_new_slab(hp_kmem_cache_t *s, unsigned nid); /* allocate_slab(), counted */
+/* Emulated NUMA (hp_slub_set_nodes): node count, and numa_mem_id() of
+ * the CPU whose per-CPU unit c (a pcs or kmem_cache_cpu of s) is. */
+HP_SLUB_HIDDEN extern unsigned slub_nr_nodes;
+HP_SLUB_HIDDEN unsigned slub_unit_node(const hp_kmem_cache_t *s, const void *c);
+HP_SLUB_HIDDEN unsigned slub_numa_mem_id(void);
 HP_SLUB_HIDDEN int slub_slab_update(hp_slab_t *slab, void *ofl, uint64_t ocnt, void *nfl, uint64_t ncnt);
 /* __slab_free() of head..tail (cnt objects of slab, chained) */
 HP_SLUB_HIDDEN void slub_free_to_slab(hp_kmem_cache_t *s, hp_slab_t *slab, void *head, void *tail, unsigned cnt);
