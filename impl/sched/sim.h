@@ -107,6 +107,11 @@ typedef struct hp_sim_opts {
 	uint64_t wake_delay_ns; /* a sleep or timer wakes its task this long after it is due (the
 	                         * hrtimer's slack, 50 µs for SCHED_OTHER, plus the interrupt and
 	                         * try_to_wake_up()); counted in the wake-up latency; default 0 */
+	uint64_t clock_poll_ns; /* while a task executes a "run" event it reads its CPU clock this
+	                         * often, and each read runs update_curr() with its preemption
+	                         * checks (hotpath's load generator measures "run" with
+	                         * CLOCK_THREAD_CPUTIME_ID, and task_sched_runtime() calls
+	                         * update_curr(); rt-app's calibrated loop does not); 0 = never */
 	uint64_t max_events;    /* refuse runs estimated above this many events; 0 = HP_SIM_MAX_EVENTS */
 	int check;              /* verify every invariant after every event (tests; O(tasks) each) */
 	FILE *trace;            /* every switch as CSV, or NULL */
