@@ -100,6 +100,7 @@ typedef struct sim {
 	int balance;
 	uint64_t wake_delay;    /* hp_sim_opts_t.wake_delay_ns */
 	uint64_t clock_poll;    /* hp_sim_opts_t.clock_poll_ns */
+	uint64_t tick_phase;    /* every CPU's first tick, drawn from the seed */
 	int oom;                /* stop: err says why; 1 internal, 2 the event limit (bad input) */
 	char *err;
 	size_t errlen;
@@ -1167,10 +1168,13 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 		/* rt-app starts its threads one after another */
 		arm(&s, slot_wake(&s, i), hp_splitmix64(&rng) % 100000);
 	}
+	/* the tick's phase against the tasks' start is chance on a real
+	 * machine: drawn from the seed. One phase for every CPU: without the
+	 * skew_tick boot option (off by default, and off here) every CPU's tick
+	 * hrtimer expires on the same jiffy boundary (tick_setup_sched_timer()) */
+	s.tick_phase = hp_splitmix64(&rng) % s.tick_ns;
 	for (int c = 0; c < s.ncpu; c++)
-		/* the tick's phase against the tasks' start is chance on a real
-		 * machine: drawn from the seed, per CPU */
-		arm(&s, slot_tick(&s, c), 1 + hp_splitmix64(&rng) % s.tick_ns);
+		arm(&s, slot_tick(&s, c), 1 + s.tick_phase);
 	arm(&s, slot_end(&s), scn->duration_ns);
 	if (o->trace)
 		fputs("time_ns,cpu,prev,next,reason\n", o->trace);
