@@ -18,8 +18,10 @@
  * else is an error naming the key; a bad value names the task and field.
  *
  * The simulation runs in virtual time (ns) on `ncpus` CPUs, each with an
- * hp_cfs_rq_t of the chosen policy: a tick every 1/HZ, wake-ups from sleep
- * and timer events, wake-up preemption, and the switch itself costing
+ * hp_cfs_rq_t of the chosen policy: a tick every 1/HZ (every CPU's at the
+ * same instants, as without skew_tick), wake-ups from sleep and timer
+ * events, wake-up preemption, optionally update_curr() on the running
+ * task's CPU-clock reads (clock_poll_ns), and the switch itself costing
  * nothing. Same scenario and options, same output, byte for byte.
  *
  * More than one CPU (sim_engine.c; a documented subset of Linux 6.6's
