@@ -1061,7 +1061,11 @@ int hp_check_preempt_wakeup(hp_cfs_rq_t *rq, hp_sched_entity_t *se)
 		return rq->need_resched;
 	if (IS_EEVDF(rq)) {
 		update_curr(rq);
+#ifdef HP_SCHED_MUTATE_617_SHORT_CANCELS
+		if (0) {                        /* test mutant: 6.17 keeps 6.12's wake-up rule */
+#else
 		if (AT_617(rq)) {
+#endif
 			/* 6.17 ("sched/fair: Remove spurious shorter slice
 			 * preemption"): a wakee with a shorter slice picks as if
 			 * the running entity were unprotected, and ends its
