@@ -377,6 +377,7 @@ static const hp_param_t fid_params[] = {
 #define FID_SKIP_TAIL_NS 200000000ull   /* and the end, before rt-app stops its threads */
 #define FID_MAX_THREADS 32
 #define FID_MAX_OTHER 0.10              /* CPU share other work may take before the run is void */
+#define FID_CLOCK_POLL_NS 10000ull      /* the load generator's clock reads, as simulated */
 #define FID_RUNS 3                      /* rt-app runs per scenario */
 #define FID_SEEDS 20                    /* simulator seeds per model */
 
@@ -739,7 +740,7 @@ static const char *scenario_dir(void)
  * per model: the focus task's share and latency quantiles over FID_SEEDS
  * seeds, and every thread's predicted share (the newest model) for the
  * busy-CPU check. 0, or -1 with f->err. */
-static int fid_predict(fid_scn_t *f, const hp_scn_t *scn, const char *src, const char *focus, int ncpus,
+static int fid_predict(fid_scn_t *f, const hp_scn_t *scn, const char *src, const char *focus, int ncpus, int loadgen,
 		       double *pred_total)
 {
 	char err[512] = "";
@@ -767,6 +768,11 @@ static int fid_predict(fid_scn_t *f, const hp_scn_t *scn, const char *src, const
 
 		o.wake_delay_ns = slack > 0 ? (uint64_t)slack : 0;
 	}
+	/* the load generator's "run" reads CLOCK_THREAD_CPUTIME_ID in its loop
+	 * (sub-µs apart), and each read runs update_curr() with its
+	 * preemption checks; rt-app's calibrated loop makes no system call */
+	if (loadgen)
+		o.clock_poll_ns = FID_CLOCK_POLL_NS;
 	o.window_start_ns = FID_SKIP_HEAD_NS;
 	o.window_end_ns = hp_scn_duration_ns(scn) - FID_SKIP_TAIL_NS;
 	for (int m = 0; m < FID_NMODELS; m++) {
@@ -1101,7 +1107,7 @@ static void fid_measure(fid_scn_t *f, const fid_point_t *pt, const int *cpu)
 	}
 	f->ncpus = pt->ncpus;
 	f->nthr = hp_scn_nthreads(scn);
-	if (fid_predict(f, scn, src, pt->focus, pt->ncpus, &pred_total) != 0)
+	if (fid_predict(f, scn, src, pt->focus, pt->ncpus, pt->loadgen, &pred_total) != 0)
 		goto out;
 	for (int k = 0; k < FID_RUNS; k++) {
 		fid_run_t *r = &runs[k];

@@ -61,6 +61,8 @@ t_expect 2 "--policy: unknown policy 'eevdf-6.7' \\(valid: cfs-6.1, eevdf-6.6, e
 t_expect 2 "--trace: one seed only" -- sim "$SC/lag_burst.json" --seeds 2 --trace "$T_TMP/t.csv"
 t_expect 2 "--wake-delay: '10001' \\(valid: 0\\.\\.10000 µs\\)" -- sim "$SC/lag_burst.json" --wake-delay 10001
 t_expect 2 "--wake-delay: '-1'" -- sim "$SC/lag_burst.json" --wake-delay -1
+t_expect 2 "--clock-poll: '0' \\(valid: 1\\.\\.10000 µs\\)" -- sim "$SC/lag_burst.json" --clock-poll 0
+t_expect 2 "--clock-poll: '10001'" -- sim "$SC/lag_burst.json" --clock-poll 10001
 # the delay reaches the latencies: cfs-6.1 preempts for ui at once, so
 # its p50, p99 and max are the delay itself (0 without it)
 "$HP" sim "$SC/interactive.json" --policy cfs-6.1 --wake-delay 300 >"$T_TMP/wd.csv" || t_fail "--wake-delay 300 exited $?"

@@ -513,6 +513,58 @@ static void test_slice(void)
 		}
 }
 
+/* hp_sim_opts_t.clock_poll_ns: the same scenario under eevdf-6.17, seeds
+ * 1..5. Without clock reads the woken `short` waits up to the next tick
+ * when it is not eligible at its wake-up (its longest wait over 4 ms); when
+ * the hogs' "run" reads the CPU clock every 10 µs, each read's update_curr()
+ * reschedules as soon as the running hog's protection or deadline has
+ * passed, and no wait reaches 1.5 ms. cfs-6.1's update_curr() has no
+ * preemption check (6.1 checks at the tick only): the same results with
+ * and without. Mutant NO_CLOCK_POLL (the option ignored) fails it. */
+static void test_clock_poll(void)
+{
+	static const char json[] = "{\"global\": {\"duration\": 3}, \"tasks\": {"
+		"\"hog\": {\"instance\": 2, \"run\": 100000}, \"short\": {\"priority\": 6, \"slice\": 100,"
+		" \"runtime\": 1000, \"timer\": {\"ref\": \"unique\", \"period\": 12300}}}}";
+	static const hp_sched_policy_t pol[] = { HP_SCHED_EEVDF_6_17, HP_SCHED_CFS_6_1 };
+
+	for (size_t k = 0; k < 2; k++)
+		for (uint64_t seed = 1; seed <= 5; seed++) {
+			hp_sim_opts_t o;
+			hp_sim_res_t r0, r1;
+			char err[512];
+
+			hp_sim_opts_default(&o);
+			o.policy = pol[k];
+			o.seed = seed;
+			o.scale_cpus = 2;
+			if (run(json, &o, &r0, err, sizeof err) != 0) {
+				T_CHECK_MSG(0, "%s", err);
+				continue;
+			}
+			o.clock_poll_ns = 10000;
+			if (run(json, &o, &r1, err, sizeof err) != 0) {
+				T_CHECK_MSG(0, "%s", err);
+				hp_sim_res_free(&r0);
+				continue;
+			}
+			int64_t m0 = r0.task[2].wakeup_max_ns, m1 = r1.task[2].wakeup_max_ns;
+
+			if (pol[k] == HP_SCHED_EEVDF_6_17) {
+				T_CHECK_MSG(m0 > 4000000, "eevdf-6.17 seed %" PRIu64 ": longest wait %" PRId64
+					    " ns without clock reads, expected a tick's", seed, m0);
+				T_CHECK_MSG(m1 < 1500000, "eevdf-6.17 seed %" PRIu64 ": longest wait %" PRId64
+					    " ns with a clock read every 10 us", seed, m1);
+			} else {
+				T_CHECK_MSG(m0 == m1 && r0.task[2].switches == r1.task[2].switches,
+					    "cfs-6.1 seed %" PRIu64 ": clock reads changed the run (%" PRId64 " / %"
+					    PRId64 " ns)", seed, m0, m1);
+			}
+			hp_sim_res_free(&r0);
+			hp_sim_res_free(&r1);
+		}
+}
+
 /* The balancer's PELT arithmetic (hp_pelt_*, pelt.c's accumulate_sum()):
  * one period runnable from nothing gives 1024 * y; a task runnable for
  * 11 half-lives is within 0.1% of its weight; 32 periods asleep halve its
@@ -556,7 +608,7 @@ int main(int argc, char **argv)
 		{ "checker", test_checker }, { "hogs", test_hogs }, { "memory", test_memory },
 		{ "limit", test_limit }, { "heap", test_heap }, { "hist", test_hist },
 		{ "wake_delay", test_wake_delay }, { "slice", test_slice },
-		{ "pelt", test_pelt },
+		{ "pelt", test_pelt }, { "clock_poll", test_clock_poll },
 	};
 	int ran = 0;
 

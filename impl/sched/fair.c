@@ -612,7 +612,7 @@ static hp_sched_entity_t *pick_eevdf_66(hp_cfs_rq_t *rq)
  * eligible entity in deadline order (the leftmost if eligible, else a
  * descent that goes left whenever the left subtree holds an eligible
  * vruntime); the running entity only with a strictly earlier deadline. */
-static hp_sched_entity_t *pick_eevdf_612(hp_cfs_rq_t *rq)
+static hp_sched_entity_t *pick_eevdf_612(hp_cfs_rq_t *rq, int protect)
 {
 	hp_rb_node_t *node = rq->tasks.root.node;
 	hp_sched_entity_t *first = hp_se_of(rq->tasks.leftmost), *curr = rq->curr, *best = NULL;
@@ -624,7 +624,7 @@ static hp_sched_entity_t *pick_eevdf_612(hp_cfs_rq_t *rq)
 		return curr && curr->on_rq ? curr : first;
 	if (curr && (!curr->on_rq || !entity_eligible(rq, curr)))
 		curr = NULL;
-	if (curr && protect_slice(rq, curr))
+	if (curr && protect && protect_slice(rq, curr))
 		return curr;
 	if (first && entity_eligible(rq, first)) {
 		best = first;
@@ -655,7 +655,7 @@ static hp_sched_entity_t *pick_eevdf_612(hp_cfs_rq_t *rq)
 
 static always_inline hp_sched_entity_t *pick_eevdf(hp_cfs_rq_t *rq)
 {
-	return DL_TREE(rq) ? pick_eevdf_612(rq) : pick_eevdf_66(rq);
+	return DL_TREE(rq) ? pick_eevdf_612(rq, 1) : pick_eevdf_66(rq);
 }
 
 /* ================================================================== */
@@ -771,9 +771,15 @@ static always_inline int update_curr(hp_cfs_rq_t *rq)
 	update_min_vruntime(rq);
 	/* 6.12 PREEMPT_SHORT's other half (did_preempt_short()): once its
 	 * protection is gone, the running entity goes as soon as it is no
-	 * longer eligible */
+	 * longer eligible. 6.17 ("sched/fair: Always trigger resched at the
+	 * end of a protected period"): as soon as the protection is gone,
+	 * eligible or not. */
 	if (AT_612(rq) && curr->on_rq && rq->nr_running > 1 && !protect_slice(rq, curr) &&
-	    !entity_eligible(rq, curr)) {
+#ifdef HP_SCHED_MUTATE_617_RESCHED_NEEDS_INELIGIBLE
+	    !entity_eligible(rq, curr)) {       /* test mutant: 6.17 keeps 6.12's rule */
+#else
+	    (AT_617(rq) || !entity_eligible(rq, curr))) {
+#endif
 		rq->need_resched = 1;
 		clear_buddies(rq, curr);
 	}
@@ -1055,19 +1061,39 @@ int hp_check_preempt_wakeup(hp_cfs_rq_t *rq, hp_sched_entity_t *se)
 		return rq->need_resched;
 	if (IS_EEVDF(rq)) {
 		update_curr(rq);
+#ifdef HP_SCHED_MUTATE_617_SHORT_CANCELS
+		if (0) {                        /* test mutant: 6.17 keeps 6.12's wake-up rule */
+#else
+		if (AT_617(rq)) {
+#endif
+			/* 6.17 ("sched/fair: Remove spurious shorter slice
+			 * preemption"): a wakee with a shorter slice picks as if
+			 * the running entity were unprotected, and ends its
+			 * protection only when that pick is the wakee */
+			int short_ = curr->on_rq && se->slice < curr->slice;
+
+			if (pick_eevdf_612(rq, !short_) == se) {
+				if (short_)
+					cancel_protect_slice(rq, curr);
+				rq->need_resched = 1;
+			} else if (short_) {
+				/* update_protect_slice() (RUN_TO_PARITY): not
+				 * preempted, but the protection shrinks to the
+				 * shortest queued slice */
+				curr->vprot = hp_vruntime_min(curr->vprot, curr->vruntime +
+							      hp_calc_delta_fair(rq_min_slice(rq), curr));
+			}
+			return rq->need_resched;
+		}
 		/* 6.12 PREEMPT_SHORT (do_preempt_short()): an eligible wakee with a
 		 * shorter slice ends the running entity's protection when its
-		 * deadline is earlier or the running entity is no longer eligible */
+		 * deadline is earlier or the running entity is no longer eligible,
+		 * even when the pick below is not the wakee */
 		if (AT_612(rq) && curr->on_rq && se->slice < curr->slice && entity_eligible(rq, se) &&
 		    (deadline_before(se, curr) || !entity_eligible(rq, curr)))
 			cancel_protect_slice(rq, curr);
 		if (pick_eevdf(rq) == se)
 			rq->need_resched = 1;
-		else if (AT_617(rq) && curr->on_rq)
-			/* update_protect_slice(): not preempted, but the
-			 * protection shrinks to the shortest queued slice */
-			curr->vprot = hp_vruntime_min(curr->vprot, curr->vruntime +
-						      hp_calc_delta_fair(rq_min_slice(rq), curr));
 		return rq->need_resched;
 	}
 	update_curr(rq);

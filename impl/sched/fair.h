@@ -38,7 +38,10 @@
  * - eevdf-6.17 (HP_SCHED_EEVDF_6_17), Linux 6.17 and later (6.18 included):
  *   RUN_TO_PARITY protects the running entity only up to the shortest slice
  *   among the queued entities (vprot), and an entity with a shorter slice
- *   woken without preempting shortens the protection; the base slice is
+ *   woken without preempting shortens the protection; such a wakee ends the
+ *   protection only when it is the pick made without it; update_curr()
+ *   (hp_update_curr(), so every tick and wake-up check) reschedules as soon
+ *   as the protection has passed, eligible or not; the base slice is
  *   0.70 ms instead of 0.75 ms (scaled by CPUs as before; Linux 6.15).
  * `cfs` and `eevdf` name the newest of each (HP_SCHED_CFS, HP_SCHED_EEVDF).
  *

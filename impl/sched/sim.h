@@ -18,8 +18,10 @@
  * else is an error naming the key; a bad value names the task and field.
  *
  * The simulation runs in virtual time (ns) on `ncpus` CPUs, each with an
- * hp_cfs_rq_t of the chosen policy: a tick every 1/HZ, wake-ups from sleep
- * and timer events, wake-up preemption, and the switch itself costing
+ * hp_cfs_rq_t of the chosen policy: a tick every 1/HZ (every CPU's at the
+ * same instants, as without skew_tick), wake-ups from sleep and timer
+ * events, wake-up preemption, optionally update_curr() on the running
+ * task's CPU-clock reads (clock_poll_ns), and the switch itself costing
  * nothing. Same scenario and options, same output, byte for byte.
  *
  * More than one CPU (sim_engine.c; a documented subset of Linux 6.6's
@@ -107,6 +109,11 @@ typedef struct hp_sim_opts {
 	uint64_t wake_delay_ns; /* a sleep or timer wakes its task this long after it is due (the
 	                         * hrtimer's slack, 50 µs for SCHED_OTHER, plus the interrupt and
 	                         * try_to_wake_up()); counted in the wake-up latency; default 0 */
+	uint64_t clock_poll_ns; /* while a task executes a "run" event it reads its CPU clock this
+	                         * often, and each read runs update_curr() with its preemption
+	                         * checks (hotpath's load generator measures "run" with
+	                         * CLOCK_THREAD_CPUTIME_ID, and task_sched_runtime() calls
+	                         * update_curr(); rt-app's calibrated loop does not); 0 = never */
 	uint64_t max_events;    /* refuse runs estimated above this many events; 0 = HP_SIM_MAX_EVENTS */
 	int check;              /* verify every invariant after every event (tests; O(tasks) each) */
 	FILE *trace;            /* every switch as CSV, or NULL */

@@ -23,7 +23,7 @@ int hp_sched_policy_auto(hp_sched_policy_t *p, char *release, size_t len)
 
 static const char sim_usage[] =
 	"usage: hotpath sim FILE.json [--policy P] [--seed N] [--seeds K] [--cpus N] [--hz N]\n"
-	"                   [--scale-cpus N] [--wake-delay US] [--trace FILE]\n"
+	"                   [--scale-cpus N] [--wake-delay US] [--clock-poll US] [--trace FILE]\n"
 	"\n"
 	"Simulates the fair-class tasks of an rt-app scenario in virtual time. With one seed\n"
 	"it prints one CSV row per task: task,nice,weight,runtime_ns,share,switches,wakeups,\n"
@@ -47,6 +47,10 @@ static const char sim_usage[] =
 	"  --wake-delay US  a sleep or timer wakes its task US µs after it is due, 0..10000\n"
 	"                   (default 0; the kernel's timer slack, 50 µs, plus the wake path),\n"
 	"                   counted in the wake-up latency\n"
+	"  --clock-poll US  a task executing a \"run\" event reads its CPU clock every US µs,\n"
+	"                   1..10000, and each read runs update_curr() and its preemption\n"
+	"                   checks at once (hotpath's load generator measures \"run\" with\n"
+	"                   CLOCK_THREAD_CPUTIME_ID; rt-app does not; default: never)\n"
 	"  --trace FILE     write every switch as CSV: time_ns,cpu,prev,next,reason (one seed only)\n";
 
 static int sim_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -142,6 +146,11 @@ static int sim_opt(int c, const char *arg, const char *opt, sim_cli_t *a)
 			return sim_usage_error("--wake-delay: '%s' (valid: 0..10000 µs)", arg);
 		o->wake_delay_ns = (uint64_t)v * 1000u;
 		return -1;
+	case 'P':
+		if (parse_num(arg, 1, 10000, &v))
+			return sim_usage_error("--clock-poll: '%s' (valid: 1..10000 µs)", arg);
+		o->clock_poll_ns = (uint64_t)v * 1000u;
+		return -1;
 	case 't':
 		if (!*arg)
 			return sim_usage_error("--trace: empty file name");
@@ -161,7 +170,7 @@ static int sim_args(int argc, char **argv, sim_cli_t *a)
 		{ "policy", required_argument, 0, 'p' }, { "seed", required_argument, 0, 's' },
 		{ "seeds", required_argument, 0, 'K' }, { "cpus", required_argument, 0, 'c' },
 		{ "hz", required_argument, 0, 'z' }, { "scale-cpus", required_argument, 0, 'S' },
-		{ "wake-delay", required_argument, 0, 'w' },
+		{ "wake-delay", required_argument, 0, 'w' }, { "clock-poll", required_argument, 0, 'P' },
 		{ "trace", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	int c, rc;

@@ -99,6 +99,8 @@ typedef struct sim {
 	unsigned lb_min_interval_ms, lb_max_interval_ms;
 	int balance;
 	uint64_t wake_delay;    /* hp_sim_opts_t.wake_delay_ns */
+	uint64_t clock_poll;    /* hp_sim_opts_t.clock_poll_ns */
+	uint64_t tick_phase;    /* every CPU's first tick, drawn from the seed */
 	int oom;                /* stop: err says why; 1 internal, 2 the event limit (bad input) */
 	char *err;
 	size_t errlen;
@@ -116,11 +118,13 @@ static inline sim_task_t *task_of(hp_sched_entity_t *se)
 /* ================================================================== */
 
 /* Slots: per CPU its tick and the end of its running event, per task its
- * wake-up, and the end of the run. */
+ * wake-up, the end of the run, then per CPU its running task's next read
+ * of its CPU clock (hp_sim_opts_t.clock_poll_ns). */
 static inline uint32_t slot_tick(const sim_t *s, int cpu) { (void)s; return (uint32_t)cpu; }
 static inline uint32_t slot_done(const sim_t *s, int cpu) { return (uint32_t)(s->ncpu + cpu); }
 static inline uint32_t slot_wake(const sim_t *s, int task) { return (uint32_t)(2 * s->ncpu + task); }
 static inline uint32_t slot_end(const sim_t *s) { return (uint32_t)(2 * s->ncpu + s->nt); }
+static inline uint32_t slot_poll(const sim_t *s, int cpu) { return (uint32_t)(2 * s->ncpu + s->nt + 1 + cpu); }
 
 static inline void arm(sim_t *s, uint32_t slot, uint64_t time) { hp_evheap_arm(&s->q, slot, time); }
 static inline void cancel(sim_t *s, uint32_t slot) { hp_evheap_cancel(&s->q, slot); }
@@ -334,6 +338,24 @@ static int run_program(sim_t *s, sim_task_t *t, uint64_t *done_at)
 /* ================================================================== */
 
 static void schedule(sim_t *s, sim_cpu_t *c, const char *why);
+
+/* The running task's next CPU-clock read (hp_sim_opts_t.clock_poll_ns):
+ * armed while it executes a "run" event (the load generator measures its
+ * CPU time with CLOCK_THREAD_CPUTIME_ID), otherwise not. */
+static void poll_arm(sim_t *s, sim_cpu_t *c, int cpu)
+{
+	const sim_task_t *t = c->curr;
+
+#ifdef HP_SIM_MUTATE_NO_CLOCK_POLL
+	return;                                 /* test mutant: the clock_poll test must notice */
+#endif
+	if (!s->clock_poll)
+		return;
+	if (t && t->ev_active && t->def->ph[t->phase].ev[t->ev].kind == EV_RUN)
+		arm(s, slot_poll(s, cpu), s->now + s->clock_poll);
+	else
+		cancel(s, slot_poll(s, cpu));
+}
 
 /* PELT, the balancer's load (a documented subset of kernel/sched/pelt.c,
  * ___update_load_avg() for a task's load, Linux 6.6): time in units of
@@ -686,6 +708,7 @@ static void schedule(sim_t *s, sim_cpu_t *c, const char *why)
 		c->curr = next;
 		if (!next) {
 			cancel(s, slot_done(s, cpu));
+			poll_arm(s, c, cpu);
 			return;
 		}
 		hp_list_move(&next->node, &c->tasks);
@@ -698,6 +721,7 @@ static void schedule(sim_t *s, sim_cpu_t *c, const char *why)
 		}
 		if (run_program(s, next, &done_at) == 0) {
 			arm(s, slot_done(s, cpu), done_at);
+			poll_arm(s, c, cpu);
 			return;
 		}
 		why = next->state == T_EXITED ? "exit" : "sleep";
@@ -924,6 +948,9 @@ uint64_t hp_sim_estimate_events(const hp_scn_t *scn, const hp_sim_opts_t *o)
 {
 	uint64_t tick_ns = (1000000000ull + (uint64_t)o->hz / 2) / (uint64_t)(o->hz > 0 ? o->hz : 250);
 	double est = (double)scn->duration_ns / (double)tick_ns * (o->ncpus > 0 ? o->ncpus : 1) + scn->nthr;
+	/* clock reads, at most one per clock_poll_ns per CPU */
+	if (o->clock_poll_ns)
+		est += (double)scn->duration_ns / (double)o->clock_poll_ns * (o->ncpus > 0 ? o->ncpus : 1);
 	int *users = calloc((size_t)scn->ntimers + 1, sizeof(*users));
 
 	if (!users)
@@ -1006,12 +1033,28 @@ static int step(sim_t *s)
 		uint64_t done_at;
 
 		account(s, c, s->now);
-		if (run_program(s, t, &done_at) == 0)
+		if (run_program(s, t, &done_at) == 0) {
 			arm(s, slot, done_at);
-		else
+			poll_arm(s, c, (int)(slot - (uint32_t)s->ncpu));
+		} else {
 			schedule(s, c, t->state == T_EXITED ? "exit" : "sleep");
-	} else {
+		}
+	} else if (slot < 2u * (uint32_t)s->ncpu + (uint32_t)s->nt) {
 		wake(s, &s->t[slot - 2u * (uint32_t)s->ncpu]);
+	} else {
+		/* the running task reads its CPU clock: task_sched_runtime()
+		 * runs update_curr(), whose preemption checks act at once (the
+		 * reschedule happens on the way back to user space) */
+		int cpu = (int)(slot - slot_poll(s, 0));
+		sim_cpu_t *c = &s->cpu[cpu];
+
+		if (!c->curr)
+			return 0;
+		account(s, c, s->now);
+		if (hp_update_curr(&c->rq))
+			schedule(s, c, "clock");
+		else
+			poll_arm(s, c, cpu);
 	}
 	return 0;
 }
@@ -1065,6 +1108,7 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 	s.nt = scn->nthr;
 	s.balance = !o->no_balance && o->ncpus > 1;
 	s.wake_delay = o->wake_delay_ns;
+	s.clock_poll = o->clock_poll_ns;
 #ifdef HP_SIM_MUTATE_NO_WAKE_DELAY
 	s.wake_delay = 0;                       /* test mutant: the wake_delay test must notice */
 #endif
@@ -1089,7 +1133,7 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 	s.t = calloc((size_t)s.nt, sizeof(*s.t));
 	s.cpu = calloc((size_t)s.ncpu, sizeof(*s.cpu));
 	s.timers = calloc((size_t)scn->nshared + nut + 1, sizeof(*s.timers));
-	if (!s.t || !s.cpu || !s.timers || hp_evheap_init(&s.q, 2u * (uint32_t)s.ncpu + (uint32_t)s.nt + 1)) {
+	if (!s.t || !s.cpu || !s.timers || hp_evheap_init(&s.q, 3u * (uint32_t)s.ncpu + (uint32_t)s.nt + 1)) {
 		snprintf(err, errlen, "out of memory");
 		rc = -2;
 		goto out;
@@ -1124,10 +1168,13 @@ int hp_sim_run(const hp_scn_t *scn, const hp_sim_opts_t *o, hp_sim_res_t *r, cha
 		/* rt-app starts its threads one after another */
 		arm(&s, slot_wake(&s, i), hp_splitmix64(&rng) % 100000);
 	}
+	/* the tick's phase against the tasks' start is chance on a real
+	 * machine: drawn from the seed. One phase for every CPU: without the
+	 * skew_tick boot option (off by default, and off here) every CPU's tick
+	 * hrtimer expires on the same jiffy boundary (tick_setup_sched_timer()) */
+	s.tick_phase = hp_splitmix64(&rng) % s.tick_ns;
 	for (int c = 0; c < s.ncpu; c++)
-		/* the tick's phase against the tasks' start is chance on a real
-		 * machine: drawn from the seed, per CPU */
-		arm(&s, slot_tick(&s, c), 1 + hp_splitmix64(&rng) % s.tick_ns);
+		arm(&s, slot_tick(&s, c), 1 + s.tick_phase);
 	arm(&s, slot_end(&s), scn->duration_ns);
 	if (o->trace)
 		fputs("time_ns,cpu,prev,next,reason\n", o->trace);
