@@ -323,6 +323,7 @@ typedef struct xo_thr {
 	uint64_t frees;         /* objects freed (freeing threads) */
 	uint64_t made;          /* objects allocated (allocating threads) */
 	uint64_t sum;           /* byte 8 of each freed object: the data written */
+	int role;               /* 1: allocating, 0: freeing */
 	char pad[64];
 } xo_thr_t;
 
@@ -335,10 +336,17 @@ typedef struct xmalloc_o {
 	pthread_cond_t nonempty, nonfull;
 	xo_batch_t *stack;
 	int count;
-	uint64_t batches;       /* this run's batches */
-	_Atomic uint64_t to_make, to_take;
+	uint64_t batches;       /* this run's batches: the freeing threads take that many */
+	uint64_t taken;         /* batches taken in this run (under mu) */
+	_Atomic int done;       /* set with the run's last batch taken: allocating threads stop */
+	uint64_t drained, drained_sum;  /* objects (and byte-8 sum) left on the stack, freed by xo_drain */
+	pthread_cond_t go, idle;        /* workers wait for a run on go; xo_batchrun for them on idle */
+	unsigned gen;                   /* runs started (under mu) */
+	int finished, quit;             /* workers done with this run; teardown */
 	xo_thr_t *thr;          /* [0, w): allocating; [w, 2w): freeing */
 } xmalloc_o_t;
+
+static void *xo_worker(void *arg);
 
 static xmalloc_o_t *xo_new(const hp_mem_ops_t *ops, int w, unsigned batch, unsigned size)
 {
@@ -359,8 +367,18 @@ static xmalloc_o_t *xo_new(const hp_mem_ops_t *ops, int w, unsigned batch, unsig
 	pthread_mutex_init(&x->mu, NULL);
 	pthread_cond_init(&x->nonempty, NULL);
 	pthread_cond_init(&x->nonfull, NULL);
-	for (int i = 0; i < 2 * w; i++)
+	pthread_cond_init(&x->go, NULL);
+	pthread_cond_init(&x->idle, NULL);
+	for (int i = 0; i < 2 * w; i++) {
 		x->thr[i].x = x;
+		x->thr[i].role = i < w;
+	}
+	/* the program's threads live through its whole run: start them once,
+	 * freeing then allocating thread as it does; they wait for each run */
+	for (int i = 0; i < w; i++) {
+		wl_spawn(&x->thr[w + i].t, xo_worker, &x->thr[w + i]);
+		wl_spawn(&x->thr[i].t, xo_worker, &x->thr[i]);
+	}
 	return x;
 }
 
@@ -371,7 +389,9 @@ static void *xo_allocator(void *arg)
 	/* the program writes min(size, 128) bytes; the last byte is the check's */
 	size_t len = (x->size > 128 ? 128 : x->size - 1) - 8;
 
-	while (atomic_fetch_add_explicit(&x->to_make, 1, memory_order_relaxed) < x->batches) {
+	/* as the program's: fill batches until the run is over, the last one
+	 * (finished after the end) is pushed even on a full stack */
+	while (!atomic_load_explicit(&x->done, memory_order_acquire)) {
 		xo_batch_t *b = x->ops->alloc(sizeof *b);
 
 		if (!b) {
@@ -386,7 +406,7 @@ static void *xo_allocator(void *arg)
 		}
 		me->made += x->batch;
 		pthread_mutex_lock(&x->mu);
-		while (x->count >= x->limit)
+		while (x->count >= x->limit && !atomic_load_explicit(&x->done, memory_order_relaxed))
 			pthread_cond_wait(&x->nonfull, &x->mu);
 		b->next = x->stack;
 		x->stack = b;
@@ -397,48 +417,123 @@ static void *xo_allocator(void *arg)
 	return NULL;
 }
 
+/* Frees every object of b and b; returns the objects' byte-8 sum. */
+static uint64_t xo_release(xmalloc_o_t *x, xo_batch_t *b)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < x->batch; i++) {
+		sum += ((unsigned char *)b->obj[i])[8];
+		wl_block_free(x->ops, b->obj[i], "xmalloc");
+	}
+	x->ops->free(b, sizeof *b);
+	return sum;
+}
+
 static void *xo_releaser(void *arg)
 {
 	xo_thr_t *me = arg;
 	xmalloc_o_t *x = me->x;
 
-	while (atomic_fetch_add_explicit(&x->to_take, 1, memory_order_relaxed) < x->batches) {
+	for (;;) {
 		xo_batch_t *b;
 
 		pthread_mutex_lock(&x->mu);
-		while (!x->stack)
+		while (x->taken < x->batches && !x->stack)
 			pthread_cond_wait(&x->nonempty, &x->mu);
+		if (x->taken >= x->batches) {
+			pthread_mutex_unlock(&x->mu);
+			return NULL;
+		}
 		b = x->stack;
 		x->stack = b->next;
 		x->count--;
-		pthread_cond_signal(&x->nonfull);
-		pthread_mutex_unlock(&x->mu);
-		for (unsigned i = 0; i < x->batch; i++) {
-			me->sum += ((unsigned char *)b->obj[i])[8];
-			wl_block_free(x->ops, b->obj[i], "xmalloc");
+		if (++x->taken == x->batches) {
+			/* the run's last batch: the program's time is up */
+			atomic_store_explicit(&x->done, 1, memory_order_release);
+			pthread_cond_broadcast(&x->nonfull);
+			pthread_cond_broadcast(&x->nonempty);
+		} else {
+			pthread_cond_signal(&x->nonfull);
 		}
+		pthread_mutex_unlock(&x->mu);
+		me->sum += xo_release(x, b);
 		me->frees += x->batch;
-		x->ops->free(b, sizeof *b);
 	}
-	return NULL;
 }
 
-/* Moves `batches` batches from the allocating to the freeing threads. */
+/* A worker: waits for each run and plays its role in it until teardown. */
+static void *xo_worker(void *arg)
+{
+	xo_thr_t *me = arg;
+	xmalloc_o_t *x = me->x;
+	unsigned seen = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&x->mu);
+		while (x->gen == seen && !x->quit)
+			pthread_cond_wait(&x->go, &x->mu);
+		if (x->quit) {
+			pthread_mutex_unlock(&x->mu);
+			return NULL;
+		}
+		seen = x->gen;
+		pthread_mutex_unlock(&x->mu);
+		if (me->role)
+			xo_allocator(me);
+		else
+			xo_releaser(me);
+		pthread_mutex_lock(&x->mu);
+		if (++x->finished == 2 * x->w)
+			pthread_cond_signal(&x->idle);
+		pthread_mutex_unlock(&x->mu);
+	}
+}
+
+/* Moves `batches` batches from the allocating to the freeing threads: the
+ * freeing threads free exactly that many, the allocating ones fill batches
+ * until then. What they made beyond stays on the stack for the next run (as
+ * the program's queue outlives its frees count; xo_free frees it). */
 static void xo_batchrun(xmalloc_o_t *x, uint64_t batches)
 {
+	pthread_mutex_lock(&x->mu);
 	x->batches = batches;
-	atomic_store(&x->to_make, 0);
-	atomic_store(&x->to_take, 0);
-	for (int i = 0; i < x->w; i++) {
-		wl_spawn(&x->thr[x->w + i].t, xo_releaser, &x->thr[x->w + i]);
-		wl_spawn(&x->thr[i].t, xo_allocator, &x->thr[i]);
+	x->taken = 0;
+	x->finished = 0;
+	atomic_store(&x->done, batches == 0);
+	x->gen++;
+	pthread_cond_broadcast(&x->go);
+	while (x->finished < 2 * x->w)
+		pthread_cond_wait(&x->idle, &x->mu);
+	pthread_mutex_unlock(&x->mu);
+}
+
+/* Frees the batches left on the stack (the program's teardown, untimed). */
+static void xo_drain(xmalloc_o_t *x)
+{
+	while (x->stack) {
+		xo_batch_t *b = x->stack;
+
+		x->stack = b->next;
+		x->count--;
+#ifndef WL_MUTATE_XMALLOC_LEAK
+		x->drained += x->batch;
+		x->drained_sum += xo_release(x, b);
+#endif
 	}
-	for (int i = 0; i < 2 * x->w; i++)
-		pthread_join(x->thr[i].t, NULL);
 }
 
 static void xo_free(xmalloc_o_t *x)
 {
+	pthread_mutex_lock(&x->mu);
+	x->quit = 1;
+	pthread_cond_broadcast(&x->go);
+	pthread_mutex_unlock(&x->mu);
+	for (int i = 0; i < 2 * x->w; i++)
+		pthread_join(x->thr[i].t, NULL);
+	xo_drain(x);
+	pthread_cond_destroy(&x->go);
+	pthread_cond_destroy(&x->idle);
 	pthread_mutex_destroy(&x->mu);
 	pthread_cond_destroy(&x->nonempty);
 	pthread_cond_destroy(&x->nonfull);

@@ -1,4 +1,4 @@
-/* test_malloc_workloads.c — the malloc-workloads cases give the same checksums under every available allocator, with two threads too, catch a corrupted block, and the published workloads (larson, xmalloc, cache_scratch/thrash, glibc_simple/thread, mstress, rptest, alloc_test) perform the operations, hand-overs and cross-thread frees their definitions imply. `--only rptest|alloc_test|unpin` runs that check alone (the mutants). */
+/* test_malloc_workloads.c — the malloc-workloads cases give the same checksums under every available allocator, with two threads too, catch a corrupted block, and the published workloads (larson, xmalloc, cache_scratch/thrash, glibc_simple/thread, mstress, rptest, alloc_test) perform the operations, hand-overs and cross-thread frees their definitions imply. `--only rptest|alloc_test|xmalloc|unpin` runs that check alone (the mutants). */
 #include "t_util.h"
 #include "../bench/malloc_workloads.c"
 #include "../bench/malloc_wl_orig.c"
@@ -268,13 +268,14 @@ static void test_xmalloc_arith(void)
 {
 	for (int w = 1; w <= 3; w++) {
 		xmalloc_o_t *x = xo_new(&hp_mem_libc_ops, w, 16, w == 3 ? 200 : 64);
-		uint64_t frees = 0, made = 0, sum = 0;
+		uint64_t frees = 0, made = 0, sum = 0, left;
 
 		T_CHECK(x != NULL);
 		if (!x)
 			return;
 		xo_batchrun(x, 150);            /* more than the stack's 100 */
-		xo_batchrun(x, 7);
+		T_CHECK(x->count <= x->limit + w);      /* at most one batch past the limit per allocating thread */
+		xo_batchrun(x, 7);              /* takes from what the first run left too */
 		for (int i = 0; i < w; i++) {
 			made += x->thr[i].made;
 			T_CHECK(x->thr[i].frees == 0);          /* allocating threads free nothing */
@@ -282,10 +283,19 @@ static void test_xmalloc_arith(void)
 			sum += x->thr[w + i].sum;
 			T_CHECK(x->thr[w + i].made == 0);       /* freeing threads allocate nothing */
 		}
-		T_CHECK_MSG(made == 157 * 16 && frees == 157 * 16, "xmalloc w=%d: made %" PRIu64 ", freed %" PRIu64,
-			    w, made, frees);
+		/* the freeing threads free exactly the batches asked for; the
+		 * allocating ones' lead stays on the stack, freed by the teardown */
+		T_CHECK_MSG(frees == 157 * 16, "xmalloc w=%d: freed %" PRIu64, w, frees);
 		T_CHECK_MSG(sum == 157 * 120, "xmalloc w=%d: checksum %" PRIu64, w, sum);
+		left = (uint64_t)x->count * 16;
+		T_CHECK_MSG(made == frees + left, "xmalloc w=%d: made %" PRIu64 ", freed %" PRIu64 ", left %" PRIu64,
+			    w, made, frees, left);
+		printf("xmalloc w=%d: %" PRIu64 " objects made, %" PRIu64 " freed in the runs, %" PRIu64 " left\n", w,
+		       made, frees, left);
+		xo_drain(x);
 		T_CHECK(x->stack == NULL && x->count == 0);
+		T_CHECK_MSG(x->drained == left && x->drained_sum == left / 16 * 120,
+			    "xmalloc w=%d: teardown freed %" PRIu64 " of %" PRIu64 " left", w, x->drained, left);
 		xo_free(x);
 	}
 }
@@ -725,9 +735,12 @@ int main(int argc, char **argv)
 			test_rptest_arith();
 		else if (strcmp(argv[2], "alloc_test") == 0)
 			test_alloc_test_arith();
-		else if (strcmp(argv[2], "unpin") == 0 && test_unpin() == 77)
-			return 77;
-		else
+		else if (strcmp(argv[2], "xmalloc") == 0)
+			test_xmalloc_arith();
+		else if (strcmp(argv[2], "unpin") == 0) {
+			if (test_unpin() == 77)
+				return 77;
+		} else
 			T_CHECK_MSG(0, "--only: unknown workload %s", argv[2]);
 		return t_done("test_malloc_workloads");
 	}
