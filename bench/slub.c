@@ -111,12 +111,12 @@ static const char *impl_available(const hp_ctx_t *ctx)
 					 .ops = opsp, .work = wk, .work_class = cls }
 
 /* pair, remote_free, sweep: the inline fast path over a cache fixed at setup */
-IMPL_V(v_pinned, "impl-pinned", &impl_pinned_ops,
-       "inline kmem_cache_alloc/free, stand-in (a) pinned: cache fixed at setup, no call, no size lookup, "
-       "free is a range test on the cpu slab; no hardening, no hooks", HP_WORK_INLINE_CACHE);
-IMPL_V(v_cmpxchg, "impl-cmpxchg", &impl_cmpxchg_ops,
-       "inline kmem_cache_alloc/free, stand-in (b): rseq cpu id + a locked cmpxchg16b each way; cache fixed at "
-       "setup, no call, no size lookup, free is a range test", HP_WORK_INLINE_CACHE);
+#define W_PINNED "inline kmem_cache_alloc/free, stand-in (a) pinned: cache fixed at setup, no call, no size lookup, " \
+       "free is a range test on the cpu slab; no hardening, no hooks"
+IMPL_V(v_pinned, "impl-pinned", &impl_pinned_ops, W_PINNED, HP_WORK_INLINE_CACHE);
+#define W_CMPXCHG "inline kmem_cache_alloc/free, stand-in (b): rseq cpu id + a locked cmpxchg16b each way; cache fixed at " \
+       "setup, no call, no size lookup, free is a range test"
+IMPL_V(v_cmpxchg, "impl-cmpxchg", &impl_cmpxchg_ops, W_CMPXCHG, HP_WORK_INLINE_CACHE);
 /* bulk: kmem_cache_alloc_bulk/free_bulk */
 IMPL_V(v_pinned_bulk, "impl-pinned", &impl_pinned_ops,
        "kmem_cache_alloc_bulk + kmem_cache_free_bulk of 16 objects: one call each way, one detached freelist",
@@ -155,29 +155,48 @@ IMPL_V(v_distro_cache, "impl-distro", &impl_distro_ops,
 	       "kfree from the page descriptor; " what, HP_WORK_MALLOC);                                          \
 	IMPL_V(id##_cache, nm, opsp, "hp_kmem_cache_alloc_ool(s) + hp_kmem_cache_free_ool(s, p), minimal config, " \
 	       what, HP_WORK_FIXED_API)
-IMPL_V(v_rseq, "impl-rseq", &impl_rseq_ops,
-       "inline kmem_cache_alloc/free, cpu-slab (6.6) stand-in (c): rseq critical section + unlocked cmpxchg16b each "
-       "way; cache fixed at setup, no call, no size lookup", HP_WORK_INLINE_CACHE);
-GEN_V(v_sheaves, "impl-sheaves", &impl_sheaves_ops,
-      "sheaves (7.0): pop/push on this CPU's main sheaf in an rseq section (local_trylock stand-in; a per-CPU "
-      "spinlock without rseq)");
-IMPL_V(v_sheaves_pinned, "impl-sheaves-pinned", &impl_sheaves_pinned_ops,
-       "inline kmem_cache_alloc/free, sheaves (7.0), pinned thread owns its CPU's sheaves: plain pop/push on main; "
-       "cache fixed at setup, no call, no size lookup", HP_WORK_INLINE_CACHE);
+#define W_RSEQ "inline kmem_cache_alloc/free, cpu-slab (6.6) stand-in (c): rseq critical section + unlocked cmpxchg16b each " \
+       "way; cache fixed at setup, no call, no size lookup"
+IMPL_V(v_rseq, "impl-rseq", &impl_rseq_ops, W_RSEQ, HP_WORK_INLINE_CACHE);
+#define W_SHEAVES_WHAT \
+	"sheaves (7.0): pop/push on this CPU's main sheaf in an rseq section (local_trylock stand-in; a per-CPU " \
+	"spinlock without rseq)"
+GEN_V(v_sheaves, "impl-sheaves", &impl_sheaves_ops, W_SHEAVES_WHAT);
+#define W_SHEAVES_PINNED "inline kmem_cache_alloc/free, sheaves (7.0), pinned thread owns its CPU's sheaves: plain pop/push on main; " \
+       "cache fixed at setup, no call, no size lookup"
+IMPL_V(v_sheaves_pinned, "impl-sheaves-pinned", &impl_sheaves_pinned_ops, W_SHEAVES_PINNED, HP_WORK_INLINE_CACHE);
 /* (impl-rseq and impl-sheaves-pinned: inline cases only, to keep the quick profile short) */
+/* remote_free: the inline work above over the batch handoff (slub_bench.h);
+ * the malloc baselines run the same handoff (the case's desc says so) */
+#define REMOTE_HANDOFF \
+	"; remote_free handoff: the producer allocates a batch of 64 on CPU A, hands it over in one slot and waits " \
+	"until the consumer on CPU B has freed all 64 (lockstep; per object: alloc + remote free + 2 handoffs/64)"
+_Static_assert(REMOTE_BATCH == 64, "REMOTE_HANDOFF and the case desc say 64");
+IMPL_V(v_pinned_remote, "impl-pinned", &impl_pinned_ops, W_PINNED REMOTE_HANDOFF, HP_WORK_INLINE_CACHE);
+IMPL_V(v_cmpxchg_remote, "impl-cmpxchg", &impl_cmpxchg_ops, W_CMPXCHG REMOTE_HANDOFF, HP_WORK_INLINE_CACHE);
+IMPL_V(v_rseq_remote, "impl-rseq", &impl_rseq_ops, W_RSEQ REMOTE_HANDOFF, HP_WORK_INLINE_CACHE);
+IMPL_V(v_sheaves_remote, "impl-sheaves", &impl_sheaves_ops,
+       "inline kmem_cache_alloc/free, " W_SHEAVES_WHAT "; cache fixed at setup, no call, no size lookup" REMOTE_HANDOFF,
+       HP_WORK_INLINE_CACHE);
+IMPL_V(v_sheaves_pinned_remote, "impl-sheaves-pinned", &impl_sheaves_pinned_ops, W_SHEAVES_PINNED REMOTE_HANDOFF,
+       HP_WORK_INLINE_CACHE);
 /* remote_node: its own cache over 2 emulated nodes, kmem_cache_alloc/free out of line */
 #define HP_WORK_REMOTE_NODE "call+remote-free-2-nodes"
 IMPL_V(v_rseq_node, "impl-rseq", &impl_rseq_ops,
-       "producer kmem_cache_alloc, consumer on the other CPU kmem_cache_free out of line, 2 emulated nodes; "
-       "cpu-slab (6.6) stand-in (c): a free off the cpu slab is __slab_free whatever the node", HP_WORK_REMOTE_NODE);
+       "producer kmem_cache_alloc, consumer on the other CPU kmem_cache_free out of line, batches of 64 handed "
+       "over in lockstep as in remote_free, 2 emulated nodes; cpu-slab (6.6) stand-in (c): a free off the cpu slab is __slab_free whatever the node", HP_WORK_REMOTE_NODE);
 IMPL_V(v_sheaves_node, "impl-sheaves", &impl_sheaves_ops,
-       "producer kmem_cache_alloc, consumer on the other CPU kmem_cache_free out of line, 2 emulated nodes; "
-       "sheaves (7.0): same node -> the consumer's sheaf, other node -> __slab_free", HP_WORK_REMOTE_NODE);
+       "producer kmem_cache_alloc, consumer on the other CPU kmem_cache_free out of line, batches of 64 handed "
+       "over in lockstep as in remote_free, 2 emulated nodes; sheaves (7.0): same node -> the consumer's sheaf, other node -> __slab_free", HP_WORK_REMOTE_NODE);
 
 /* The variant lists, one per work class. A new stand-in or generation adds
  * one IMPL_V per class above and one entry per list. */
 static const hp_variant_t *const inline_variants[] = {
 	&v_pinned, &v_cmpxchg, &v_rseq, &v_sheaves, &v_sheaves_pinned, HP_MALLOC_VARIANTS, NULL,
+};
+static const hp_variant_t *const remote_variants[] = {
+	&v_pinned_remote, &v_cmpxchg_remote, &v_rseq_remote, &v_sheaves_remote, &v_sheaves_pinned_remote,
+	HP_MALLOC_VARIANTS, NULL,
 };
 static const hp_variant_t *const bulk_variants[] = {
 	&v_pinned_bulk, &v_cmpxchg_bulk, &v_sheaves_bulk, HP_MALLOC_VARIANTS, NULL,
@@ -273,15 +292,15 @@ static void *remote_setup(hp_ctx_t *ctx)
 
 	if (!j)
 		return NULL;
-	if (posix_memalign((void **)&j->ring, 64, sizeof(ring_t)) != 0) {
+	if (posix_memalign((void **)&j->handoff, 64, sizeof(handoff_t)) != 0) {
 		free(j);
 		return NULL;
 	}
-	memset(j->ring, 0, sizeof(ring_t));
+	memset(j->handoff, 0, sizeof(handoff_t));
 	j->bind_cpu = ctx->bind_cpu;
 	j->consumer_cpu = ctx->all_cpus[1];
 	if (pthread_create(&j->consumer, NULL, j->loops->consumer, j) != 0) {
-		free(j->ring);
+		free(j->handoff);
 		free(j);
 		return NULL;
 	}
@@ -289,7 +308,7 @@ static void *remote_setup(hp_ctx_t *ctx)
 		sched_yield();
 	if (st < 0) {
 		pthread_join(j->consumer, NULL);
-		free(j->ring);
+		free(j->handoff);
 		free(j);
 		return NULL;
 	}
@@ -302,15 +321,17 @@ static void *remote_setup(hp_ctx_t *ctx)
 static void *node_consumer(void *arg)
 {
 	slub_job_t *j = arg;
+	handoff_t *const h = j->handoff;
+	uint32_t k;
 
 	if (consumer_start(j) != 0)
 		return NULL;
-	for (;;) {
-		void *p = ring_pop(j->ring, &j->stop);
+	while ((k = handoff_take(h, &j->stop)) != 0) {
+		const uint64_t t0 = handoff_now_ns();
 
-		if (!p)
-			break;
-		hp_kmem_cache_free(j->cache, p);
+		for (uint32_t m = 0; m < k; m++)
+			hp_kmem_cache_free(j->cache, h->obj[m]);
+		handoff_done(h, k, handoff_now_ns() - t0);
 	}
 	return NULL;
 }
@@ -335,9 +356,9 @@ static void *node_setup(hp_ctx_t *ctx)
 	j->size = 64;
 	j->cache = hp_kmem_cache_create(ctx->p->value ? "bench-remote-node" : "bench-same-node", 64, 0, flags, NULL,
 					err, sizeof err);
-	if (!j->cache || posix_memalign((void **)&j->ring, 64, sizeof(ring_t)) != 0)
+	if (!j->cache || posix_memalign((void **)&j->handoff, 64, sizeof(handoff_t)) != 0)
 		goto fail;
-	memset(j->ring, 0, sizeof(ring_t));
+	memset(j->handoff, 0, sizeof(handoff_t));
 	j->bind_cpu = ctx->bind_cpu;
 	j->consumer_cpu = cons;
 	if (pthread_create(&j->consumer, NULL, node_consumer, j) != 0)
@@ -350,7 +371,7 @@ static void *node_setup(hp_ctx_t *ctx)
 	}
 	return j;
 fail:
-	free(j->ring);
+	free(j->handoff);
 	if (j->cache)
 		hp_kmem_cache_destroy(j->cache);
 	free(j);
@@ -358,18 +379,33 @@ fail:
 	return NULL;
 }
 
+/* the producer of remote_free's lockstep handoff (slub_bench.h), with
+ * kmem_cache_alloc/free out of line; the same conservation check */
 static void node_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
-	const slub_job_t *j = ctx->data;
+	slub_job_t *j = ctx->data;
+	handoff_t *const h = j->handoff;
+	const uint64_t freed0 = h->freed, allocated0 = j->allocated;
 
 	(void)st;
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t *p = hp_kmem_cache_alloc(j->cache);
+	for (uint64_t i = 0; i < n;) {
+		const uint32_t b = n - i < REMOTE_BATCH ? (uint32_t)(n - i) : REMOTE_BATCH;
+		uint32_t k = 0;
 
-		if (p)
-			*p = i;
-		ring_push(j->ring, p);
+		for (uint32_t m = 0; m < b; m++, i++) {
+			uint64_t *p = hp_kmem_cache_alloc(j->cache);
+
+			if (p) {
+				*p = i;
+				h->obj[k++] = p;
+			}
+		}
+		j->allocated += k;
+		handoff_post(h, k);
 	}
+	if (h->freed - freed0 != j->allocated - allocated0)
+		hp_fatal(ctx, "the consumer freed %llu objects, the producer handed over %llu",
+			 (unsigned long long)(h->freed - freed0), (unsigned long long)(j->allocated - allocated0));
 }
 
 static void node_teardown(hp_ctx_t *ctx, void *data)
@@ -380,7 +416,7 @@ static void node_teardown(hp_ctx_t *ctx, void *data)
 	__atomic_store_n(&j->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(j->consumer, NULL);
 	hp_kmem_cache_destroy(j->cache);
-	free(j->ring);
+	free(j->handoff);
 	free(j);
 	hp_slub_set_nodes(1, NULL);
 }
@@ -392,7 +428,7 @@ static void remote_teardown(hp_ctx_t *ctx, void *data)
 	(void)ctx;
 	__atomic_store_n(&j->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(j->consumer, NULL);
-	free(j->ring);
+	free(j->handoff);
 	free(j);
 }
 
@@ -705,12 +741,13 @@ static const hp_param_t remote_params[] = {
 
 static const hp_case_t c_remote = {
 	.name = "remote_free",
-	.desc = "producer allocates on the first CPU, a consumer frees on the second (frees to another CPU's slab)",
+	.desc = "a producer on the first CPU allocates 64-byte objects in batches of 64, hands each batch over in one "
+		"slot and waits while a consumer on the second CPU frees it (frees to another CPU's slab); per object",
 	.op_unit = "object",
 	.param_name = "size",
 	.params = remote_params,
 	.setup = remote_setup, .teardown = remote_teardown, .run = remote_run,
-	.variants = inline_variants,
+	.variants = remote_variants,
 };
 
 static const hp_param_t node_params[] = {

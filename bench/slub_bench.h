@@ -1,6 +1,6 @@
 /* slub_bench.h — suite slub: what bench/slub.c and the per-variant
  * compilations of bench/slub_variant.c share: the job of a run, the
- * remote_free ring, the trace, and the table of measured loops each
+ * remote_free handoff, the trace, and the table of measured loops each
  * compilation exports (hp_slub_loops_<variant>).
  */
 #ifndef HP_SLUB_BENCH_H
@@ -13,16 +13,33 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
+#include <time.h>
 
 #define BULK_N 16
 #define RING_N 1024
 #define TRACE_ALLOCS 32768
 
-typedef struct ring {
-	_Alignas(64) uint64_t head;      /* written by the producer */
-	_Alignas(64) uint64_t tail;      /* written by the consumer */
-	_Alignas(64) void *slot[RING_N];
-} ring_t;
+/* The remote_free (and remote_node) handoff, in lockstep: the producer
+ * allocates a batch of up to REMOTE_BATCH objects on its CPU into obj[],
+ * posts it (one release store of posted), and waits until the consumer on
+ * the other CPU has freed the whole batch (done == posted) before it
+ * allocates the next one. So the producer's clock covers, per batch: the
+ * allocations, one handoff each way (two cache lines cross: posted/count,
+ * then done) and the consumer's frees; the two threads never run the
+ * measured work at the same time and neither waits for anything but the
+ * other's share of it. Per object: alloc + remote free + 2 handoffs / batch.
+ * The consumer times its free loop itself (free_ns) and counts what it
+ * frees (freed), so a run can check conservation: freed == allocated. */
+#define REMOTE_BATCH 64
+
+typedef struct handoff {
+	_Alignas(64) uint64_t posted;    /* batches posted, written by the producer */
+	uint32_t count;                  /* objects in the posted batch */
+	_Alignas(64) uint64_t done;      /* batches freed, written by the consumer */
+	uint64_t freed;                  /* objects freed, consumer-side */
+	uint64_t free_ns;                /* consumer time inside its free loops */
+	_Alignas(64) void *obj[REMOTE_BATCH];
+} handoff_t;
 
 typedef struct trace_op {
 	uint32_t size;                   /* 0: free */
@@ -60,7 +77,8 @@ typedef struct slub_job {
 	const slub_loops_t *loops;
 	size_t size;
 	hp_kmem_cache_t *cache;          /* impl: the kmalloc cache of size */
-	ring_t *ring;                    /* remote_free */
+	handoff_t *handoff;              /* remote_free, remote_node: the batch handoff */
+	uint64_t allocated;              /* remote_free, remote_node: objects the producer handed over */
 	pthread_t consumer;
 	int consumer_cpu, consumer_state;/* 0 starting, 1 running, -1 failed */
 	int (*bind_cpu)(int cpu);
@@ -68,36 +86,62 @@ typedef struct slub_job {
 	trace_t *trace;
 } slub_job_t;
 
-static inline void ring_push(ring_t *r, void *p)
+static inline uint64_t handoff_now_ns(void)
 {
-	uint64_t h = r->head;
+	struct timespec ts;
 
-	if (!p)
-		return;
-	while (h - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= RING_N)
-		hp_cpu_relax();
-	r->slot[h & (RING_N - 1)] = p;
-	__atomic_store_n(&r->head, h + 1, __ATOMIC_RELEASE);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* NULL once stop is set and the ring is empty */
-static inline void *ring_pop(ring_t *r, const int *stop)
+/* spin a little, then let the other thread (or another job) have the CPU */
+static inline void handoff_backoff(unsigned *spins)
 {
-	uint64_t t = r->tail;
-	unsigned spins = 0;
-	void *p;
+	if (++*spins < 2000)
+		hp_cpu_relax();
+	else
+		sched_yield();
+}
 
-	while (t == __atomic_load_n(&r->head, __ATOMIC_ACQUIRE)) {
-		if (__atomic_load_n(stop, __ATOMIC_ACQUIRE) && t == __atomic_load_n(&r->head, __ATOMIC_ACQUIRE))
-			return NULL;
-		if (++spins < 2000)
-			hp_cpu_relax();
-		else
-			sched_yield();
+/* producer: hand obj[0..k) over and wait until the consumer freed them all */
+static inline void handoff_post(handoff_t *h, uint32_t k)
+{
+	const uint64_t b = h->posted + 1;
+	unsigned spins = 0;
+
+	if (!k)
+		return;
+	h->count = k;
+	__atomic_store_n(&h->posted, b, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&h->done, __ATOMIC_ACQUIRE) != b)
+		handoff_backoff(&spins);
+}
+
+/* consumer: the number of objects in the next batch (obj[0..k)), or 0 once
+ * stop is set and nothing is posted */
+static inline uint32_t handoff_take(handoff_t *h, const int *stop)
+{
+	const uint64_t d = h->done;
+	unsigned spins = 0;
+
+	while (__atomic_load_n(&h->posted, __ATOMIC_ACQUIRE) == d) {
+		if (__atomic_load_n(stop, __ATOMIC_ACQUIRE) && __atomic_load_n(&h->posted, __ATOMIC_ACQUIRE) == d)
+			return 0;
+		handoff_backoff(&spins);
 	}
-	p = r->slot[t & (RING_N - 1)];
-	__atomic_store_n(&r->tail, t + 1, __ATOMIC_RELEASE);
-	return p;
+#ifdef HP_SLUB_MUTATE_HANDOFF_SHORT
+	return h->count - 1;   /* mutant: the consumer leaves the batch's last object behind */
+#else
+	return h->count;
+#endif
+}
+
+/* consumer: k objects of the batch freed in ns; the producer may go on */
+static inline void handoff_done(handoff_t *h, uint32_t k, uint64_t ns)
+{
+	h->freed += k;
+	h->free_ns += ns;
+	__atomic_store_n(&h->done, h->done + 1, __ATOMIC_RELEASE);
 }
 
 static inline int consumer_start(slub_job_t *j)
