@@ -72,7 +72,7 @@ const char *hp_status_name(hp_status_kind_t s);  /* "ok", "unavailable", ... */
  * equal class; results.json's context keeps it ("work"). */
 typedef struct hp_work {
 	char suite[32], case_[48], variant[48];
-	char work[256];         /* one line; "" = not stated */
+	char work[512];         /* one line; "" = not stated */
 	char work_class[64];    /* "" = not classified */
 } hp_work_t;
 

@@ -582,7 +582,7 @@ static void test_summary_work(void)
 {
 	hp_results_t r;
 	struct json_object *root, *ctx, *arr, *o, *v;
-	char p[512], big[400];
+	char p[512], big[sizeof(((hp_work_t *)0)->work) + 100];
 	char *s;
 
 	hp_results_init(&r);
