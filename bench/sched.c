@@ -15,6 +15,7 @@
 #include "fair.h"
 #include "loadgen.h"
 #include "sim.h"
+#include "sim_closest.h"
 #include "sim_dist.h"
 #include "sim_hist.h"
 
@@ -426,6 +427,8 @@ typedef struct fid_scn {
 	double run_dist_us[FID_NMODELS][FID_RUNS]; /* the same against each run alone */
 	int closest_runs[FID_NMODELS];  /* runs in which the model is (tied) closest */
 	int closest;                    /* index into fid_models, -1 without latencies */
+	int in_closest_set[FID_NMODELS]; /* beaten by no model in every run (sim_closest.h) */
+	int closest_set_size;
 	/* every thread (2-CPU points): measured share (raw, and scaled so
 	 * that the threads' sum is the predicted sum: other work on a shared
 	 * machine takes from all alike) and migrations per second, medians
@@ -1196,6 +1199,8 @@ static void fid_measure(fid_scn_t *f, const fid_point_t *pt, const int *cpu)
 			if (!isnan(best) && f->run_dist_us[m][k] <= best)
 				f->closest_runs[m]++;
 	}
+	/* the models the runs cannot tell apart: paired over the same runs */
+	f->closest_set_size = hp_closest_set(&f->run_dist_us[0][0], FID_NMODELS, FID_RUNS, f->in_closest_set);
 	f->done = 1;
 out:
 	hp_scn_free(scn);
@@ -1392,12 +1397,16 @@ static void fid_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 			hp_counter(st, name, r[2]);
 			model_key(name, sizeof name, m, "closest_runs");
 			hp_counter(st, name, f->closest_runs[m]);
+			model_key(name, sizeof name, m, "in_closest_set");
+			hp_counter(st, name, f->in_closest_set[m]);
 		}
 	}
 	if (f->ncpus > 1)
 		fid_run_threads(st, f);
-	if (f->closest >= 0)
+	if (f->closest >= 0) {
 		hp_counter(st, "closest_model", f->closest);
+		hp_counter(st, "closest_set_size", f->closest_set_size);
+	}
 	if (f->auto_known) {
 		int a = -1;
 
@@ -1408,6 +1417,8 @@ static void fid_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 		/* models that predict the same are equally close: a tie counts */
 		if (f->closest >= 0 && a >= 0)
 			hp_counter(st, "auto_is_closest", f->dist_us[a] <= f->dist_us[f->closest]);
+		if (f->closest >= 0 && a >= 0)
+			hp_counter(st, "auto_in_closest_set", f->in_closest_set[a]);
 	}
 }
 
@@ -1756,6 +1767,103 @@ static double fid_value(const hp_bench_set_t *r, const char *param, const char *
 	return n ? hp_median(v, n) : NAN;
 }
 
+static void cat(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cat(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t k = strlen(buf);
+	va_list ap;
+
+	if (k + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + k, len - k, fmt, ap);
+	va_end(ap);
+}
+
+/* The verdict of one scenario, as the plot title and summary.md print it:
+ * "closest: eevdf-6.6 (pooled); indistinguishable over 3 runs: eevdf-6.12,
+ * eevdf-6.17". Pooled: every model at the smallest pooled distance (models
+ * that predict the same tie). The closest set (sim_closest.h) is named
+ * when it holds a model the pooled verdict does not. "closest: -" without
+ * distances. */
+static void fid_verdict(const hp_bench_set_t *r, const char *param, char *buf, size_t len)
+{
+	char key[96];
+	double best = INFINITY, dist[FID_NMODELS];
+	int pooled[FID_NMODELS], set[FID_NMODELS], others = 0, pooled_in_set = 1;
+	double runs = fid_value(r, param, "runs");
+
+	snprintf(buf, len, "closest: ");
+	for (int m = 0; m < FID_NMODELS; m++) {
+		model_key(key, sizeof key, m, "dist_us");
+		dist[m] = fid_value(r, param, key);
+		if (dist[m] < best)
+			best = dist[m];
+		model_key(key, sizeof key, m, "in_closest_set");
+		set[m] = fid_value(r, param, key) >= 0.5; /* NAN (older results): not known */
+	}
+	if (isinf(best)) {
+		cat(buf, len, "-");
+		return;
+	}
+	for (int m = 0; m < FID_NMODELS; m++) {
+		pooled[m] = dist[m] <= best;
+		if (pooled[m])
+			cat(buf, len, "%s%s", buf[strlen("closest: ")] ? " = " : "",
+			    hp_sched_policy_name(fid_models[m]));
+		if (pooled[m] && !set[m])
+			pooled_in_set = 0;
+		others += set[m] && !pooled[m];
+	}
+	cat(buf, len, " (pooled)");
+	if (!others)
+		return;
+	if (pooled_in_set)
+		cat(buf, len, "; indistinguishable over %.0f runs: ", runs);
+	else /* the pooled verdict beaten in every run: name the whole set */
+		cat(buf, len, "; closest set over %.0f runs: ", runs);
+	for (int m = 0, first = 1; m < FID_NMODELS; m++)
+		if (set[m] && (!pooled[m] || !pooled_in_set)) {
+			cat(buf, len, "%s%s", first ? "" : ", ", hp_sched_policy_name(fid_models[m]));
+			first = 0;
+		}
+}
+
+/* sched's part of summary.md: the fidelity verdict of each scenario. */
+static void sched_summary(FILE *f, const hp_results_t *r)
+{
+	hp_bench_set_t set;
+	char v[320];
+	int head = 0;
+
+	hp_bench_set_init(&set, HP_BSET_ALL);
+	if (hp_bench_set_from_results(&set, r) < 0) {
+		hp_bench_set_free(&set);
+		fprintf(f, "### fidelity (models against this kernel)\n\n- not computed: out of memory\n\n");
+		return;
+	}
+	for (int p = 0; fid_params[p].label; p++) {
+		const char *param = fid_params[p].label;
+		double a, in;
+
+		if (isnan(fid_value(&set, param, "runs")))
+			continue;
+		if (!head++)
+			fprintf(f, "### fidelity (models against this kernel)\n\n");
+		fid_verdict(&set, param, v, sizeof v);
+		a = fid_value(&set, param, "auto_model");
+		fprintf(f, "- %s: %s", param, v);
+		in = fid_value(&set, param, "auto_in_closest_set");
+		if (a >= 0 && a < FID_NMODELS && !isnan(in))
+			fprintf(f, "; --policy auto (%s) %s the closest set",
+				hp_sched_policy_name(fid_models[(int)a]), in >= 0.5 ? "in" : "not in");
+		fputc('\n', f);
+	}
+	hp_bench_set_free(&set);
+	if (head)
+		fputc('\n', f);
+}
+
 /* One plot per scenario: the focus task's wake-up latency quantiles
  * measured under this kernel (median over the rt-app runs, bars from the
  * fastest to the slowest run) beside each model's prediction (median over
@@ -1824,24 +1932,12 @@ static int plot_fidelity(const char *plotdir, const hp_bench_set_t *r, const cha
 		free(buf);
 		if (!rows)
 			continue;
-		/* every model at the smallest distance (models that predict the
-		 * same tie) */
-		char closest_s[160] = "";
-		double best = INFINITY, dist[FID_NMODELS];
+		char closest_s[320];
 
-		for (int m = 0; m < FID_NMODELS; m++) {
-			model_key(key, sizeof key, m, "dist_us");
-			dist[m] = fid_value(r, param, key);
-			if (dist[m] < best)
-				best = dist[m];
-		}
-		for (int m = 0; m < FID_NMODELS; m++)
-			if (dist[m] <= best)
-				snprintf(closest_s + strlen(closest_s), sizeof closest_s - strlen(closest_s), "%s%s",
-					 closest_s[0] ? " = " : "", hp_sched_policy_name(fid_models[m]));
+		fid_verdict(r, param, closest_s, sizeof closest_s);
 		automodel = (int)fid_value(r, param, "auto_model");
-		snprintf(gv, sizeof gv, "title='sched fidelity, %s: closest %s; --policy auto: %s';"
-			 " models='%s %s %s %s'", param, closest_s[0] ? closest_s : "-",
+		snprintf(gv, sizeof gv, "title='sched fidelity, %s: %s; --policy auto: %s';"
+			 " models='%s %s %s %s'", param, closest_s,
 			 automodel >= 0 && automodel < FID_NMODELS ? hp_sched_policy_name(fid_models[automodel]) : "-",
 			 hp_sched_policy_name(fid_models[0]), hp_sched_policy_name(fid_models[1]),
 			 hp_sched_policy_name(fid_models[2]), hp_sched_policy_name(fid_models[3]));
@@ -1880,4 +1976,5 @@ const hp_suite_t hp_suite_sched = {
 	.cases = (const hp_case_t *const[]){ &case_pick, &case_enq, &case_tick, &case_fid, &case_tp, NULL },
 	.plots = sched_plots,
 	.verbs = (const hp_verb_t *const[]){ &sim_verb, NULL },
+	.summary = sched_summary,
 };
