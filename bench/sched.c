@@ -1839,7 +1839,7 @@ static void sched_summary(FILE *f, const hp_results_t *r)
 	hp_bench_set_init(&set, HP_BSET_ALL);
 	if (hp_bench_set_from_results(&set, r) < 0) {
 		hp_bench_set_free(&set);
-		fprintf(f, "### fidelity (models against this kernel)\n\n- not computed: out of memory\n\n");
+		fprintf(f, "### sched fidelity: the closest models\n\n- not computed: out of memory\n\n");
 		return;
 	}
 	for (int p = 0; fid_params[p].label; p++) {
@@ -1849,7 +1849,7 @@ static void sched_summary(FILE *f, const hp_results_t *r)
 		if (isnan(fid_value(&set, param, "runs")))
 			continue;
 		if (!head++)
-			fprintf(f, "### fidelity (models against this kernel)\n\n");
+			fprintf(f, "### sched fidelity: the closest models\n\n");
 		fid_verdict(&set, param, v, sizeof v);
 		a = fid_value(&set, param, "auto_model");
 		fprintf(f, "- %s: %s", param, v);

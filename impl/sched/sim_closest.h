@@ -35,6 +35,11 @@ static inline int hp_closest_beats(const double *a, const double *b, int nruns)
 		/* mutant: "beaten in any run" */
 		if (a[k] < b[k])
 			return 1;
+#elif defined HP_SIM_MUTATE_CLOSEST_TIE_BEATS
+		/* mutant: an equal distance wins */
+		if (!(a[k] <= b[k]))
+			return 0;
+		won++;
 #else
 		if (!(a[k] < b[k]))     /* NAN compares false: not a win */
 			return 0;
