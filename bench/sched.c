@@ -1936,9 +1936,11 @@ static int plot_fidelity(const char *plotdir, const hp_bench_set_t *r, const cha
 
 		fid_verdict(r, param, closest_s, sizeof closest_s);
 		automodel = (int)fid_value(r, param, "auto_model");
-		snprintf(gv, sizeof gv, "title='sched fidelity, %s: %s; --policy auto: %s';"
-			 " models='%s %s %s %s'", param, closest_s,
+		/* two lines (gnuplot's "\n" in double quotes): the verdict is long */
+		snprintf(gv, sizeof gv, "title=\"sched fidelity, %s; --policy auto: %s\\n%s\";"
+			 " models='%s %s %s %s'", param,
 			 automodel >= 0 && automodel < FID_NMODELS ? hp_sched_policy_name(fid_models[automodel]) : "-",
+			 closest_s,
 			 hp_sched_policy_name(fid_models[0]), hp_sched_policy_name(fid_models[1]),
 			 hp_sched_policy_name(fid_models[2]), hp_sched_policy_name(fid_models[3]));
 		if (hp_plot_render(plotdir, name, tmpl, gv, err, errlen) < 0)
