@@ -115,12 +115,16 @@ static const hp_case_t case_minor_fault = {
 /* ------------------------------------------------------------------ */
 
 #define ORDER(o, s) { .label = s, .value = o, .items = (double)(1u << (o)) }
+#define ORDER_FULL(o, s) { .label = s, .value = o, .items = (double)(1u << (o)), .full_only = 1 }
+/* As buddy's order case: 0, 3, 9 and 10 in every profile, the rest in
+ * --profile full or with a --filter that names them. */
 static const hp_param_t page_orders[] = {
-	ORDER(0, "0"), ORDER(1, "1"), ORDER(2, "2"), ORDER(3, "3"), ORDER(4, "4"),
-	ORDER(5, "5"), ORDER(6, "6"), ORDER(7, "7"), ORDER(8, "8"), ORDER(9, "9"),
+	ORDER(0, "0"), ORDER_FULL(1, "1"), ORDER_FULL(2, "2"), ORDER(3, "3"), ORDER_FULL(4, "4"),
+	ORDER_FULL(5, "5"), ORDER_FULL(6, "6"), ORDER_FULL(7, "7"), ORDER_FULL(8, "8"), ORDER(9, "9"),
 	ORDER(10, "10"), { .label = NULL },
 };
 #undef ORDER
+#undef ORDER_FULL
 
 static void page_alloc_run(hp_state_t *st, uint64_t n, hp_ctx_t *ctx)
 {
