@@ -147,10 +147,11 @@ static const hp_case_t c_read_scaling = {
 static const hp_param_t mostly_params[] = {
 	{ .label = "upd", .value = HP_RCU_MODE_UPDATER },
 	/* the update-fraction sweep, in parts per million of each thread's ops;
-	 * 0.1% and 10% in --profile full (or with a --filter) only */
+	 * the ends (0% and 50%) in every profile, 0.1%, 1% and 10% in
+	 * --profile full (or with a --filter) only */
 	{ .label = "0%", .value = 0 },
 	{ .label = "0.1%", .value = 1000, .full_only = 1 },
-	{ .label = "1%", .value = 10000 },
+	{ .label = "1%", .value = 10000, .full_only = 1 },
 	{ .label = "10%", .value = 100000, .full_only = 1 },
 	{ .label = "50%", .value = 500000 },
 	{ .label = NULL },
