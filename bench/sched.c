@@ -1949,7 +1949,7 @@ static int plot_fidelity(const char *plotdir, const hp_bench_set_t *r, const cha
 			return -1;
 		made++;
 	}
-	return made ? 1 : 0;
+	return made;   /* one per scenario drawn (hp_plot_fn returns the count) */
 }
 
 static const hp_plot_fn sched_plots[] = { plot_nr_pick, plot_nr_enq, plot_nr_tick, plot_fidelity, NULL };
